@@ -1,0 +1,129 @@
+# cvmkit — see README.md.  `make help` lists the targets.
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+VERSION := 0.1.0
+
+PKGS     := libcrypto json-c tss2-mu
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+CPPFLAGS += -Imeasurer/include -D_GNU_SOURCE
+ALL_CFLAGS = -std=gnu11 $(WARN) -fPIC $(CFLAGS) $(PKG_CFLAGS)
+
+LIB_SRCS := $(sort $(wildcard measurer/lib/*.c))
+CLI_SRCS := $(sort $(wildcard measurer/cli/*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+BINS := $(BUILD)/bin/cvm-evidence
+LIBS := $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvm.so $(BUILD)/lib/cvm.pc
+
+# Debian 12 packages the build, the tests and the fuzzers need.
+DEPS := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev libarchive-dev \
+        libcmocka-dev bats jq xxd clang libclang-rt-14-dev llvm valgrind tpm2-tools swtpm swtpm-tools
+
+.PHONY: all deps check unit bats asan valgrind fuzz fuzz-build bench install clean help demo
+
+all: $(BINS) $(LIBS)
+
+help:
+	@echo "make            build into $(BUILD)/ (bin/, lib/)"
+	@echo "make deps       install the Debian packages needed (as root), or print the command"
+	@echo "make check      build and run every test, then again under ASan+UBSan and valgrind"
+	@echo "make fuzz       run each libFuzzer harness for FUZZ_SECONDS (default 60)"
+	@echo "make bench      benchmarks against peer tools, printed as ratios"
+	@echo "make install    PREFIX=$(PREFIX) DESTDIR=..."
+
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "deps: installing:" $$missing >&2; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >&2; \
+	else \
+		echo "deps: missing Debian packages; run:" >&2; \
+		echo "  sudo apt-get install -y" $$missing >&2; exit 1; \
+	fi
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/lib/libcvm.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/lib/libcvm.so: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libcvm.so.0 $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/lib/cvm.pc: measurer/cvm.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(PKGS)|g' $< > $@
+
+# Tools link libcvm statically so they run from the build tree and install anywhere.
+$(BUILD)/bin/cvm-evidence: $(CLI_OBJS) $(BUILD)/lib/libcvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/lib/libcvm.a $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Imeasurer/lib $(ALL_CFLAGS) -DFIXTURES='"$(FIXTURES)"' -o $@ $< $(BUILD)/lib/libcvm.a \
+		$(PKG_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+
+FIXTURES ?= $(abspath ../shared/fixtures)
+export FIXTURES
+
+unit: $(UNIT_BINS)
+bats: $(BINS)
+
+# The whole suite: plain build, then ASan+UBSan, then valgrind on the unit tests.
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CC=clang \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		all $(UNIT_BINS:$(BUILD)/%=$(BUILD)/asan/%)
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/vg CFLAGS="-O1 -g" $(UNIT_BINS:$(BUILD)/%=$(BUILD)/vg/%)
+	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) tests/run-tests.sh
+
+fuzz-build: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -Imeasurer/lib -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
+		-o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+FUZZ_SECONDS ?= 60
+fuzz: deps fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) FIXTURES=$(FIXTURES) tests/fuzz/run-fuzzers.sh
+
+bench: deps all
+	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) tests/bench/bench-evidence.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/cvm
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(BUILD)/lib/libcvm.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(BUILD)/lib/libcvm.so $(DESTDIR)$(PREFIX)/lib/libcvm.so.0
+	ln -sf libcvm.so.0 $(DESTDIR)$(PREFIX)/lib/libcvm.so
+	install -m 0644 $(BUILD)/lib/cvm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 0644 measurer/include/cvm/*.h $(DESTDIR)$(PREFIX)/include/cvm/
+
+demo:
+	@echo "make demo: the closed loop (build a guest, rewrite, boot, verify) is coming; see README.md." >&2
+	@exit 2
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

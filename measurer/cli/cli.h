@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "cvm/cvm.h"
+
+/* Exit codes of every cvm-evidence command (README "Exit codes"). */
+enum {
+        EXIT_OK = 0,
+        EXIT_USAGE = 1,
+        EXIT_BAD_INPUT = 2,
+        EXIT_MISMATCH = 3,
+};
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void eventlog_freep(cvm_eventlog **p) {
+        cvm_eventlog_free(*p);
+}
+static inline void replay_freep(cvm_replay **p) {
+        cvm_replay_free(*p);
+}
+static inline void quote_freep(struct cvm_quote **p) {
+        cvm_quote_free(*p);
+}
+static inline void json_putp(struct json_object **p) {
+        json_object_put(*p);
+}
+
+extern const char *program_name;
+
+/* "cvm-evidence: " + message on stderr. */
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse --format's argument; prints the error and returns -1 on a bad word. */
+int parse_format(const char *arg, enum cvm_log_format *ret);
+
+/* Parse an unsigned count/start argument; -1 after printing on a bad one. */
+int parse_size(const char *opt, const char *arg, size_t *ret);
+
+/* Load a log, printing its warnings on stderr; returns EXIT_OK, or EXIT_BAD_INPUT after printing. */
+int load_log(const char *path, enum cvm_log_format fmt, cvm_eventlog **ret);
+
+/* Pretty JSON on stdout, newline-terminated. */
+void print_json(struct json_object *o);
+
+/* A JSON object's members as "key: value" lines, indented; for human-readable output. */
+void print_object_text(struct json_object *o, int indent);
+
+int cmd_eventlog(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_parse_quote(int argc, char **argv);

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char *program_name = "cvm-evidence";
+
+void log_error(const char *fmt, ...) {
+        va_list ap;
+
+        fprintf(stderr, "%s: ", program_name);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+int parse_format(const char *arg, enum cvm_log_format *ret) {
+        if (cvm_log_format_from_name(arg, ret) < 0) {
+                log_error("--format: unknown format '%s' (expected auto, tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel)", arg);
+                return -1;
+        }
+        return 0;
+}
+
+int parse_size(const char *opt, const char *arg, size_t *ret) {
+        unsigned long long v;
+        char *end;
+
+        errno = 0;
+        v = strtoull(arg, &end, 10);
+        if (errno || end == arg || *end || arg[0] == '-') {
+                log_error("%s: expected a non-negative integer, got '%s'", opt, arg);
+                return -1;
+        }
+        *ret = (size_t) v;
+        return 0;
+}
+
+int load_log(const char *path, enum cvm_log_format fmt, cvm_eventlog **ret) {
+        const char *const *warnings;
+        cvm_error err = { 0 };
+        size_t n;
+
+        if (cvm_eventlog_load(path, fmt, ret, &err) < 0) {
+                log_error("%s", err.msg);
+                return EXIT_BAD_INPUT;
+        }
+        n = cvm_eventlog_warnings(*ret, &warnings);
+        for (size_t i = 0; i < n; i++)
+                fprintf(stderr, "%s: %s: warning: %s\n", program_name, path, warnings[i]);
+        return EXIT_OK;
+}
+
+void print_json(struct json_object *o) {
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+void print_object_text(struct json_object *o, int indent) {
+        json_object_object_foreach(o, key, val) {
+                switch (json_object_get_type(val)) {
+                case json_type_object:
+                        printf("%*s%s:\n", indent, "", key);
+                        print_object_text(val, indent + 2);
+                        break;
+                case json_type_array: {
+                        size_t n = json_object_array_length(val);
+                        printf("%*s%s:%s", indent, "", key, n ? "\n" : " []\n");
+                        for (size_t i = 0; i < n; i++) {
+                                struct json_object *e = json_object_array_get_idx(val, i);
+                                if (json_object_is_type(e, json_type_object)) {
+                                        printf("%*s-\n", indent + 2, "");
+                                        print_object_text(e, indent + 4);
+                                } else
+                                        printf("%*s- %s\n", indent + 2, "", json_object_get_string(e));
+                        }
+                        break;
+                }
+                default:
+                        printf("%*s%s: %s\n", indent, "", key, json_object_get_string(val));
+                }
+        }
+}

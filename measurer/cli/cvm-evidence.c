@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cvm-evidence: read, replay and check confidential-VM evidence. */
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+        const char *name;
+        int (*run)(int argc, char **argv);
+        const char *summary;
+} commands[] = {
+        { "eventlog", cmd_eventlog, "print the events of a log (TCG2, TCG 1.2, CCEL, IMA, CEL)" },
+        { "replay", cmd_replay, "compute the registers a log produces; compare with a quote" },
+        { "parse-quote", cmd_parse_quote, "decode a TDREPORT, TDX quote v4/v5 or TPM2 quote" },
+};
+
+static void help(FILE *f) {
+        fprintf(f, "Usage: %s COMMAND [OPTIONS] [ARGS]\n\n"
+                   "Read, replay and check confidential-VM evidence (Intel TDX and TPM 2.0).\n\nCommands:\n",
+                program_name);
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "\n'%s COMMAND --help' describes a command.\n\n"
+                   "Exit codes: 0 ok, 1 usage, 2 bad input, 3 mismatch.\n", program_name);
+}
+
+int main(int argc, char **argv) {
+        if (argc < 2) {
+                help(stderr);
+                return EXIT_USAGE;
+        }
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+                help(stdout);
+                return EXIT_OK;
+        }
+        if (strcmp(argv[1], "--version") == 0) {
+                printf("%s %s (libcvm %s)\n", program_name, CVM_VERSION, cvm_version());
+                return EXIT_OK;
+        }
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (strcmp(argv[1], commands[i].name) == 0)
+                        return commands[i].run(argc - 1, argv + 1);
+        log_error("unknown command '%s'; see '%s --help'", argv[1], program_name);
+        return EXIT_USAGE;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include "cvm/eventlog.h"
+#include "cvm/quote.h"
+#include "cvm/replay.h"
+
+/*
+ * JSON views (json-c objects; the caller owns the reference and releases it
+ * with json_object_put).  Digests are lower-case hex, event data base64.
+ * NULL means out of memory.
+ */
+
+struct json_object;
+
+/* {"recnum","index","name","type","type_name","digests":[{"alg","digest"}],"data","details",...} */
+struct json_object *cvm_event_to_json(const cvm_eventlog *log, const struct cvm_event *ev);
+
+/* An array of cvm_event_to_json for events [start, start+count) (count 0 = to the end). */
+struct json_object *cvm_eventlog_to_json(const cvm_eventlog *log, size_t start, size_t count);
+
+/* TCG Canonical Event Log, JSON encoding: [{"recnum","pcr"|"nv_index","digests","content_type","content"}] */
+struct json_object *cvm_eventlog_to_cel_json(const cvm_eventlog *log, size_t start, size_t count);
+
+/* {"index","name","alg","digest"} for one register. */
+struct json_object *cvm_register_to_json(const struct cvm_register_value *reg);
+
+/* [{"index","name","alg","digest"}...] for every register of a replay. */
+struct json_object *cvm_replay_registers_to_json(const cvm_replay *r);
+
+/* {"type","version",...,"mrtd","rtmr":[4],"report_data"} (TDX) or the TPMS_ATTEST fields (TPM2). */
+struct json_object *cvm_quote_to_json(const struct cvm_quote *q);

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Private to libcvm: the log's representation and the helpers its parsers share. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvm/eventlog.h"
+
+#define CVM_LOG_MAX_ALGS 16
+/* Files larger than this are refused: real firmware logs are < 1 MiB, IMA lists < 100 MiB. */
+#define CVM_INPUT_MAX ((size_t) 512 << 20)
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+/* A bounds-checked little-endian cursor over untrusted bytes. */
+struct reader {
+        const uint8_t *buf;
+        size_t len;
+        size_t off;
+};
+
+static inline size_t rd_left(const struct reader *r) {
+        return r->len - r->off;
+}
+
+static inline bool rd_has(const struct reader *r, size_t n) {
+        return rd_left(r) >= n;
+}
+
+/* Callers check rd_has() first; these never read past len. */
+static inline uint8_t rd_u8(struct reader *r) {
+        return r->buf[r->off++];
+}
+
+static inline uint16_t rd_u16(struct reader *r) {
+        uint16_t v = (uint16_t) (r->buf[r->off] | r->buf[r->off + 1] << 8);
+        r->off += 2;
+        return v;
+}
+
+static inline uint32_t rd_u32(struct reader *r) {
+        const uint8_t *p = r->buf + r->off;
+        r->off += 4;
+        return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+}
+
+static inline uint64_t rd_u64(struct reader *r) {
+        uint64_t lo = rd_u32(r);
+        return lo | (uint64_t) rd_u32(r) << 32;
+}
+
+static inline const uint8_t *rd_bytes(struct reader *r, size_t n) {
+        const uint8_t *p = r->buf + r->off;
+        r->off += n;
+        return p;
+}
+
+static inline uint32_t le32(const uint8_t *p) {
+        return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+}
+
+static inline uint16_t le16(const uint8_t *p) {
+        return (uint16_t) (p[0] | p[1] << 8);
+}
+
+static inline uint64_t le64(const uint8_t *p) {
+        return (uint64_t) le32(p) | (uint64_t) le32(p + 4) << 32;
+}
+
+static inline void put_le16(uint8_t *p, uint16_t v) {
+        p[0] = (uint8_t) v;
+        p[1] = (uint8_t) (v >> 8);
+}
+
+static inline void put_le32(uint8_t *p, uint32_t v) {
+        for (int i = 0; i < 4; i++)
+                p[i] = (uint8_t) (v >> (8 * i));
+}
+
+/* Memory that lives as long as the log: events' digests and decoded data. */
+struct arena_chunk {
+        struct arena_chunk *next;
+        size_t used, cap;
+        max_align_t data[];
+};
+
+struct cvm_eventlog {
+        enum cvm_log_format format;
+        enum cvm_reg_space space;
+        uint8_t *raw;                  /* owned copy of the input; events point into it */
+        size_t raw_len;
+        struct cvm_event *events;
+        size_t nevents, cap;
+        struct cvm_log_alg algs[CVM_LOG_MAX_ALGS];
+        size_t nalgs;
+        int startup_locality;          /* -1: none in the log */
+        char **warnings;
+        size_t nwarnings;
+        bool truncated;
+        struct arena_chunk *arena;
+};
+
+/* A new empty log; raw (may be NULL) is taken over. */
+cvm_eventlog *log_new(enum cvm_log_format fmt, enum cvm_reg_space space, uint8_t *raw, size_t raw_len);
+
+/* A zeroed event appended to the log, with recnum set; NULL on allocation failure. */
+struct cvm_event *log_add_event(cvm_eventlog *log);
+
+/* Record a warning; allocation failures drop it (warnings are advisory). */
+void log_warn(cvm_eventlog *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Memory owned by the log, zeroed; NULL on allocation failure. */
+void *log_alloc(cvm_eventlog *log, size_t size);
+void *log_memdup(cvm_eventlog *log, const void *p, size_t size);
+char *log_strndup(cvm_eventlog *log, const char *s, size_t n);
+
+/* The declared size of alg in the log, or -1. */
+int log_alg_size(const cvm_eventlog *log, uint16_t alg);
+
+/* Per-format parsers: fill log (which owns raw) or fail with a message naming the offset. */
+int tcg2_parse(cvm_eventlog *log, cvm_error *err);
+int tcg12_parse(cvm_eventlog *log, cvm_error *err);
+int ima_ascii_parse(cvm_eventlog *log, cvm_error *err);
+int ima_binary_parse(cvm_eventlog *log, cvm_error *err);
+int cel_tlv_parse(cvm_eventlog *log, cvm_error *err);
+
+/* Read a whole file (sysfs files included, which report no size) into a malloc'ed buffer. */
+int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len, cvm_error *err);
+
+/* True if buf starts a TCG2 header record whose data is a Spec ID Event03. */
+bool tcg2_has_spec_id(const uint8_t *buf, size_t len);
