@@ -140,6 +140,19 @@ void log_warn(cvm_eventlog *log, const char *fmt, ...) {
         log->warnings[log->nwarnings++] = s;
 }
 
+void log_note_startup_locality(cvm_eventlog *log, const struct cvm_event *ev) {
+        static const char sig[16] = "StartupLocality";   /* includes the NUL */
+        char name[CVM_REG_NAME_MAX];
+
+        if (ev->type != CVM_EV_NO_ACTION || ev->data_len < sizeof(sig) + 1 || memcmp(ev->data, sig, sizeof(sig)) != 0)
+                return;
+        if (log->space == CVM_SPACE_PCR && ev->index == 0)
+                log->startup_locality = ev->data[sizeof(sig)];
+        else
+                log_warn(log, "event %llu: StartupLocality on %s is ignored", (unsigned long long) ev->recnum,
+                         cvm_register_name(log->space, ev->index, name));
+}
+
 int log_alg_size(const cvm_eventlog *log, uint16_t alg) {
         for (size_t i = 0; i < log->nalgs; i++)
                 if (log->algs[i].alg == alg)
@@ -326,5 +339,6 @@ int cvm_eventlog_append(cvm_eventlog *log, uint32_t index, uint32_t type,
                 log->nevents--;
                 return cvm_error_set(err, ENOMEM, "out of memory");
         }
+        log_note_startup_locality(log, ev);
         return 0;
 }

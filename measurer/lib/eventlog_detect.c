@@ -102,7 +102,8 @@ static bool looks_ima_ascii(const uint8_t *buf, size_t len) {
                 return false;
         for (n = 0; i < len && isgraph(buf[i]); i++, n++)
                 ;
-        return n > 0 && i < len && buf[i] == ' ';
+        /* A line cut after the template name is still IMA; its parser reports what is missing. */
+        return n > 0 && (i == len || buf[i] == ' ' || buf[i] == '\n');
 }
 
 static bool looks_ima_binary(const uint8_t *buf, size_t len) {

@@ -12,7 +12,6 @@
 #include "internal.h"
 
 static const char spec_id_sig[16] = "Spec ID Event03";   /* includes the NUL */
-static const char startup_locality_sig[16] = "StartupLocality"; /* includes the NUL */
 
 #define HEADER_FIXED 32          /* index, type, SHA-1 digest, event size */
 #define SPEC_ID_FIXED 28         /* signature .. numberOfAlgorithms */
@@ -116,15 +115,7 @@ static void note_oddities(cvm_eventlog *log, const struct cvm_event *ev, uint64_
         char name[CVM_REG_NAME_MAX];
 
         if (ev->type == CVM_EV_NO_ACTION) {
-                if (ev->data_len >= sizeof(startup_locality_sig) + 1 &&
-                    memcmp(ev->data, startup_locality_sig, sizeof(startup_locality_sig)) == 0) {
-                        if (log->space == CVM_SPACE_PCR && ev->index == 0)
-                                log->startup_locality = ev->data[sizeof(startup_locality_sig)];
-                        else
-                                log_warn(log, "event %llu (offset %zu): StartupLocality on %s is ignored",
-                                         (unsigned long long) ev->recnum, ev->offset,
-                                         cvm_register_name(log->space, ev->index, name));
-                }
+                log_note_startup_locality(log, ev);
                 return;
         }
         if (log->space == CVM_SPACE_CCMR ? ev->index >= CVM_CCMR_MAX : ev->index >= CVM_PCR_MAX)
@@ -147,7 +138,8 @@ static int parse_record(cvm_eventlog *log, struct reader *r, cvm_error *err) {
         uint32_t index, type, count, size;
 
         if (!rd_has(r, 12)) {
-                if (all_bytes(r->buf + start, rd_left(r), 0xff) || all_bytes(r->buf + start, rd_left(r), 0))
+                /* A short 0xFF tail is CCEL padding; a short zero tail may be the start of a PCR0 record. */
+                if (all_bytes(r->buf + start, rd_left(r), 0xff))
                         return 0;
                 log->truncated = true;
                 log_warn(log, "offset %zu: truncated record: %zu bytes left, expected at least 12", start, rd_left(r));

@@ -124,6 +124,9 @@ void *log_alloc(cvm_eventlog *log, size_t size);
 void *log_memdup(cvm_eventlog *log, const void *p, size_t size);
 char *log_strndup(cvm_eventlog *log, const char *s, size_t n);
 
+/* If ev is a StartupLocality EV_NO_ACTION on PCR0, remember its locality for replay (PFP 10.4.5.3). */
+void log_note_startup_locality(cvm_eventlog *log, const struct cvm_event *ev);
+
 /* The declared size of alg in the log, or -1. */
 int log_alg_size(const cvm_eventlog *log, uint16_t alg);
 

@@ -3,6 +3,7 @@
 
 /* libcvm: confidential-VM evidence (event logs, replay, quotes). */
 
+#include "cvm/ccel.h"
 #include "cvm/digest.h"
 #include "cvm/encoding.h"
 #include "cvm/error.h"
