@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "cvm/digest.h"
+#include "internal.h"
 
 struct alg_info {
         uint16_t id;
@@ -87,18 +88,19 @@ bool cvm_alg_supported(uint16_t alg) {
         return alg_md(alg) != NULL;
 }
 
-int cvm_digest(uint16_t alg, const void *data, size_t len, uint8_t *out, cvm_error *err) {
+int digest_ctx(EVP_MD_CTX *ctx, uint16_t alg, const void *data, size_t len, uint8_t *out, cvm_error *err) {
         const EVP_MD *md = alg_md(alg);
         unsigned int n = 0;
 
         if (!md)
                 return cvm_error_set(err, EOPNOTSUPP, "hash algorithm 0x%04x is not available in this OpenSSL", alg);
-        if (!EVP_Digest(data, len, out, &n, md, NULL))
+        if (!ctx ? !EVP_Digest(data, len, out, &n, md, NULL)
+                 : !EVP_DigestInit_ex2(ctx, md, NULL) || !EVP_DigestUpdate(ctx, data, len) || !EVP_DigestFinal_ex(ctx, out, &n))
                 return cvm_error_set(err, EIO, "OpenSSL failed to compute %s", cvm_alg_name(alg));
         return 0;
 }
 
-int cvm_extend(uint16_t alg, uint8_t *reg, const uint8_t *digest, cvm_error *err) {
+int extend_ctx(EVP_MD_CTX *ctx, uint16_t alg, uint8_t *reg, const uint8_t *digest, cvm_error *err) {
         uint8_t buf[2 * CVM_DIGEST_MAX];
         int size = cvm_alg_size(alg);
 
@@ -106,5 +108,13 @@ int cvm_extend(uint16_t alg, uint8_t *reg, const uint8_t *digest, cvm_error *err
                 return cvm_error_set(err, EOPNOTSUPP, "cannot extend with unknown algorithm 0x%04x", alg);
         memcpy(buf, reg, (size_t) size);
         memcpy(buf + size, digest, (size_t) size);
-        return cvm_digest(alg, buf, 2 * (size_t) size, reg, err);
+        return digest_ctx(ctx, alg, buf, 2 * (size_t) size, reg, err);
+}
+
+int cvm_digest(uint16_t alg, const void *data, size_t len, uint8_t *out, cvm_error *err) {
+        return digest_ctx(NULL, alg, data, len, out, err);
+}
+
+int cvm_extend(uint16_t alg, uint8_t *reg, const uint8_t *digest, cvm_error *err) {
+        return extend_ctx(NULL, alg, reg, digest, err);
 }

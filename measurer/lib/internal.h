@@ -137,6 +137,12 @@ int ima_ascii_parse(cvm_eventlog *log, cvm_error *err);
 int ima_binary_parse(cvm_eventlog *log, cvm_error *err);
 int cel_tlv_parse(cvm_eventlog *log, cvm_error *err);
 
+typedef struct evp_md_ctx_st EVP_MD_CTX;
+
+/* cvm_digest / cvm_extend on a caller's context (NULL: a fresh one), so hot loops skip an allocation per hash. */
+int digest_ctx(EVP_MD_CTX *ctx, uint16_t alg, const void *data, size_t len, uint8_t *out, cvm_error *err);
+int extend_ctx(EVP_MD_CTX *ctx, uint16_t alg, uint8_t *reg, const uint8_t *digest, cvm_error *err);
+
 /* Read a whole file (sysfs files included, which report no size) into a malloc'ed buffer. */
 int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len, cvm_error *err);
 

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <openssl/evp.h>
+
 #include "cvm/replay.h"
 #include "ima.h"
 #include "internal.h"
@@ -17,6 +19,7 @@ struct cvm_replay {
         size_t nevents;
         char **warnings;
         size_t nwarnings;
+        EVP_MD_CTX *ctx;                    /* reused for every extend */
 };
 
 int cvm_replay_new(const uint16_t *banks, size_t nbanks, cvm_replay **ret, cvm_error *err) {
@@ -30,6 +33,11 @@ int cvm_replay_new(const uint16_t *banks, size_t nbanks, cvm_replay **ret, cvm_e
         r = calloc(1, sizeof(*r));
         if (!r)
                 return cvm_error_set(err, ENOMEM, "out of memory");
+        r->ctx = EVP_MD_CTX_new();
+        if (!r->ctx) {
+                free(r);
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        }
         if (nbanks)
                 memcpy(r->banks, banks, nbanks * sizeof(*banks));
         r->nbanks = nbanks;
@@ -44,6 +52,7 @@ void cvm_replay_free(cvm_replay *r) {
                 free(r->warnings[i]);
         free(r->warnings);
         free(r->regs);
+        EVP_MD_CTX_free(r->ctx);
         free(r);
 }
 
@@ -203,7 +212,7 @@ int cvm_replay_add_log(cvm_replay *r, const cvm_eventlog *log, cvm_error *err) {
                         v = get_register(r, log, ev->index, banks[b]);
                         if (!v)
                                 return cvm_error_set(err, ENOMEM, "out of memory");
-                        k = cvm_extend(banks[b], v->digest, digest, err);
+                        k = extend_ctx(r->ctx, banks[b], v->digest, digest, err);
                         if (k < 0)
                                 return k;
                         v->nextends++;

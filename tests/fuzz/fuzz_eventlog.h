@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One libFuzzer body for every event-log parser: parse as FORMAT, then exercise every consumer. */
+#pragma once
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <json-c/json.h>
+
+#include "cvm/cvm.h"
+
+static inline int fuzz_eventlog(const uint8_t *data, size_t size, enum cvm_log_format fmt) {
+        cvm_eventlog *log = NULL;
+        cvm_replay *r = NULL;
+        const uint16_t banks[] = { CVM_ALG_SHA1, CVM_ALG_SHA256 };
+        struct json_object *o;
+        uint8_t *out;
+        size_t len;
+
+        if (cvm_eventlog_parse(data, size, fmt, &log, NULL) < 0)
+                return 0;
+        /* Replay on the log's own banks and on extra ones (IMA computes them from templates). */
+        if (cvm_replay_new(NULL, 0, &r, NULL) == 0) {
+                cvm_replay_add_log(r, log, NULL);
+                o = cvm_replay_registers_to_json(r);
+                json_object_put(o);
+                cvm_replay_free(r);
+        }
+        if (cvm_replay_new(banks, 2, &r, NULL) == 0) {
+                cvm_replay_add_log(r, log, NULL);
+                cvm_replay_free(r);
+        }
+        o = cvm_eventlog_to_json(log, 0, 0);
+        json_object_to_json_string(o);
+        json_object_put(o);
+        o = cvm_eventlog_to_cel_json(log, 0, 0);
+        json_object_put(o);
+        /* What parses as TCG2 must write back and parse again. */
+        if (cvm_eventlog_write_tcg2(log, &out, &len, NULL) == 0) {
+                cvm_eventlog *again = NULL;
+                if (cvm_eventlog_parse(out, len, fmt, &again, NULL) < 0)
+                        abort();
+                cvm_eventlog_free(again);
+                free(out);
+        }
+        cvm_eventlog_free(log);
+        return 0;
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Run each libFuzzer harness for FUZZ_SECONDS, seeded from the shared fixtures
+# (copied into the build tree: the fixtures are never written).  A crash, leak
+# or sanitizer report fails the run and leaves the reproducer in BUILD/fuzz/.
+set -u
+BUILD=${BUILD:-build}
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FIXTURES=${FIXTURES:?}
+cd "$(dirname "$0")/../.."
+
+seeds() {
+        case "$1" in
+        tcg2) ls "$FIXTURES"/tcg2-*.bin ;;
+        ccel) ls "$FIXTURES"/ccel-*.bin ;;
+        ima) ls "$FIXTURES"/ima-* ;;
+        cel) ls "$FIXTURES"/cel-* ;;
+        quote) ls "$FIXTURES"/tdxquote-* ;;
+        tcg12|ccel_table) ;;
+        auto) ls "$FIXTURES"/*.bin "$FIXTURES"/*.txt ;;
+        esac
+}
+
+failed=0
+for bin in "$BUILD"/fuzz/fuzz_*; do
+        [ -x "$bin" ] || continue
+        name=${bin##*/fuzz_}
+        corpus="$BUILD/fuzz/corpus/$name"
+        mkdir -p "$corpus"
+        for s in $(seeds "$name"); do cp -f "$s" "$corpus/"; done
+        start=$(date +%s)
+        if "$bin" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -max_len=131072 -timeout=10 \
+                -artifact_prefix="$BUILD/fuzz/$name-" -print_final_stats=1 "$corpus" >"$BUILD/fuzz/$name.log" 2>&1; then
+                runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$BUILD/fuzz/$name.log" | grep -o '[0-9]*$')
+                echo "fuzz $name: ok, ${runs:-?} inputs in $(( $(date +%s) - start )) s, corpus $(ls "$corpus" | wc -l)"
+        else
+                failed=$((failed + 1))
+                echo "fuzz $name: FAILED (see $BUILD/fuzz/$name.log)"
+                grep -E 'ERROR|SUMMARY|artifact' "$BUILD/fuzz/$name.log" | head -5
+        fi
+done
+[ "$failed" -eq 0 ]

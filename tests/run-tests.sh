@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Run every test suite (what `make check` runs) and end with "N passed, N failed".
+#
+#   unit     cmocka suites, plain build
+#   cli      bats suites against build/bin
+#   asan     the same two again, built with ASan+UBSan
+#   valgrind the unit suites under valgrind (memcheck, definite leaks are errors)
+#
+# Each suite speaks TAP; a suite that exits non-zero without reporting a
+# failed test (a crash, a sanitizer abort) counts as one failure.
+set -u
+
+BUILD=${BUILD:-build}
+FIXTURES=${FIXTURES:-$(cd "$(dirname "$0")/../.." && pwd)/shared/fixtures}
+export FIXTURES
+cd "$(dirname "$0")/.."
+
+pass=0
+fail=0
+failed_names=()
+
+# run_tap LABEL CMD...: stream CMD's TAP output, count ok / not ok lines.
+run_tap() {
+        local label=$1 line rc before_fail=$fail out
+        shift
+        out=$(mktemp)
+        "$@" >"$out" 2>&1
+        rc=$?
+        while IFS= read -r line; do
+                case "$line" in
+                ok\ *) pass=$((pass + 1)); echo "[$label] $line" ;;
+                not\ ok\ *) fail=$((fail + 1)); failed_names+=("[$label] ${line#not ok }"); echo "[$label] $line" ;;
+                *) echo "[$label]   $line" ;;
+                esac
+        done <"$out"
+        rm -f "$out"
+        if [ "$rc" -ne 0 ] && [ "$fail" -eq "$before_fail" ]; then
+                fail=$((fail + 1))
+                failed_names+=("[$label] $* exited $rc without a failed test (crash?)")
+                echo "[$label] not ok - $* exited $rc"
+        fi
+}
+
+unit_suites() {
+        local dir=$1 label=$2 t
+        for t in "$dir"/tests/test_*; do
+                [ -x "$t" ] || continue
+                CMOCKA_MESSAGE_OUTPUT=TAP run_tap "$label" "$t"
+        done
+}
+
+bats_suites() {
+        local bindir=$1 label=$2
+        CVM_BIN=$bindir run_tap "$label" bats --tap tests/bats
+}
+
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+
+unit_suites "$BUILD" unit
+bats_suites "$BUILD/bin" cli
+if [ -d "$BUILD/asan" ]; then
+        unit_suites "$BUILD/asan" asan-unit
+        bats_suites "$BUILD/asan/bin" asan-cli
+fi
+if [ -d "$BUILD/vg/tests" ] && command -v valgrind >/dev/null; then
+        for t in "$BUILD"/vg/tests/test_*; do
+                CMOCKA_MESSAGE_OUTPUT=TAP run_tap valgrind \
+                        valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$t"
+        done
+fi
+
+if [ "$fail" -gt 0 ]; then
+        echo
+        echo "Failed:"
+        printf '  %s\n' "${failed_names[@]}"
+fi
+echo
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
