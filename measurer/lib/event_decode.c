@@ -304,10 +304,47 @@ static bool decode_pcclient(struct json_object *o, const cvm_eventlog *log, cons
         }
 }
 
-/* ima-ng family: a run of {u32 length, bytes} fields. */
+/* Field layouts of the IMA templates (kernel ima_template.c, and the ima-cgpath / ima-dep-cgn patches). */
+static const struct {
+        const char *name;
+        const char *fields[5];
+} ima_templates[] = {
+        { "ima-ng", { "d-ng", "n-ng" } },
+        { "ima-sig", { "d-ng", "n-ng", "sig" } },
+        { "ima-buf", { "d-ng", "n-ng", "buf" } },
+        { "ima-modsig", { "d-ng", "n-ng", "sig", "d-modsig", "modsig" } },
+        { "evm-sig", { "d-ng", "n-ng", "evmsig" } },
+        { "ima-cgpath", { "dep", "cg-path", "d-ng", "n-ng" } },
+        { "ima-dep-cgn", { "dep", "cgn", "d-ng", "n-ng" } },
+};
+
+/* One {u32 length, bytes} field, shown by its template field id. */
+static void decode_ima_field(struct json_object *o, const char *id, const uint8_t *f, uint32_t len) {
+        if (strcmp(id, "d-ng") == 0 || strcmp(id, "d-modsig") == 0) {
+                const uint8_t *colon = memchr(f, ':', len);
+                const char *key = id[1] == '-' && id[2] == 'n' ? "file_digest" : "modsig_digest";
+                if (colon && (size_t) (colon - f) + 2 <= len && colon[1] == 0) {
+                        char *alg = strndup((const char *) f, (size_t) (colon - f));
+                        if (alg)
+                                add_str(o, id[2] == 'n' ? "file_digest_alg" : "modsig_digest_alg", alg);
+                        free(alg);
+                        add_hex(o, key, colon + 2, len - (size_t) (colon - f) - 2);
+                } else
+                        add_hex(o, key, f, len);
+        } else if (strcmp(id, "n-ng") == 0) {
+                if (!add_text(o, "file_name", f, len))
+                        add_hex(o, "file_name", f, len);
+        } else if (strcmp(id, "sig") == 0 || strcmp(id, "evmsig") == 0 || strcmp(id, "modsig") == 0) {
+                add_hex(o, strcmp(id, "modsig") == 0 ? "modsig" : "signature", f, len);
+        } else if (strcmp(id, "buf") == 0) {
+                add_hex(o, "buffer", f, len);
+        } else if (!add_text(o, id, f, len))
+                add_hex(o, id, f, len);
+}
+
 static bool decode_ima(struct json_object *o, const struct cvm_event *ev) {
         struct reader r = { ev->data, ev->data_len, 0 };
-        size_t field = 0;
+        const char *const *fields = NULL;
 
         add_str(o, "template", ev->template_name);
         if (!ev->data)
@@ -319,30 +356,21 @@ static bool decode_ima(struct json_object *o, const struct cvm_event *ev) {
                 add_text(o, "file_name", ev->data + 20, ev->data_len - 20);
                 return true;
         }
-        while (rd_left(&r) > 0 && field < 3) {
-                const uint8_t *f;
+        for (size_t i = 0; i < sizeof(ima_templates) / sizeof(ima_templates[0]); i++)
+                if (strcmp(ev->template_name, ima_templates[i].name) == 0)
+                        fields = ima_templates[i].fields;
+        for (size_t field = 0; rd_left(&r) > 0; field++) {
+                char id[16];
                 uint32_t len;
 
                 if (!rd_has(&r, 4) || !rd_has(&r, 4 + (size_t) le32(r.buf + r.off)))
                         return false;
                 len = rd_u32(&r);
-                f = rd_bytes(&r, len);
-                if (field == 0) {
-                        const uint8_t *colon = memchr(f, ':', len);
-                        if (colon && (size_t) (colon - f) + 2 <= len && colon[1] == 0) {
-                                char *alg = strndup((const char *) f, (size_t) (colon - f));
-                                if (alg)
-                                        add_str(o, "file_digest_alg", alg);
-                                free(alg);
-                                add_hex(o, "file_digest", colon + 2, len - (size_t) (colon - f) - 2);
-                        } else
-                                add_hex(o, "file_digest", f, len);
-                } else if (field == 1) {
-                        if (!add_text(o, "file_name", f, len))
-                                add_hex(o, "file_name", f, len);
-                } else
-                        add_hex(o, strcmp(ev->template_name, "ima-buf") == 0 ? "buffer" : "signature", f, len);
-                field++;
+                if (fields && field < 5 && fields[field])
+                        snprintf(id, sizeof(id), "%s", fields[field]);
+                else
+                        snprintf(id, sizeof(id), "field%zu", field);
+                decode_ima_field(o, id, rd_bytes(&r, len), len);
         }
         return true;
 }

@@ -160,6 +160,49 @@ static void test_sig_and_buf(void **state) {
         cvm_eventlog_free(log);
 }
 
+/* A binary ima-cgpath record (dep|cg-path|d-ng|n-ng): fields are named by the template, every bank replays. */
+static void test_cgpath_binary(void **state) {
+        static const char name[] = "ima-cgpath";
+        const uint16_t banks[] = { CVM_ALG_SHA256 };
+        uint8_t rec[512], td[256], *p = td, th[20];
+        const char *fields[] = { "/usr/bin/containerd-shim:/usr/bin/runc", "/kubepods/pod42/c0ffee", NULL, "/bin/sh" };
+        struct json_object *o, *d;
+        cvm_eventlog *log = NULL;
+        cvm_replay *r = NULL;
+        size_t n;
+        (void) state;
+
+        for (int i = 0; i < 4; i++) {
+                const uint8_t dng[] = "sha256:\0\x11\x22";
+                size_t len = i == 2 ? sizeof(dng) - 1 : strlen(fields[i]) + 1;
+                put32(p, (uint32_t) len);
+                memcpy(p + 4, i == 2 ? (const void *) dng : (const void *) fields[i], len);
+                p += 4 + len;
+        }
+        n = (size_t) (p - td);
+        assert_int_equal(cvm_digest(CVM_ALG_SHA1, td, n, th, NULL), 0);
+        put32(rec, 10);
+        memcpy(rec + 4, th, 20);
+        put32(rec + 24, sizeof(name) - 1);
+        memcpy(rec + 28, name, sizeof(name) - 1);
+        put32(rec + 28 + sizeof(name) - 1, (uint32_t) n);
+        memcpy(rec + 32 + sizeof(name) - 1, td, n);
+        assert_int_equal(cvm_eventlog_parse(rec, 32 + sizeof(name) - 1 + n, CVM_LOG_AUTO, &log, NULL), 0);
+        o = cvm_event_to_json(log, cvm_eventlog_event(log, 0));
+        d = json_object_object_get(o, "details");
+        assert_string_equal(json_object_get_string(json_object_object_get(d, "cg-path")), fields[1]);
+        assert_string_equal(json_object_get_string(json_object_object_get(d, "dep")), fields[0]);
+        assert_string_equal(json_object_get_string(json_object_object_get(d, "file_digest")), "1122");
+        assert_string_equal(json_object_get_string(json_object_object_get(d, "file_name")), "/bin/sh");
+        assert_true(json_object_get_boolean(json_object_object_get(o, "digest_matches_data")));
+        json_object_put(o);
+        assert_int_equal(cvm_replay_new(banks, 1, &r, NULL), 0);
+        assert_int_equal(cvm_replay_add_log(r, log, NULL), 0);
+        assert_non_null(cvm_replay_find(r, 10, CVM_ALG_SHA256));
+        cvm_replay_free(r);
+        cvm_eventlog_free(log);
+}
+
 static void test_bad_lines(void **state) {
         static const char *const bad[] = {
                 "10 1111111111111111111111111111111111111111 ima-ng sha1:00 /a\nx\n",
@@ -195,6 +238,7 @@ int main(void) {
                 cmocka_unit_test(test_violation),
                 cmocka_unit_test(test_legacy_template),
                 cmocka_unit_test(test_sig_and_buf),
+                cmocka_unit_test(test_cgpath_binary),
                 cmocka_unit_test(test_bad_lines),
         };
         return cmocka_run_group_tests_name("ima", tests, NULL, NULL);
