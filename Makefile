@@ -7,7 +7,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 VERSION := 0.1.0
 
-PKGS     := libcrypto json-c tss2-mu
+PKGS     := libcrypto json-c tss2-mu tss2-esys tss2-tctildr tss2-rc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

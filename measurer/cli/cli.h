@@ -14,7 +14,44 @@ enum {
         EXIT_USAGE = 1,
         EXIT_BAD_INPUT = 2,
         EXIT_MISMATCH = 3,
+        EXIT_NO_DEVICE = 4,
 };
+
+/* getopt_long codes of the options every live command takes (see IMR_LONG_OPTIONS). */
+enum {
+        OPT_BACKEND = 0x100,
+        OPT_TCTI,
+        OPT_SYSROOT,
+        OPT_SIM_STATE,
+        OPT_SIM_SPACE,
+};
+
+#define IMR_LONG_OPTIONS                                                    \
+        { "backend", required_argument, NULL, OPT_BACKEND },               \
+        { "tcti", required_argument, NULL, OPT_TCTI },                     \
+        { "sysroot", required_argument, NULL, OPT_SYSROOT },               \
+        { "sim-state", required_argument, NULL, OPT_SIM_STATE },           \
+        { "sim-space", required_argument, NULL, OPT_SIM_SPACE }
+
+#define IMR_OPTIONS_HELP                                                                         \
+        "  --backend B        tpm2, tdx or sim (default: detect TDX, then TPM 2.0)\n"            \
+        "  --tcti CONF        TPM TCTI (default $CVM_TCTI, $TPM2TOOLS_TCTI, device:/dev/tpmrm0)\n" \
+        "  --sysroot DIR      root prefix for TDX sysfs/dev paths (tests)\n"                     \
+        "  --sim-state FILE   sim: register file (default $CVM_SIM_STATE, /run/cvm/sim-registers)\n" \
+        "  --sim-space S      sim: pcr or cc-mr, when the file is created\n"
+
+static inline void imr_freep(cvm_imr **p) {
+        cvm_imr_close(*p);
+}
+
+/* Handle one of the IMR options: 1 handled, 0 not ours, -1 bad value (printed). */
+int imr_option(int c, const char *arg, struct cvm_imr_options *o);
+
+/* Open the backend; prints why not and returns EXIT_NO_DEVICE (or EXIT_BAD_INPUT) on failure. */
+int open_imr(const struct cvm_imr_options *o, cvm_imr **ret);
+
+/* "sim" backends are labelled in every output: the prefix for text lines. */
+const char *sim_label(const cvm_imr *imr);
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
@@ -52,5 +89,8 @@ void print_json(struct json_object *o);
 void print_object_text(struct json_object *o, int indent);
 
 int cmd_eventlog(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_measurements(int argc, char **argv);
+int cmd_extend(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_parse_quote(int argc, char **argv);

@@ -85,3 +85,49 @@ void print_object_text(struct json_object *o, int indent) {
                 }
         }
 }
+
+int imr_option(int c, const char *arg, struct cvm_imr_options *o) {
+        switch (c) {
+        case OPT_BACKEND:
+                if (cvm_backend_from_name(arg, &o->backend) < 0) {
+                        log_error("--backend: unknown backend '%s' (expected auto, tpm2, tdx, sim)", arg);
+                        return -1;
+                }
+                return 1;
+        case OPT_TCTI:
+                o->tcti = arg;
+                return 1;
+        case OPT_SYSROOT:
+                o->sysroot = arg;
+                return 1;
+        case OPT_SIM_STATE:
+                o->sim_state = arg;
+                return 1;
+        case OPT_SIM_SPACE:
+                if (strcmp(arg, "pcr") == 0)
+                        o->sim_space = CVM_SPACE_PCR;
+                else if (strcmp(arg, "cc-mr") == 0)
+                        o->sim_space = CVM_SPACE_CCMR;
+                else {
+                        log_error("--sim-space: expected pcr or cc-mr, got '%s'", arg);
+                        return -1;
+                }
+                return 1;
+        }
+        return 0;
+}
+
+int open_imr(const struct cvm_imr_options *o, cvm_imr **ret) {
+        cvm_error err = { 0 };
+        int r = cvm_imr_open(o, ret, &err);
+
+        if (r < 0) {
+                log_error("%s", err.msg);
+                return r == -ENODEV || r == -ENOENT ? EXIT_NO_DEVICE : EXIT_BAD_INPUT;
+        }
+        return EXIT_OK;
+}
+
+const char *sim_label(const cvm_imr *imr) {
+        return cvm_imr_simulated(imr) ? "SIMULATED " : "";
+}

@@ -12,6 +12,9 @@ static const struct {
         { "eventlog", cmd_eventlog, "print the events of a log (TCG2, TCG 1.2, CCEL, IMA, CEL)" },
         { "replay", cmd_replay, "compute the registers a log produces; compare with a quote" },
         { "parse-quote", cmd_parse_quote, "decode a TDREPORT, TDX quote v4/v5 or TPM2 quote" },
+        { "info", cmd_info, "the measurement backend (tdx, tpm2, sim) and why it was picked" },
+        { "measurements", cmd_measurements, "read the live registers" },
+        { "extend", cmd_extend, "extend a register and append the event to the runtime log" },
 };
 
 static void help(FILE *f) {
@@ -21,7 +24,7 @@ static void help(FILE *f) {
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
         fprintf(f, "\n'%s COMMAND --help' describes a command.\n\n"
-                   "Exit codes: 0 ok, 1 usage, 2 bad input, 3 mismatch.\n", program_name);
+                   "Exit codes: 0 ok, 1 usage, 2 bad input, 3 mismatch, 4 no device.\n", program_name);
 }
 
 int main(int argc, char **argv) {

@@ -304,8 +304,8 @@ int cvm_eventlog_append(cvm_eventlog *log, uint32_t index, uint32_t type,
 
         if (log->format != CVM_LOG_TCG2 && log->format != CVM_LOG_CCEL)
                 return cvm_error_set(err, EINVAL, "events can only be appended to a TCG2 log");
-        if (ndigests != log->nalgs)
-                return cvm_error_set(err, EINVAL, "event has %zu digests, the log has %zu banks", ndigests, log->nalgs);
+        if (ndigests == 0 || ndigests > log->nalgs)
+                return cvm_error_set(err, EINVAL, "event has %zu digests, expected 1 to the log's %zu banks", ndigests, log->nalgs);
         if (data_len > UINT32_MAX)
                 return cvm_error_set(err, EFBIG, "event data of %zu bytes does not fit a TCG2 record", data_len);
         for (size_t i = 0; i < ndigests; i++) {

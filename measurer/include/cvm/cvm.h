@@ -8,10 +8,12 @@
 #include "cvm/encoding.h"
 #include "cvm/error.h"
 #include "cvm/eventlog.h"
+#include "cvm/imr.h"
 #include "cvm/json.h"
 #include "cvm/quote.h"
 #include "cvm/register.h"
 #include "cvm/replay.h"
+#include "cvm/runtime.h"
 
 #define CVM_VERSION "0.1.0"
 

@@ -138,7 +138,7 @@ bool cvm_event_is_extended(const struct cvm_event *ev);
 int cvm_eventlog_new_tcg2(enum cvm_reg_space space, const struct cvm_log_alg *algs, size_t nalgs,
                           cvm_eventlog **ret, cvm_error *err);
 
-/* Append one event; digests must cover exactly the log's banks, in any order. */
+/* Append one event with digests for some or all of the log's banks (a bank left out was not extended). */
 int cvm_eventlog_append(cvm_eventlog *log, uint32_t index, uint32_t type,
                         const struct cvm_event_digest *digests, size_t ndigests,
                         const void *data, size_t data_len, cvm_error *err);

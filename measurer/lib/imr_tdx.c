@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The tdx backend.  Registers come from the TSM measurement sysfs files
+ * (kernel 6.16+: measurements/mrtd:sha384, rtmr0:sha384 .. rtmr3:sha384;
+ * writing 48 bytes to an rtmr file extends it) or, on older kernels, from a
+ * TDREPORT taken with the /dev/tdx_guest TDX_CMD_GET_REPORT0 ioctl (read only).
+ * Every path is under a root prefix so tests run against a fake tree.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cvm/digest.h"
+#include "cvm/quote.h"
+#include "imr_internal.h"
+#include "quote_internal.h"
+
+#define MEASUREMENTS "/sys/class/misc/tdx_guest/measurements"
+#define TDX_GUEST "/dev/tdx_guest"
+
+/* linux/tdx-guest.h */
+struct tdx_report_req {
+        uint8_t reportdata[64];
+        uint8_t tdreport[1024];
+};
+#define TDX_CMD_GET_REPORT0 _IOWR('T', 1, struct tdx_report_req)
+
+struct tdx {
+        char root[PATH_MAX];
+        bool sysfs;        /* false: TDREPORT ioctl only */
+};
+
+/* root + rel into buf; false if it does not fit (a truncated path would name another file). */
+static bool path_of(char *buf, size_t size, const char *root, const char *rel) {
+        int n = snprintf(buf, size, "%s%s", root, rel);
+        return n >= 0 && (size_t) n < size;
+}
+
+bool imr_tdx_present(const char *sysroot) {
+        char p[PATH_MAX];
+        const char *root = sysroot && strcmp(sysroot, "/") != 0 ? sysroot : "";
+
+        if (path_of(p, sizeof(p), root, MEASUREMENTS) && access(p, F_OK) == 0)
+                return true;
+        return path_of(p, sizeof(p), root, TDX_GUEST) && access(p, F_OK) == 0;
+}
+
+/* The sysfs file of CC MR index; the root was checked to leave room for it at open. */
+static void mr_file(const struct tdx *t, uint32_t index, char *buf, size_t size) {
+        char rel[64];
+        if (index == 0)
+                snprintf(rel, sizeof(rel), MEASUREMENTS "/mrtd:sha384");
+        else
+                snprintf(rel, sizeof(rel), MEASUREMENTS "/rtmr%u:sha384", (index - 1) & 3);
+        if (!path_of(buf, size, t->root, rel))
+                buf[0] = '\0';
+}
+
+static int read_sysfs(const struct tdx *t, uint32_t index, uint8_t *out, cvm_error *err) {
+        char p[PATH_MAX];
+        ssize_t n;
+        int fd;
+
+        mr_file(t, index, p, sizeof(p));
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return cvm_error_set(err, errno == ENOENT ? ENODEV : errno, "%s: cannot open: %s", p, strerror(errno));
+        n = read(fd, out, CVM_TDX_MR_SIZE);
+        if (n < 0) {
+                int e = errno;
+                close(fd);
+                return cvm_error_set(err, e, "%s: read failed: %s", p, strerror(e));
+        }
+        close(fd);
+        if (n != CVM_TDX_MR_SIZE)
+                return cvm_error_set(err, EIO, "%s: short read: %zd bytes, expected %d", p, n, CVM_TDX_MR_SIZE);
+        return 0;
+}
+
+static int read_tdreport(const struct tdx *t, uint32_t index, uint8_t *out, cvm_error *err) {
+        struct tdx_report_req req = { 0 };
+        struct cvm_tdreport rep;
+        char p[PATH_MAX];
+        int fd, r;
+
+        if (!path_of(p, sizeof(p), t->root, TDX_GUEST))
+                return cvm_error_set(err, ENAMETOOLONG, "sysroot too long");
+        fd = open(p, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return cvm_error_set(err, errno, "%s: cannot open: %s", p, strerror(errno));
+        r = ioctl(fd, TDX_CMD_GET_REPORT0, &req);
+        if (r < 0) {
+                int e = errno;
+                close(fd);
+                return cvm_error_set(err, e, "%s: TDX_CMD_GET_REPORT0 failed: %s", p, strerror(e));
+        }
+        close(fd);
+        r = tdreport_parse(&rep, req.tdreport, sizeof(req.tdreport), err);
+        if (r < 0)
+                return cvm_error_prefix(err, "%s: TDREPORT: ", p);
+        memcpy(out, index == 0 ? rep.td.mrtd : rep.td.rtmr[index - 1], CVM_TDX_MR_SIZE);
+        return 0;
+}
+
+static int tdx_read(cvm_imr *imr, uint32_t index, uint16_t alg, uint8_t *out, cvm_error *err) {
+        struct tdx *t = imr->priv;
+        (void) alg;
+        return t->sysfs ? read_sysfs(t, index, out, err) : read_tdreport(t, index, out, err);
+}
+
+static int tdx_extend(cvm_imr *imr, uint32_t index, const struct cvm_event_digest *digests, size_t n, cvm_error *err) {
+        struct tdx *t = imr->priv;
+        char p[PATH_MAX];
+        ssize_t w;
+        int fd;
+
+        (void) n;
+        if (index == 0)
+                return cvm_error_set(err, EPERM, "MRTD is measured by the TDX module at build time and cannot be extended");
+        if (!t->sysfs)
+                return cvm_error_set(err, EOPNOTSUPP, "this kernel has no TSM measurement sysfs (6.16+): RTMR extend is not available");
+        mr_file(t, index, p, sizeof(p));
+        fd = open(p, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return cvm_error_set(err, errno, "%s: cannot open for extend: %s", p, strerror(errno));
+        w = write(fd, digests[0].bytes, CVM_TDX_MR_SIZE);
+        if (w < 0) {
+                int e = errno;
+                close(fd);
+                return cvm_error_set(err, e, "%s: extend failed: %s", p, strerror(e));
+        }
+        if (close(fd) < 0)
+                return cvm_error_set(err, errno, "%s: extend failed: %s", p, strerror(errno));
+        if (w != CVM_TDX_MR_SIZE)
+                return cvm_error_set(err, EIO, "%s: short write of %zd bytes", p, w);
+        return 0;
+}
+
+static void tdx_close(cvm_imr *imr) {
+        free(imr->priv);
+}
+
+static const struct imr_ops tdx_ops = { tdx_read, tdx_extend, tdx_close };
+
+int imr_tdx_open(cvm_imr *imr, const char *sysroot, cvm_error *err) {
+        const char *root = sysroot && strcmp(sysroot, "/") != 0 ? sysroot : "";
+        struct tdx *t = calloc(1, sizeof(*t));
+        char p[PATH_MAX];
+
+        if (!t)
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        if (strlen(root) > PATH_MAX - 128) {
+                free(t);
+                return cvm_error_set(err, ENAMETOOLONG, "sysroot of %zu bytes is too long", strlen(root));
+        }
+        memcpy(t->root, root, strlen(root) + 1);
+        t->sysfs = path_of(p, sizeof(p), root, MEASUREMENTS) && access(p, F_OK) == 0;
+        if (!t->sysfs) {
+                if (!path_of(p, sizeof(p), root, TDX_GUEST) || access(p, F_OK) != 0) {
+                        free(t);
+                        return cvm_error_set(err, ENODEV, "no TDX guest interface: neither %s%s nor %s exists",
+                                             root, MEASUREMENTS, p);
+                }
+        }
+        imr->priv = t;
+        imr->ops = &tdx_ops;
+        imr->backend = CVM_BACKEND_TDX;
+        imr->space = CVM_SPACE_CCMR;
+        imr->count = CVM_CCMR_MAX;
+        imr->banks[0] = CVM_ALG_SHA384;
+        imr->nbanks = 1;
+        snprintf(imr->reason, sizeof(imr->reason), "TDX guest: %s%s", root,
+                 t->sysfs ? MEASUREMENTS " (TSM measurement sysfs)" : TDX_GUEST " (TDREPORT, read only)");
+        return 0;
+}

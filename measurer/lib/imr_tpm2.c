@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The tpm2 backend: PCRs through libtss2-esys over any TCTI (tss2-tctildr). */
+#include <errno.h>
+#include <stdio.h>
+
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_rc.h>
+#include <tss2/tss2_tctildr.h>
+
+#include "cvm/digest.h"
+#include "imr_internal.h"
+
+struct tpm2 {
+        TSS2_TCTI_CONTEXT *tcti;
+        ESYS_CONTEXT *esys;
+};
+
+const char *imr_tpm2_tcti(const char *opt, const char **source) {
+        const char *v;
+
+        if (opt && *opt) {
+                *source = "--tcti";
+                return opt;
+        }
+        if ((v = getenv("CVM_TCTI")) && *v) {
+                *source = "$CVM_TCTI";
+                return v;
+        }
+        if ((v = getenv("TPM2TOOLS_TCTI")) && *v) {
+                *source = "$TPM2TOOLS_TCTI";
+                return v;
+        }
+        *source = "default";
+        return "device:/dev/tpmrm0";
+}
+
+static int tpm_error(cvm_error *err, const char *what, TSS2_RC rc) {
+        /* Device and TCTI failures are "no device"; TPM response codes are I/O errors. */
+        int code = (rc & TSS2_RC_LAYER_MASK) == TSS2_TCTI_RC_LAYER ? ENODEV : EIO;
+        return cvm_error_set(err, code, "TPM %s failed: %s (0x%x)", what, Tss2_RC_Decode(rc), rc);
+}
+
+static int tpm2_read(cvm_imr *imr, uint32_t index, uint16_t alg, uint8_t *out, cvm_error *err) {
+        struct tpm2 *t = imr->priv;
+        TPML_PCR_SELECTION sel = { .count = 1 };
+        TPML_PCR_SELECTION *sel_out = NULL;
+        TPML_DIGEST *values = NULL;
+        UINT32 update;
+        TSS2_RC rc;
+        int r = 0;
+
+        sel.pcrSelections[0].hash = alg;
+        sel.pcrSelections[0].sizeofSelect = 3;
+        sel.pcrSelections[0].pcrSelect[index / 8] = (BYTE) (1u << (index % 8));
+        rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &update, &sel_out, &values);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_error(err, "PCR_Read", rc);
+        if (values->count != 1 || (int) values->digests[0].size != cvm_alg_size(alg))
+                r = cvm_error_set(err, EIO, "TPM PCR_Read of PCR%u %s returned %u digests of %u bytes",
+                                  index, cvm_alg_name(alg), values->count, values->count ? values->digests[0].size : 0);
+        else
+                memcpy(out, values->digests[0].buffer, values->digests[0].size);
+        Esys_Free(sel_out);
+        Esys_Free(values);
+        return r;
+}
+
+static int tpm2_extend(cvm_imr *imr, uint32_t index, const struct cvm_event_digest *digests, size_t n, cvm_error *err) {
+        struct tpm2 *t = imr->priv;
+        TPML_DIGEST_VALUES dv = { .count = (UINT32) n };
+        TSS2_RC rc;
+
+        for (size_t i = 0; i < n; i++) {
+                dv.digests[i].hashAlg = digests[i].alg;
+                memcpy(&dv.digests[i].digest, digests[i].bytes, digests[i].size);
+        }
+        rc = Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + index, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &dv);
+        return rc == TSS2_RC_SUCCESS ? 0 : tpm_error(err, "PCR_Extend", rc);
+}
+
+static void tpm2_close(cvm_imr *imr) {
+        struct tpm2 *t = imr->priv;
+
+        if (!t)
+                return;
+        Esys_Finalize(&t->esys);
+        Tss2_TctiLdr_Finalize(&t->tcti);
+        free(t);
+}
+
+static const struct imr_ops tpm2_ops = { tpm2_read, tpm2_extend, tpm2_close };
+
+/* Active banks: those with at least one PCR selected in TPM2_CAP_PCRS. */
+static int read_banks(cvm_imr *imr, struct tpm2 *t, cvm_error *err) {
+        TPMS_CAPABILITY_DATA *cap = NULL;
+        TPMI_YES_NO more;
+        TSS2_RC rc;
+
+        rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS, 0, 1, &more, &cap);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_error(err, "GetCapability(PCRS)", rc);
+        for (UINT32 i = 0; i < cap->data.assignedPCR.count && imr->nbanks < CVM_LOG_MAX_ALGS; i++) {
+                const TPMS_PCR_SELECTION *s = &cap->data.assignedPCR.pcrSelections[i];
+                bool any = false;
+                for (int j = 0; j < s->sizeofSelect; j++)
+                        any |= s->pcrSelect[j] != 0;
+                if (any && cvm_alg_size(s->hash) > 0)
+                        imr->banks[imr->nbanks++] = s->hash;
+        }
+        Esys_Free(cap);
+        if (imr->nbanks == 0)
+                return cvm_error_set(err, EIO, "the TPM reports no active PCR bank");
+        return 0;
+}
+
+int imr_tpm2_open(cvm_imr *imr, const char *tcti, cvm_error *err) {
+        const char *source, *conf = imr_tpm2_tcti(tcti, &source);
+        struct tpm2 *t = calloc(1, sizeof(*t));
+        TSS2_RC rc;
+        int r;
+
+        if (!t)
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        imr->priv = t;
+        imr->ops = &tpm2_ops;
+        rc = Tss2_TctiLdr_Initialize(conf, &t->tcti);
+        if (rc != TSS2_RC_SUCCESS) {
+                free(t);
+                imr->priv = NULL;
+                return cvm_error_set(err, ENODEV, "cannot open TPM TCTI '%s' (from %s): %s", conf, source, Tss2_RC_Decode(rc));
+        }
+        rc = Esys_Initialize(&t->esys, t->tcti, NULL);
+        if (rc != TSS2_RC_SUCCESS) {
+                Tss2_TctiLdr_Finalize(&t->tcti);
+                free(t);
+                imr->priv = NULL;
+                return cvm_error_set(err, ENODEV, "cannot start an ESYS context on TCTI '%s': %s", conf, Tss2_RC_Decode(rc));
+        }
+        imr->backend = CVM_BACKEND_TPM2;
+        imr->space = CVM_SPACE_PCR;
+        imr->count = CVM_PCR_MAX;
+        r = read_banks(imr, t, err);
+        if (r < 0) {
+                tpm2_close(imr);
+                imr->priv = NULL;
+                return r;
+        }
+        snprintf(imr->reason, sizeof(imr->reason), "TPM 2.0 through TCTI '%s' (from %s)", conf, source);
+        return 0;
+}

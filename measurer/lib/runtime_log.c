@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cvm/digest.h"
+#include "cvm/encoding.h"
+#include "cvm/runtime.h"
+#include "internal.h"
+
+static int write_all(int fd, const uint8_t *p, size_t n) {
+        while (n > 0) {
+                ssize_t w = write(fd, p, n);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += w;
+                n -= (size_t) w;
+        }
+        return 0;
+}
+
+static void marker_path(const char *log_path, char *buf, size_t size) {
+        snprintf(buf, size, "%s.dirty", log_path);
+}
+
+/* A dirty marker's content, for the error message. */
+static int dirty_error(const char *marker, cvm_error *err) {
+        char what[256] = "";
+        FILE *f = fopen(marker, "re");
+
+        if (f) {
+                if (!fgets(what, sizeof(what), f))
+                        what[0] = '\0';
+                fclose(f);
+                what[strcspn(what, "\n")] = '\0';
+        }
+        return cvm_error_set(err, EUCLEAN, "%s exists: a writer died between extending a register and appending "
+                             "its event (%s); the runtime log may not match the registers", marker, what);
+}
+
+/* The header of an existing log must declare the IMR's space and banks. */
+static int check_header(int fd, const char *path, const cvm_eventlog *want, cvm_error *err) {
+        uint8_t head[512];
+        const struct cvm_log_alg *a, *b;
+        cvm_eventlog *log = NULL;
+        ssize_t n = pread(fd, head, sizeof(head), 0);
+        size_t hlen, na, nb;
+        int r;
+
+        if (n < 32 || !tcg2_has_spec_id(head, (size_t) n))
+                return cvm_error_set(err, EBADMSG, "%s: offset 0: not a TCG2 runtime log (no Spec ID header)", path);
+        hlen = 32 + (size_t) le32(head + 28);
+        if (hlen > (size_t) n)
+                return cvm_error_set(err, EBADMSG, "%s: offset 28: Spec ID header of %zu bytes is too large", path, hlen);
+        r = cvm_eventlog_parse(head, hlen, cvm_eventlog_space(want) == CVM_SPACE_CCMR ? CVM_LOG_CCEL : CVM_LOG_TCG2, &log, err);
+        if (r < 0)
+                return cvm_error_prefix(err, "%s: ", path);
+        na = cvm_eventlog_algs(log, &a);
+        nb = cvm_eventlog_algs(want, &b);
+        r = na == nb && memcmp(a, b, na * sizeof(*a)) == 0 ? 0
+            : cvm_error_set(err, EBADMSG, "%s: its banks differ from the registers' banks; it belongs to another platform", path);
+        cvm_eventlog_free(log);
+        return r;
+}
+
+/* The TCG2 bytes of one event record (header stripped), from a scratch log of the IMR's banks. */
+static int encode_record(cvm_eventlog *scratch, uint32_t index, uint32_t type, const struct cvm_event_digest *d, size_t n,
+                         const void *data, size_t len, uint8_t **rec, size_t *rec_len, size_t *hdr_len, cvm_error *err) {
+        uint8_t *buf;
+        size_t total;
+        int r;
+
+        r = cvm_eventlog_append(scratch, index, type, d, n, data, len, err);
+        if (r < 0)
+                return r;
+        r = cvm_eventlog_write_tcg2(scratch, &buf, &total, err);
+        if (r < 0)
+                return r;
+        *hdr_len = 32 + (size_t) le32(buf + 28);
+        *rec = buf;
+        *rec_len = total;
+        return 0;
+}
+
+int cvm_runtime_extend(cvm_imr *imr, const char *log_path, uint32_t index, uint32_t type,
+                       const void *data, size_t len, const struct cvm_event_digest *digests, size_t ndigests,
+                       cvm_error *err) {
+        struct cvm_log_alg algs[CVM_LOG_MAX_ALGS];
+        struct cvm_event_digest own[CVM_LOG_MAX_ALGS];
+        uint8_t hashes[CVM_LOG_MAX_ALGS][CVM_DIGEST_MAX], *rec = NULL;
+        const uint16_t *banks;
+        char marker[4096], dir[4096], hex[2 * CVM_DIGEST_MAX + 1];
+        size_t nbanks = cvm_imr_banks(imr, &banks), rec_len, hdr_len;
+        cvm_eventlog *scratch = NULL;
+        struct stat st;
+        int fd, mfd, r;
+
+        for (size_t i = 0; i < nbanks; i++)
+                algs[i] = (struct cvm_log_alg) { banks[i], (uint16_t) cvm_alg_size(banks[i]) };
+        if (!digests) {
+                for (size_t i = 0; i < nbanks; i++) {
+                        r = cvm_digest(banks[i], data, len, hashes[i], err);
+                        if (r < 0)
+                                return r;
+                        own[i] = (struct cvm_event_digest) { banks[i], algs[i].size, hashes[i] };
+                }
+                digests = own;
+                ndigests = nbanks;
+        }
+        r = cvm_eventlog_new_tcg2(cvm_imr_space(imr), algs, nbanks, &scratch, err);
+        if (r < 0)
+                return r;
+        r = encode_record(scratch, index, type, digests, ndigests, data, len, &rec, &rec_len, &hdr_len, err);
+        if (r < 0)
+                goto out_scratch;
+
+        snprintf(dir, sizeof(dir), "%s", log_path);
+        if (mkdir(dirname(dir), 0755) < 0 && errno != EEXIST) {
+                r = cvm_error_set(err, errno, "%s: cannot create: %s", dir, strerror(errno));
+                goto out_rec;
+        }
+        fd = open(log_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+                r = cvm_error_set(err, errno, "%s: cannot open: %s", log_path, strerror(errno));
+                goto out_rec;
+        }
+        if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0) {
+                r = cvm_error_set(err, errno, "%s: cannot lock: %s", log_path, strerror(errno));
+                goto out_fd;
+        }
+        marker_path(log_path, marker, sizeof(marker));
+        if (access(marker, F_OK) == 0) {
+                r = dirty_error(marker, err);
+                goto out_fd;
+        }
+        if (st.st_size == 0) {
+                /* A new log starts with the Spec ID header of the IMR's banks. */
+                if ((r = write_all(fd, rec, hdr_len)) < 0) {
+                        r = cvm_error_set(err, -r, "%s: cannot write the header: %s", log_path, strerror(-r));
+                        goto out_fd;
+                }
+        } else if ((r = check_header(fd, log_path, scratch, err)) < 0)
+                goto out_fd;
+
+        mfd = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (mfd < 0) {
+                r = cvm_error_set(err, errno, "%s: cannot create the dirty marker: %s", marker, strerror(errno));
+                goto out_fd;
+        }
+        dprintf(mfd, "index %u type 0x%08x %s %s\n", index, type, cvm_alg_name(digests[0].alg),
+                cvm_hex(digests[0].bytes, digests[0].size, hex));
+        if (fsync(mfd) < 0 || close(mfd) < 0) {
+                r = cvm_error_set(err, errno, "%s: cannot write the dirty marker: %s", marker, strerror(errno));
+                unlink(marker);
+                goto out_fd;
+        }
+        r = cvm_imr_extend(imr, index, digests, ndigests, err);
+        if (r < 0) {
+                unlink(marker);     /* nothing was extended: the log is still exact */
+                goto out_fd;
+        }
+        if (lseek(fd, 0, SEEK_END) < 0 || (r = write_all(fd, rec + hdr_len, rec_len - hdr_len)) < 0 || fsync(fd) < 0) {
+                /* Extended but not logged: the marker stays, so readers learn the log is short. */
+                r = cvm_error_set(err, r < 0 ? -r : errno, "%s: register extended but the event could not be appended: %s",
+                                  log_path, strerror(r < 0 ? -r : errno));
+                goto out_fd;
+        }
+        if (unlink(marker) < 0)
+                r = cvm_error_set(err, errno, "%s: cannot remove the dirty marker: %s", marker, strerror(errno));
+out_fd:
+        close(fd);
+out_rec:
+        free(rec);
+out_scratch:
+        cvm_eventlog_free(scratch);
+        return r < 0 ? r : 0;
+}
+
+int cvm_runtime_log_load(const char *log_path, cvm_eventlog **ret, cvm_error *err) {
+        char marker[4096];
+        uint8_t *buf = NULL;
+        size_t len;
+        int fd, r;
+
+        fd = open(log_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return cvm_error_set(err, errno, "%s: cannot open: %s", log_path, strerror(errno));
+        /* Waits for a writer in the middle of an extend. */
+        if (flock(fd, LOCK_SH) < 0) {
+                r = cvm_error_set(err, errno, "%s: cannot lock: %s", log_path, strerror(errno));
+                close(fd);
+                return r;
+        }
+        marker_path(log_path, marker, sizeof(marker));
+        if (access(marker, F_OK) == 0) {
+                close(fd);
+                return dirty_error(marker, err);
+        }
+        r = read_file(log_path, CVM_INPUT_MAX, &buf, &len, err);
+        close(fd);
+        if (r < 0)
+                return r;
+        r = cvm_eventlog_parse(buf, len, CVM_LOG_AUTO, ret, err);
+        free(buf);
+        return r < 0 ? cvm_error_prefix(err, "%s: ", log_path) : 0;
+}
