@@ -58,9 +58,7 @@ void cvm_eventlog_free(cvm_eventlog *log) {
                 next = c->next;
                 free(c);
         }
-        for (size_t i = 0; i < log->nwarnings; i++)
-                free(log->warnings[i]);
-        free(log->warnings);
+        strv_free(log->warnings, log->nwarnings);
         free(log->events);
         free(log->raw);
         free(log);
@@ -121,23 +119,11 @@ struct cvm_event *log_add_event(cvm_eventlog *log) {
 }
 
 void log_warn(cvm_eventlog *log, const char *fmt, ...) {
-        char **n;
-        char *s;
         va_list ap;
 
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        strv_appendv(&log->warnings, &log->nwarnings, fmt, ap);
         va_end(ap);
-        if (!s)
-                return;
-        n = realloc(log->warnings, (log->nwarnings + 1) * sizeof(*n));
-        if (!n) {
-                free(s);
-                return;
-        }
-        log->warnings = n;
-        log->warnings[log->nwarnings++] = s;
 }
 
 void log_note_startup_locality(cvm_eventlog *log, const struct cvm_event *ev) {

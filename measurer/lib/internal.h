@@ -3,6 +3,7 @@
 
 /* Private to libcvm: the log's representation and the helpers its parsers share. */
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -116,7 +117,11 @@ cvm_eventlog *log_new(enum cvm_log_format fmt, enum cvm_reg_space space, uint8_t
 /* A zeroed event appended to the log, with recnum set; NULL on allocation failure. */
 struct cvm_event *log_add_event(cvm_eventlog *log);
 
-/* Record a warning; allocation failures drop it (warnings are advisory). */
+/* Append a formatted string to a vector of n strings; allocation failures drop it (it holds warnings, which are advisory). */
+void strv_appendv(char ***v, size_t *n, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+void strv_free(char **v, size_t n);
+
+/* Record a warning in the log. */
 void log_warn(cvm_eventlog *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Memory owned by the log, zeroed; NULL on allocation failure. */

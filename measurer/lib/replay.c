@@ -48,9 +48,7 @@ int cvm_replay_new(const uint16_t *banks, size_t nbanks, cvm_replay **ret, cvm_e
 void cvm_replay_free(cvm_replay *r) {
         if (!r)
                 return;
-        for (size_t i = 0; i < r->nwarnings; i++)
-                free(r->warnings[i]);
-        free(r->warnings);
+        strv_free(r->warnings, r->nwarnings);
         free(r->regs);
         EVP_MD_CTX_free(r->ctx);
         free(r);
@@ -58,22 +56,11 @@ void cvm_replay_free(cvm_replay *r) {
 
 static void replay_warn(cvm_replay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void replay_warn(cvm_replay *r, const char *fmt, ...) {
-        char **n, *s;
         va_list ap;
 
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        strv_appendv(&r->warnings, &r->nwarnings, fmt, ap);
         va_end(ap);
-        if (!s)
-                return;
-        n = realloc(r->warnings, (r->nwarnings + 1) * sizeof(*n));
-        if (!n) {
-                free(s);
-                return;
-        }
-        r->warnings = n;
-        r->warnings[r->nwarnings++] = s;
 }
 
 static int cmp_key(uint32_t index, uint16_t alg, const struct cvm_register_value *v) {

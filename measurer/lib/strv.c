@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+
+#include "internal.h"
+
+void strv_appendv(char ***v, size_t *n, const char *fmt, va_list ap) {
+        char **nv, *s;
+
+        if (vasprintf(&s, fmt, ap) < 0)
+                return;
+        nv = realloc(*v, (*n + 1) * sizeof(*nv));
+        if (!nv) {
+                free(s);
+                return;
+        }
+        *v = nv;
+        nv[(*n)++] = s;
+}
+
+void strv_free(char **v, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
