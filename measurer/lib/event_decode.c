@@ -322,11 +322,12 @@ static const struct {
 static void decode_ima_field(struct json_object *o, const char *id, const uint8_t *f, uint32_t len) {
         if (strcmp(id, "d-ng") == 0 || strcmp(id, "d-modsig") == 0) {
                 const uint8_t *colon = memchr(f, ':', len);
-                const char *key = id[1] == '-' && id[2] == 'n' ? "file_digest" : "modsig_digest";
+                bool modsig = strcmp(id, "d-modsig") == 0;
+                const char *key = modsig ? "modsig_digest" : "file_digest";
                 if (colon && (size_t) (colon - f) + 2 <= len && colon[1] == 0) {
                         char *alg = strndup((const char *) f, (size_t) (colon - f));
                         if (alg)
-                                add_str(o, id[2] == 'n' ? "file_digest_alg" : "modsig_digest_alg", alg);
+                                add_str(o, modsig ? "modsig_digest_alg" : "file_digest_alg", alg);
                         free(alg);
                         add_hex(o, key, colon + 2, len - (size_t) (colon - f) - 2);
                 } else

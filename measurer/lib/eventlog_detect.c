@@ -30,7 +30,7 @@ static void say(char *why, size_t whylen, const char *s) {
 
 /* The end of the last TCG2 record, walking sizes only; 0 if the walk fails. */
 static size_t tcg2_records_end(const uint8_t *buf, size_t len, uint16_t digest_size) {
-        size_t off = 32 + le32(buf + 28);
+        size_t off = tcg2_header_size(buf);
 
         while (off <= len && len - off >= 12) {
                 uint32_t count = le32(buf + off + 8);

@@ -25,6 +25,16 @@
 #define IMA_NAME_MAX 255           /* template names and the legacy name field */
 #define IMA_LEGACY_NAME_PAD 256    /* IMA_EVENT_NAME_LEN_MAX + 1 */
 
+bool ima_event_is_violation(const struct cvm_event *ev) {
+        if (ev->content != CVM_CONTENT_IMA || ev->ndigests == 0)
+                return false;
+        for (uint32_t i = 0; i < ev->ndigests; i++)
+                for (size_t j = 0; j < ev->digests[i].size; j++)
+                        if (ev->digests[i].bytes[j])
+                                return false;
+        return true;
+}
+
 int ima_template_digest(const struct cvm_event *ev, uint16_t alg, uint8_t *out, cvm_error *err) {
         uint8_t buf[20 + IMA_LEGACY_NAME_PAD];
         size_t name_len;

@@ -60,15 +60,8 @@ static int data_digest_matches(const struct cvm_event *ev) {
                 }
         } else if (!ev->template_name || strcmp(ev->template_name, "ima-tlv") == 0)
                 return -1;
-        else {
-                /* A violation records an all-zero template hash on purpose. */
-                bool violation = true;
-                for (uint32_t i = 0; i < ev->ndigests; i++)
-                        for (size_t j = 0; j < ev->digests[i].size; j++)
-                                violation &= ev->digests[i].bytes[j] == 0;
-                if (violation)
-                        return -1;
-        }
+        else if (ima_event_is_violation(ev))
+                return -1;      /* a violation records an all-zero template hash on purpose */
         for (uint32_t i = 0; i < ev->ndigests; i++) {
                 const struct cvm_event_digest *d = &ev->digests[i];
                 int k;

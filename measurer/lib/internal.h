@@ -151,5 +151,10 @@ int extend_ctx(EVP_MD_CTX *ctx, uint16_t alg, uint8_t *reg, const uint8_t *diges
 /* Read a whole file (sysfs files included, which report no size) into a malloc'ed buffer. */
 int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len, cvm_error *err);
 
+/* Bytes of a TCG2 log's SHA-1-shaped header record (32 fixed + its event size); buf holds at least 32. */
+static inline size_t tcg2_header_size(const uint8_t *buf) {
+        return 32 + (size_t) le32(buf + 28);
+}
+
 /* True if buf starts a TCG2 header record whose data is a Spec ID Event03. */
 bool tcg2_has_spec_id(const uint8_t *buf, size_t len);

@@ -123,21 +123,13 @@ static struct cvm_register_value *get_register(cvm_replay *r, const cvm_eventlog
         return v;
 }
 
-static bool all_zero(const uint8_t *p, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                if (p[i])
-                        return false;
-        return true;
-}
-
 /* The digest to extend for ev in bank alg: 1 found, 0 none in this bank, <0 error. */
 static int event_bank_digest(const struct cvm_event *ev, uint16_t alg, uint8_t *out, cvm_error *err) {
         const struct cvm_event_digest *d = cvm_event_digest(ev, alg);
         int size = cvm_alg_size(alg), k;
 
         if (ev->content == CVM_CONTENT_IMA) {
-                /* A violation (all-zero template hash) is extended as all ones in every bank. */
-                if (ev->ndigests == 1 && all_zero(ev->digests[0].bytes, ev->digests[0].size)) {
+                if (ima_event_is_violation(ev)) {
                         memset(out, 0xff, (size_t) size);
                         return 1;
                 }

@@ -56,7 +56,7 @@ static int check_header(int fd, const char *path, const cvm_eventlog *want, cvm_
 
         if (n < 32 || !tcg2_has_spec_id(head, (size_t) n))
                 return cvm_error_set(err, EBADMSG, "%s: offset 0: not a TCG2 runtime log (no Spec ID header)", path);
-        hlen = 32 + (size_t) le32(head + 28);
+        hlen = tcg2_header_size(head);
         if (hlen > (size_t) n)
                 return cvm_error_set(err, EBADMSG, "%s: offset 28: Spec ID header of %zu bytes is too large", path, hlen);
         r = cvm_eventlog_parse(head, hlen, cvm_eventlog_space(want) == CVM_SPACE_CCMR ? CVM_LOG_CCEL : CVM_LOG_TCG2, &log, err);
@@ -83,7 +83,7 @@ static int encode_record(cvm_eventlog *scratch, uint32_t index, uint32_t type, c
         r = cvm_eventlog_write_tcg2(scratch, &buf, &total, err);
         if (r < 0)
                 return r;
-        *hdr_len = 32 + (size_t) le32(buf + 28);
+        *hdr_len = tcg2_header_size(buf);
         *rec = buf;
         *rec_len = total;
         return 0;
