@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <json-c/json.h>
 
@@ -64,6 +65,12 @@ static inline void replay_freep(cvm_replay **p) {
 static inline void quote_freep(struct cvm_quote **p) {
         cvm_quote_free(*p);
 }
+static inline void report_freep(struct cvm_report **p) {
+        cvm_report_free(*p);
+}
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
 static inline void json_putp(struct json_object **p) {
         json_object_put(*p);
 }
@@ -82,6 +89,9 @@ int parse_size(const char *opt, const char *arg, size_t *ret);
 /* Load a log, printing its warnings on stderr; returns EXIT_OK, or EXIT_BAD_INPUT after printing. */
 int load_log(const char *path, enum cvm_log_format fmt, cvm_eventlog **ret);
 
+/* Write buf to path through a temporary file and a rename; -1 after printing the error. */
+int write_file_atomic(const char *path, const void *buf, size_t len);
+
 /* Pretty JSON on stdout, newline-terminated. */
 void print_json(struct json_object *o);
 
@@ -94,3 +104,4 @@ int cmd_measurements(int argc, char **argv);
 int cmd_extend(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_parse_quote(int argc, char **argv);
+int cmd_quote(int argc, char **argv);

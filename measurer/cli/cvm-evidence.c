@@ -15,6 +15,7 @@ static const struct {
         { "info", cmd_info, "the measurement backend (tdx, tpm2, sim) and why it was picked" },
         { "measurements", cmd_measurements, "read the live registers" },
         { "extend", cmd_extend, "extend a register and append the event to the runtime log" },
+        { "quote", cmd_quote, "a TDX or TPM2 quote bound to a nonce and user data" },
 };
 
 static void help(FILE *f) {

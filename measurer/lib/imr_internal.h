@@ -4,6 +4,7 @@
 /* Private to libcvm: the backend vtable behind cvm_imr. */
 
 #include "cvm/imr.h"
+#include "cvm/report.h"
 #include <limits.h>
 
 #include "internal.h"
@@ -11,6 +12,9 @@
 struct imr_ops {
         int (*read)(cvm_imr *imr, uint32_t index, uint16_t alg, uint8_t *out, cvm_error *err);
         int (*extend)(cvm_imr *imr, uint32_t index, const struct cvm_event_digest *digests, size_t n, cvm_error *err);
+        /* Fill rep's quote (and, for tpm2, signature, AK and PCRs) bound to data; NULL: no reports. */
+        int (*report)(cvm_imr *imr, const struct cvm_report_request *req, const uint8_t *data, size_t len,
+                      struct cvm_report *rep, cvm_error *err);
         void (*close)(cvm_imr *imr);
 };
 
@@ -35,3 +39,16 @@ bool imr_tdx_present(const char *sysroot);
 
 /* The TCTI the tpm2 backend would use, and where it came from ("--tcti", "$CVM_TCTI", ...). */
 const char *imr_tpm2_tcti(const char *opt, const char **source);
+
+/* The report op of each backend (report_tpm2.c, report_tdx.c). */
+int report_tpm2(cvm_imr *imr, const struct cvm_report_request *req, const uint8_t *data, size_t len,
+                struct cvm_report *rep, cvm_error *err);
+int report_tdx(cvm_imr *imr, const struct cvm_report_request *req, const uint8_t *data, size_t len,
+               struct cvm_report *rep, cvm_error *err);
+
+/* The ESYS context of a tpm2 backend. */
+struct ESYS_CONTEXT;
+struct ESYS_CONTEXT *imr_tpm2_esys(cvm_imr *imr);
+
+/* The root prefix of a tdx backend ("" for /). */
+const char *imr_tdx_root(const cvm_imr *imr);

@@ -166,7 +166,11 @@ static void sim_close(cvm_imr *imr) {
         free(imr->priv);
 }
 
-static const struct imr_ops sim_ops = { sim_read, sim_extend, sim_close };
+static const struct imr_ops sim_ops = {
+        .read = sim_read,
+        .extend = sim_extend,
+        .close = sim_close,
+};
 
 static int create_state(cvm_imr *imr, const struct cvm_imr_options *o, cvm_error *err) {
         struct sim *s = imr->priv;

@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,45 +17,30 @@
 #include "cvm/quote.h"
 #include "imr_internal.h"
 #include "quote_internal.h"
-
-#define MEASUREMENTS "/sys/class/misc/tdx_guest/measurements"
-#define TDX_GUEST "/dev/tdx_guest"
-
-/* linux/tdx-guest.h */
-struct tdx_report_req {
-        uint8_t reportdata[64];
-        uint8_t tdreport[1024];
-};
-#define TDX_CMD_GET_REPORT0 _IOWR('T', 1, struct tdx_report_req)
+#include "tdx_guest.h"
 
 struct tdx {
         char root[PATH_MAX];
         bool sysfs;        /* false: TDREPORT ioctl only */
 };
 
-/* root + rel into buf; false if it does not fit (a truncated path would name another file). */
-static bool path_of(char *buf, size_t size, const char *root, const char *rel) {
-        int n = snprintf(buf, size, "%s%s", root, rel);
-        return n >= 0 && (size_t) n < size;
-}
-
 bool imr_tdx_present(const char *sysroot) {
         char p[PATH_MAX];
         const char *root = sysroot && strcmp(sysroot, "/") != 0 ? sysroot : "";
 
-        if (path_of(p, sizeof(p), root, MEASUREMENTS) && access(p, F_OK) == 0)
+        if (tdx_path(p, sizeof(p), root, TDX_MEASUREMENTS) && access(p, F_OK) == 0)
                 return true;
-        return path_of(p, sizeof(p), root, TDX_GUEST) && access(p, F_OK) == 0;
+        return tdx_path(p, sizeof(p), root, TDX_GUEST) && access(p, F_OK) == 0;
 }
 
 /* The sysfs file of CC MR index; the root was checked to leave room for it at open. */
 static void mr_file(const struct tdx *t, uint32_t index, char *buf, size_t size) {
         char rel[64];
         if (index == 0)
-                snprintf(rel, sizeof(rel), MEASUREMENTS "/mrtd:sha384");
+                snprintf(rel, sizeof(rel), TDX_MEASUREMENTS "/mrtd:sha384");
         else
-                snprintf(rel, sizeof(rel), MEASUREMENTS "/rtmr%u:sha384", (index - 1) & 3);
-        if (!path_of(buf, size, t->root, rel))
+                snprintf(rel, sizeof(rel), TDX_MEASUREMENTS "/rtmr%u:sha384", (index - 1) & 3);
+        if (!tdx_path(buf, size, t->root, rel))
                 buf[0] = '\0';
 }
 
@@ -81,17 +65,17 @@ static int read_sysfs(const struct tdx *t, uint32_t index, uint8_t *out, cvm_err
         return 0;
 }
 
-static int read_tdreport(const struct tdx *t, uint32_t index, uint8_t *out, cvm_error *err) {
-        struct tdx_report_req req = { 0 };
-        struct cvm_tdreport rep;
+int tdx_get_tdreport(const char *root, const uint8_t reportdata[64], uint8_t tdreport[1024], cvm_error *err) {
+        struct tdx_report_req req;
         char p[PATH_MAX];
         int fd, r;
 
-        if (!path_of(p, sizeof(p), t->root, TDX_GUEST))
+        if (!tdx_path(p, sizeof(p), root, TDX_GUEST))
                 return cvm_error_set(err, ENAMETOOLONG, "sysroot too long");
         fd = open(p, O_RDWR | O_CLOEXEC);
         if (fd < 0)
-                return cvm_error_set(err, errno, "%s: cannot open: %s", p, strerror(errno));
+                return cvm_error_set(err, errno == ENOENT ? ENODEV : errno, "%s: cannot open: %s", p, strerror(errno));
+        memcpy(req.reportdata, reportdata, sizeof(req.reportdata));
         r = ioctl(fd, TDX_CMD_GET_REPORT0, &req);
         if (r < 0) {
                 int e = errno;
@@ -99,9 +83,22 @@ static int read_tdreport(const struct tdx *t, uint32_t index, uint8_t *out, cvm_
                 return cvm_error_set(err, e, "%s: TDX_CMD_GET_REPORT0 failed: %s", p, strerror(e));
         }
         close(fd);
-        r = tdreport_parse(&rep, req.tdreport, sizeof(req.tdreport), err);
+        memcpy(tdreport, req.tdreport, sizeof(req.tdreport));
+        return 0;
+}
+
+static int read_tdreport(const struct tdx *t, uint32_t index, uint8_t *out, cvm_error *err) {
+        static const uint8_t zero[64];
+        uint8_t raw[CVM_TDREPORT_SIZE];
+        struct cvm_tdreport rep;
+        int r;
+
+        r = tdx_get_tdreport(t->root, zero, raw, err);
         if (r < 0)
-                return cvm_error_prefix(err, "%s: TDREPORT: ", p);
+                return r;
+        r = tdreport_parse(&rep, raw, sizeof(raw), err);
+        if (r < 0)
+                return cvm_error_prefix(err, "%s" TDX_GUEST ": TDREPORT: ", t->root);
         memcpy(out, index == 0 ? rep.td.mrtd : rep.td.rtmr[index - 1], CVM_TDX_MR_SIZE);
         return 0;
 }
@@ -144,7 +141,16 @@ static void tdx_close(cvm_imr *imr) {
         free(imr->priv);
 }
 
-static const struct imr_ops tdx_ops = { tdx_read, tdx_extend, tdx_close };
+const char *imr_tdx_root(const cvm_imr *imr) {
+        return ((const struct tdx *) imr->priv)->root;
+}
+
+static const struct imr_ops tdx_ops = {
+        .read = tdx_read,
+        .extend = tdx_extend,
+        .report = report_tdx,
+        .close = tdx_close,
+};
 
 int imr_tdx_open(cvm_imr *imr, const char *sysroot, cvm_error *err) {
         const char *root = sysroot && strcmp(sysroot, "/") != 0 ? sysroot : "";
@@ -158,12 +164,12 @@ int imr_tdx_open(cvm_imr *imr, const char *sysroot, cvm_error *err) {
                 return cvm_error_set(err, ENAMETOOLONG, "sysroot of %zu bytes is too long", strlen(root));
         }
         memcpy(t->root, root, strlen(root) + 1);
-        t->sysfs = path_of(p, sizeof(p), root, MEASUREMENTS) && access(p, F_OK) == 0;
+        t->sysfs = tdx_path(p, sizeof(p), root, TDX_MEASUREMENTS) && access(p, F_OK) == 0;
         if (!t->sysfs) {
-                if (!path_of(p, sizeof(p), root, TDX_GUEST) || access(p, F_OK) != 0) {
+                if (!tdx_path(p, sizeof(p), root, TDX_GUEST) || access(p, F_OK) != 0) {
                         free(t);
                         return cvm_error_set(err, ENODEV, "no TDX guest interface: neither %s%s nor %s exists",
-                                             root, MEASUREMENTS, p);
+                                             root, TDX_MEASUREMENTS, p);
                 }
         }
         imr->priv = t;
@@ -174,6 +180,6 @@ int imr_tdx_open(cvm_imr *imr, const char *sysroot, cvm_error *err) {
         imr->banks[0] = CVM_ALG_SHA384;
         imr->nbanks = 1;
         snprintf(imr->reason, sizeof(imr->reason), "TDX guest: %s%s", root,
-                 t->sysfs ? MEASUREMENTS " (TSM measurement sysfs)" : TDX_GUEST " (TDREPORT, read only)");
+                 t->sysfs ? TDX_MEASUREMENTS " (TSM measurement sysfs)" : TDX_GUEST " (TDREPORT, read only)");
         return 0;
 }

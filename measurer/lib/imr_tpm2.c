@@ -88,7 +88,16 @@ static void tpm2_close(cvm_imr *imr) {
         free(t);
 }
 
-static const struct imr_ops tpm2_ops = { tpm2_read, tpm2_extend, tpm2_close };
+struct ESYS_CONTEXT *imr_tpm2_esys(cvm_imr *imr) {
+        return ((struct tpm2 *) imr->priv)->esys;
+}
+
+static const struct imr_ops tpm2_ops = {
+        .read = tpm2_read,
+        .extend = tpm2_extend,
+        .report = report_tpm2,
+        .close = tpm2_close,
+};
 
 /* Active banks: those with at least one PCR selected in TPM2_CAP_PCRS. */
 static int read_banks(cvm_imr *imr, struct tpm2 *t, cvm_error *err) {

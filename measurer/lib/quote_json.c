@@ -125,3 +125,33 @@ struct json_object *cvm_quote_to_json(const struct cvm_quote *q) {
         }
         return o;
 }
+
+struct json_object *cvm_report_to_json(const struct cvm_report *rep) {
+        struct json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "type", json_object_new_string(cvm_quote_type_name(rep->type)));
+        json_object_object_add(o, "source", json_object_new_string(rep->source));
+        add_hex(o, "report_data", rep->report_data, rep->report_data_len);
+        add_hex(o, "quote", rep->quote, rep->quote_len);
+        if (rep->type == CVM_QUOTE_TPM2) {
+                struct json_object *pcrs = json_object_new_array();
+                add_hex(o, "signature", rep->signature, rep->signature_len);
+                add_hex(o, "ak_public", rep->ak_public, rep->ak_public_len);
+                json_object_object_add(o, "ak_pem", rep->ak_pem ? json_object_new_string(rep->ak_pem) : NULL);
+                for (size_t i = 0; i < rep->npcrs; i++) {
+                        struct json_object *p = json_object_new_object();
+                        char name[CVM_REG_NAME_MAX];
+                        json_object_object_add(p, "index", json_object_new_int64(rep->pcrs[i].index));
+                        json_object_object_add(p, "name",
+                                               json_object_new_string(cvm_register_name(CVM_SPACE_PCR, rep->pcrs[i].index, name)));
+                        json_object_object_add(p, "alg", json_object_new_string(cvm_alg_name(rep->pcrs[i].alg)));
+                        add_hex(p, "digest", rep->pcrs[i].digest, rep->pcrs[i].size);
+                        json_object_array_add(pcrs, p);
+                }
+                json_object_object_add(o, "pcrs", pcrs);
+        }
+        json_object_object_add(o, "parsed", cvm_quote_to_json(rep->parsed));
+        return o;
+}

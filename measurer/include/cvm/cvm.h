@@ -10,9 +10,11 @@
 #include "cvm/eventlog.h"
 #include "cvm/imr.h"
 #include "cvm/json.h"
+#include "cvm/platform.h"
 #include "cvm/quote.h"
 #include "cvm/register.h"
 #include "cvm/replay.h"
+#include "cvm/report.h"
 #include "cvm/runtime.h"
 
 #define CVM_VERSION "0.1.0"

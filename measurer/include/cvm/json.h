@@ -4,6 +4,7 @@
 #include "cvm/eventlog.h"
 #include "cvm/quote.h"
 #include "cvm/replay.h"
+#include "cvm/report.h"
 
 /*
  * JSON views (json-c objects; the caller owns the reference and releases it
@@ -30,3 +31,6 @@ struct json_object *cvm_replay_registers_to_json(const cvm_replay *r);
 
 /* {"type","version",...,"mrtd","rtmr":[4],"report_data"} (TDX) or the TPMS_ATTEST fields (TPM2). */
 struct json_object *cvm_quote_to_json(const struct cvm_quote *q);
+
+/* {"type","source","report_data","quote" (hex), tpm2: "signature","ak_public","ak_pem","pcrs"; "parsed"}. */
+struct json_object *cvm_report_to_json(const struct cvm_report *rep);

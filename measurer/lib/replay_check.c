@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cvm_replay_check: a replay against the live registers, register by register and bank by bank. */
+#include <errno.h>
+
+#include "cvm/platform.h"
+#include "internal.h"
+
+int cvm_replay_check(const cvm_replay *r, cvm_imr *imr, struct cvm_register_check **ret, size_t *n, cvm_error *err) {
+        enum cvm_reg_space space = cvm_imr_space(imr);
+        uint32_t first = space == CVM_SPACE_CCMR ? 1 : 0, count = cvm_imr_count(imr);
+        const uint16_t *banks;
+        size_t nbanks = cvm_imr_banks(imr, &banks), k = 0;
+        struct cvm_register_check *c;
+        int mismatches = 0;
+
+        c = calloc((size_t) (count - first) * nbanks + 1, sizeof(*c));
+        if (!c)
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        for (uint32_t i = first; i < count; i++)
+                for (size_t b = 0; b < nbanks; b++) {
+                        const struct cvm_register_value *v = cvm_replay_find(r, i, banks[b]);
+                        struct cvm_register_check *x = &c[k++];
+                        int rr;
+
+                        x->index = i;
+                        x->alg = banks[b];
+                        x->size = (uint16_t) cvm_alg_size(banks[b]);
+                        rr = cvm_imr_read(imr, i, banks[b], x->live, err);
+                        if (rr < 0) {
+                                free(c);
+                                return rr;
+                        }
+                        if (v) {
+                                memcpy(x->replayed, v->digest, x->size);
+                                x->nextends = v->nextends;
+                        } else
+                                memset(x->replayed, cvm_register_reset_byte(space, i), x->size);
+                        x->match = memcmp(x->live, x->replayed, x->size) == 0;
+                        mismatches += !x->match;
+                }
+        *ret = c;
+        *n = k;
+        return mismatches;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * Private to libcvm: the Linux TDX guest interfaces, as paths under a root
+ * prefix and the /dev/tdx_guest ioctl ABI (linux/tdx-guest.h; GET_QUOTE is
+ * the pre-configfs-tsm ABI of distro TDX kernels and Intel's DCAP library).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+
+#define TDX_MEASUREMENTS "/sys/class/misc/tdx_guest/measurements"
+#define TDX_GUEST "/dev/tdx_guest"
+#define TSM_REPORT "/sys/kernel/config/tsm/report"
+
+struct tdx_report_req {
+        uint8_t reportdata[64];
+        uint8_t tdreport[1024];
+};
+
+struct tdx_quote_req {
+        uint64_t buf;      /* a struct tdx_quote_hdr and its data, also the output */
+        uint64_t len;
+};
+
+struct tdx_quote_hdr {
+        uint64_t version;  /* 1 */
+        uint64_t status;   /* TDX_QUOTE_* set by the VMM */
+        uint32_t in_len;
+        uint32_t out_len;
+        /* data: a big-endian u32 length, then a QGS message */
+};
+
+#define TDX_CMD_GET_REPORT0 _IOWR('T', 1, struct tdx_report_req)
+#define TDX_CMD_GET_QUOTE _IOR('T', 4, struct tdx_quote_req)
+
+#define TDX_QUOTE_SUCCESS UINT64_C(0)
+#define TDX_QUOTE_IN_FLIGHT UINT64_C(0xffffffffffffffff)
+#define TDX_QUOTE_ERROR UINT64_C(0x8000000000000000)
+#define TDX_QUOTE_UNAVAILABLE UINT64_C(0x8000000000000001)
+
+#include "cvm/error.h"
+
+/* A TDREPORT bound to reportdata, from root's /dev/tdx_guest (imr_tdx.c). */
+int tdx_get_tdreport(const char *root, const uint8_t reportdata[64], uint8_t tdreport[1024], cvm_error *err);
+
+/* root + rel into buf; false if it does not fit (a truncated path would name another file). */
+static inline bool tdx_path(char *buf, size_t size, const char *root, const char *rel) {
+        int n = snprintf(buf, size, "%s%s", root, rel);
+        return n >= 0 && (size_t) n < size;
+}
