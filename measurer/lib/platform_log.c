@@ -75,11 +75,16 @@ int cvm_platform_log_load(const struct cvm_platform_log_options *o, struct cvm_p
                 goto fail;
 
         r = cvm_runtime_log_load(rt, &log, err);
-        if (r == -ENOENT)
+        if (r == -ENOENT) {
                 pl_warn(pl, "no runtime log at %s", rt);
-        else if (r < 0)
+                r = 0;
+        } else if (r < 0)
                 goto fail;
-        else if (cvm_eventlog_space(log) != o->space) {
+        else if (cvm_eventlog_truncated(log)) {
+                cvm_eventlog_free(log);
+                r = cvm_error_set(err, EBADMSG, "%s: the runtime log is truncated, so it cannot match the registers", rt);
+                goto fail;
+        } else if (cvm_eventlog_space(log) != o->space) {
                 cvm_eventlog_free(log);
                 r = cvm_error_set(err, EXDEV, "%s: the runtime log is in %s space, the platform in %s", rt,
                                   o->space == CVM_SPACE_PCR ? "CC MR" : "PCR", o->space == CVM_SPACE_PCR ? "PCR" : "CC MR");
@@ -88,7 +93,7 @@ int cvm_platform_log_load(const struct cvm_platform_log_options *o, struct cvm_p
                 goto fail;
 
         if (o->space == CVM_SPACE_PCR)
-                r = add_file(pl, root, IMA_LOG, CVM_LOG_IMA_BINARY, "IMA measurement list", err);
+                r = add_file(pl, root, IMA_LOG, CVM_LOG_IMA, "IMA measurement list", err);
         else if (snprintf(ima, sizeof(ima), "%s%s", root, IMA_LOG) < (int) sizeof(ima) && access(ima, F_OK) == 0)
                 pl_warn(pl, "%s: IMA's list (PCR10) is not merged on TDX, whose RTMRs it does not extend", ima);
         if (r < 0)

@@ -120,14 +120,14 @@ static int tsm_quote(const char *entry, const uint8_t *data, struct cvm_report *
         return 0;
 }
 
-/* 0 with a quote; -ENOENT when this kernel has no configfs-tsm (so the caller falls back). */
+/* 0 with a quote; 1 when this kernel has no configfs-tsm (so the caller falls back). */
 static int tsm_report(const char *root, const char *name, const uint8_t *data, struct cvm_report *rep, cvm_error *err) {
         char dir[PATH_MAX], entry[PATH_MAX], own[32];
         bool created;
         int r;
 
         if (!tdx_path(dir, sizeof(dir), root, TSM_REPORT) || access(dir, F_OK) < 0)
-                return -ENOENT;
+                return 1;
         if (!name) {
                 snprintf(own, sizeof(own), "cvm-%ld", (long) getpid());
                 name = own;
@@ -254,7 +254,7 @@ int report_tdx(cvm_imr *imr, const struct cvm_report_request *req, const uint8_t
 
         (void) len;
         r = tsm_report(root, req->tsm_name, data, rep, err);
-        if (r != -ENOENT)
+        if (r <= 0)
                 return r;
         if (req->tsm_name)
                 return cvm_error_set(err, ENOENT, "%s" TSM_REPORT ": no configfs-tsm on this kernel, so no entry '%s'",

@@ -7,25 +7,11 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
-        export SWTPM_DIR="$BATS_FILE_TMPDIR/swtpm"
-        mkdir -p "$SWTPM_DIR"
-        # swtpm -d changes to /: every path it gets is absolute.
-        for _ in 1 2 3 4 5 6 7 8; do
-                port=$((20000 + RANDOM % 20000))
-                if swtpm socket --tpm2 --tpmstate dir="$SWTPM_DIR" --server type=tcp,port=$port,bindaddr=127.0.0.1 \
-                        --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --flags not-need-init,startup-clear \
-                        -d --pid file="$SWTPM_DIR/pid" 2>/dev/null; then
-                        export TCTI="swtpm:host=127.0.0.1,port=$port"
-                        sleep 0.3
-                        return 0
-                fi
-        done
-        echo "could not start swtpm" >&2
-        return 1
+        start_swtpm
 }
 
 teardown_file() {
-        [ -f "$SWTPM_DIR/pid" ] && kill "$(cat "$SWTPM_DIR/pid")" 2>/dev/null || true
+        stop_swtpm
 }
 
 @test "tpm2: info names the TCTI and the four banks a fresh swtpm has" {
@@ -109,16 +95,6 @@ teardown_file() {
         [ "$status" -eq 2 ]
         [[ "$output" == *"d.log.dirty exists: a writer died between extending a register and appending its event (index 9"* ]]
         [ "$("$E" measurements --backend sim --sim-state "$S" --index 9)" = "$before" ]
-}
-
-# A fake TSM measurement tree under --sysroot, holding the real quote's MRTD and RTMRs.
-make_tdx_root() {
-        local q m
-        q=$("$E" parse-quote --json "$F/tdxquote-v4-gotdxguest-SPR_E4.bin" 2>/dev/null)
-        m="$1/sys/class/misc/tdx_guest/measurements"
-        mkdir -p "$m"
-        jq -r .mrtd <<<"$q" | xxd -r -p >"$m/mrtd:sha384"
-        for i in 0 1 2 3; do jq -r ".rtmr[$i]" <<<"$q" | xxd -r -p >"$m/rtmr$i:sha384"; done
 }
 
 @test "tdx: a fake TSM sysfs tree: detection, MRTD/RTMRs as the quote has them, extend writes the 48-byte digest" {
