@@ -19,9 +19,6 @@
 #include "tdx_guest.h"
 
 #define QUOTE_MAX (1u << 20)
-#define QGS_GET_QUOTE_REQ 0
-#define QGS_GET_QUOTE_RESP 1
-#define QGS_HEADER_SIZE 16
 #define QGS_REQ_SIZE (QGS_HEADER_SIZE + 8 + CVM_TDREPORT_SIZE)
 #define GET_QUOTE_BUF_SIZE (16 * 1024)
 
@@ -169,8 +166,7 @@ static const char *get_quote_status(uint64_t status) {
         return "unknown status";
 }
 
-/* Parse the QGS GET_QUOTE_RESP in buf (msg_len bytes) and copy the quote out. */
-static int qgs_response(const uint8_t *msg, uint32_t msg_len, struct cvm_report *rep, cvm_error *err) {
+int tdx_qgs_response(const uint8_t *msg, uint32_t msg_len, const uint8_t **quote, uint32_t *quote_len, cvm_error *err) {
         uint32_t selected, qlen;
 
         if (msg_len < QGS_HEADER_SIZE + 8)
@@ -182,14 +178,11 @@ static int qgs_response(const uint8_t *msg, uint32_t msg_len, struct cvm_report 
                 return cvm_error_set(err, EIO, "GET_QUOTE: the quoting service returned error 0x%x", le32(msg + 12));
         selected = le32(msg + 16);
         qlen = le32(msg + 20);
-        if (selected > msg_len || qlen > msg_len - QGS_HEADER_SIZE - 8 - selected || qlen == 0)
+        if (selected > msg_len - QGS_HEADER_SIZE - 8 || qlen > msg_len - QGS_HEADER_SIZE - 8 - selected || qlen == 0)
                 return cvm_error_set(err, EIO, "GET_QUOTE: quote of %u bytes (after an id of %u) does not fit the %u-byte response",
                                      qlen, selected, msg_len);
-        rep->quote = malloc(qlen);
-        if (!rep->quote)
-                return cvm_error_set(err, ENOMEM, "out of memory");
-        memcpy(rep->quote, msg + QGS_HEADER_SIZE + 8 + selected, qlen);
-        rep->quote_len = qlen;
+        *quote = msg + QGS_HEADER_SIZE + 8 + selected;
+        *quote_len = qlen;
         return 0;
 }
 
@@ -197,9 +190,10 @@ static int ioctl_report(const char *root, const uint8_t *data, struct cvm_report
         struct tdx_quote_hdr *hdr;
         struct tdx_quote_req req;
         _cleanup_free_ uint8_t *buf = NULL;
+        const uint8_t *quote;
         uint8_t *msg;
         char p[PATH_MAX];
-        uint32_t msg_len;
+        uint32_t msg_len, quote_len;
         int fd, r;
 
         if (posix_memalign((void **) &buf, 4096, GET_QUOTE_BUF_SIZE) != 0)
@@ -240,9 +234,14 @@ static int ioctl_report(const char *root, const uint8_t *data, struct cvm_report
         msg_len = be32(buf + sizeof(*hdr));
         if (msg_len > hdr->out_len - 4)
                 return cvm_error_set(err, EIO, "%s: GET_QUOTE message of %u bytes in %u bytes of output", p, msg_len, hdr->out_len);
-        r = qgs_response(msg, msg_len, rep, err);
+        r = tdx_qgs_response(msg, msg_len, &quote, &quote_len, err);
         if (r < 0)
                 return cvm_error_prefix(err, "%s: ", p);
+        rep->quote = malloc(quote_len);
+        if (!rep->quote)
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        memcpy(rep->quote, quote, quote_len);
+        rep->quote_len = quote_len;
         snprintf(rep->source, sizeof(rep->source), TDX_GUEST " TDX_CMD_GET_QUOTE (legacy ioctl)");
         return 0;
 }

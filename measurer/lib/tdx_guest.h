@@ -47,6 +47,19 @@ struct tdx_quote_hdr {
 /* A TDREPORT bound to reportdata, from root's /dev/tdx_guest (imr_tdx.c). */
 int tdx_get_tdreport(const char *root, const uint8_t reportdata[64], uint8_t tdreport[1024], cvm_error *err);
 
+/*
+ * Intel's quote generation service (QGS) messages inside the GET_QUOTE
+ * buffer: a 16-byte header {u16 major, u16 minor, u32 type, u32 size,
+ * u32 error}, then for a response {u32 selected_id_size, u32 quote_size,
+ * id, quote}.  All little-endian.
+ */
+#define QGS_GET_QUOTE_REQ 0
+#define QGS_GET_QUOTE_RESP 1
+#define QGS_HEADER_SIZE 16
+
+/* The quote inside a QGS GET_QUOTE_RESP of msg_len bytes (pointing into msg), bounds-checked. */
+int tdx_qgs_response(const uint8_t *msg, uint32_t msg_len, const uint8_t **quote, uint32_t *quote_len, cvm_error *err);
+
 /* root + rel into buf; false if it does not fit (a truncated path would name another file). */
 static inline bool tdx_path(char *buf, size_t size, const char *root, const char *rel) {
         int n = snprintf(buf, size, "%s%s", root, rel);

@@ -15,7 +15,7 @@ seeds() {
         ima) ls "$FIXTURES"/ima-* ;;
         cel) ls "$FIXTURES"/cel-* ;;
         quote) ls "$FIXTURES"/tdxquote-* ;;
-        tcg12|ccel_table) ;;
+        tcg12|ccel_table|qgs) ;;
         auto) ls "$FIXTURES"/*.bin "$FIXTURES"/*.txt ;;
         esac
 }
