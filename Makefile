@@ -118,8 +118,13 @@ $(BUILD)/bench/mklog: tests/bench/mklog.c $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/lib/libcvm.a $(PKG_LIBS)
 
-bench: deps all $(BUILD)/bench/mklog
+$(BUILD)/bench/imrbench: tests/bench/imrbench.c $(BUILD)/lib/libcvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/lib/libcvm.a $(PKG_LIBS)
+
+bench: deps all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench
 	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) tests/bench/bench-evidence.sh
+	@BUILD=$(BUILD) tests/bench/bench-live.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/cvm

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvm-evidence measurements: the live register values. */
 #include <getopt.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -28,6 +29,7 @@ int cmd_measurements(int argc, char **argv) {
         _cleanup_(imr_freep) cvm_imr *imr = NULL;
         _cleanup_(json_putp) struct json_object *regs = json_object_new_array();
         const uint16_t *banks;
+        _cleanup_(freep) uint8_t *all = NULL;
         uint16_t alg = 0;
         size_t index = SIZE_MAX, nbanks;
         bool json = false;
@@ -73,23 +75,34 @@ int cmd_measurements(int argc, char **argv) {
                 return EXIT_USAGE;
         }
         nbanks = cvm_imr_banks(imr, &banks);
-        for (uint32_t i = 0; i < cvm_imr_count(imr); i++) {
-                if (index != SIZE_MAX && i != index)
-                        continue;
-                for (size_t b = 0; b < nbanks; b++) {
-                        struct cvm_register_value v = { .space = cvm_imr_space(imr), .index = i, .alg = banks[b] };
-                        cvm_error err = { 0 };
+        all = calloc(nbanks, CVM_PCR_MAX * CVM_DIGEST_MAX);
+        if (!all) {
+                log_error("out of memory");
+                return EXIT_BAD_INPUT;
+        }
+        for (size_t b = 0; b < nbanks; b++) {
+                size_t size = (size_t) cvm_alg_size(banks[b]);
+                uint8_t *bank = all + b * CVM_PCR_MAX * CVM_DIGEST_MAX;
+                cvm_error err = { 0 };
 
-                        if (alg && banks[b] != alg)
-                                continue;
-                        v.size = (uint16_t) cvm_alg_size(banks[b]);
-                        if (cvm_imr_read(imr, i, banks[b], v.digest, &err) < 0) {
-                                log_error("%s", err.msg);
-                                return EXIT_BAD_INPUT;
-                        }
-                        json_object_array_add(regs, cvm_register_to_json(&v));
+                if (alg && banks[b] != alg)
+                        continue;
+                r = index == SIZE_MAX ? cvm_imr_read_bank(imr, banks[b], bank, &err)
+                                      : cvm_imr_read(imr, (uint32_t) index, banks[b], bank + index * size, &err);
+                if (r < 0) {
+                        log_error("%s", err.msg);
+                        return EXIT_BAD_INPUT;
                 }
         }
+        for (uint32_t i = 0; i < cvm_imr_count(imr); i++)
+                for (size_t b = 0; b < nbanks; b++) {
+                        struct cvm_register_value v = { .space = cvm_imr_space(imr), .index = i, .alg = banks[b] };
+                        if ((index != SIZE_MAX && i != index) || (alg && banks[b] != alg))
+                                continue;
+                        v.size = (uint16_t) cvm_alg_size(banks[b]);
+                        memcpy(v.digest, all + b * CVM_PCR_MAX * CVM_DIGEST_MAX + i * v.size, v.size);
+                        json_object_array_add(regs, cvm_register_to_json(&v));
+                }
         if (alg && json_object_array_length(regs) == 0) {
                 log_error("--alg %s: not an active bank of this backend", cvm_alg_name(alg));
                 return EXIT_USAGE;

@@ -135,6 +135,20 @@ int cvm_imr_read(cvm_imr *imr, uint32_t index, uint16_t alg, uint8_t *out, cvm_e
         return imr->ops->read(imr, index, alg, out, err);
 }
 
+int cvm_imr_read_bank(cvm_imr *imr, uint16_t alg, uint8_t *out, cvm_error *err) {
+        size_t size = (size_t) cvm_alg_size(alg);
+        int r;
+
+        if ((r = check_bank(imr, alg, err)) < 0)
+                return r;
+        if (imr->ops->read_bank)
+                return imr->ops->read_bank(imr, alg, out, err);
+        for (uint32_t i = 0; i < imr->count; i++)
+                if ((r = imr->ops->read(imr, i, alg, out + i * size, err)) < 0)
+                        return r;
+        return 0;
+}
+
 int cvm_imr_extend(cvm_imr *imr, uint32_t index, const struct cvm_event_digest *digests, size_t n, cvm_error *err) {
         int r;
 

@@ -11,6 +11,8 @@
 
 struct imr_ops {
         int (*read)(cvm_imr *imr, uint32_t index, uint16_t alg, uint8_t *out, cvm_error *err);
+        /* Every register of bank alg at once; NULL: cvm_imr_read_bank loops over read. */
+        int (*read_bank)(cvm_imr *imr, uint16_t alg, uint8_t *out, cvm_error *err);
         int (*extend)(cvm_imr *imr, uint32_t index, const struct cvm_event_digest *digests, size_t n, cvm_error *err);
         /* Fill rep's quote (and, for tpm2, signature, AK and PCRs) bound to data; NULL: no reports. */
         int (*report)(cvm_imr *imr, const struct cvm_report_request *req, const uint8_t *data, size_t len,

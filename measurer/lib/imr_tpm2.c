@@ -2,6 +2,7 @@
 /* The tpm2 backend: PCRs through libtss2-esys over any TCTI (tss2-tctildr). */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_rc.h>
@@ -9,6 +10,7 @@
 
 #include "cvm/digest.h"
 #include "imr_internal.h"
+#include "tpm2_pcr.h"
 
 struct tpm2 {
         TSS2_TCTI_CONTEXT *tcti;
@@ -38,6 +40,81 @@ static int tpm_error(cvm_error *err, const char *what, TSS2_RC rc) {
         /* Device and TCTI failures are "no device"; TPM response codes are I/O errors. */
         int code = (rc & TSS2_RC_LAYER_MASK) == TSS2_TCTI_RC_LAYER ? ENODEV : EIO;
         return cvm_error_set(err, code, "TPM %s failed: %s (0x%x)", what, Tss2_RC_Decode(rc), rc);
+}
+
+static bool selected(const TPMS_PCR_SELECTION *s, int i) {
+        return i / 8 < s->sizeofSelect && (s->pcrSelect[i / 8] >> (i % 8)) & 1;
+}
+
+/* Where PCR i of bank alg goes in TPM2_Quote's order: banks as selected, indices ascending; -1 if unselected. */
+static ssize_t quote_slot(const TPML_PCR_SELECTION *sel, uint16_t alg, int i) {
+        ssize_t slot = 0;
+
+        for (UINT32 b = 0; b < sel->count; b++)
+                for (int j = 0; j < 24; j++) {
+                        if (!selected(&sel->pcrSelections[b], j))
+                                continue;
+                        if (sel->pcrSelections[b].hash == alg && j == i)
+                                return slot;
+                        slot++;
+                }
+        return -1;
+}
+
+size_t tpm2_selection_count(const TPML_PCR_SELECTION *sel) {
+        size_t total = 0;
+
+        for (UINT32 b = 0; b < sel->count; b++)
+                for (int i = 0; i < 24; i++)
+                        total += selected(&sel->pcrSelections[b], i);
+        return total;
+}
+
+int tpm2_pcr_read(ESYS_CONTEXT *esys, const TPML_PCR_SELECTION *sel, struct cvm_report_pcr *out, cvm_error *err) {
+        TPML_PCR_SELECTION left = *sel;
+        size_t total = tpm2_selection_count(sel), got = 0;
+
+        /* PCR_Read answers at most 8 digests at a time and says which: take those off and ask again. */
+        while (got < total) {
+                TPML_PCR_SELECTION *answered = NULL;
+                TPML_DIGEST *values = NULL;
+                UINT32 update, k = 0;
+                TSS2_RC rc;
+                int r = 0;
+
+                rc = Esys_PCR_Read(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &left, &update, &answered, &values);
+                if (rc != TSS2_RC_SUCCESS)
+                        return tpm_error(err, "PCR_Read", rc);
+                for (UINT32 b = 0; b < answered->count && r == 0; b++)
+                        for (int i = 0; i < 24 && r == 0; i++) {
+                                const TPMS_PCR_SELECTION *s = &answered->pcrSelections[b];
+                                ssize_t slot = selected(s, i) ? quote_slot(sel, s->hash, i) : -1;
+
+                                if (!selected(s, i))
+                                        continue;
+                                if (slot < 0 || k >= values->count || values->digests[k].size != cvm_alg_size(s->hash)) {
+                                        r = cvm_error_set(err, EIO, "TPM PCR_Read returned PCR%d %s, which was not asked for or has "
+                                                          "the wrong size", i, cvm_alg_name(s->hash) ? cvm_alg_name(s->hash) : "?");
+                                        break;
+                                }
+                                out[slot].index = (uint32_t) i;
+                                out[slot].alg = s->hash;
+                                out[slot].size = values->digests[k].size;
+                                memcpy(out[slot].digest, values->digests[k].buffer, values->digests[k].size);
+                                for (UINT32 lb = 0; lb < left.count; lb++)
+                                        if (left.pcrSelections[lb].hash == s->hash)
+                                                left.pcrSelections[lb].pcrSelect[i / 8] &= (BYTE) ~(1u << (i % 8));
+                                k++;
+                                got++;
+                        }
+                Esys_Free(answered);
+                Esys_Free(values);
+                if (r < 0)
+                        return r;
+                if (k == 0)
+                        return cvm_error_set(err, EIO, "TPM PCR_Read returned nothing for %zu selected PCRs", total - got);
+        }
+        return 0;
 }
 
 static int tpm2_read(cvm_imr *imr, uint32_t index, uint16_t alg, uint8_t *out, cvm_error *err) {
@@ -78,6 +155,24 @@ static int tpm2_extend(cvm_imr *imr, uint32_t index, const struct cvm_event_dige
         return rc == TSS2_RC_SUCCESS ? 0 : tpm_error(err, "PCR_Extend", rc);
 }
 
+/* One bank in 3 round trips (PCR_Read answers 8 PCRs at a time), not 24. */
+static int tpm2_read_bank(cvm_imr *imr, uint16_t alg, uint8_t *out, cvm_error *err) {
+        struct tpm2 *t = imr->priv;
+        TPML_PCR_SELECTION sel = { .count = 1 };
+        struct cvm_report_pcr v[CVM_PCR_MAX];
+        int size = cvm_alg_size(alg), r;
+
+        sel.pcrSelections[0].hash = alg;
+        sel.pcrSelections[0].sizeofSelect = 3;
+        memset(sel.pcrSelections[0].pcrSelect, 0xff, 3);
+        r = tpm2_pcr_read(t->esys, &sel, v, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < CVM_PCR_MAX; i++)
+                memcpy(out + i * (size_t) size, v[i].digest, (size_t) size);
+        return 0;
+}
+
 static void tpm2_close(cvm_imr *imr) {
         struct tpm2 *t = imr->priv;
 
@@ -94,6 +189,7 @@ struct ESYS_CONTEXT *imr_tpm2_esys(cvm_imr *imr) {
 
 static const struct imr_ops tpm2_ops = {
         .read = tpm2_read,
+        .read_bank = tpm2_read_bank,
         .extend = tpm2_extend,
         .report = report_tpm2,
         .close = tpm2_close,

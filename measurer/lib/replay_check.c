@@ -16,28 +16,33 @@ int cvm_replay_check(const cvm_replay *r, cvm_imr *imr, struct cvm_register_chec
         c = calloc((size_t) (count - first) * nbanks + 1, sizeof(*c));
         if (!c)
                 return cvm_error_set(err, ENOMEM, "out of memory");
-        for (uint32_t i = first; i < count; i++)
-                for (size_t b = 0; b < nbanks; b++) {
+        for (size_t b = 0; b < nbanks; b++) {
+                uint8_t live[CVM_PCR_MAX * CVM_DIGEST_MAX];
+                size_t size = (size_t) cvm_alg_size(banks[b]);
+                int rr = cvm_imr_read_bank(imr, banks[b], live, err);
+
+                if (rr < 0) {
+                        free(c);
+                        return rr;
+                }
+                for (uint32_t i = first; i < count; i++) {
                         const struct cvm_register_value *v = cvm_replay_find(r, i, banks[b]);
-                        struct cvm_register_check *x = &c[k++];
-                        int rr;
+                        struct cvm_register_check *x = &c[(size_t) (i - first) * nbanks + b];
 
                         x->index = i;
                         x->alg = banks[b];
-                        x->size = (uint16_t) cvm_alg_size(banks[b]);
-                        rr = cvm_imr_read(imr, i, banks[b], x->live, err);
-                        if (rr < 0) {
-                                free(c);
-                                return rr;
-                        }
+                        x->size = (uint16_t) size;
+                        memcpy(x->live, live + i * size, size);
                         if (v) {
-                                memcpy(x->replayed, v->digest, x->size);
+                                memcpy(x->replayed, v->digest, size);
                                 x->nextends = v->nextends;
                         } else
-                                memset(x->replayed, cvm_register_reset_byte(space, i), x->size);
-                        x->match = memcmp(x->live, x->replayed, x->size) == 0;
+                                memset(x->replayed, cvm_register_reset_byte(space, i), size);
+                        x->match = memcmp(x->live, x->replayed, size) == 0;
                         mismatches += !x->match;
+                        k++;
                 }
+        }
         *ret = c;
         *n = k;
         return mismatches;

@@ -18,6 +18,7 @@
 
 #include "cvm/digest.h"
 #include "imr_internal.h"
+#include "tpm2_pcr.h"
 
 /* PCRs can change between the quote and the read-back; that many tries to get a consistent pair. */
 #define QUOTE_TRIES 3
@@ -200,79 +201,16 @@ static int build_selection(cvm_imr *imr, const struct cvm_report_request *req, T
         return 0;
 }
 
-static bool selected(const TPMS_PCR_SELECTION *s, int i) {
-        return i / 8 < s->sizeofSelect && (s->pcrSelect[i / 8] >> (i % 8)) & 1;
-}
-
-/* Where PCR i of bank alg goes in TPM2_Quote's order: banks as selected, indices ascending; -1 if unselected. */
-static ssize_t quote_slot(const TPML_PCR_SELECTION *sel, uint16_t alg, int i) {
-        ssize_t slot = 0;
-
-        for (UINT32 b = 0; b < sel->count; b++)
-                for (int j = 0; j < 24; j++) {
-                        if (!selected(&sel->pcrSelections[b], j))
-                                continue;
-                        if (sel->pcrSelections[b].hash == alg && j == i)
-                                return slot;
-                        slot++;
-                }
-        return -1;
-}
-
 /* Every selected PCR into rep->pcrs in TPM2_Quote's order. */
 static int read_pcrs(ESYS_CONTEXT *esys, const TPML_PCR_SELECTION *sel, struct cvm_report *rep, cvm_error *err) {
-        TPML_PCR_SELECTION left = *sel;
-        size_t total = 0, got = 0;
+        size_t total = tpm2_selection_count(sel);
 
-        for (UINT32 b = 0; b < sel->count; b++)
-                for (int i = 0; i < 24; i++)
-                        total += selected(&sel->pcrSelections[b], i);
         free(rep->pcrs);
         rep->pcrs = calloc(total ? total : 1, sizeof(*rep->pcrs));
         if (!rep->pcrs)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         rep->npcrs = total;
-        /* PCR_Read answers at most 8 digests at a time and says which: take those off and ask again. */
-        while (got < total) {
-                TPML_PCR_SELECTION *out = NULL;
-                TPML_DIGEST *values = NULL;
-                UINT32 update, k = 0;
-                TSS2_RC rc;
-                int r = 0;
-
-                rc = Esys_PCR_Read(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &left, &update, &out, &values);
-                if (rc != TSS2_RC_SUCCESS)
-                        return tss_error(err, "PCR_Read", rc);
-                for (UINT32 b = 0; b < out->count && r == 0; b++)
-                        for (int i = 0; i < 24 && r == 0; i++) {
-                                const TPMS_PCR_SELECTION *s = &out->pcrSelections[b];
-                                ssize_t slot = selected(s, i) ? quote_slot(sel, s->hash, i) : -1;
-
-                                if (!selected(s, i))
-                                        continue;
-                                if (slot < 0 || k >= values->count || values->digests[k].size != cvm_alg_size(s->hash)) {
-                                        r = cvm_error_set(err, EIO, "TPM PCR_Read returned PCR%d %s, which was not asked for or has "
-                                                          "the wrong size", i, cvm_alg_name(s->hash) ? cvm_alg_name(s->hash) : "?");
-                                        break;
-                                }
-                                rep->pcrs[slot].index = (uint32_t) i;
-                                rep->pcrs[slot].alg = s->hash;
-                                rep->pcrs[slot].size = values->digests[k].size;
-                                memcpy(rep->pcrs[slot].digest, values->digests[k].buffer, values->digests[k].size);
-                                for (UINT32 lb = 0; lb < left.count; lb++)
-                                        if (left.pcrSelections[lb].hash == s->hash)
-                                                left.pcrSelections[lb].pcrSelect[i / 8] &= (BYTE) ~(1u << (i % 8));
-                                k++;
-                                got++;
-                        }
-                Esys_Free(out);
-                Esys_Free(values);
-                if (r < 0)
-                        return r;
-                if (k == 0)
-                        return cvm_error_set(err, EIO, "TPM PCR_Read returned nothing for %zu selected PCRs", total - got);
-        }
-        return 0;
+        return tpm2_pcr_read(esys, sel, rep->pcrs, err);
 }
 
 static int pcr_digest(const struct cvm_report *rep, uint16_t alg, uint8_t *out, cvm_error *err) {

@@ -77,5 +77,8 @@ size_t cvm_imr_banks(const cvm_imr *imr, const uint16_t **ret);
 /* Read register index in bank alg into out (cvm_alg_size(alg) bytes). */
 int cvm_imr_read(cvm_imr *imr, uint32_t index, uint16_t alg, uint8_t *out, cvm_error *err);
 
+/* Every register of bank alg into out (count x cvm_alg_size(alg) bytes, index order), in as few round trips as the device allows. */
+int cvm_imr_read_bank(cvm_imr *imr, uint16_t alg, uint8_t *out, cvm_error *err);
+
 /* Extend register index with one digest per bank given (a subset of the active banks). */
 int cvm_imr_extend(cvm_imr *imr, uint32_t index, const struct cvm_event_digest *digests, size_t n, cvm_error *err);
