@@ -7,9 +7,9 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 VERSION := 0.1.0
 
-PKGS     := libcrypto json-c tss2-mu tss2-esys tss2-tctildr tss2-rc
+PKGS     := libcrypto json-c tss2-mu tss2-esys tss2-tctildr tss2-rc yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 CPPFLAGS += -Imeasurer/include -D_GNU_SOURCE
@@ -25,12 +25,13 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-BINS := $(BUILD)/bin/cvm-evidence
+BINS := $(BUILD)/bin/cvm-evidence $(BUILD)/bin/cvm-measure
+MEASURE_OBJS := $(BUILD)/obj/measurer/measure/cvm-measure.o
 LIBS := $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvm.so $(BUILD)/lib/cvm.pc
 
 # Debian 12 packages the build, the tests and the fuzzers need.
 DEPS := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev libarchive-dev \
-        libcmocka-dev bats jq xxd clang libclang-rt-14-dev llvm valgrind tpm2-tools swtpm swtpm-tools
+        libcmocka-dev bats jq xxd shellcheck clang libclang-rt-14-dev llvm valgrind tpm2-tools swtpm swtpm-tools
 
 .PHONY: all deps check unit bats asan valgrind fuzz fuzz-build bench install clean help demo
 
@@ -75,6 +76,10 @@ $(BUILD)/lib/cvm.pc: measurer/cvm.pc.in Makefile
 $(BUILD)/bin/cvm-evidence: $(CLI_OBJS) $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/lib/libcvm.a $(PKG_LIBS)
+
+$(BUILD)/bin/cvm-measure: $(MEASURE_OBJS) $(BUILD)/lib/libcvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(MEASURE_OBJS) $(BUILD)/lib/libcvm.a $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)

@@ -65,7 +65,7 @@ int cvm_alg_size(uint16_t alg) {
 static EVP_MD *md_cache[sizeof(algs) / sizeof(algs[0])];
 static int md_state[sizeof(algs) / sizeof(algs[0])];   /* 0 unknown, 1 present, -1 missing */
 
-static const EVP_MD *alg_md(uint16_t alg) {
+const EVP_MD *alg_md(uint16_t alg) {
         for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
                 if (algs[i].id != alg)
                         continue;

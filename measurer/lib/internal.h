@@ -144,6 +144,11 @@ int cel_tlv_parse(cvm_eventlog *log, cvm_error *err);
 
 typedef struct evp_md_ctx_st EVP_MD_CTX;
 
+typedef struct evp_md_st EVP_MD;
+
+/* The OpenSSL digest of a TCG algorithm id (fetched once, cached); NULL if OpenSSL lacks it. */
+const EVP_MD *alg_md(uint16_t alg);
+
 /* cvm_digest / cvm_extend on a caller's context (NULL: a fresh one), so hot loops skip an allocation per hash. */
 int digest_ctx(EVP_MD_CTX *ctx, uint16_t alg, const void *data, size_t len, uint8_t *out, cvm_error *err);
 int extend_ctx(EVP_MD_CTX *ctx, uint16_t alg, uint8_t *reg, const uint8_t *digest, cvm_error *err);

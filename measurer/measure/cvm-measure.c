@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cvm-measure: record what this guest is (OS TCB and cloud-native TCB, as a
+ * policy names them) into RTMRs or PCRs and the runtime event log.  Runs in
+ * the initramfs on the real root before switch_root; --dry-run computes the
+ * same events without a device (what the rewriter predicts).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cvm/cvm.h"
+#include "cvm/measure.h"
+
+#define DEFAULT_POLICY "/etc/cvm/policy.yaml"
+
+enum {
+        EXIT_OK = 0,
+        EXIT_USAGE = 1,
+        EXIT_BAD_INPUT = 2,     /* bad policy, unreadable root */
+        EXIT_HALTED = 3,        /* an item of an on_error: halt group failed */
+        EXIT_NO_DEVICE = 4,     /* no CC device and one is required */
+        EXIT_DEVICE = 5,        /* extend or runtime-log failure */
+};
+
+enum {
+        OPT_BACKEND = 0x100,
+        OPT_TCTI,
+        OPT_SYSROOT,
+        OPT_SIM_STATE,
+        OPT_SIM_SPACE,
+        OPT_PROC,
+        OPT_REQUIRE,
+};
+
+struct args {
+        const char *root, *policy, *log, *proc;
+        struct cvm_imr_options imr;
+        uint16_t banks[CVM_MEASURE_MAX_BANKS];
+        size_t nbanks;
+        unsigned threads;
+        bool dry_run, json, require_device;
+};
+
+static void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void err_msg(const char *fmt, ...) {
+        va_list ap;
+        fputs("cvm-measure: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+static void help(FILE *f) {
+        fprintf(f, "Usage: cvm-measure --root DIR --policy FILE [OPTIONS]\n\n"
+                   "Measure the OS and cloud-native TCB a policy names under DIR into the CC\n"
+                   "registers (RTMR on TDX, PCR on TPM) and the runtime event log.\n\n"
+                   "  -r, --root DIR        the tree to measure (the real root, e.g. ${rootmnt}); default /\n"
+                   "  -p, --policy FILE     the policy (default " DEFAULT_POLICY ")\n"
+                   "  -l, --log FILE        runtime log (default " CVM_RUNTIME_LOG "; it survives switch_root)\n"
+                   "  -t, --threads N       hashing threads (default: online CPUs)\n"
+                   "  -n, --dry-run         compute events and registers, extend nothing (no device needed);\n"
+                   "                        with --log, write the predicted log there\n"
+                   "  -b, --bank ALG        dry run: a bank to compute (repeatable; default sha384 on tdx, sha256 on tpm2)\n"
+                   "  -j, --json            {\"events\": [...], \"registers\": [...]} on stdout\n"
+                   "      --require-device  no CC device is an error (exit 4), as is 'require_device: true'\n"
+                   "      --proc DIR        where cmdline is read (default /proc)\n"
+                   "      --backend B       tpm2, tdx or sim (default: detect; dry run: the register space, default tdx)\n"
+                   "      --tcti CONF, --sysroot DIR, --sim-state FILE, --sim-space pcr|cc-mr   as in cvm-evidence\n"
+                   "  -h, --help, -V, --version\n\n"
+                   "Exit codes: 0 ok (also: no CC device, nothing measured), 1 usage, 2 bad policy or root,\n"
+                   "3 an on_error: halt group failed (stop the boot), 4 no device but one is required,\n"
+                   "5 extend or runtime-log failure.\n");
+}
+
+static int parse_argv(int argc, char **argv, struct args *a) {
+        static const struct option options[] = {
+                { "root", required_argument, NULL, 'r' },
+                { "policy", required_argument, NULL, 'p' },
+                { "log", required_argument, NULL, 'l' },
+                { "threads", required_argument, NULL, 't' },
+                { "dry-run", no_argument, NULL, 'n' },
+                { "bank", required_argument, NULL, 'b' },
+                { "json", no_argument, NULL, 'j' },
+                { "require-device", no_argument, NULL, OPT_REQUIRE },
+                { "proc", required_argument, NULL, OPT_PROC },
+                { "backend", required_argument, NULL, OPT_BACKEND },
+                { "tcti", required_argument, NULL, OPT_TCTI },
+                { "sysroot", required_argument, NULL, OPT_SYSROOT },
+                { "sim-state", required_argument, NULL, OPT_SIM_STATE },
+                { "sim-space", required_argument, NULL, OPT_SIM_SPACE },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {}
+        };
+        char *end;
+        int c;
+
+        a->root = "/";
+        a->policy = DEFAULT_POLICY;
+        a->log = CVM_RUNTIME_LOG;
+        while ((c = getopt_long(argc, argv, "r:p:l:t:nb:jhV", options, NULL)) >= 0)
+                switch (c) {
+                case 'r':
+                        a->root = optarg;
+                        break;
+                case 'p':
+                        a->policy = optarg;
+                        break;
+                case 'l':
+                        a->log = optarg;
+                        break;
+                case 't':
+                        a->threads = (unsigned) strtoul(optarg, &end, 10);
+                        if (*end || a->threads == 0 || a->threads > 64) {
+                                err_msg("--threads: expected 1 to 64, got '%s'", optarg);
+                                return -1;
+                        }
+                        break;
+                case 'n':
+                        a->dry_run = true;
+                        break;
+                case 'b':
+                        if (a->nbanks == CVM_MEASURE_MAX_BANKS || cvm_alg_from_name(optarg, &a->banks[a->nbanks]) < 0 ||
+                            cvm_alg_size(a->banks[a->nbanks]) <= 0) {
+                                err_msg("--bank: unknown algorithm '%s'", optarg);
+                                return -1;
+                        }
+                        a->nbanks++;
+                        break;
+                case 'j':
+                        a->json = true;
+                        break;
+                case OPT_REQUIRE:
+                        a->require_device = true;
+                        break;
+                case OPT_PROC:
+                        a->proc = optarg;
+                        break;
+                case OPT_BACKEND:
+                        if (cvm_backend_from_name(optarg, &a->imr.backend) < 0) {
+                                err_msg("--backend: expected auto, tpm2, tdx or sim, got '%s'", optarg);
+                                return -1;
+                        }
+                        break;
+                case OPT_TCTI:
+                        a->imr.tcti = optarg;
+                        break;
+                case OPT_SYSROOT:
+                        a->imr.sysroot = optarg;
+                        break;
+                case OPT_SIM_STATE:
+                        a->imr.sim_state = optarg;
+                        break;
+                case OPT_SIM_SPACE:
+                        if (strcmp(optarg, "pcr") != 0 && strcmp(optarg, "cc-mr") != 0) {
+                                err_msg("--sim-space: expected pcr or cc-mr, got '%s'", optarg);
+                                return -1;
+                        }
+                        a->imr.sim_space = optarg[0] == 'p' ? CVM_SPACE_PCR : CVM_SPACE_CCMR;
+                        break;
+                case 'h':
+                        help(stdout);
+                        exit(EXIT_OK);
+                case 'V':
+                        printf("cvm-measure %s (libcvm %s)\n", CVM_VERSION, cvm_version());
+                        exit(EXIT_OK);
+                default:
+                        help(stderr);
+                        return -1;
+                }
+        if (optind != argc) {
+                err_msg("unexpected argument '%s'", argv[optind]);
+                return -1;
+        }
+        if (a->nbanks && !a->dry_run) {
+                err_msg("--bank is for --dry-run; a device extends all its active banks");
+                return -1;
+        }
+        return 0;
+}
+
+static struct json_object *events_json(const struct cvm_measurement *m, enum cvm_reg_space space) {
+        struct json_object *a = json_object_new_array();
+
+        for (size_t i = 0; i < m->nevents; i++) {
+                const struct cvm_measure_event *ev = &m->events[i];
+                struct json_object *o = json_object_new_object(), *d = json_tokener_parse(ev->data), *v;
+                char name[CVM_REG_NAME_MAX];
+                char *hex = cvm_hex_alloc(ev->digests[0].bytes, ev->digests[0].size);
+
+                json_object_object_add(o, "index", json_object_new_int64(ev->index));
+                json_object_object_add(o, "name", json_object_new_string(cvm_register_name(space, ev->index, name)));
+                json_object_object_add(o, "alg", json_object_new_string(cvm_alg_name(ev->digests[0].alg)));
+                json_object_object_add(o, "digest", hex ? json_object_new_string(hex) : NULL);
+                json_object_object_add(o, "item", json_object_new_string(ev->item));
+                json_object_object_add(o, "kind", json_object_new_string(ev->kind));
+                if (d && json_object_object_get_ex(d, "group", &v))
+                        json_object_object_add(o, "group", json_object_get(v));
+                if (d && json_object_object_get_ex(d, "class", &v))
+                        json_object_object_add(o, "class", json_object_get(v));
+                if (d && json_object_object_get_ex(d, "size", &v))
+                        json_object_object_add(o, "size", json_object_get(v));
+                if (d && json_object_object_get_ex(d, "mode", &v))
+                        json_object_object_add(o, "mode", json_object_get(v));
+                json_object_object_add(o, "data", json_object_new_string(ev->data));
+                json_object_array_add(a, o);
+                json_object_put(d);
+                free(hex);
+        }
+        return a;
+}
+
+static int print_result(const struct args *a, const struct cvm_measurement *m, const struct cvm_measure_options *mo,
+                        bool simulated) {
+        cvm_eventlog *log = NULL;
+        cvm_replay *r = NULL;
+        cvm_error err = { 0 };
+        int ret = EXIT_OK;
+
+        if (cvm_measurement_to_log(m, mo, &log, &err) < 0 || cvm_replay_new(mo->banks, mo->nbanks, &r, &err) < 0 ||
+            cvm_replay_add_log(r, log, &err) < 0) {
+                err_msg("%s", err.msg);
+                ret = EXIT_BAD_INPUT;
+        } else if (a->json) {
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "dry_run", json_object_new_boolean(a->dry_run));
+                json_object_object_add(o, "simulated", json_object_new_boolean(simulated));
+                json_object_object_add(o, "events", events_json(m, mo->space));
+                json_object_object_add(o, "registers", cvm_replay_registers_to_json(r));
+                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(o);
+        } else {
+                const struct cvm_register_value *regs;
+                size_t n = cvm_replay_registers(r, &regs);
+                for (size_t i = 0; i < n; i++) {
+                        char name[CVM_REG_NAME_MAX], hex[2 * CVM_DIGEST_MAX + 1];
+                        printf("%s%-6s %-7s %s\n", simulated ? "SIMULATED " : "", cvm_register_name(mo->space, regs[i].index, name),
+                               cvm_alg_name(regs[i].alg), cvm_hex(regs[i].digest, regs[i].size, hex));
+                }
+        }
+        if (ret == EXIT_OK && a->dry_run && a->log && strcmp(a->log, CVM_RUNTIME_LOG) != 0) {
+                uint8_t *buf = NULL;
+                size_t len;
+                FILE *f;
+                if (cvm_eventlog_write_tcg2(log, &buf, &len, &err) < 0 || !(f = fopen(a->log, "wbx")) ||
+                    fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
+                        err_msg("%s: cannot write the predicted log: %s", a->log, err.msg[0] ? err.msg : strerror(errno));
+                        ret = EXIT_BAD_INPUT;
+                }
+                free(buf);
+        }
+        cvm_replay_free(r);
+        cvm_eventlog_free(log);
+        return ret;
+}
+
+/* Extend every event, in order, through the runtime log writer (log and registers never disagree). */
+static int extend_all(cvm_imr *imr, const char *log, const struct cvm_measurement *m) {
+        cvm_error err = { 0 };
+
+        for (size_t i = 0; i < m->nevents; i++) {
+                const struct cvm_measure_event *ev = &m->events[i];
+                if (cvm_runtime_extend(imr, log, ev->index, ev->type, ev->data, strlen(ev->data), ev->digests, ev->ndigests,
+                                       &err) < 0) {
+                        err_msg("event %zu (%s): %s", i, ev->item, err.msg);
+                        return EXIT_DEVICE;
+                }
+        }
+        return EXIT_OK;
+}
+
+static int run(struct args *a) {
+        struct cvm_policy *p = NULL;
+        struct cvm_measurement *m = NULL;
+        struct cvm_measure_options mo = { .root = a->root, .proc = a->proc, .threads = a->threads };
+        cvm_imr *imr = NULL;
+        cvm_error err = { 0 };
+        const uint16_t *banks;
+        int r, ret = EXIT_OK;
+
+        if (cvm_policy_load(a->policy, &p, &err) < 0) {
+                err_msg("%s", err.msg);
+                return EXIT_BAD_INPUT;
+        }
+        if (a->dry_run) {
+                mo.space = a->imr.backend == CVM_BACKEND_TPM2 ? CVM_SPACE_PCR : CVM_SPACE_CCMR;
+                if (a->nbanks == 0)
+                        a->banks[a->nbanks++] = mo.space == CVM_SPACE_PCR ? CVM_ALG_SHA256 : CVM_ALG_SHA384;
+                mo.banks = a->banks;
+                mo.nbanks = a->nbanks;
+        } else {
+                r = cvm_imr_open(&a->imr, &imr, &err);
+                if (r == -ENODEV) {
+                        bool required = a->require_device || p->require_device;
+                        err_msg("%s: %s", required ? "error" : "nothing measured", err.msg);
+                        cvm_policy_free(p);
+                        return required ? EXIT_NO_DEVICE : EXIT_OK;
+                }
+                if (r < 0) {
+                        err_msg("%s", err.msg);
+                        cvm_policy_free(p);
+                        return EXIT_DEVICE;
+                }
+                mo.space = cvm_imr_space(imr);
+                mo.nbanks = cvm_imr_banks(imr, &banks);
+                mo.banks = banks;
+                fprintf(stderr, "cvm-measure: %s%s\n", cvm_imr_simulated(imr) ? "SIMULATED " : "", cvm_imr_reason(imr));
+        }
+        r = cvm_measure_compute(p, &mo, &m, &err);
+        if (r == -ECANCELED) {
+                err_msg("HALT: %s", err.msg);
+                ret = EXIT_HALTED;
+        } else if (r < 0) {
+                err_msg("%s", err.msg);
+                ret = EXIT_BAD_INPUT;
+        } else {
+                for (size_t i = 0; i < m->nerrors; i++)
+                        err_msg("error (on_error: continue): %s", m->errors[i]);
+                fprintf(stderr, "cvm-measure: %zu events, %zu files, %llu bytes hashed\n", m->nevents, m->files,
+                        (unsigned long long) m->bytes);
+                if (imr)
+                        ret = extend_all(imr, a->log, m);
+                if (ret == EXIT_OK)
+                        ret = print_result(a, m, &mo, imr && cvm_imr_simulated(imr));
+        }
+        cvm_measurement_free(m);
+        cvm_imr_close(imr);
+        cvm_policy_free(p);
+        return ret;
+}
+
+int main(int argc, char **argv) {
+        struct args a = { 0 };
+
+        if (parse_argv(argc, argv, &a) < 0)
+                return EXIT_USAGE;
+        return run(&a);
+}
