@@ -2,6 +2,7 @@
 
 setup() {
         E="${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/cvm-evidence"
+        M="${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/cvm-measure"
         F="${FIXTURES:?FIXTURES must point to shared/fixtures}"
         T="$BATS_TEST_TMPDIR"
 }
