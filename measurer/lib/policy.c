@@ -81,6 +81,18 @@ static int get_enum(struct ctx *c, const yaml_node_t *n, const char *key, const 
                   nwords > 2 ? " or " : "", nwords > 2 ? words[2] : "", s ? s : "(not a scalar)");
 }
 
+/* A key given twice would silently lose one of its values. */
+static int check_unique(struct ctx *c, const yaml_node_t *map, const yaml_node_pair_t *pair) {
+        const char *key = scalar(yaml_document_get_node(c->doc, pair->key));
+
+        for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; key && q < pair; q++) {
+                const char *other = scalar(yaml_document_get_node(c->doc, q->key));
+                if (other && strcmp(other, key) == 0)
+                        return at(c, yaml_document_get_node(c->doc, pair->key), "duplicate key '%s'", key);
+        }
+        return 0;
+}
+
 /* Absolute, no empty, "." or ".." component, no NUL: resolved under the root, never above it. */
 static int check_path(struct ctx *c, const yaml_node_t *n, const char *key, const char *p) {
         const char *s = p;
@@ -143,6 +155,8 @@ static int parse_group(struct ctx *c, const yaml_node_t *n, struct cvm_policy_gr
 
                 if (!key)
                         r = at(c, k, "a group key must be a string");
+                else if ((r = check_unique(c, n, p)) < 0)
+                        break;
                 else if (strcmp(key, "name") == 0)
                         r = get_string(c, val, key, &g->name);
                 else if (strcmp(key, "class") == 0) {
@@ -195,6 +209,8 @@ static int parse_root(struct ctx *c, const yaml_node_t *root, struct cvm_policy 
 
                 if (!key)
                         r = at(c, k, "a policy key must be a string");
+                else if ((r = check_unique(c, root, pr)) < 0)
+                        break;
                 else if (strcmp(key, "version") == 0)
                         r = get_int(c, v, key, 1, 1, &version);
                 else if (strcmp(key, "require_device") == 0)

@@ -203,6 +203,10 @@ groups:
 require_device: maybe"
         check "3:1: YAML error: did not find expected ',' or '}'" "version: 1
 groups: [ {name: a"
+        check "4:5: duplicate key 'name'" "version: 1
+groups:
+  - name: g
+    name: h"
         run "$M" --dry-run --root / --policy "$T/none.yaml"
         [ "$status" -eq 2 ]
         [[ "$output" == *"none.yaml: cannot open"* ]]

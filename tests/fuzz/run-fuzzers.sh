@@ -15,6 +15,7 @@ seeds() {
         ima) ls "$FIXTURES"/ima-* ;;
         cel) ls "$FIXTURES"/cel-* ;;
         quote) ls "$FIXTURES"/tdxquote-* ;;
+        policy) ls measurer/policy/*.yaml ;;
         tcg12|ccel_table|qgs) ;;
         auto) ls "$FIXTURES"/*.bin "$FIXTURES"/*.txt ;;
         esac
