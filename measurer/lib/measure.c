@@ -234,6 +234,12 @@ static int build(struct builder *b, const struct cvm_policy *p, int rootfd, stru
         json_object_object_add(j, "size", json_object_new_uint64(p->raw_len));
         if ((r = emit(b, (uint32_t) policy_index(p, b->o->space), CVM_EV_IPL, "policy", "policy", NULL, j, p->raw, p->raw_len, NULL)) < 0)
                 return r;
+        if (b->o->late) {
+                j = describe("late", NULL, NULL);
+                add_str(j, "reason", "measured after switch_root by the fallback unit: no initramfs ran cvm-measure");
+                if ((r = emit(b, (uint32_t) policy_index(p, b->o->space), CVM_EV_IPL, "late", "late", NULL, j, NULL, 0, NULL)) < 0)
+                        return r;
+        }
         k = 0;
         for (size_t g = 0, start = 0; g < p->ngroups; g++) {
                 const struct cvm_policy_group *grp = &p->groups[g];

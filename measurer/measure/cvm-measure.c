@@ -37,6 +37,7 @@ enum {
         OPT_SIM_SPACE,
         OPT_PROC,
         OPT_REQUIRE,
+        OPT_LATE,
 };
 
 struct args {
@@ -45,7 +46,7 @@ struct args {
         uint16_t banks[CVM_MEASURE_MAX_BANKS];
         size_t nbanks;
         unsigned threads;
-        bool dry_run, json, require_device;
+        bool dry_run, json, require_device, late;
 };
 
 static void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -72,6 +73,7 @@ static void help(FILE *f) {
                    "  -j, --json            {\"events\": [...], \"registers\": [...]} on stdout\n"
                    "      --require-device  no CC device is an error (exit 4), as is 'require_device: true'\n"
                    "      --proc DIR        where cmdline is read (default /proc)\n"
+                   "      --late            record that this ran after switch_root (the no-initramfs fallback unit)\n"
                    "      --backend B       tpm2, tdx or sim (default: detect; dry run: the register space, default tdx)\n"
                    "      --tcti CONF, --sysroot DIR, --sim-state FILE, --sim-space pcr|cc-mr   as in cvm-evidence\n"
                    "  -h, --help, -V, --version\n\n"
@@ -91,6 +93,7 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                 { "json", no_argument, NULL, 'j' },
                 { "require-device", no_argument, NULL, OPT_REQUIRE },
                 { "proc", required_argument, NULL, OPT_PROC },
+                { "late", no_argument, NULL, OPT_LATE },
                 { "backend", required_argument, NULL, OPT_BACKEND },
                 { "tcti", required_argument, NULL, OPT_TCTI },
                 { "sysroot", required_argument, NULL, OPT_SYSROOT },
@@ -140,6 +143,9 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                         break;
                 case OPT_REQUIRE:
                         a->require_device = true;
+                        break;
+                case OPT_LATE:
+                        a->late = true;
                         break;
                 case OPT_PROC:
                         a->proc = optarg;
@@ -280,7 +286,7 @@ static int extend_all(cvm_imr *imr, const char *log, const struct cvm_measuremen
 static int run(struct args *a) {
         struct cvm_policy *p = NULL;
         struct cvm_measurement *m = NULL;
-        struct cvm_measure_options mo = { .root = a->root, .proc = a->proc, .threads = a->threads };
+        struct cvm_measure_options mo = { .root = a->root, .proc = a->proc, .threads = a->threads, .late = a->late };
         cvm_imr *imr = NULL;
         cvm_error err = { 0 };
         const uint16_t *banks;

@@ -21,7 +21,7 @@
  *
  * An event's data is one line of JSON describing it:
  *   {"cvm":1,"kind":K,"group":G,"class":C,"path":P,"size":N,"mode":"0644",...}
- * kind is policy, file, symlink (with "target"), skipped (a device, socket or
+ * kind is policy, late, file, symlink (with "target"), skipped (a device, socket or
  * FIFO, with "type"), missing, error (with "reason"), cmdline, string (with
  * "value") or separator.  A file's (and the cmdline's) digest is the digest
  * of its content, so `sha384sum` checks it; a symlink's is the digest of its
@@ -37,6 +37,7 @@ struct cvm_measure_options {
         const uint16_t *banks;       /* digests each event carries */
         size_t nbanks;
         unsigned threads;            /* hashing threads; 0 = online CPUs */
+        bool late;                   /* after switch_root: a "late" event follows the policy's */
 };
 
 struct cvm_measure_event {
