@@ -130,6 +130,7 @@ $(BUILD)/bench/imrbench: tests/bench/imrbench.c $(BUILD)/lib/libcvm.a
 bench: deps all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench
 	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) tests/bench/bench-evidence.sh
 	@BUILD=$(BUILD) tests/bench/bench-live.sh
+	@BUILD=$(BUILD) tests/bench/bench-measure.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/cvm

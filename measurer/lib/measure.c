@@ -285,6 +285,10 @@ int cvm_measure_compute(const struct cvm_policy *p, const struct cvm_measure_opt
                 cvm_measurement_free(b.m);
                 return r;
         }
+        /* The events array moved as it grew: point each digest at its own bytes now that it is final. */
+        for (size_t i = 0; i < b.m->nevents; i++)
+                for (size_t k = 0; k < b.m->events[i].ndigests; k++)
+                        b.m->events[i].digests[k].bytes = b.m->events[i].bytes[k];
         *ret = b.m;
         return 0;
 }

@@ -86,8 +86,12 @@ YAML
 @test "the same tree gives identical events and registers with 1 and 4 threads; one changed byte changes exactly that event" {
         make_root "$T/r"
         write_policy "$T/p.yaml"
-        for i in $(seq 1 40); do printf 'file %d\n' "$i" >"$T/r/etc/app/conf.d/f$i"; done
+        # More events than the first allocation of the event array (a regression: digests pointed into the old one).
+        for i in $(seq 1 150); do printf 'file %d\n' "$i" >"$T/r/etc/app/conf.d/f$i"; done
         a=$("$M" --dry-run --root "$T/r" --proc "$T/r/proc" --policy "$T/p.yaml" --json --threads 1 2>/dev/null)
+        [ "$(jq -r '.events[] | select(.item == "/etc/app/conf.d/f99") | .digest' <<<"$a")" = "$(sha384sum <"$T/r/etc/app/conf.d/f99" | cut -c1-96)" ]
+        [ "$(jq -r '.registers[] | select(.name == "RTMR2") | .digest' <<<"$a")" = \
+          "$("$M" --dry-run --root "$T/r" --proc "$T/r/proc" --policy "$T/p.yaml" --log "$T/pred.log" 2>/dev/null >/dev/null; "$E" replay --json "$T/pred.log" | jq -r '.registers[] | select(.name == "RTMR2") | .digest')" ]
         b=$("$M" --dry-run --root "$T/r" --proc "$T/r/proc" --policy "$T/p.yaml" --json --threads 4 2>/dev/null)
         [ "$a" = "$b" ]
         printf 'file 7!\n' >"$T/r/etc/app/conf.d/f7"
