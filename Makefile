@@ -140,6 +140,9 @@ install: all
 	ln -sf libcvm.so.0 $(DESTDIR)$(PREFIX)/lib/libcvm.so
 	install -m 0644 $(BUILD)/lib/cvm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 0644 measurer/include/cvm/*.h $(DESTDIR)$(PREFIX)/include/cvm/
+	install -d $(DESTDIR)$(PREFIX)/share/cvm/policy $(DESTDIR)$(PREFIX)/share/cvm/initrd
+	install -m 0644 measurer/policy/default.yaml $(DESTDIR)$(PREFIX)/share/cvm/policy/
+	cp -R initrd/initramfs-tools initrd/dracut initrd/systemd $(DESTDIR)$(PREFIX)/share/cvm/initrd/
 
 demo:
 	@echo "make demo: the closed loop (build a guest, rewrite, boot, verify) is coming; see README.md." >&2
