@@ -65,6 +65,9 @@ static inline void replay_freep(cvm_replay **p) {
 static inline void quote_freep(struct cvm_quote **p) {
         cvm_quote_free(*p);
 }
+static inline void platform_freep(struct cvm_platform_log **p) {
+        cvm_platform_log_free(*p);
+}
 static inline void report_freep(struct cvm_report **p) {
         cvm_report_free(*p);
 }

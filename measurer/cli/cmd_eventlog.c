@@ -55,10 +55,6 @@ static void print_event_text(const cvm_eventlog *log, const struct cvm_event *ev
                 print_object_text(v, 2);
 }
 
-static void platform_freep(struct cvm_platform_log **p) {
-        cvm_platform_log_free(*p);
-}
-
 /* Without FILE: every log of this boot, numbered across them. */
 static int platform_eventlog(const struct cvm_imr_options *o, const char *runtime_log, size_t start, size_t count, bool json) {
         _cleanup_(imr_freep) cvm_imr *imr = NULL;

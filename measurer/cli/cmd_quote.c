@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
-#include <stddef.h>
 #include <string.h>
 
 #include "cli.h"
@@ -97,27 +96,21 @@ bad:
 }
 
 static int write_outputs(const char *path, const struct cvm_report *rep) {
-        static const struct {
+        const struct {
                 const char *suffix;
-                size_t off, len_off;
+                const void *buf;
+                size_t len;
         } parts[] = {
-                { "", offsetof(struct cvm_report, quote), offsetof(struct cvm_report, quote_len) },
-                { ".sig", offsetof(struct cvm_report, signature), offsetof(struct cvm_report, signature_len) },
-                { ".pub", offsetof(struct cvm_report, ak_public), offsetof(struct cvm_report, ak_public_len) },
+                { "", rep->quote, rep->quote_len },
+                { ".sig", rep->signature, rep->signature_len },
+                { ".pub", rep->ak_public, rep->ak_public_len },
+                { ".pem", rep->ak_pem, rep->ak_pem ? strlen(rep->ak_pem) : 0 },
         };
-        size_t nparts = rep->type == CVM_QUOTE_TPM2 ? 3 : 1;
+        size_t nparts = rep->type == CVM_QUOTE_TPM2 ? 4 : 1;
 
         for (size_t i = 0; i < nparts; i++) {
                 _cleanup_(freep) char *p = NULL;
-                const uint8_t *buf = *(uint8_t *const *) ((const char *) rep + parts[i].off);
-                size_t len = *(const size_t *) ((const char *) rep + parts[i].len_off);
-
-                if (asprintf(&p, "%s%s", path, parts[i].suffix) < 0 || write_file_atomic(p, buf, len) < 0)
-                        return -1;
-        }
-        if (rep->type == CVM_QUOTE_TPM2 && rep->ak_pem) {
-                _cleanup_(freep) char *p = NULL;
-                if (asprintf(&p, "%s.pem", path) < 0 || write_file_atomic(p, rep->ak_pem, strlen(rep->ak_pem)) < 0)
+                if (asprintf(&p, "%s%s", path, parts[i].suffix) < 0 || write_file_atomic(p, parts[i].buf, parts[i].len) < 0)
                         return -1;
         }
         return 0;

@@ -83,10 +83,6 @@ static int compare_with_quote(const cvm_replay *r, const struct cvm_quote *q, co
         return EXIT_OK;
 }
 
-static void platform_freep(struct cvm_platform_log **p) {
-        cvm_platform_log_free(*p);
-}
-
 /* The events of the logs that extend register index in bank alg, for the mismatch report. */
 static struct json_object *touching_events(cvm_eventlog *const *logs, const char *const *paths, size_t nlogs,
                                            uint32_t index, uint16_t alg, bool print) {
