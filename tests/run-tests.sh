@@ -7,7 +7,10 @@
 #   valgrind the unit suites under valgrind (memcheck, definite leaks are errors)
 #
 # Each suite speaks TAP; a suite that exits non-zero without reporting a
-# failed test (a crash, a sanitizer abort) counts as one failure.
+# failed test (a crash, a sanitizer abort) counts as one failure. Every suite
+# runs with stdin closed and under a time limit (SUITE_TIMEOUT seconds, each
+# bats test under BATS_TEST_TIMEOUT), so a hang fails the suite and shows the
+# tests that ran instead of stalling CI.
 set -u
 
 BUILD=${BUILD:-build}
@@ -15,16 +18,19 @@ FIXTURES=${FIXTURES:-$(cd "$(dirname "$0")/../.." && pwd)/shared/fixtures}
 export FIXTURES
 cd "$(dirname "$0")/.."
 
+SUITE_TIMEOUT=${SUITE_TIMEOUT:-900}
+export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180}
+
 pass=0
 fail=0
 failed_names=()
 
-# run_tap LABEL CMD...: stream CMD's TAP output, count ok / not ok lines.
+# run_tap LABEL CMD...: run CMD, echo its TAP output, count ok / not ok lines.
 run_tap() {
         local label=$1 line rc before_fail=$fail out
         shift
         out=$(mktemp)
-        "$@" >"$out" 2>&1
+        timeout -k 10 "$SUITE_TIMEOUT" "$@" >"$out" 2>&1 </dev/null
         rc=$?
         while IFS= read -r line; do
                 case "$line" in
@@ -34,7 +40,11 @@ run_tap() {
                 esac
         done <"$out"
         rm -f "$out"
-        if [ "$rc" -ne 0 ] && [ "$fail" -eq "$before_fail" ]; then
+        if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+                fail=$((fail + 1))
+                failed_names+=("[$label] $* did not finish within $SUITE_TIMEOUT s")
+                echo "[$label] not ok - $* did not finish within $SUITE_TIMEOUT s"
+        elif [ "$rc" -ne 0 ] && [ "$fail" -eq "$before_fail" ]; then
                 fail=$((fail + 1))
                 failed_names+=("[$label] $* exited $rc without a failed test (crash?)")
                 echo "[$label] not ok - $* exited $rc"

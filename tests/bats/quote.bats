@@ -114,12 +114,16 @@ QUOTE_RD=6c62dec1b8191749a31dab490be532a35944dea47caef1f980863993d9899545eb7406a
         R="$T/td"
         make_tdx_root "$R"
         make_tsm_entry "$R" cvm
-        g="$R/sys/kernel/config/tsm/report/cvm/generation"
-        rm "$g"
-        mkfifo "$g"
-        # Each open of the FIFO reads one value: 8 when read before outblob, 9 after.
-        { echo 8 >"$g"; sleep 0.3; echo 9 >"$g"; } &
-        run "$E" quote --sysroot "$R" --tsm-name cvm --report-data "$QUOTE_RD"
+        e="$R/sys/kernel/config/tsm/report/cvm"
+        echo 8 >"$e/generation"
+        rm "$e/outblob"
+        mkfifo "$e/outblob"
+        # The writer can open the outblob FIFO only once the quote has read the
+        # generation (8) and opened it; it bumps the generation before the quote
+        # sees the end of the outblob, so the second read is 9. No timing involved;
+        # the timeouts only turn a regression into a failure instead of a hang.
+        timeout 30 bash -c 'exec 4>"$1/outblob"; echo 9 >"$1/generation"; cat "$2" >&4' _ "$e" "$F/tdxquote-v4-gotdxguest-SPR_E4.bin" 3>&- &
+        run timeout 30 "$E" quote --sysroot "$R" --tsm-name cvm --report-data "$QUOTE_RD"
         wait
         [ "$status" -eq 2 ]
         [[ "$output" == *"another writer used this report entry while the quote was made (generation 8 became 9); retry"* ]]
