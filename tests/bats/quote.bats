@@ -123,8 +123,10 @@ QUOTE_RD=6c62dec1b8191749a31dab490be532a35944dea47caef1f980863993d9899545eb7406a
         # sees the end of the outblob, so the second read is 9. No timing involved;
         # the timeouts only turn a regression into a failure instead of a hang.
         timeout 30 bash -c 'exec 4>"$1/outblob"; echo 9 >"$1/generation"; cat "$2" >&4' _ "$e" "$F/tdxquote-v4-gotdxguest-SPR_E4.bin" 3>&- &
+        writer=$!
         run timeout 30 "$E" quote --sysroot "$R" --tsm-name cvm --report-data "$QUOTE_RD"
-        wait
+        # Only the writer: BATS_TEST_TIMEOUT runs a watchdog job that a bare `wait` would wait for.
+        wait "$writer"
         [ "$status" -eq 2 ]
         [[ "$output" == *"another writer used this report entry while the quote was made (generation 8 became 9); retry"* ]]
 }
