@@ -10,28 +10,37 @@ VERSION := 0.1.0
 PKGS     := libcrypto json-c tss2-mu tss2-esys tss2-tctildr tss2-rc yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+# initrd/ adds libarchive and the codecs it finds segment ends with (libbz2 has no .pc).
+INITRD_PKGS := libarchive zlib libzstd liblzma
+INITRD_LIBS := $(shell pkg-config --libs $(INITRD_PKGS) 2>/dev/null) -lbz2
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
-CPPFLAGS += -Imeasurer/include -D_GNU_SOURCE
+CPPFLAGS += -Imeasurer/include -Iinitrd/include -D_GNU_SOURCE
 ALL_CFLAGS = -std=gnu11 $(WARN) -fPIC $(CFLAGS) $(PKG_CFLAGS)
 
 LIB_SRCS := $(sort $(wildcard measurer/lib/*.c))
 CLI_SRCS := $(sort $(wildcard measurer/cli/*.c))
+INITRD_LIB_SRCS := $(sort $(wildcard initrd/lib/*.c))
+INITRD_CLI_SRCS := $(sort $(wildcard initrd/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+INITRD_LIB_OBJS := $(INITRD_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+INITRD_CLI_OBJS := $(INITRD_CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/initrd/cli/launcher_blob.o
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-BINS := $(BUILD)/bin/cvm-evidence $(BUILD)/bin/cvm-measure
+BINS := $(BUILD)/bin/cvm-evidence $(BUILD)/bin/cvm-measure $(BUILD)/bin/cvm-initrd
 MEASURE_OBJS := $(BUILD)/obj/measurer/measure/cvm-measure.o
-LIBS := $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvm.so $(BUILD)/lib/cvm.pc
+LIBS := $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvm.so $(BUILD)/lib/cvm.pc $(BUILD)/lib/libcvminitrd.a
 
 # Debian 12 packages the build, the tests and the fuzzers need.
 DEPS := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev libarchive-dev \
-        libcmocka-dev bats jq xxd shellcheck clang libclang-rt-14-dev llvm valgrind tpm2-tools swtpm swtpm-tools
+        zlib1g-dev libzstd-dev liblzma-dev libbz2-dev \
+        libcmocka-dev bats jq xxd shellcheck clang libclang-rt-14-dev llvm valgrind tpm2-tools swtpm swtpm-tools \
+        initramfs-tools linux-image-amd64 cpio zstd xz-utils bzip2 lz4
 
 .PHONY: all deps check unit bats asan valgrind fuzz fuzz-build bench install clean help demo
 
@@ -76,6 +85,23 @@ $(BUILD)/lib/cvm.pc: measurer/cvm.pc.in Makefile
 $(BUILD)/bin/cvm-evidence: $(CLI_OBJS) $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/lib/libcvm.a $(PKG_LIBS)
+
+$(BUILD)/lib/libcvminitrd.a: $(INITRD_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# The bundle launcher is static and never sanitized: it must run in a root holding only the bundle.
+$(BUILD)/libexec/cvm-launch: initrd/launcher/cvm-launch.c initrd/include/cvm/bundle.h
+	@mkdir -p $(dir $@)
+	gcc $(CPPFLAGS) -std=gnu11 $(WARN) -Os -static -o $@ $<
+
+$(BUILD)/obj/initrd/cli/launcher_blob.o: initrd/cli/launcher_blob.S $(BUILD)/libexec/cvm-launch
+	@mkdir -p $(dir $@)
+	$(CC) -c -DLAUNCHER='"$(BUILD)/libexec/cvm-launch"' -o $@ $<
+
+$(BUILD)/bin/cvm-initrd: $(INITRD_CLI_OBJS) $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(INITRD_CLI_OBJS) $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a $(INITRD_LIBS) $(PKG_LIBS)
 
 $(BUILD)/bin/cvm-measure: $(MEASURE_OBJS) $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * Reading, extending and rebuilding initramfs images on the host.
+ *
+ * An initramfs is what the kernel's unpack_to_rootfs() reads: a sequence of
+ * cpio "newc" archives (magic 070701 or 070702), each optionally compressed,
+ * NUL bytes allowed between them, an uncompressed archive starting on a
+ * 4-byte boundary.  TRAILER!!! ends one archive, not the image; a later
+ * entry overrides an earlier one.  This library finds every segment (where
+ * a compressed stream ends is found by decoding it with its codec), reads
+ * the entries of each through libarchive, and writes new segments that are
+ * deterministic: sorted, uid/gid 0, mtimes clamped, fixed inode numbers.
+ *
+ * Paths are normalised: no leading "/" or "./"; the root is ".".  An entry
+ * whose name has a ".." component, or is empty, is an error.
+ *
+ * Errors follow libcvm (cvm/error.h): 0 or a count on success, a negative
+ * errno on failure with a message naming the segment and offset.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cvm/error.h"
+
+enum cvm_initrd_compression {
+        CVM_INITRD_NONE,
+        CVM_INITRD_GZIP,
+        CVM_INITRD_ZSTD,
+        CVM_INITRD_XZ,
+        CVM_INITRD_LZMA,
+        CVM_INITRD_BZIP2,
+        CVM_INITRD_LZ4,
+        _CVM_INITRD_COMPRESSION_MAX,
+};
+
+/* "none", "gzip", "zstd", "xz", "lzma", "bzip2", "lz4". */
+const char *cvm_initrd_compression_name(enum cvm_initrd_compression c);
+
+/* Parse one of the names above; -EINVAL otherwise. */
+int cvm_initrd_compression_from_name(const char *name, enum cvm_initrd_compression *ret);
+
+/* Whether this build can write segments in c (lz4's legacy frame is read-only). */
+bool cvm_initrd_can_compress(enum cvm_initrd_compression c);
+
+/* One cpio archive of the image: bytes [offset, offset + length) of the file. */
+struct cvm_initrd_segment {
+        uint64_t offset;
+        uint64_t length;
+        enum cvm_initrd_compression compression;
+};
+
+/*
+ * Find every segment of buf as the kernel would, without extracting: walk
+ * uncompressed archives header by header, decode compressed ones to their
+ * exact end.  *ret (free()) holds *n_ret segments.  Trailing NUL bytes are
+ * padding; anything else that is neither cpio nor a known compression is an
+ * error with its offset.
+ */
+int cvm_initrd_walk(const uint8_t *buf, size_t len, struct cvm_initrd_segment **ret, size_t *n_ret,
+                    cvm_error *err);
+
+/* Length of the uncompressed newc archive at buf (through TRAILER!!! and its padding). */
+int cvm_initrd_cpio_length(const uint8_t *buf, size_t len, uint64_t *ret, cvm_error *err);
+
+typedef struct cvm_initrd cvm_initrd;
+
+/* Map the image at path read-only and walk its segments. */
+int cvm_initrd_open(const char *path, cvm_initrd **ret, cvm_error *err);
+
+/* The same over a caller's buffer, which must outlive the handle (fuzzing, tests). */
+int cvm_initrd_open_buffer(const uint8_t *buf, size_t len, const char *name, cvm_initrd **ret, cvm_error *err);
+
+/* Unmap and free; NULL is fine. */
+void cvm_initrd_close(cvm_initrd *rd);
+
+/* Number of segments, and segment i (NULL when out of range). */
+size_t cvm_initrd_segment_count(const cvm_initrd *rd);
+const struct cvm_initrd_segment *cvm_initrd_segment(const cvm_initrd *rd, size_t i);
+
+/* The image's bytes and size (valid while the handle is open). */
+const uint8_t *cvm_initrd_data(const cvm_initrd *rd, size_t *size);
+
+/* One entry as read from a segment. */
+struct cvm_initrd_entry {
+        size_t segment;
+        const char *path;       /* normalised */
+        mode_t mode;            /* type and permission bits */
+        uint64_t size;          /* bytes of content (regular files) */
+        const char *link;       /* symlink target, or NULL */
+        const char *hardlink;   /* normalised path this entry is a hard link to, or NULL */
+        uint32_t uid, gid;
+        int64_t mtime;
+        uint32_t rdev_major, rdev_minor;
+        const uint8_t *data;    /* content when asked for, else NULL */
+};
+
+/* Called for each entry in archive order; a negative return stops the walk and is returned. */
+typedef int (*cvm_initrd_entry_fn)(const struct cvm_initrd_entry *e, void *userdata);
+
+/* Largest file content read into memory by cvm_initrd_foreach (want_data). */
+#define CVM_INITRD_MAX_FILE (1ULL << 30)
+
+/*
+ * Call fn for every entry of segment seg (or of all segments, in order, when
+ * seg is SIZE_MAX).  With want_data, e->data holds the content.
+ */
+int cvm_initrd_foreach(const cvm_initrd *rd, size_t seg, bool want_data, cvm_initrd_entry_fn fn, void *userdata,
+                       cvm_error *err);
+
+/* A set of entries to write as one segment; built from files, trees and kept entries. */
+typedef struct cvm_initrd_fileset cvm_initrd_fileset;
+
+/* A new empty set. */
+int cvm_initrd_fileset_new(cvm_initrd_fileset **ret);
+
+/* Free the set; NULL is fine. */
+void cvm_initrd_fileset_free(cvm_initrd_fileset *fs);
+
+/*
+ * Add host file src as dest.  mode (permission bits) of 0 keeps the source's.
+ * Symlinks in src are followed: an explicit --add means "this content".
+ * A dest already in the set is replaced.
+ */
+int cvm_initrd_fileset_add_file(cvm_initrd_fileset *fs, const char *src, const char *dest, mode_t mode,
+                                cvm_error *err);
+
+/* Add directory dir and everything below it under dest; symlinks are kept as links. */
+int cvm_initrd_fileset_add_tree(cvm_initrd_fileset *fs, const char *dir, const char *dest, cvm_error *err);
+
+/* Add an entry read from an image (its content in e->data when it is a regular file). */
+int cvm_initrd_fileset_add_entry(cvm_initrd_fileset *fs, const struct cvm_initrd_entry *e, cvm_error *err);
+
+/* Remove path and everything below it; returns the number of entries removed. */
+size_t cvm_initrd_fileset_remove(cvm_initrd_fileset *fs, const char *path);
+
+/* Add 0755 directories for every missing parent, so the kernel can create each entry. */
+int cvm_initrd_fileset_add_parents(cvm_initrd_fileset *fs, cvm_error *err);
+
+/* Number of entries in the set. */
+size_t cvm_initrd_fileset_count(const cvm_initrd_fileset *fs);
+
+/*
+ * Write the set as one newc archive to fd, compressed with c: entries sorted
+ * byte-wise by path, uid/gid 0, mtimes clamped to mtime, inode numbers
+ * counted from 1.  Same set and mtime, same bytes.
+ */
+int cvm_initrd_write_segment(cvm_initrd_fileset *fs, int fd, enum cvm_initrd_compression c, int64_t mtime,
+                             cvm_error *err);
+
+/* SOURCE_DATE_EPOCH when set and valid, else 0: the clamp for written mtimes. */
+int cvm_initrd_source_date_epoch(int64_t *ret, cvm_error *err);
+
+/*
+ * Write rd's bytes [0, keep) then the set as a new segment (4-byte aligned)
+ * to out, through a temporary file in out's directory renamed at the end.
+ */
+int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_fileset *fs,
+                           enum cvm_initrd_compression c, int64_t mtime, const char *out, cvm_error *err);
+
+/*
+ * Extract the entries of every segment into dir (later entries override
+ * earlier ones); only paths in `only` (NULL: all) and what is below them.
+ * Never writes outside dir: entries are created with openat2(RESOLVE_IN_ROOT)
+ * relative to dir, so an entry's symlink cannot redirect a later one.
+ */
+int cvm_initrd_extract(const cvm_initrd *rd, const char *dir, char *const *only, size_t n_only, cvm_error *err);
+
+/* Normalise an archive or destination path into out; -EINVAL for "..", empty or too long. */
+int cvm_initrd_path_normalise(const char *in, char *out, size_t size);

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Compressing a new segment so the kernel can read it and the bytes never
+ * depend on the clock: gzip without a name or mtime, xz with CRC32 (the
+ * kernel's XZ decoder does not check CRC64, which libarchive's xz filter
+ * always writes), zstd, the legacy .lzma and bzip2.
+ */
+
+#include <bzlib.h>
+#include <errno.h>
+#include <lzma.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "initrd_internal.h"
+
+#define OUTBUF (256 * 1024)
+
+struct initrd_compressor {
+        enum cvm_initrd_compression c;
+        int fd;
+        uint64_t written;
+        uint8_t *out;
+        union {
+                z_stream z;
+                lzma_stream x;
+                bz_stream b;
+                ZSTD_CStream *zs;
+        };
+};
+
+int initrd_write_all(int fd, const void *buf, size_t len, cvm_error *err) {
+        const uint8_t *p = buf;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return cvm_error_set(err, errno, "write failed: %s", strerror(errno));
+                }
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+static int flush_out(initrd_compressor *z, size_t n, cvm_error *err) {
+        z->written += n;
+        return initrd_write_all(z->fd, z->out, n, err);
+}
+
+int initrd_compressor_new(enum cvm_initrd_compression c, int fd, initrd_compressor **ret, cvm_error *err) {
+        initrd_compressor *z = calloc(1, sizeof(*z));
+        bool ok;
+
+        if (!z || !(z->out = malloc(OUTBUF))) {
+                free(z);
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        }
+        z->c = c;
+        z->fd = fd;
+        switch (c) {
+        case CVM_INITRD_NONE:
+                ok = true;
+                break;
+        case CVM_INITRD_GZIP:
+                /* windowBits 16+15: a gzip wrapper; zlib writes mtime 0 and no name. */
+                ok = deflateInit2(&z->z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+                break;
+        case CVM_INITRD_XZ:
+                z->x = (lzma_stream) LZMA_STREAM_INIT;
+                ok = lzma_easy_encoder(&z->x, 6, LZMA_CHECK_CRC32) == LZMA_OK;
+                break;
+        case CVM_INITRD_LZMA: {
+                lzma_options_lzma opt;
+                z->x = (lzma_stream) LZMA_STREAM_INIT;
+                ok = !lzma_lzma_preset(&opt, 6) && lzma_alone_encoder(&z->x, &opt) == LZMA_OK;
+                break;
+        }
+        case CVM_INITRD_BZIP2:
+                ok = BZ2_bzCompressInit(&z->b, 9, 0, 0) == BZ_OK;
+                break;
+        case CVM_INITRD_ZSTD:
+                z->zs = ZSTD_createCStream();
+                ok = z->zs && !ZSTD_isError(ZSTD_CCtx_setParameter(z->zs, ZSTD_c_compressionLevel, 3)) &&
+                     !ZSTD_isError(ZSTD_CCtx_setParameter(z->zs, ZSTD_c_checksumFlag, 1));
+                break;
+        default:
+                free(z->out);
+                free(z);
+                return cvm_error_set(err, EOPNOTSUPP, "cannot write %s segments", cvm_initrd_compression_name(c));
+        }
+        if (!ok) {
+                initrd_compressor_finish(z, false, NULL, NULL);
+                return cvm_error_set(err, ENOMEM, "cannot start a %s encoder", cvm_initrd_compression_name(c));
+        }
+        *ret = z;
+        return 0;
+}
+
+/* Run the codec over in (flushing the end when finish); output goes to fd. */
+static int pump(initrd_compressor *z, const void *in, size_t len, bool finish, cvm_error *err) {
+        int r;
+
+        switch (z->c) {
+        case CVM_INITRD_NONE:
+                z->written += len;
+                return initrd_write_all(z->fd, in, len, err);
+        case CVM_INITRD_GZIP:
+                z->z.next_in = (Bytef *) in;
+                z->z.avail_in = (uInt) len;
+                for (;;) {
+                        int zr;
+                        z->z.next_out = z->out;
+                        z->z.avail_out = OUTBUF;
+                        zr = deflate(&z->z, finish ? Z_FINISH : Z_NO_FLUSH);
+                        if (zr == Z_STREAM_ERROR)
+                                return cvm_error_set(err, EIO, "gzip encoder failed");
+                        r = flush_out(z, OUTBUF - z->z.avail_out, err);
+                        if (r < 0)
+                                return r;
+                        if (finish ? zr == Z_STREAM_END : z->z.avail_in == 0 && z->z.avail_out != 0)
+                                return 0;
+                }
+        case CVM_INITRD_XZ:
+        case CVM_INITRD_LZMA:
+                z->x.next_in = in;
+                z->x.avail_in = len;
+                for (;;) {
+                        lzma_ret lr;
+                        z->x.next_out = z->out;
+                        z->x.avail_out = OUTBUF;
+                        lr = lzma_code(&z->x, finish ? LZMA_FINISH : LZMA_RUN);
+                        if (lr != LZMA_OK && lr != LZMA_STREAM_END)
+                                return cvm_error_set(err, EIO, "%s encoder failed (liblzma error %d)",
+                                                     cvm_initrd_compression_name(z->c), (int) lr);
+                        r = flush_out(z, OUTBUF - z->x.avail_out, err);
+                        if (r < 0)
+                                return r;
+                        if (finish ? lr == LZMA_STREAM_END : z->x.avail_in == 0 && z->x.avail_out != 0)
+                                return 0;
+                }
+        case CVM_INITRD_BZIP2:
+                z->b.next_in = (char *) in;
+                z->b.avail_in = (unsigned) len;
+                for (;;) {
+                        int br;
+                        z->b.next_out = (char *) z->out;
+                        z->b.avail_out = OUTBUF;
+                        br = BZ2_bzCompress(&z->b, finish ? BZ_FINISH : BZ_RUN);
+                        if (br < 0)
+                                return cvm_error_set(err, EIO, "bzip2 encoder failed (libbz2 error %d)", br);
+                        r = flush_out(z, OUTBUF - z->b.avail_out, err);
+                        if (r < 0)
+                                return r;
+                        if (finish ? br == BZ_STREAM_END : z->b.avail_in == 0 && z->b.avail_out != 0)
+                                return 0;
+                }
+        case CVM_INITRD_ZSTD: {
+                ZSTD_inBuffer ib = { in, len, 0 };
+                for (;;) {
+                        ZSTD_outBuffer ob = { z->out, OUTBUF, 0 };
+                        size_t left = ZSTD_compressStream2(z->zs, &ob, &ib, finish ? ZSTD_e_end : ZSTD_e_continue);
+                        if (ZSTD_isError(left))
+                                return cvm_error_set(err, EIO, "zstd encoder failed: %s", ZSTD_getErrorName(left));
+                        r = flush_out(z, ob.pos, err);
+                        if (r < 0)
+                                return r;
+                        if (finish ? left == 0 : ib.pos == ib.size)
+                                return 0;
+                }
+        }
+        default:
+                return cvm_error_set(err, EINVAL, "no encoder");
+        }
+}
+
+int initrd_compressor_write(initrd_compressor *z, const void *buf, size_t len, cvm_error *err) {
+        const uint8_t *p = buf;
+
+        /* zlib and libbz2 count input in 32-bit units. */
+        while (len > 0) {
+                size_t n = len > (1u << 30) ? (1u << 30) : len;
+                int r = pump(z, p, n, false, err);
+                if (r < 0)
+                        return r;
+                p += n;
+                len -= n;
+        }
+        return 0;
+}
+
+int initrd_compressor_finish(initrd_compressor *z, bool ok, uint64_t *written, cvm_error *err) {
+        int r = ok ? pump(z, NULL, 0, true, err) : 0;
+
+        switch (z->c) {
+        case CVM_INITRD_GZIP:
+                deflateEnd(&z->z);
+                break;
+        case CVM_INITRD_XZ:
+        case CVM_INITRD_LZMA:
+                lzma_end(&z->x);
+                break;
+        case CVM_INITRD_BZIP2:
+                BZ2_bzCompressEnd(&z->b);
+                break;
+        case CVM_INITRD_ZSTD:
+                ZSTD_freeCStream(z->zs);
+                break;
+        default:
+                break;
+        }
+        if (written)
+                *written = z->written;
+        free(z->out);
+        free(z);
+        return r;
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Reading the entries of a segment through libarchive (every filter it has, cpio newc only). */
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "initrd_internal.h"
+
+static void archive_freep(struct archive **a) {
+        if (*a)
+                archive_read_free(*a);
+}
+
+/* A message prefixed with where in the image it happened. */
+static int entry_error(const cvm_initrd *rd, size_t seg, int64_t pos, cvm_error *err, int code, const char *fmt, ...)
+        __attribute__((format(printf, 6, 7)));
+
+static int entry_error(const cvm_initrd *rd, size_t seg, int64_t pos, cvm_error *err, int code, const char *fmt, ...) {
+        const struct cvm_initrd_segment *s = cvm_initrd_segment(rd, seg);
+        char msg[CVM_ERROR_MSG_MAX];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        cvm_error_set(err, code, "%s", msg);
+        return cvm_error_prefix(err, "%s: segment %zu (%s at offset %llu), archive byte %lld: ", initrd_name(rd), seg,
+                                cvm_initrd_compression_name(s->compression), (unsigned long long) s->offset,
+                                (long long) pos);
+}
+
+static int read_data(struct archive *a, uint64_t size, uint8_t **ret) {
+        uint8_t *buf = malloc(size ? size : 1);
+        uint64_t got = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        while (got < size) {
+                la_ssize_t n = archive_read_data(a, buf + got, size - got > (1u << 30) ? (1u << 30) : size - got);
+                if (n <= 0) {
+                        free(buf);
+                        return -EBADMSG;
+                }
+                got += (uint64_t) n;
+        }
+        *ret = buf;
+        return 0;
+}
+
+static int foreach_segment(const cvm_initrd *rd, size_t seg, bool want_data, cvm_initrd_entry_fn fn, void *userdata,
+                           cvm_error *err) {
+        const struct cvm_initrd_segment *s = cvm_initrd_segment(rd, seg);
+        _cleanup_(archive_freep) struct archive *a = archive_read_new();
+        const uint8_t *data = cvm_initrd_data(rd, NULL);
+        struct archive_entry *ae;
+        int ar;
+
+        if (!a)
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        archive_read_support_filter_all(a);
+        archive_read_support_format_cpio(a);
+        if (archive_read_open_memory(a, data + s->offset, s->length) != ARCHIVE_OK)
+                return entry_error(rd, seg, 0, err, EBADMSG, "%s", archive_error_string(a));
+        while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+                char path[PATH_MAX], hard[PATH_MAX];
+                const char *name = archive_entry_pathname(ae), *hl = archive_entry_hardlink(ae);
+                int64_t pos = archive_read_header_position(a);
+                _cleanup_free_ uint8_t *content = NULL;
+                struct cvm_initrd_entry e;
+                int r;
+
+                if (archive_format(a) != ARCHIVE_FORMAT_CPIO_SVR4_NOCRC && archive_format(a) != ARCHIVE_FORMAT_CPIO_SVR4_CRC)
+                        return entry_error(rd, seg, pos, err, EBADMSG, "%s, not cpio newc (the kernel reads only newc)",
+                                           archive_format_name(a));
+                if (!name || cvm_initrd_path_normalise(name, path, sizeof(path)) < 0)
+                        return entry_error(rd, seg, pos, err, EBADMSG,
+                                           "entry name '%.200s' is empty, too long or has a '..' component",
+                                           name ? name : "");
+                if (hl && cvm_initrd_path_normalise(hl, hard, sizeof(hard)) < 0)
+                        return entry_error(rd, seg, pos, err, EBADMSG, "hard link target '%.200s' has a '..' component",
+                                           hl);
+                e = (struct cvm_initrd_entry) {
+                        .segment = seg,
+                        .path = path,
+                        .mode = archive_entry_mode(ae),
+                        .size = archive_entry_size_is_set(ae) ? (uint64_t) archive_entry_size(ae) : 0,
+                        .link = archive_entry_symlink(ae),
+                        .hardlink = hl ? hard : NULL,
+                        .uid = (uint32_t) archive_entry_uid(ae),
+                        .gid = (uint32_t) archive_entry_gid(ae),
+                        .mtime = archive_entry_mtime(ae),
+                        .rdev_major = archive_entry_rdevmajor(ae),
+                        .rdev_minor = archive_entry_rdevminor(ae),
+                };
+                if (want_data && S_ISREG(e.mode)) {
+                        if (e.size > CVM_INITRD_MAX_FILE)
+                                return entry_error(rd, seg, pos, err, EFBIG, "'%.200s' is larger than 1 GiB", path);
+                        r = read_data(a, e.size, &content);
+                        if (r == -ENOMEM)
+                                return cvm_error_set(err, ENOMEM, "out of memory");
+                        if (r < 0)
+                                return entry_error(rd, seg, pos, err, EBADMSG, "content of '%.200s' is truncated", path);
+                        e.data = content;
+                }
+                r = fn(&e, userdata);
+                if (r < 0)
+                        return r;
+        }
+        if (ar != ARCHIVE_EOF)
+                return entry_error(rd, seg, archive_read_header_position(a), err, EBADMSG, "%s",
+                                   archive_error_string(a) ? archive_error_string(a) : "unreadable entry");
+        return 0;
+}
+
+int cvm_initrd_foreach(const cvm_initrd *rd, size_t seg, bool want_data, cvm_initrd_entry_fn fn, void *userdata,
+                       cvm_error *err) {
+        size_t n = cvm_initrd_segment_count(rd);
+
+        if (seg != SIZE_MAX) {
+                if (seg >= n)
+                        return cvm_error_set(err, EINVAL, "%s: no segment %zu (it has %zu)", initrd_name(rd), seg, n);
+                return foreach_segment(rd, seg, want_data, fn, userdata, err);
+        }
+        for (size_t i = 0; i < n; i++) {
+                int r = foreach_segment(rd, i, want_data, fn, userdata, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

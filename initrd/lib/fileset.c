@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The entries of a segment to be written: from host files, host trees, or an image's entries. */
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "fileset.h"
+
+int cvm_initrd_fileset_new(cvm_initrd_fileset **ret) {
+        *ret = calloc(1, sizeof(**ret));
+        return *ret ? 0 : -ENOMEM;
+}
+
+static void entry_clear(struct fs_entry *e) {
+        free(e->path);
+        free(e->link);
+        free(e->hardlink);
+        free(e->src);
+        free(e->data);
+}
+
+void cvm_initrd_fileset_free(cvm_initrd_fileset *fs) {
+        if (!fs)
+                return;
+        for (size_t i = 0; i < fs->n; i++)
+                entry_clear(&fs->e[i]);
+        free(fs->e);
+        free(fs);
+}
+
+static int oom(cvm_error *err) {
+        return cvm_error_set(err, ENOMEM, "out of memory");
+}
+
+/* A new entry at the end; the set is sorted again before it is used. */
+static struct fs_entry *push(cvm_initrd_fileset *fs, const char *dest, cvm_error *err) {
+        char norm[PATH_MAX];
+        struct fs_entry *e;
+        int r;
+
+        r = cvm_initrd_path_normalise(dest, norm, sizeof(norm));
+        if (r < 0) {
+                cvm_error_set(err, -r, "destination '%s' is empty, too long or has a '..' component", dest);
+                return NULL;
+        }
+        if (fs->n == fs->cap) {
+                size_t nc = fs->cap ? fs->cap * 2 : 64;
+                struct fs_entry *p = realloc(fs->e, nc * sizeof(*p));
+                if (!p) {
+                        oom(err);
+                        return NULL;
+                }
+                fs->e = p;
+                fs->cap = nc;
+        }
+        e = &fs->e[fs->n];
+        *e = (struct fs_entry) { .seq = fs->next_seq++ };
+        if (!(e->path = strdup(norm))) {
+                oom(err);
+                return NULL;
+        }
+        fs->n++;
+        fs->sorted = false;
+        return e;
+}
+
+int cvm_initrd_fileset_add_file(cvm_initrd_fileset *fs, const char *src, const char *dest, mode_t mode,
+                                cvm_error *err) {
+        struct fs_entry *e;
+        struct stat st;
+
+        if (stat(src, &st) < 0)
+                return cvm_error_set(err, errno, "%s: %s", src, strerror(errno));
+        if (!S_ISREG(st.st_mode))
+                return cvm_error_set(err, EINVAL, "%s: not a regular file (use a tree for directories)", src);
+        if (mode & ~(mode_t) 07777)
+                return cvm_error_set(err, EINVAL, "%s: mode %o has bits beyond 07777", src, (unsigned) mode);
+        e = push(fs, dest, err);
+        if (!e)
+                return -err->code;
+        e->mode = S_IFREG | (mode ? mode : (st.st_mode & 07777));
+        e->size = (uint64_t) st.st_size;
+        e->mtime = st.st_mtime;
+        e->src = strdup(src);
+        return e->src ? 0 : oom(err);
+}
+
+static int add_node(cvm_initrd_fileset *fs, const char *host, const char *dest, cvm_error *err);
+
+static int add_dir(cvm_initrd_fileset *fs, const char *host, const char *dest, cvm_error *err) {
+        DIR *d = opendir(host);
+        struct dirent *de;
+        int r = 0;
+
+        if (!d)
+                return cvm_error_set(err, errno, "%s: %s", host, strerror(errno));
+        while ((errno = 0, de = readdir(d))) {
+                char h[PATH_MAX], t[PATH_MAX];
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if ((size_t) snprintf(h, sizeof(h), "%s/%s", host, de->d_name) >= sizeof(h) ||
+                    (size_t) snprintf(t, sizeof(t), "%s/%s", dest, de->d_name) >= sizeof(t)) {
+                        r = cvm_error_set(err, ENAMETOOLONG, "%s/%s: path too long", host, de->d_name);
+                        break;
+                }
+                r = add_node(fs, h, t, err);
+                if (r < 0)
+                        break;
+        }
+        if (r == 0 && errno)
+                r = cvm_error_set(err, errno, "%s: %s", host, strerror(errno));
+        closedir(d);
+        return r;
+}
+
+/* One host node by lstat: links stay links, sockets are skipped (cpio cannot carry them). */
+static int add_node(cvm_initrd_fileset *fs, const char *host, const char *dest, cvm_error *err) {
+        struct fs_entry *e;
+        struct stat st;
+
+        if (lstat(host, &st) < 0)
+                return cvm_error_set(err, errno, "%s: %s", host, strerror(errno));
+        if (S_ISSOCK(st.st_mode))
+                return 0;
+        e = push(fs, dest, err);
+        if (!e)
+                return -err->code;
+        e->mode = st.st_mode & (S_IFMT | 07777);
+        e->mtime = st.st_mtime;
+        if (S_ISREG(st.st_mode)) {
+                e->size = (uint64_t) st.st_size;
+                e->src = strdup(host);
+                e->src_nofollow = true;
+                return e->src ? 0 : oom(err);
+        }
+        if (S_ISLNK(st.st_mode)) {
+                char target[PATH_MAX];
+                ssize_t n = readlink(host, target, sizeof(target) - 1);
+                if (n < 0)
+                        return cvm_error_set(err, errno, "%s: %s", host, strerror(errno));
+                target[n] = '\0';
+                e->link = strdup(target);
+                return e->link ? 0 : oom(err);
+        }
+        if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+                e->rdev_major = major(st.st_rdev);
+                e->rdev_minor = minor(st.st_rdev);
+                return 0;
+        }
+        if (S_ISDIR(st.st_mode))
+                return add_dir(fs, host, dest, err);
+        return 0;
+}
+
+int cvm_initrd_fileset_add_tree(cvm_initrd_fileset *fs, const char *dir, const char *dest, cvm_error *err) {
+        struct stat st;
+
+        if (stat(dir, &st) < 0)
+                return cvm_error_set(err, errno, "%s: %s", dir, strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+                return cvm_error_set(err, ENOTDIR, "%s: not a directory", dir);
+        return add_node(fs, dir, dest, err);
+}
+
+int cvm_initrd_fileset_add_entry(cvm_initrd_fileset *fs, const struct cvm_initrd_entry *in, cvm_error *err) {
+        struct fs_entry *e = push(fs, in->path, err);
+
+        if (!e)
+                return -err->code;
+        e->mode = in->mode;
+        e->mtime = in->mtime;
+        e->rdev_major = in->rdev_major;
+        e->rdev_minor = in->rdev_minor;
+        if (in->link && !(e->link = strdup(in->link)))
+                return oom(err);
+        if (in->hardlink && !(e->hardlink = strdup(in->hardlink)))
+                return oom(err);
+        if (S_ISREG(in->mode) && !in->hardlink) {
+                e->size = in->size;
+                if (in->size > 0) {
+                        if (!in->data)
+                                return cvm_error_set(err, EINVAL, "'%s': entry added without its content", in->path);
+                        if (!(e->data = malloc(in->size)))
+                                return oom(err);
+                        memcpy(e->data, in->data, in->size);
+                }
+        }
+        return 0;
+}
+
+static int cmp_entry(const void *a, const void *b) {
+        const struct fs_entry *x = a, *y = b;
+        int c = strcmp(x->path, y->path);
+        return c ? c : (x->seq < y->seq ? -1 : x->seq > y->seq);
+}
+
+/* Sort byte-wise by path; of two entries with one path the one added last stays. */
+void fileset_sort(cvm_initrd_fileset *fs) {
+        size_t o = 0;
+
+        if (fs->sorted)
+                return;
+        qsort(fs->e, fs->n, sizeof(fs->e[0]), cmp_entry);
+        for (size_t i = 0; i < fs->n; i++) {
+                if (i + 1 < fs->n && strcmp(fs->e[i].path, fs->e[i + 1].path) == 0) {
+                        entry_clear(&fs->e[i]);
+                        continue;
+                }
+                fs->e[o++] = fs->e[i];
+        }
+        fs->n = o;
+        fs->sorted = true;
+}
+
+static bool under(const char *path, const char *top) {
+        size_t n = strlen(top);
+        if (strcmp(top, ".") == 0)
+                return true;
+        return strncmp(path, top, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+size_t cvm_initrd_fileset_remove(cvm_initrd_fileset *fs, const char *path) {
+        char norm[PATH_MAX];
+        size_t o = 0, removed;
+
+        if (cvm_initrd_path_normalise(path, norm, sizeof(norm)) < 0)
+                return 0;
+        fileset_sort(fs);
+        for (size_t i = 0; i < fs->n; i++) {
+                if (under(fs->e[i].path, norm)) {
+                        entry_clear(&fs->e[i]);
+                        continue;
+                }
+                fs->e[o++] = fs->e[i];
+        }
+        removed = fs->n - o;
+        fs->n = o;
+        return removed;
+}
+
+/* Binary search in the sorted first n entries. */
+static bool has_path(const cvm_initrd_fileset *fs, size_t n, const char *path) {
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(fs->e[mid].path, path);
+                if (c == 0)
+                        return true;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return false;
+}
+
+int cvm_initrd_fileset_add_parents(cvm_initrd_fileset *fs, cvm_error *err) {
+        size_t n;
+
+        fileset_sort(fs);
+        n = fs->n;
+        for (size_t i = 0; i < n; i++) {
+                char parent[PATH_MAX];
+                char *slash;
+
+                snprintf(parent, sizeof(parent), "%s", fs->e[i].path);
+                while ((slash = strrchr(parent, '/'))) {
+                        struct fs_entry *e;
+                        *slash = '\0';
+                        /* Entries pushed by this loop sit unsorted after the first n. */
+                        if (has_path(fs, n, parent))
+                                break;
+                        for (size_t j = n; j < fs->n; j++)
+                                if (strcmp(fs->e[j].path, parent) == 0)
+                                        goto next;
+                        e = push(fs, parent, err);
+                        if (!e)
+                                return -err->code;
+                        e->mode = S_IFDIR | 0755;
+                }
+        next:;
+        }
+        fs->sorted = false;
+        fileset_sort(fs);
+        return 0;
+}
+
+size_t cvm_initrd_fileset_count(const cvm_initrd_fileset *fs) {
+        return fs->n;
+}

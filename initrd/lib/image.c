@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* An initramfs image: its bytes (mapped read-only, never written) and its segments. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "initrd_internal.h"
+
+struct cvm_initrd {
+        const uint8_t *data;
+        size_t size;
+        bool mapped;
+        char *name;
+        struct cvm_initrd_segment *segments;
+        size_t n_segments;
+};
+
+static int finish_open(cvm_initrd *rd, cvm_initrd **ret, cvm_error *err) {
+        int r = cvm_initrd_walk(rd->data, rd->size, &rd->segments, &rd->n_segments, err);
+        if (r < 0) {
+                cvm_error_prefix(err, "%s: ", rd->name);
+                cvm_initrd_close(rd);
+                return r;
+        }
+        *ret = rd;
+        return 0;
+}
+
+int cvm_initrd_open_buffer(const uint8_t *buf, size_t len, const char *name, cvm_initrd **ret, cvm_error *err) {
+        cvm_initrd *rd = calloc(1, sizeof(*rd));
+
+        if (!rd || !(rd->name = strdup(name ? name : "buffer"))) {
+                free(rd);
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        }
+        rd->data = buf;
+        rd->size = len;
+        return finish_open(rd, ret, err);
+}
+
+int cvm_initrd_open(const char *path, cvm_initrd **ret, cvm_error *err) {
+        struct stat st;
+        cvm_initrd *rd;
+        void *map;
+        int fd, e;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return cvm_error_set(err, errno, "%s: cannot open: %s", path, strerror(errno));
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+                e = errno;
+                close(fd);
+                if (S_ISREG(st.st_mode) && st.st_size == 0)
+                        return cvm_error_set(err, EBADMSG, "%s: empty file", path);
+                return cvm_error_set(err, e ? e : EINVAL, "%s: not a regular file", path);
+        }
+        map = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        e = errno;
+        close(fd);
+        if (map == MAP_FAILED)
+                return cvm_error_set(err, e, "%s: cannot map: %s", path, strerror(e));
+        rd = calloc(1, sizeof(*rd));
+        if (!rd || !(rd->name = strdup(path))) {
+                free(rd);
+                munmap(map, (size_t) st.st_size);
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        }
+        rd->data = map;
+        rd->size = (size_t) st.st_size;
+        rd->mapped = true;
+        return finish_open(rd, ret, err);
+}
+
+void cvm_initrd_close(cvm_initrd *rd) {
+        if (!rd)
+                return;
+        if (rd->mapped)
+                munmap((void *) rd->data, rd->size);
+        free(rd->segments);
+        free(rd->name);
+        free(rd);
+}
+
+size_t cvm_initrd_segment_count(const cvm_initrd *rd) {
+        return rd->n_segments;
+}
+
+const struct cvm_initrd_segment *cvm_initrd_segment(const cvm_initrd *rd, size_t i) {
+        return i < rd->n_segments ? &rd->segments[i] : NULL;
+}
+
+const uint8_t *cvm_initrd_data(const cvm_initrd *rd, size_t *size) {
+        if (size)
+                *size = rd->size;
+        return rd->data;
+}
+
+const char *initrd_name(const cvm_initrd *rd) {
+        return rd->name;
+}

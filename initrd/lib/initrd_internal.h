@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include "cvm/initrd.h"
+/* libcvm's private helpers (cleanup attributes, read_file): initrd builds on libcvm. */
+#include "../../measurer/lib/internal.h"
+
+/* Decoded bytes a compressed segment may expand to before it is refused. */
+#define INITRD_MAX_UNPACKED (4ULL << 30)
+
+/* The compression whose magic starts buf, or -1 (lzo, recognised but unsupported: -2). */
+int initrd_detect_compression(const uint8_t *buf, size_t len);
+
+/*
+ * Length of the compressed stream of kind c at the start of buf: its codec
+ * decodes it (output discarded) to the stream's end marker, as the kernel's
+ * decompressor does.  A stream that reaches the end of buf first is an error.
+ */
+int initrd_stream_length(enum cvm_initrd_compression c, const uint8_t *buf, size_t len, uint64_t *ret,
+                         cvm_error *err);
+
+/* A compressor writing to fd: open, feed, finish (which flushes and frees). */
+typedef struct initrd_compressor initrd_compressor;
+int initrd_compressor_new(enum cvm_initrd_compression c, int fd, initrd_compressor **ret, cvm_error *err);
+int initrd_compressor_write(initrd_compressor *z, const void *buf, size_t len, cvm_error *err);
+/* Flush the stream's end; with ok false only free. Returns bytes written to fd in total via *written. */
+int initrd_compressor_finish(initrd_compressor *z, bool ok, uint64_t *written, cvm_error *err);
+
+/* write(2) all of buf, retrying short writes. */
+int initrd_write_all(int fd, const void *buf, size_t len, cvm_error *err);
+
+/* The file name the image was opened from (for messages). */
+const char *initrd_name(const cvm_initrd *rd);

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Writing a file set as one deterministic newc segment, and an image around it, atomically. */
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileset.h"
+
+#define CHUNK (1024 * 1024)
+
+struct sink {
+        initrd_compressor *z;
+        cvm_error *err;
+        bool failed;
+};
+
+static la_ssize_t sink_write(struct archive *a, void *userdata, const void *buf, size_t len) {
+        struct sink *s = userdata;
+        (void) a;
+        if (initrd_compressor_write(s->z, buf, len, s->err) < 0) {
+                s->failed = true;
+                return -1;
+        }
+        return (la_ssize_t) len;
+}
+
+static void archive_write_freep(struct archive **a) {
+        if (*a)
+                archive_write_free(*a);
+}
+
+static void entry_freep(struct archive_entry **e) {
+        if (*e)
+                archive_entry_free(*e);
+}
+
+static int archive_fail(struct archive *a, struct sink *s, const char *path, cvm_error *err) {
+        if (s->failed)
+                return -err->code;
+        return cvm_error_set(err, EIO, "'%s': %s", path, archive_error_string(a) ? archive_error_string(a) : "write failed");
+}
+
+static const struct fs_entry *find(const cvm_initrd_fileset *fs, const char *path) {
+        size_t lo = 0, hi = fs->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(fs->e[mid].path, path);
+                if (c == 0)
+                        return &fs->e[mid];
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
+/* Stream a host file, checking it is still the regular file of the size listed. */
+static int write_host_file(struct archive *a, struct sink *s, const struct fs_entry *e, cvm_error *err) {
+        _cleanup_free_ uint8_t *buf = malloc(CHUNK);
+        uint64_t left = e->size;
+        struct stat st;
+        int fd, r = 0;
+
+        if (!buf)
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        fd = open(e->src, O_RDONLY | O_CLOEXEC | (e->src_nofollow ? O_NOFOLLOW : 0));
+        if (fd < 0)
+                return cvm_error_set(err, errno, "%s: %s", e->src, strerror(errno));
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t) st.st_size != e->size) {
+                close(fd);
+                return cvm_error_set(err, EBUSY, "%s: changed while the archive was written", e->src);
+        }
+        while (left > 0) {
+                ssize_t n = read(fd, buf, left < CHUNK ? left : CHUNK);
+                if (n <= 0) {
+                        r = cvm_error_set(err, n < 0 ? errno : EBUSY, "%s: %s", e->src,
+                                          n < 0 ? strerror(errno) : "shrank while the archive was written");
+                        break;
+                }
+                if (archive_write_data(a, buf, (size_t) n) != n) {
+                        r = archive_fail(a, s, e->path, err);
+                        break;
+                }
+                left -= (uint64_t) n;
+        }
+        close(fd);
+        return r;
+}
+
+static int write_content(struct archive *a, struct sink *s, const struct fs_entry *e, cvm_error *err) {
+        if (e->src)
+                return write_host_file(a, s, e, err);
+        if (e->size > 0 && archive_write_data(a, e->data, e->size) != (la_ssize_t) e->size)
+                return archive_fail(a, s, e->path, err);
+        return 0;
+}
+
+int cvm_initrd_write_segment(cvm_initrd_fileset *fs, int fd, enum cvm_initrd_compression c, int64_t mtime,
+                             cvm_error *err) {
+        _cleanup_(archive_write_freep) struct archive *a = archive_write_new();
+        _cleanup_(entry_freep) struct archive_entry *ae = archive_entry_new();
+        struct sink s = { .err = err };
+        int r;
+
+        if (!a || !ae)
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        fileset_sort(fs);
+        r = initrd_compressor_new(c, fd, &s.z, err);
+        if (r < 0)
+                return r;
+        if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK || archive_write_add_filter_none(a) != ARCHIVE_OK ||
+            archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+            archive_write_open(a, &s, NULL, sink_write, NULL) != ARCHIVE_OK) {
+                r = archive_fail(a, &s, "(archive)", err);
+                goto out;
+        }
+        for (size_t i = 0; i < fs->n; i++) {
+                const struct fs_entry *e = &fs->e[i], *content = e;
+
+                if (e->hardlink) {
+                        content = find(fs, e->hardlink);
+                        if (!content || !S_ISREG(content->mode) || content->hardlink) {
+                                r = cvm_error_set(err, EINVAL, "'%s' is a hard link to '%s', which is not a file here",
+                                                  e->path, e->hardlink);
+                                goto out;
+                        }
+                }
+                archive_entry_clear(ae);
+                archive_entry_set_pathname(ae, e->path);
+                archive_entry_set_mode(ae, S_ISREG(e->mode) ? (S_IFREG | (e->mode & 07777)) : e->mode);
+                archive_entry_set_uid(ae, 0);
+                archive_entry_set_gid(ae, 0);
+                archive_entry_set_ino64(ae, (int64_t) i + 1);
+                archive_entry_set_nlink(ae, S_ISDIR(e->mode) ? 2 : 1);
+                archive_entry_set_mtime(ae, e->mtime < 0 ? 0 : e->mtime > mtime ? mtime : e->mtime, 0);
+                if (S_ISLNK(e->mode))
+                        archive_entry_set_symlink(ae, e->link);
+                if (S_ISCHR(e->mode) || S_ISBLK(e->mode)) {
+                        archive_entry_set_rdevmajor(ae, e->rdev_major);
+                        archive_entry_set_rdevminor(ae, e->rdev_minor);
+                }
+                archive_entry_set_size(ae, S_ISREG(e->mode) ? (la_int64_t) content->size : 0);
+                if (archive_write_header(a, ae) != ARCHIVE_OK) {
+                        r = archive_fail(a, &s, e->path, err);
+                        goto out;
+                }
+                if (S_ISREG(e->mode)) {
+                        r = write_content(a, &s, content, err);
+                        if (r < 0)
+                                goto out;
+                }
+        }
+        if (archive_write_close(a) != ARCHIVE_OK) {
+                r = archive_fail(a, &s, "TRAILER!!!", err);
+                goto out;
+        }
+        return initrd_compressor_finish(s.z, true, NULL, err);
+out:
+        initrd_compressor_finish(s.z, false, NULL, NULL);
+        return r;
+}
+
+int cvm_initrd_source_date_epoch(int64_t *ret, cvm_error *err) {
+        const char *v = getenv("SOURCE_DATE_EPOCH");
+        char *end;
+        long long t;
+
+        *ret = 0;
+        if (!v || !*v)
+                return 0;
+        errno = 0;
+        t = strtoll(v, &end, 10);
+        if (errno || *end || t < 0)
+                return cvm_error_set(err, EINVAL, "SOURCE_DATE_EPOCH='%s' is not a non-negative number of seconds", v);
+        *ret = t;
+        return 0;
+}
+
+static int write_zeros(int fd, size_t n, cvm_error *err) {
+        static const uint8_t zero[4];
+        return initrd_write_all(fd, zero, n, err);
+}
+
+int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_fileset *fs,
+                           enum cvm_initrd_compression c, int64_t mtime, const char *out, cvm_error *err) {
+        char tmp[PATH_MAX], dir[PATH_MAX], base[PATH_MAX];
+        size_t size;
+        const uint8_t *data = cvm_initrd_data(rd, &size);
+        mode_t mask;
+        int fd, r;
+
+        if (keep > size)
+                return cvm_error_set(err, EINVAL, "cannot keep %llu bytes of %zu", (unsigned long long) keep, size);
+        snprintf(dir, sizeof(dir), "%s", out);
+        snprintf(base, sizeof(base), "%s", out);
+        if ((size_t) snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dirname(dir), basename(base)) >= sizeof(tmp))
+                return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", out);
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return cvm_error_set(err, errno, "%s: cannot create a temporary file beside it: %s", out, strerror(errno));
+        r = initrd_write_all(fd, data, keep, err);
+        /*
+         * The kernel wants a cpio archive 4-byte aligned; a compressed stream may
+         * start anywhere, and unpadded it stays a valid concatenation for
+         * gzip -t / zstd -t, so distro tools still read the earlier segment.
+         */
+        if (r == 0 && c == CVM_INITRD_NONE && keep % 4)
+                r = write_zeros(fd, 4 - keep % 4, err);
+        if (r == 0)
+                r = cvm_initrd_write_segment(fs, fd, c, mtime, err);
+        mask = umask(0);
+        umask(mask);
+        if (r == 0 && (fchmod(fd, 0644 & ~mask) < 0 || fsync(fd) < 0))
+                r = cvm_error_set(err, errno, "%s: %s", tmp, strerror(errno));
+        if (close(fd) < 0 && r == 0)
+                r = cvm_error_set(err, errno, "%s: %s", tmp, strerror(errno));
+        if (r == 0 && rename(tmp, out) < 0)
+                r = cvm_error_set(err, errno, "%s: cannot rename into place: %s", out, strerror(errno));
+        if (r < 0) {
+                unlink(tmp);
+                return cvm_error_prefix(err, "%s: ", out);
+        }
+        return 0;
+}
