@@ -17,7 +17,7 @@ install() {
                 inst_dir /usr/lib/cvm
                 cp -a /usr/lib/cvm/bundle "${initdir:?}/usr/lib/cvm/"
                 inst_dir /usr/sbin
-                ln -sf /usr/lib/cvm/bundle/cvm-measure "${initdir}/usr/sbin/cvm-measure"
+                ln -sf /usr/lib/cvm/bundle/bin/cvm-measure "${initdir}/usr/sbin/cvm-measure"
         else
                 inst_binary /usr/sbin/cvm-measure
         fi

@@ -1,0 +1,296 @@
+#!/usr/bin/env bats
+# cvm-initrd against real initramfs images made by this machine's mkinitramfs,
+# read back by Debian's lsinitramfs, cpio and the kernel itself (QEMU, TCG).
+
+load helpers
+
+# Two images from mkinitramfs for the installed kernel: a zstd one as Debian
+# configures it, and a gzip one whose early segment comes from a hook calling
+# initramfs-tools' prepend_earlyinitramfs with kernel/x86/microcode/GenuineIntel.bin,
+# which is how the intel-microcode hook makes it (non-free-firmware is not in the
+# registry here, so the blob is random bytes; the kernel only checks the layout).
+setup_file() {
+        export KVER KERNEL W="$BATS_FILE_TMPDIR"
+        KVER=$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n1)
+        KERNEL=/boot/vmlinuz-$KVER
+        [ -n "$KVER" ] && [ -f "$KERNEL" ] || { echo "no kernel with modules: make deps installs linux-image-amd64" >&2; return 1; }
+        mkdir -p "$W/conf/hooks" "$W/ucode/kernel/x86/microcode"
+        cp -r /etc/initramfs-tools/. "$W/conf/"
+        sed -i 's/^MODULES=.*/MODULES=list/' "$W/conf/initramfs.conf"
+        sed 's/^COMPRESS=.*/COMPRESS=zstd/' "$W/conf/initramfs.conf" >"$W/zstd.conf"
+        head -c 12345 /dev/urandom >"$W/ucode/kernel/x86/microcode/GenuineIntel.bin"
+        (cd "$W/ucode" && find . | LC_ALL=C sort | cpio --quiet -o -H newc) >"$W/early.cpio"
+        cp "$W/zstd.conf" "$W/conf/initramfs.conf"
+        mkinitramfs -d "$W/conf" -o "$W/zstd.img" "$KVER"
+        sed -i 's/^COMPRESS=.*/COMPRESS=gzip/' "$W/conf/initramfs.conf"
+        cat >"$W/conf/hooks/early-ucode" <<EOF
+#!/bin/sh
+[ "\$1" = prereqs ] && exit 0
+. /usr/share/initramfs-tools/hook-functions
+prepend_earlyinitramfs "$W/early.cpio"
+EOF
+        chmod +x "$W/conf/hooks/early-ucode"
+        mkinitramfs -d "$W/conf" -o "$W/mc.img" "$KVER"
+        mkdir -p "$W/add/x"
+        echo "cvm payload" >"$W/add/x/payload"
+        ln -s payload "$W/add/x/link"
+        printf '#!/bin/sh\necho hello\n' >"$W/add/tool"
+        chmod 0750 "$W/add/tool"
+}
+
+setup() {
+        E="${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/cvm-evidence"
+        M="${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/cvm-measure"
+        I="${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/cvm-initrd"
+        F="${FIXTURES:?}"
+        T="$BATS_TEST_TMPDIR"
+}
+
+paths() { jq -r '.entries[].path' | LC_ALL=C sort; }
+lsinit() { lsinitramfs "$1" | sed -e 's|^\./||' -e 's|^$|.|' | LC_ALL=C sort; }
+
+@test "list: the same entries as lsinitramfs, with every segment and its compression" {
+        run "$I" list --json "$W/zstd.img"
+        [ "$status" -eq 0 ]
+        [ "$(jq -r '[.segments[].compression] | join(",")' <<<"$output")" = zstd ]
+        diff <(paths <<<"$output") <(lsinit "$W/zstd.img")
+
+        run "$I" list --json "$W/mc.img"
+        [ "$status" -eq 0 ]
+        [ "$(jq -r '[.segments[].compression] | join(",")' <<<"$output")" = none,gzip ]
+        [ "$(jq -r '.segments[0].offset' <<<"$output")" -eq 0 ]
+        [ "$(jq -r '.entries[] | select(.segment == 0) | .path' <<<"$output" | tail -n1)" = kernel/x86/microcode/GenuineIntel.bin ]
+        diff <(paths <<<"$output") <(lsinit "$W/mc.img")
+        # The text form carries the same rows.
+        [ "$("$I" list "$W/mc.img" | wc -l)" -eq "$(jq '.entries | length' <<<"$output")" ]
+        "$I" list "$W/mc.img" | grep -q '^0 none  -0644      12345 kernel/x86/microcode/GenuineIntel.bin$'
+}
+
+@test "append: microcode stays first and byte-identical, lsinitramfs still reads the image, the new segment holds the files" {
+        size=$(stat -c %s "$W/mc.img")
+        run "$I" append "$W/mc.img" --out "$T/out.img" --add "$W/add/tool:/usr/sbin/cvm-tool" \
+                --add "/etc/hostname:/etc/cvm/name:0600" --tree "$W/add:/usr/lib/cvm"
+        [ "$status" -eq 0 ]
+        cmp -n "$size" "$W/mc.img" "$T/out.img"
+        run "$I" list --json "$T/out.img"
+        [ "$(jq -r '[.segments[].compression] | join(",")' <<<"$output")" = none,gzip,gzip ]
+        new=$(jq -r '.entries[] | select(.segment == 2) | "\(.type) \(.mode) \(.path)\(if .target then " -> " + .target else "" end)"' <<<"$output")
+        [ "$new" = "dir 0755 etc
+dir 0755 etc/cvm
+file 0600 etc/cvm/name
+dir 0755 usr
+dir 0755 usr/lib
+dir 0755 usr/lib/cvm
+file 0750 usr/lib/cvm/tool
+dir 0755 usr/lib/cvm/x
+symlink 0777 usr/lib/cvm/x/link -> payload
+file 0644 usr/lib/cvm/x/payload
+dir 0755 usr/sbin
+file 0750 usr/sbin/cvm-tool" ]
+        # Debian's lsinitramfs stops after the first compressed archive (cpio ends at
+        # TRAILER!!!), but it still reads every earlier entry of the result.
+        diff <(lsinit "$W/mc.img") <(lsinit "$T/out.img")
+        # GNU cpio reads the new segment on its own, cut out at the offsets list gives.
+        off=$(jq -r '.segments[2].offset' <<<"$output")
+        tail -c +"$((off + 1))" "$T/out.img" | gzip -dc | cpio -t --quiet | grep -qx usr/lib/cvm/x/payload
+        # The input is untouched and no temporary file is left beside the output.
+        [ "$(stat -c %s "$W/mc.img")" -eq "$size" ]
+        [ "$(find "$T" -name '.out.img.*' | wc -l)" -eq 0 ]
+}
+
+@test "append: the kernel boots the result and runs the appended /init with every segment unpacked (QEMU, TCG)" {
+        printf '#!/bin/sh\necho "CVM-BOOT init from segment 2"\n[ -s /kernel/x86/microcode/GenuineIntel.bin ] && echo "CVM-BOOT microcode"\n[ -d /usr/lib/modules ] && echo "CVM-BOOT main"\n' >"$T/init"
+        chmod 0755 "$T/init"
+        for c in gzip xz zstd; do
+                "$I" append "$W/mc.img" --out "$T/$c.img" --compress "$c" --add "$T/init:/init"
+                timeout 120 qemu-system-x86_64 -machine q35 -accel tcg -m 512 -nographic -no-reboot -nodefaults \
+                        -serial stdio -kernel "$KERNEL" -initrd "$T/$c.img" -append "console=ttyS0 quiet panic=-1" \
+                        </dev/null >"$T/$c.log" 2>&1 || true
+                grep -a -q "CVM-BOOT init from segment 2" "$T/$c.log" || { echo "$c:"; cat "$T/$c.log"; false; }
+                grep -a -q "CVM-BOOT microcode" "$T/$c.log"
+                grep -a -q "CVM-BOOT main" "$T/$c.log"
+        done
+}
+
+@test "append is deterministic: same inputs, same bytes, whatever the source mtimes; SOURCE_DATE_EPOCH clamps them" {
+        "$I" append "$W/zstd.img" --out "$T/a.img" --tree "$W/add:/opt/x"
+        touch -d '2001-02-03' "$W/add/x/payload"
+        "$I" append "$W/zstd.img" --out "$T/b.img" --tree "$W/add:/opt/x"
+        [ "$(sha256sum <"$T/a.img")" = "$(sha256sum <"$T/b.img")" ]
+        for c in none gzip zstd xz lzma bzip2; do
+                touch -d @1800000000 "$W/add/x/payload"
+                SOURCE_DATE_EPOCH=1700000000 "$I" append "$W/zstd.img" --out "$T/c1.img" --compress "$c" --tree "$W/add:/opt/x"
+                touch "$W/add/x/payload"
+                SOURCE_DATE_EPOCH=1700000000 "$I" append "$W/zstd.img" --out "$T/c2.img" --compress "$c" --tree "$W/add:/opt/x"
+                cmp "$T/c1.img" "$T/c2.img"
+                run "$I" list --json "$T/c1.img"
+                [ "$(jq -r ".segments[1].compression" <<<"$output")" = "$c" ]
+        done
+        # Clamped: a file newer than the epoch gets the epoch; the cpio header says so.
+        off=$(jq -r '.segments[1].offset' <<<"$output")
+        tail -c +"$((off + 1))" "$T/c1.img" | bzip2 -dc | cpio -tv --quiet 2>/dev/null | grep payload | grep -q 2023
+}
+
+@test "rebuild with no change keeps every entry and every content digest; the microcode segment is kept byte for byte" {
+        run "$I" rebuild "$W/mc.img" --out "$T/r.img"
+        [ "$status" -eq 0 ]
+        early=$(jq -r '.segments[1].offset' < <("$I" list --json "$W/mc.img"))
+        cmp -n "$early" "$W/mc.img" "$T/r.img"
+        digests() { "$I" list --json --sha256 "$1" | jq -r '.entries[] | "\(.segment) \(.path) \(.type) \(.mode) \(.sha256 // "-") \(.target // "-")"' | LC_ALL=C sort; }
+        diff <(digests "$W/mc.img") <(digests "$T/r.img")
+        diff <(lsinit "$W/mc.img") <(lsinit "$T/r.img")
+        "$I" rebuild "$W/mc.img" --out "$T/r2.img"
+        cmp "$T/r.img" "$T/r2.img"
+}
+
+@test "rebuild: --remove drops a path and what is below it, --add replaces a file; the result is read by lsinitramfs" {
+        victim=$("$I" list --json "$W/mc.img" | jq -r '.entries[] | select(.segment == 1 and .type == "file" and (.path | startswith("usr/lib/modules/"))) | .path' | head -n1)
+        [ -n "$victim" ]
+        run "$I" rebuild "$W/mc.img" --out "$T/r.img" --remove scripts --remove "/$victim" --add "$W/add/tool:/init"
+        [ "$status" -eq 0 ]
+        ! lsinit "$T/r.img" | grep -q '^scripts'
+        ! lsinit "$T/r.img" | grep -qx "$victim"
+        "$I" extract "$T/r.img" "$T/x" init
+        cmp "$W/add/tool" "$T/x/init"
+        run "$I" rebuild "$W/mc.img" --out "$T/r3.img" --remove no/such/path
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"--remove no/such/path: not in the main segment (segment 1)"* ]]
+        [ ! -e "$T/r3.img" ]
+}
+
+@test "extract: every segment in order, into DIR only" {
+        "$I" extract "$W/mc.img" "$T/x"
+        [ -s "$T/x/kernel/x86/microcode/GenuineIntel.bin" ]
+        cmp "$W/ucode/kernel/x86/microcode/GenuineIntel.bin" "$T/x/kernel/x86/microcode/GenuineIntel.bin"
+        [ -x "$T/x/init" ]
+        unmkinitramfs "$W/mc.img" "$T/u"
+        cmp "$T/u/main/init" "$T/x/init"
+        [ "$(readlink "$T/x/bin")" = "$(readlink "$T/u/main/bin")" ]
+}
+
+# A hostile image: segment 0 makes "esc" a symlink to the absolute path
+# /cvm-escape and "up" one to ../../..; segment 1 writes through both.
+@test "extract: a symlink in the archive never leads a later entry out of DIR; '..' names are refused" {
+        mkdir -p "$T/s0/cvm-escape" "$T/s1/esc" "$T/s1/up"
+        ln -s /cvm-escape "$T/s0/esc"
+        ln -s ../../.. "$T/s0/up"
+        echo pwned >"$T/s1/esc/pwned"
+        echo pwned >"$T/s1/up/pwned2"
+        (cd "$T/s0" && printf 'cvm-escape\nesc\nup\n' | cpio --quiet -o -H newc) >"$T/h.img"
+        (cd "$T/s1" && printf 'esc/pwned\nup/pwned2\n' | cpio --quiet -o -H newc) >>"$T/h.img"
+        run "$I" extract "$T/h.img" "$T/d"
+        [ "$status" -eq 0 ]
+        [ ! -e /cvm-escape ]
+        [ ! -e "$T/../../pwned2" ] && [ ! -e /pwned2 ]
+        [ "$(cat "$T/d/cvm-escape/pwned")" = pwned ]
+        [ "$(cat "$T/d/pwned2")" = pwned ]
+
+        mkdir -p "$T/s2/sub"
+        echo evil >"$T/s2/evil"
+        (cd "$T/s2/sub" && echo ../evil | cpio --quiet -o -H newc) >"$T/dots.img"
+        run "$I" extract "$T/dots.img" "$T/e"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"segment 0 (none at offset 0), archive byte 0: entry name '../evil' is empty, too long or has a '..' component"* ]]
+        [ ! -e "$T/evil" ]
+        run "$I" list "$T/dots.img"
+        [ "$status" -eq 2 ]
+}
+
+newc() { # name size: one newc header with that file size, then the name
+        printf '070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x' 1 $((0100644)) 0 0 1 0 "$2" 0 0 0 0 $((${#1} + 1)) 0
+        printf '%s\0' "$1"
+}
+
+@test "bad input: truncated, bad magic, a stream that never ends, a 4 GiB size field, lzo -- segment and offset named" {
+        head -c 100000 "$W/mc.img" >"$T/trunc.img"
+        run "$I" list "$T/trunc.img"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"segment 1 (gzip at offset "*"): the compressed stream does not end within"* ]]
+
+        head -c 20 "$W/early.cpio" >"$T/short.img"
+        run "$I" list "$T/short.img"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"segment 0 (cpio at offset 0): offset 0: truncated cpio header"* ]]
+
+        { cat "$W/early.cpio"; printf 'MZ garbage'; } >"$T/magic.img"
+        run "$I" list "$T/magic.img"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"segment 1 at offset $(stat -c %s "$W/early.cpio"): neither a cpio archive nor a known compression (bytes 4d 5a)"* ]]
+
+        { newc huge 4294967295; printf 'only a few bytes'; } >"$T/huge.img"
+        run "$I" list "$T/huge.img"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"offset 0: cpio entry 'huge' claims 4294967295 bytes of data, past the end"* ]]
+
+        { newc huge 4294967295; printf 'only a few bytes'; } | gzip -c >"$T/hugez.img"
+        run "$I" extract "$T/hugez.img" "$T/hz"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"segment 0 (gzip at offset 0)"*"huge"* ]]
+
+        printf '\x89LZO\0\r\n' >"$T/lzo.img"
+        run "$I" list "$T/lzo.img"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"lzo is not supported"* ]]
+
+        run "$I" append "$W/mc.img" --out "$W/mc.img" --add "$W/add/tool:/x"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"the output is the input"* ]]
+        run "$I" append "$W/mc.img" --out "$T/o.img" --add "$W/add/tool:../x"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"destination '../x'"* ]]
+}
+
+@test "bundle: the closure ldd reports, plus the loader and dlopen()ed TCTIs; runs in a root holding only the bundle" {
+        run "$I" bundle --prefix /usr/lib/cvm/bundle --lib libtss2-tcti-swtpm.so.0 --list "$E" "$M" --out "$T/b"
+        [ "$status" -eq 0 ]
+        # Every library ldd resolves for both binaries is in lib/, and nothing else but the extra TCTI.
+        want=$(ldd "$E" "$M" | awk '/=>/ { print $1 } /ld-linux/ { sub(".*/", "", $1); print $1 }' | sort -u)
+        have=$(ls "$T/b/lib" | grep -v '^libtss2-tcti-swtpm' | sort)
+        [ "$want" = "$have" ]
+        for l in "$T"/b/lib/*.so*; do
+                n=${l##*/}
+                real=$(ldd "$E" "$M" | awk -v n="$n" '$1 == n { print $3 }' | head -n1)
+                [ -z "$real" ] || cmp "$l" "$real"
+        done
+        [ -x "$T/b/bin/cvm-evidence" ] && [ -x "$T/b/libexec/cvm-measure" ]
+
+        R="$T/root"
+        mkdir -p "$R/usr/lib/cvm" "$R/data"
+        cp -a "$T/b" "$R/usr/lib/cvm/bundle"
+        cp "$F/tcg2-goeventlog-ubuntu-2104-no-secure-boot.bin" "$R/data/log"
+        [ "$(find "$R" -type f | grep -vc '/usr/lib/cvm/bundle/')" -eq 1 ]
+        run chroot "$R" /usr/lib/cvm/bundle/bin/cvm-evidence replay --json /data/log
+        [ "$status" -eq 0 ]
+        diff <(json_pcrs <<<"$output") <("$E" replay --json "$F/tcg2-goeventlog-ubuntu-2104-no-secure-boot.bin" | json_pcrs)
+        run chroot "$R" /usr/lib/cvm/bundle/bin/cvm-measure --version
+        [ "$status" -eq 0 ]
+        [[ "$output" == "cvm-measure "* ]]
+
+        # The TCTI is dlopen()ed from the bundle: swtpm works, mssim (not bundled) does not.
+        start_swtpm
+        run chroot "$R" /usr/lib/cvm/bundle/bin/cvm-evidence info --tcti "$TCTI"
+        stop_swtpm
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"backend: tpm2"* ]]
+        run chroot "$R" /usr/lib/cvm/bundle/bin/cvm-evidence info --tcti mssim:host=127.0.0.1,port=1
+        [ "$status" -ne 0 ]
+
+        run "$I" bundle "$E" --out "$T/b"
+        [ "$status" -eq 3 ]
+        [[ "$output" == *"already exists"* ]]
+        run "$I" bundle /bin/nonexistent --out "$T/b2"
+        [ "$status" -eq 2 ]
+        [ ! -e "$T/b2" ]
+}
+
+@test "bundle into an initramfs: append the bundle, the kernel's view holds the launcher" {
+        "$I" bundle "$M" --out "$T/b"
+        "$I" append "$W/zstd.img" --out "$T/m.img" --tree "$T/b:/usr/lib/cvm/bundle"
+        run "$I" list "$T/m.img"
+        [[ "$output" == *"usr/lib/cvm/bundle/bin/cvm-measure"* ]]
+        [[ "$output" == *"usr/lib/cvm/bundle/lib/ld-linux-x86-64.so.2"* ]]
+        "$I" extract "$T/m.img" "$T/x" usr/lib/cvm/bundle
+        [ "$(ls "$T/x")" = usr ]
+        run chroot "$T/x" /usr/lib/cvm/bundle/bin/cvm-measure --help
+        [ "$status" -eq 0 ]
+}
