@@ -107,10 +107,10 @@ $(BUILD)/bin/cvm-measure: $(MEASURE_OBJS) $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(MEASURE_OBJS) $(BUILD)/lib/libcvm.a $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvminitrd.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Imeasurer/lib $(ALL_CFLAGS) -DFIXTURES='"$(FIXTURES)"' -o $@ $< $(BUILD)/lib/libcvm.a \
-		$(PKG_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+	$(CC) $(CPPFLAGS) -Imeasurer/lib $(ALL_CFLAGS) -DFIXTURES='"$(FIXTURES)"' -o $@ $< $(BUILD)/lib/libcvminitrd.a \
+		$(BUILD)/lib/libcvm.a $(INITRD_LIBS) $(PKG_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 FIXTURES ?= $(abspath ../shared/fixtures)
 export FIXTURES
@@ -130,8 +130,9 @@ check: deps
 fuzz-build: $(FUZZ_BINS)
 
 # Fuzzers link a libcvm built once with coverage instrumentation and sanitizers.
-FUZZ_FLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
-FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
+# A decompressed segment may grow to 64 MiB under the fuzzer (4 GiB otherwise), so a bomb is not a timeout.
+FUZZ_FLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -DINITRD_MAX_UNPACKED='(64ULL << 20)'
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(INITRD_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 
 $(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -139,7 +140,7 @@ $(BUILD)/fuzzobj/%.o: %.c
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_eventlog.h $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS)
+	clang $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJS) $(INITRD_LIBS) $(PKG_LIBS)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps fuzz-build

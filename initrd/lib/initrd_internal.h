@@ -6,7 +6,9 @@
 #include "../../measurer/lib/internal.h"
 
 /* Decoded bytes a compressed segment may expand to before it is refused. */
+#ifndef INITRD_MAX_UNPACKED
 #define INITRD_MAX_UNPACKED (4ULL << 30)
+#endif
 
 /* The compression whose magic starts buf, or -1 (lzo, recognised but unsupported: -2). */
 int initrd_detect_compression(const uint8_t *buf, size_t len);

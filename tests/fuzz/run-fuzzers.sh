@@ -16,11 +16,35 @@ seeds() {
         cel) ls "$FIXTURES"/cel-* ;;
         quote) ls "$FIXTURES"/tdxquote-* ;;
         policy) ls measurer/policy/*.yaml ;;
+        initrd) ls "$BUILD"/fuzz/seeds/initrd/* ;;
+        elf) echo /etc/ld.so.cache "$BUILD"/fuzz/seeds/elf/* ;;
         tcg12|ccel_table|qgs) ;;
         auto) ls "$FIXTURES"/*.bin "$FIXTURES"/*.txt ;;
         esac
 }
 
+# Seeds that are made, not kept: small initramfs images in every compression,
+# early segment first; and small ELF objects (truncated to the fuzzer's max_len).
+make_seeds() {
+        local d="$BUILD/fuzz/seeds" t
+        rm -rf "$d" && mkdir -p "$d/initrd" "$d/elf" && t=$(mktemp -d) || return
+        mkdir -p "$t/kernel/x86/microcode" "$t/etc"
+        echo ucode >"$t/kernel/x86/microcode/GenuineIntel.bin"
+        echo cvm >"$t/etc/hostname" && ln -s hostname "$t/etc/link"
+        (cd "$t" && find kernel | cpio --quiet -o -H newc) >"$d/initrd/early.cpio"
+        (cd "$t" && find etc | cpio --quiet -o -H newc) >"$t/main.cpio"
+        for c in gzip zstd xz bzip2 "lz4 -l"; do
+                $c -c <"$t/main.cpio" >"$t/main.z" 2>/dev/null || continue
+                cat "$d/initrd/early.cpio" "$t/main.z" >"$d/initrd/early-${c%% *}.img"
+        done
+        cp "$t/main.cpio" "$d/initrd/"
+        rm -rf "$t"
+        for f in /bin/true "$BUILD"/libexec/cvm-launch; do
+                [ -f "$f" ] && head -c 131072 "$f" >"$d/elf/${f##*/}"
+        done
+}
+
+make_seeds
 failed=0
 for bin in "$BUILD"/fuzz/fuzz_*; do
         [ -x "$bin" ] || continue
