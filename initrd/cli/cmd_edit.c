@@ -44,7 +44,8 @@ static void help(bool rebuild) {
                        "                 (--tree DIR:DEST)...\n\n"
                        "Append one segment after the existing bytes, which are kept as they are;\n"
                        "its entries override earlier ones of the same path when the kernel unpacks.\n"
-                       "C is none, gzip, zstd, xz, lzma or bzip2 (default: that of the last segment).\n",
+                       "C is none, gzip, zstd, xz, lzma or bzip2 (default: that of the main segment,\n"
+                       "the first compressed one, which the running kernel is known to read).\n",
                        program_name);
         printf("\nOutput is deterministic: entries sorted, uid/gid 0, mtimes clamped to\n"
                "$SOURCE_DATE_EPOCH (or 0).  OUT is written beside itself and renamed at the end.\n");
@@ -161,7 +162,9 @@ static int run(int argc, char **argv, bool rebuild) {
                 r = -EXIT_USAGE;
                 goto out;
         }
-        if (cvm_initrd_source_date_epoch(&epoch, &err) < 0 || cvm_initrd_open(e.in, &rd, &err) < 0) {
+        /* Append keeps every byte, so it reads nothing compressed: the prefix walk is enough. */
+        if (cvm_initrd_source_date_epoch(&epoch, &err) < 0 ||
+            (rebuild ? cvm_initrd_open(e.in, &rd, &err) : cvm_initrd_open_prefix(e.in, &rd, &err)) < 0) {
                 errorf("%s", err.msg);
                 r = -EXIT_BAD_INPUT;
                 goto out;

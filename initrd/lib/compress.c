@@ -3,7 +3,8 @@
  * Compressing a new segment so the kernel can read it and the bytes never
  * depend on the clock: gzip without a name or mtime, xz with CRC32 (the
  * kernel's XZ decoder does not check CRC64, which libarchive's xz filter
- * always writes), zstd, the legacy .lzma and bzip2.
+ * always writes), zstd, the legacy .lzma and bzip2.  Levels are the ones
+ * mkinitramfs uses: gzip 6, zstd 1, xz and lzma 6, bzip2 9.
  */
 
 #include <bzlib.h>
@@ -86,7 +87,7 @@ int initrd_compressor_new(enum cvm_initrd_compression c, int fd, initrd_compress
                 break;
         case CVM_INITRD_ZSTD:
                 z->zs = ZSTD_createCStream();
-                ok = z->zs && !ZSTD_isError(ZSTD_CCtx_setParameter(z->zs, ZSTD_c_compressionLevel, 3)) &&
+                ok = z->zs && !ZSTD_isError(ZSTD_CCtx_setParameter(z->zs, ZSTD_c_compressionLevel, 1)) &&
                      !ZSTD_isError(ZSTD_CCtx_setParameter(z->zs, ZSTD_c_checksumFlag, 1));
                 break;
         default:

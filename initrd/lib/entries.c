@@ -63,6 +63,9 @@ static int foreach_segment(const cvm_initrd *rd, size_t seg, bool want_data, cvm
 
         if (!a)
                 return cvm_error_set(err, ENOMEM, "out of memory");
+        if (s->to_end)
+                return cvm_error_set(err, EINVAL, "%s: opened for appending only; its segments were not read",
+                                     initrd_name(rd));
         archive_read_support_filter_all(a);
         archive_read_support_format_cpio(a);
         if (archive_read_open_memory(a, data + s->offset, s->length) != ARCHIVE_OK)

@@ -20,8 +20,8 @@ struct cvm_initrd {
         size_t n_segments;
 };
 
-static int finish_open(cvm_initrd *rd, cvm_initrd **ret, cvm_error *err) {
-        int r = cvm_initrd_walk(rd->data, rd->size, &rd->segments, &rd->n_segments, err);
+static int finish_open(cvm_initrd *rd, bool prefix_only, cvm_initrd **ret, cvm_error *err) {
+        int r = initrd_walk(rd->data, rd->size, prefix_only, &rd->segments, &rd->n_segments, err);
         if (r < 0) {
                 cvm_error_prefix(err, "%s: ", rd->name);
                 cvm_initrd_close(rd);
@@ -40,10 +40,10 @@ int cvm_initrd_open_buffer(const uint8_t *buf, size_t len, const char *name, cvm
         }
         rd->data = buf;
         rd->size = len;
-        return finish_open(rd, ret, err);
+        return finish_open(rd, false, ret, err);
 }
 
-int cvm_initrd_open(const char *path, cvm_initrd **ret, cvm_error *err) {
+static int open_file(const char *path, bool prefix_only, cvm_initrd **ret, cvm_error *err) {
         struct stat st;
         cvm_initrd *rd;
         void *map;
@@ -73,7 +73,15 @@ int cvm_initrd_open(const char *path, cvm_initrd **ret, cvm_error *err) {
         rd->data = map;
         rd->size = (size_t) st.st_size;
         rd->mapped = true;
-        return finish_open(rd, ret, err);
+        return finish_open(rd, prefix_only, ret, err);
+}
+
+int cvm_initrd_open(const char *path, cvm_initrd **ret, cvm_error *err) {
+        return open_file(path, false, ret, err);
+}
+
+int cvm_initrd_open_prefix(const char *path, cvm_initrd **ret, cvm_error *err) {
+        return open_file(path, true, ret, err);
 }
 
 void cvm_initrd_close(cvm_initrd *rd) {

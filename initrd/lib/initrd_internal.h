@@ -33,3 +33,7 @@ int initrd_write_all(int fd, const void *buf, size_t len, cvm_error *err);
 
 /* The file name the image was opened from (for messages). */
 const char *initrd_name(const cvm_initrd *rd);
+
+/* cvm_initrd_walk, or with prefix_only its cheap form (see cvm_initrd_open_prefix). */
+int initrd_walk(const uint8_t *buf, size_t len, bool prefix_only, struct cvm_initrd_segment **ret, size_t *n_ret,
+                cvm_error *err);

@@ -141,6 +141,11 @@ static int add_segment(struct cvm_initrd_segment **segs, size_t *n, size_t *cap,
 
 int cvm_initrd_walk(const uint8_t *buf, size_t len, struct cvm_initrd_segment **ret, size_t *n_ret,
                     cvm_error *err) {
+        return initrd_walk(buf, len, false, ret, n_ret, err);
+}
+
+int initrd_walk(const uint8_t *buf, size_t len, bool prefix_only, struct cvm_initrd_segment **ret, size_t *n_ret,
+                cvm_error *err) {
         struct cvm_initrd_segment *segs = NULL;
         size_t n = 0, cap = 0, pos = 0;
         int r;
@@ -178,6 +183,13 @@ int cvm_initrd_walk(const uint8_t *buf, size_t len, struct cvm_initrd_segment **
                                                   "(bytes %02x %02x)",
                                                   n, pos, buf[pos], pos + 1 < len ? buf[pos + 1] : 0);
                                 goto fail;
+                        }
+                        if (prefix_only) {
+                                r = add_segment(&segs, &n, &cap, pos, len - pos, c, err);
+                                if (r < 0)
+                                        goto fail;
+                                segs[n - 1].to_end = true;
+                                break;
                         }
                         r = initrd_stream_length(c, buf + pos, len - pos, &length, err);
                         if (r < 0) {

@@ -52,6 +52,7 @@ struct cvm_initrd_segment {
         uint64_t offset;
         uint64_t length;
         enum cvm_initrd_compression compression;
+        bool to_end;    /* opened with cvm_initrd_open_prefix: the rest of the file, its end not searched */
 };
 
 /*
@@ -71,6 +72,13 @@ typedef struct cvm_initrd cvm_initrd;
 
 /* Map the image at path read-only and walk its segments. */
 int cvm_initrd_open(const char *path, cvm_initrd **ret, cvm_error *err);
+
+/*
+ * Map the image but decode nothing: walk the uncompressed segments at its
+ * start (early microcode) and stop at the first compressed one, which is
+ * recorded with to_end set.  What appending needs, in constant time.
+ */
+int cvm_initrd_open_prefix(const char *path, cvm_initrd **ret, cvm_error *err);
 
 /* The same over a caller's buffer, which must outlive the handle (fuzzing, tests). */
 int cvm_initrd_open_buffer(const uint8_t *buf, size_t len, const char *name, cvm_initrd **ret, cvm_error *err);

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# cvm-initrd append against the usual route to add files to an initramfs
+# (unmkinitramfs + copy + cpio + compress, the compressor invoked as
+# mkinitramfs does), same machine, same run.  The images are made here by
+# mkinitramfs for the installed kernel (MODULES=most, an early microcode
+# segment first), with Debian 12's default zstd and with gzip; the payload is
+# a cvm-measure bundle (a few MB).  Prints the times and the ratios (target
+# >= 20x).
+set -eu
+BUILD=${BUILD:-build}
+I="$BUILD/bin/cvm-initrd"
+cd "$(dirname "$0")/../.."
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+KVER=$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n1)
+
+mkdir -p "$dir/conf/hooks" "$dir/ucode/kernel/x86/microcode"
+cp -r /etc/initramfs-tools/. "$dir/conf/"
+sed -i 's/^MODULES=.*/MODULES=most/' "$dir/conf/initramfs.conf"
+head -c 100000 /dev/urandom >"$dir/ucode/kernel/x86/microcode/GenuineIntel.bin"
+(cd "$dir/ucode" && find . | LC_ALL=C sort | cpio --quiet -o -H newc) >"$dir/early.cpio"
+printf '#!/bin/sh\n[ "$1" = prereqs ] && exit 0\n. /usr/share/initramfs-tools/hook-functions\nprepend_earlyinitramfs %s\n' \
+        "$dir/early.cpio" >"$dir/conf/hooks/early"
+chmod +x "$dir/conf/hooks/early"
+"$I" bundle "$BUILD/bin/cvm-measure" --lib libtss2-tcti-device.so.0 --out "$dir/bundle" 2>/dev/null
+payload=$(du -sk "$dir/bundle" | cut -f1)
+
+now() { date +%s%N; }
+usual() {
+        rm -rf "$dir/u" "$dir/usual.img"
+        unmkinitramfs "$dir/base.img" "$dir/u"
+        mkdir -p "$dir/u/main/usr/lib/cvm"
+        cp -a "$dir/bundle" "$dir/u/main/usr/lib/cvm/bundle"
+        (cd "$dir/u/early" && find . | LC_ALL=C sort | cpio --quiet -o -H newc) >"$dir/usual.img"
+        (cd "$dir/u/main" && find . | LC_ALL=C sort | cpio --quiet -o -H newc | $compressor) >>"$dir/usual.img"
+}
+ours() {
+        rm -f "$dir/ours.img"
+        "$I" append "$dir/base.img" --out "$dir/ours.img" --tree "$dir/bundle:/usr/lib/cvm/bundle"
+}
+best() { # best of 3 runs, in ns
+        local b=0 t0 d
+        for _ in 1 2 3; do
+                t0=$(now); "$@"; d=$(( $(now) - t0 ))
+                if [ "$b" -eq 0 ] || [ "$d" -lt "$b" ]; then b=$d; fi
+        done
+        echo "$b"
+}
+for comp in zstd gzip; do
+        case $comp in zstd) compressor="zstd -q -1 -T0" ;; gzip) compressor="gzip -n" ;; esac
+        sed -i "s/^COMPRESS=.*/COMPRESS=$comp/" "$dir/conf/initramfs.conf"
+        echo "bench: mkinitramfs for $KVER (MODULES=most, $comp) ..." >&2
+        mkinitramfs -d "$dir/conf" -o "$dir/base.img" "$KVER"
+        u=$(best usual)
+        o=$(best ours)
+        "$I" list "$dir/ours.img" | grep -q 'usr/lib/cvm/bundle/bin/cvm-measure$'
+        "$I" list "$dir/usual.img" | grep -q 'usr/lib/cvm/bundle/bin/cvm-measure$'
+        awk -v u="$u" -v o="$o" -v s="$(stat -c %s "$dir/base.img")" -v p="$payload" -v c="$comp" -v z="$compressor" 'BEGIN {
+                printf "initramfs %.1f MB (early microcode + %s main), payload %.1f MB\n", s / 1e6, c, p / 1024
+                printf "  unmkinitramfs + cp + cpio + %-12s %8.0f ms\n", z, u / 1e6
+                printf "  cvm-initrd append (%s)                 %8.0f ms\n", c, o / 1e6
+                printf "  ratio: %.0fx faster (target >= 20x)\n", u / o }'
+done
