@@ -15,6 +15,7 @@ struct cvm_initrd {
         const uint8_t *data;
         size_t size;
         bool mapped;
+        int fd;                 /* the file mapped, kept open for copy_file_range; -1 for buffers */
         char *name;
         struct cvm_initrd_segment *segments;
         size_t n_segments;
@@ -40,6 +41,7 @@ int cvm_initrd_open_buffer(const uint8_t *buf, size_t len, const char *name, cvm
         }
         rd->data = buf;
         rd->size = len;
+        rd->fd = -1;
         return finish_open(rd, false, ret, err);
 }
 
@@ -61,15 +63,18 @@ static int open_file(const char *path, bool prefix_only, cvm_initrd **ret, cvm_e
         }
         map = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         e = errno;
-        close(fd);
-        if (map == MAP_FAILED)
+        if (map == MAP_FAILED) {
+                close(fd);
                 return cvm_error_set(err, e, "%s: cannot map: %s", path, strerror(e));
+        }
         rd = calloc(1, sizeof(*rd));
         if (!rd || !(rd->name = strdup(path))) {
                 free(rd);
                 munmap(map, (size_t) st.st_size);
+                close(fd);
                 return cvm_error_set(err, ENOMEM, "out of memory");
         }
+        rd->fd = fd;
         rd->data = map;
         rd->size = (size_t) st.st_size;
         rd->mapped = true;
@@ -89,6 +94,8 @@ void cvm_initrd_close(cvm_initrd *rd) {
                 return;
         if (rd->mapped)
                 munmap((void *) rd->data, rd->size);
+        if (rd->fd >= 0)
+                close(rd->fd);
         free(rd->segments);
         free(rd->name);
         free(rd);
@@ -106,6 +113,10 @@ const uint8_t *cvm_initrd_data(const cvm_initrd *rd, size_t *size) {
         if (size)
                 *size = rd->size;
         return rd->data;
+}
+
+int initrd_fd(const cvm_initrd *rd) {
+        return rd->fd;
 }
 
 const char *initrd_name(const cvm_initrd *rd) {

@@ -31,6 +31,9 @@ int initrd_compressor_finish(initrd_compressor *z, bool ok, uint64_t *written, c
 /* write(2) all of buf, retrying short writes. */
 int initrd_write_all(int fd, const void *buf, size_t len, cvm_error *err);
 
+/* The open file behind the image, or -1 when it is a caller's buffer. */
+int initrd_fd(const cvm_initrd *rd);
+
 /* The file name the image was opened from (for messages). */
 const char *initrd_name(const cvm_initrd *rd);
 

@@ -185,6 +185,24 @@ int cvm_initrd_source_date_epoch(int64_t *ret, cvm_error *err) {
         return 0;
 }
 
+/* The first n bytes of the image into out: in the kernel (or a reflink) when it can, else from the mapping. */
+static int copy_prefix(const cvm_initrd *rd, int out, uint64_t n, cvm_error *err) {
+        const uint8_t *data = cvm_initrd_data(rd, NULL);
+        loff_t off = 0;
+        int in = initrd_fd(rd);
+
+        while (in >= 0 && (uint64_t) off < n) {
+                ssize_t c = copy_file_range(in, &off, out, NULL, n - (uint64_t) off, 0);
+                if (c > 0)
+                        continue;
+                if (c == 0 || errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)
+                        break;
+                if (errno != EINTR)
+                        return cvm_error_set(err, errno, "copy failed: %s", strerror(errno));
+        }
+        return initrd_write_all(out, data + off, n - (uint64_t) off, err);
+}
+
 static int write_zeros(int fd, size_t n, cvm_error *err) {
         static const uint8_t zero[4];
         return initrd_write_all(fd, zero, n, err);
@@ -194,10 +212,10 @@ int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_files
                            enum cvm_initrd_compression c, int64_t mtime, const char *out, cvm_error *err) {
         char tmp[PATH_MAX], dir[PATH_MAX], base[PATH_MAX];
         size_t size;
-        const uint8_t *data = cvm_initrd_data(rd, &size);
         mode_t mask;
         int fd, r;
 
+        cvm_initrd_data(rd, &size);
         if (keep > size)
                 return cvm_error_set(err, EINVAL, "cannot keep %llu bytes of %zu", (unsigned long long) keep, size);
         snprintf(dir, sizeof(dir), "%s", out);
@@ -207,7 +225,7 @@ int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_files
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return cvm_error_set(err, errno, "%s: cannot create a temporary file beside it: %s", out, strerror(errno));
-        r = initrd_write_all(fd, data, keep, err);
+        r = copy_prefix(rd, fd, keep, err);
         /*
          * The kernel wants a cpio archive 4-byte aligned; a compressed stream may
          * start anywhere, and unpadded it stays a valid concatenation for
