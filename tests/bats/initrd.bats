@@ -263,6 +263,8 @@ newc() { # name size: one newc header with that file size, then the name
         cp -a "$T/b" "$R/usr/lib/cvm/bundle"
         cp "$F/tcg2-goeventlog-ubuntu-2104-no-secure-boot.bin" "$R/data/log"
         [ "$(find "$R" -type f | grep -vc '/usr/lib/cvm/bundle/')" -eq 1 ]
+        # No shell, no libc, no /proc, no ld.so.cache outside the bundle.
+        [ ! -e "$R/bin" ] && [ ! -e "$R/lib" ] && [ ! -e "$R/etc" ] && [ ! -e "$R/proc/self" ]
         run chroot "$R" /usr/lib/cvm/bundle/bin/cvm-evidence replay --json /data/log
         [ "$status" -eq 0 ]
         diff <(json_pcrs <<<"$output") <("$E" replay --json "$F/tcg2-goeventlog-ubuntu-2104-no-secure-boot.bin" | json_pcrs)
@@ -271,11 +273,21 @@ newc() { # name size: one newc header with that file size, then the name
         [[ "$output" == "cvm-measure "* ]]
 
         # The TCTI is dlopen()ed from the bundle: swtpm works, mssim (not bundled) does not.
+        # The bundled measurer measures a tree into the swtpm from inside the bare root,
+        # and the host's replay --check of its log against the same swtpm passes.
+        mkdir -p "$R/m/etc" "$T/empty"
+        echo measured >"$R/m/etc/app.conf"
+        printf 'version: 1\ngroups:\n  - name: os\n    class: os\n    items:\n      - file: /etc/app.conf\n' >"$R/data/p.yaml"
         start_swtpm
         run chroot "$R" /usr/lib/cvm/bundle/bin/cvm-evidence info --tcti "$TCTI"
-        stop_swtpm
         [ "$status" -eq 0 ]
         [[ "$output" == *"backend: tpm2"* ]]
+        run chroot "$R" /usr/lib/cvm/bundle/bin/cvm-measure --tcti "$TCTI" --root /m --proc /m --policy /data/p.yaml --log /data/rt.log
+        [ "$status" -eq 0 ]
+        run "$E" replay --check --tcti "$TCTI" --sysroot "$T/empty" --log "$R/data/rt.log"
+        stop_swtpm
+        [ "$status" -eq 0 ]
+        "$E" eventlog "$R/data/rt.log" | grep -q 'etc/app.conf'
         run chroot "$R" /usr/lib/cvm/bundle/bin/cvm-evidence info --tcti mssim:host=127.0.0.1,port=1
         [ "$status" -ne 0 ]
 
