@@ -17,35 +17,10 @@ void errorf(const char *fmt, ...) {
         fputc('\n', stderr);
 }
 
-/* SRC:DEST[:MODE] -- MODE is the last field only when it is octal. */
 int parse_add(cvm_initrd_fileset *fs, const char *arg) {
-        char *copy = strdup(arg), *dest, *mode_s;
-        unsigned long mode = 0;
         cvm_error err = { 0 };
-        int r;
 
-        if (!copy)
-                return -1;
-        dest = strchr(copy, ':');
-        if (!dest || dest == copy || !dest[1]) {
-                errorf("--add '%s': expected SRC:DEST[:MODE]", arg);
-                free(copy);
-                return -1;
-        }
-        *dest++ = '\0';
-        mode_s = strrchr(dest, ':');
-        if (mode_s && mode_s[1] && strspn(mode_s + 1, "01234567") == strlen(mode_s + 1)) {
-                *mode_s++ = '\0';
-                mode = strtoul(mode_s, NULL, 8);
-                if (mode > 07777) {
-                        errorf("--add '%s': mode %s is beyond 07777", arg, mode_s);
-                        free(copy);
-                        return -1;
-                }
-        }
-        r = cvm_initrd_fileset_add_file(fs, copy, dest, (mode_t) mode, &err);
-        free(copy);
-        if (r < 0) {
+        if (cvm_initrd_fileset_add_spec(fs, arg, NULL, &err) < 0) {
                 errorf("--add: %s", err.msg);
                 return -1;
         }
@@ -53,22 +28,9 @@ int parse_add(cvm_initrd_fileset *fs, const char *arg) {
 }
 
 int parse_tree(cvm_initrd_fileset *fs, const char *arg) {
-        char *copy = strdup(arg), *dest;
         cvm_error err = { 0 };
-        int r;
 
-        if (!copy)
-                return -1;
-        dest = strchr(copy, ':');
-        if (!dest || dest == copy || !dest[1]) {
-                errorf("--tree '%s': expected DIR:DEST", arg);
-                free(copy);
-                return -1;
-        }
-        *dest++ = '\0';
-        r = cvm_initrd_fileset_add_tree(fs, copy, dest, &err);
-        free(copy);
-        if (r < 0) {
+        if (cvm_initrd_fileset_add_tree_spec(fs, arg, NULL, &err) < 0) {
                 errorf("--tree: %s", err.msg);
                 return -1;
         }

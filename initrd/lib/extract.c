@@ -93,29 +93,36 @@ static int write_file(int pfd, const char *name, const struct cvm_initrd_entry *
         return r;
 }
 
-/* A hard link's content is copied from its target, read inside the root too. */
-static int copy_hardlink(int root, int pfd, const char *name, const struct cvm_initrd_entry *e, cvm_error *err) {
-        _cleanup_free_ uint8_t *data = NULL;
-        struct cvm_initrd_entry copy = *e;
-        struct stat st;
-        ssize_t n;
-        int fd;
+/*
+ * A hard link to an earlier entry, as the kernel's maybe_link() makes it:
+ * the target's parent is resolved inside the root and its last component is
+ * not followed; content the link carries (newc puts it on the last link) is
+ * then written into the shared inode.
+ */
+static int make_hardlink(int root, int pfd, const char *name, const struct cvm_initrd_entry *e, cvm_error *err) {
+        char parent[PATH_MAX];
+        const char *base;
+        char *slash;
+        int tfd, r = 0;
 
-        fd = open_in_root(root, e->hardlink, O_RDONLY | O_NOFOLLOW);
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t) st.st_size > CVM_INITRD_MAX_FILE) {
-                if (fd >= 0)
-                        close(fd);
-                return cvm_error_set(err, ENOENT, "'%s': hard link target '%s' is not an extracted file", e->path,
-                                     e->hardlink);
+        snprintf(parent, sizeof(parent), "%s", e->hardlink);
+        slash = strrchr(parent, '/');
+        base = slash ? slash + 1 : e->hardlink;
+        if (slash)
+                *slash = '\0';
+        tfd = open_in_root(root, slash ? parent : ".", O_PATH | O_DIRECTORY);
+        if (tfd < 0 || linkat(tfd, base, pfd, name, 0) < 0)
+                r = cvm_error_set(err, errno, "'%s': cannot link to '%s': %s", e->path, e->hardlink, strerror(errno));
+        if (tfd >= 0)
+                close(tfd);
+        if (r == 0 && e->data && e->size > 0) {
+                int fd = openat(pfd, name, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return cvm_error_set(err, errno, "'%s': %s", e->path, strerror(errno));
+                r = initrd_write_all(fd, e->data, e->size, err);
+                close(fd);
         }
-        data = malloc((size_t) st.st_size + 1);
-        n = data ? read(fd, data, (size_t) st.st_size) : -1;
-        close(fd);
-        if (n != st.st_size)
-                return cvm_error_set(err, EIO, "'%s': cannot read hard link target '%s'", e->path, e->hardlink);
-        copy.data = data;
-        copy.size = (uint64_t) st.st_size;
-        return write_file(pfd, name, &copy, err);
+        return r;
 }
 
 /* An earlier entry of another type at this name is removed, as the kernel does. */
@@ -163,7 +170,7 @@ static int extract_one(const struct cvm_initrd_entry *e, void *userdata) {
         }
         switch (e->mode & S_IFMT) {
         case S_IFREG:
-                r = e->hardlink ? copy_hardlink(x->root, pfd, name, e, x->err) : write_file(pfd, name, e, x->err);
+                r = e->hardlink ? make_hardlink(x->root, pfd, name, e, x->err) : write_file(pfd, name, e, x->err);
                 break;
         case S_IFDIR:
                 r = mkdirat(pfd, name, 0700) < 0 || fchmodat(pfd, name, e->mode & 07777, 0) < 0

@@ -168,6 +168,49 @@ int cvm_initrd_fileset_add_tree(cvm_initrd_fileset *fs, const char *dir, const c
         return add_node(fs, dir, dest, err);
 }
 
+/* Split "A:B" at the first colon into a (joined under base when relative) and b. */
+static int split_spec(const char *spec, const char *base, char *a, size_t asize, char **b, cvm_error *err) {
+        const char *colon = strchr(spec, ':');
+        size_t n = colon ? (size_t) (colon - spec) : 0;
+
+        if (!colon || n == 0 || !colon[1])
+                return cvm_error_set(err, EINVAL, "'%s': expected SOURCE:DEST", spec);
+        if ((size_t) snprintf(a, asize, "%s%s%.*s", base && spec[0] != '/' ? base : "", base && spec[0] != '/' ? "/" : "",
+                              (int) n, spec) >= asize)
+                return cvm_error_set(err, ENAMETOOLONG, "'%s': path too long", spec);
+        *b = strdup(colon + 1);
+        return *b ? 0 : oom(err);
+}
+
+int cvm_initrd_fileset_add_spec(cvm_initrd_fileset *fs, const char *spec, const char *base, cvm_error *err) {
+        char src[PATH_MAX], *dest, *mode_s;
+        unsigned long mode = 0;
+        int r;
+
+        if ((r = split_spec(spec, base, src, sizeof(src), &dest, err)) < 0)
+                return r;
+        mode_s = strrchr(dest, ':');
+        if (mode_s && mode_s[1] && strspn(mode_s + 1, "01234567") == strlen(mode_s + 1)) {
+                *mode_s++ = '\0';
+                mode = strtoul(mode_s, NULL, 8);
+        }
+        r = mode > 07777 ? cvm_error_set(err, EINVAL, "'%s': mode %lo is beyond 07777", spec, mode)
+                         : cvm_initrd_fileset_add_file(fs, src, dest, (mode_t) mode, err);
+        free(dest);
+        return r;
+}
+
+int cvm_initrd_fileset_add_tree_spec(cvm_initrd_fileset *fs, const char *spec, const char *base, cvm_error *err) {
+        char dir[PATH_MAX], *dest;
+        int r;
+
+        if ((r = split_spec(spec, base, dir, sizeof(dir), &dest, err)) < 0)
+                return r;
+        r = cvm_initrd_fileset_add_tree(fs, dir, dest, err);
+        free(dest);
+        return r;
+}
+
 int cvm_initrd_fileset_add_entry(cvm_initrd_fileset *fs, const struct cvm_initrd_entry *in, cvm_error *err) {
         struct fs_entry *e = push(fs, in->path, err);
 
@@ -181,7 +224,8 @@ int cvm_initrd_fileset_add_entry(cvm_initrd_fileset *fs, const struct cvm_initrd
                 return oom(err);
         if (in->hardlink && !(e->hardlink = strdup(in->hardlink)))
                 return oom(err);
-        if (S_ISREG(in->mode) && !in->hardlink) {
+        /* A hard link may carry its group's content (newc puts it on the last link). */
+        if (S_ISREG(in->mode)) {
                 e->size = in->size;
                 if (in->size > 0) {
                         if (!in->data)

@@ -104,11 +104,66 @@ static int write_content(struct archive *a, struct sink *s, const struct fs_entr
         return 0;
 }
 
+/*
+ * Hard-link groups as newc and the kernel's maybe_link() want them: every
+ * member shares the root's inode number and nlink is the group's size; the
+ * content (from whichever member carried it when read) is written once, with
+ * the group's last member in path order, the others have size 0.
+ */
+struct groups {
+        size_t *root;   /* per entry: the index of its group's root, or SIZE_MAX */
+        size_t *count;  /* per root: members, the root included */
+        size_t *last;   /* per root: the member written last */
+};
+
+static void groups_free(struct groups *g) {
+        free(g->root);
+        free(g->count);
+        free(g->last);
+}
+
+static int link_groups(cvm_initrd_fileset *fs, struct groups *g, cvm_error *err) {
+        g->root = malloc((fs->n + 1) * sizeof(size_t));
+        g->count = calloc(fs->n + 1, sizeof(size_t));
+        g->last = calloc(fs->n + 1, sizeof(size_t));
+        if (!g->root || !g->count || !g->last)
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < fs->n; i++) {
+                struct fs_entry *e = &fs->e[i], *t;
+                g->root[i] = SIZE_MAX;
+                if (!e->hardlink)
+                        continue;
+                t = (struct fs_entry *) find(fs, e->hardlink);
+                if (!t || !S_ISREG(t->mode) || t->hardlink)
+                        return cvm_error_set(err, EINVAL, "'%s' is a hard link to '%s', which is not a file here",
+                                             e->path, e->hardlink);
+                g->root[i] = (size_t) (t - fs->e);
+                if (t->size == 0 && e->size > 0) {
+                        t->data = e->data;
+                        t->size = e->size;
+                        e->data = NULL;
+                        e->size = 0;
+                }
+        }
+        for (size_t i = 0; i < fs->n; i++)
+                if (g->root[i] != SIZE_MAX) {
+                        size_t t = g->root[i];
+                        g->root[t] = t;
+                }
+        for (size_t i = 0; i < fs->n; i++)
+                if (g->root[i] != SIZE_MAX) {
+                        g->count[g->root[i]]++;
+                        g->last[g->root[i]] = i;
+                }
+        return 0;
+}
+
 int cvm_initrd_write_segment(cvm_initrd_fileset *fs, int fd, enum cvm_initrd_compression c, int64_t mtime,
                              cvm_error *err) {
         _cleanup_(archive_write_freep) struct archive *a = archive_write_new();
         _cleanup_(entry_freep) struct archive_entry *ae = archive_entry_new();
         struct sink s = { .err = err };
+        struct groups g = { 0 };
         int r;
 
         if (!a || !ae)
@@ -123,24 +178,22 @@ int cvm_initrd_write_segment(cvm_initrd_fileset *fs, int fd, enum cvm_initrd_com
                 r = archive_fail(a, &s, "(archive)", err);
                 goto out;
         }
+        r = link_groups(fs, &g, err);
+        if (r < 0)
+                goto out;
         for (size_t i = 0; i < fs->n; i++) {
-                const struct fs_entry *e = &fs->e[i], *content = e;
+                const struct fs_entry *e = &fs->e[i];
+                const struct fs_entry *content = g.root[i] != SIZE_MAX ? &fs->e[g.root[i]] : e;
+                bool grouped = g.root[i] != SIZE_MAX && g.count[g.root[i]] > 1;
+                bool carries = !grouped || g.last[g.root[i]] == i;
 
-                if (e->hardlink) {
-                        content = find(fs, e->hardlink);
-                        if (!content || !S_ISREG(content->mode) || content->hardlink) {
-                                r = cvm_error_set(err, EINVAL, "'%s' is a hard link to '%s', which is not a file here",
-                                                  e->path, e->hardlink);
-                                goto out;
-                        }
-                }
                 archive_entry_clear(ae);
                 archive_entry_set_pathname(ae, e->path);
                 archive_entry_set_mode(ae, S_ISREG(e->mode) ? (S_IFREG | (e->mode & 07777)) : e->mode);
                 archive_entry_set_uid(ae, 0);
                 archive_entry_set_gid(ae, 0);
-                archive_entry_set_ino64(ae, (int64_t) i + 1);
-                archive_entry_set_nlink(ae, S_ISDIR(e->mode) ? 2 : 1);
+                archive_entry_set_ino64(ae, (int64_t) (grouped ? g.root[i] : i) + 1);
+                archive_entry_set_nlink(ae, S_ISDIR(e->mode) ? 2 : grouped ? (unsigned) g.count[g.root[i]] : 1);
                 archive_entry_set_mtime(ae, e->mtime < 0 ? 0 : e->mtime > mtime ? mtime : e->mtime, 0);
                 if (S_ISLNK(e->mode))
                         archive_entry_set_symlink(ae, e->link);
@@ -148,12 +201,12 @@ int cvm_initrd_write_segment(cvm_initrd_fileset *fs, int fd, enum cvm_initrd_com
                         archive_entry_set_rdevmajor(ae, e->rdev_major);
                         archive_entry_set_rdevminor(ae, e->rdev_minor);
                 }
-                archive_entry_set_size(ae, S_ISREG(e->mode) ? (la_int64_t) content->size : 0);
+                archive_entry_set_size(ae, S_ISREG(e->mode) && carries ? (la_int64_t) content->size : 0);
                 if (archive_write_header(a, ae) != ARCHIVE_OK) {
                         r = archive_fail(a, &s, e->path, err);
                         goto out;
                 }
-                if (S_ISREG(e->mode)) {
+                if (S_ISREG(e->mode) && carries) {
                         r = write_content(a, &s, content, err);
                         if (r < 0)
                                 goto out;
@@ -163,8 +216,10 @@ int cvm_initrd_write_segment(cvm_initrd_fileset *fs, int fd, enum cvm_initrd_com
                 r = archive_fail(a, &s, "TRAILER!!!", err);
                 goto out;
         }
+        groups_free(&g);
         return initrd_compressor_finish(s.z, true, NULL, err);
 out:
+        groups_free(&g);
         initrd_compressor_finish(s.z, false, NULL, NULL);
         return r;
 }

@@ -140,6 +140,14 @@ int cvm_initrd_fileset_add_file(cvm_initrd_fileset *fs, const char *src, const c
 /* Add directory dir and everything below it under dest; symlinks are kept as links. */
 int cvm_initrd_fileset_add_tree(cvm_initrd_fileset *fs, const char *dir, const char *dest, cvm_error *err);
 
+/*
+ * The command-line forms: "SRC:DEST[:MODE]" (a file; MODE is the last field
+ * only when it is octal) and "DIR:DEST" (a tree).  A relative SRC or DIR is
+ * taken under base when base is not NULL.
+ */
+int cvm_initrd_fileset_add_spec(cvm_initrd_fileset *fs, const char *spec, const char *base, cvm_error *err);
+int cvm_initrd_fileset_add_tree_spec(cvm_initrd_fileset *fs, const char *spec, const char *base, cvm_error *err);
+
 /* Add an entry read from an image (its content in e->data when it is a regular file). */
 int cvm_initrd_fileset_add_entry(cvm_initrd_fileset *fs, const struct cvm_initrd_entry *e, cvm_error *err);
 
