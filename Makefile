@@ -13,6 +13,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 # initrd/ adds libarchive and the codecs it finds segment ends with (libbz2 has no .pc).
 INITRD_PKGS := libarchive zlib libzstd liblzma
 INITRD_LIBS := $(shell pkg-config --libs $(INITRD_PKGS) 2>/dev/null) -lbz2
+# rewriter/ adds libguestfs and crypt(3) (the password step).
+REWRITE_LIBS := $(shell pkg-config --libs libguestfs 2>/dev/null) -lcrypt
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 CPPFLAGS += -Imeasurer/include -Iinitrd/include -D_GNU_SOURCE
@@ -22,6 +24,7 @@ LIB_SRCS := $(sort $(wildcard measurer/lib/*.c))
 CLI_SRCS := $(sort $(wildcard measurer/cli/*.c))
 INITRD_LIB_SRCS := $(sort $(wildcard initrd/lib/*.c))
 INITRD_CLI_SRCS := $(sort $(wildcard initrd/cli/*.c))
+REWRITE_SRCS := $(sort $(wildcard rewriter/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
@@ -29,10 +32,11 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 INITRD_LIB_OBJS := $(INITRD_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 INITRD_CLI_OBJS := $(INITRD_CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/initrd/cli/launcher_blob.o
+REWRITE_OBJS := $(REWRITE_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-BINS := $(BUILD)/bin/cvm-evidence $(BUILD)/bin/cvm-measure $(BUILD)/bin/cvm-initrd
+BINS := $(BUILD)/bin/cvm-evidence $(BUILD)/bin/cvm-measure $(BUILD)/bin/cvm-initrd $(BUILD)/bin/cvm-rewrite
 MEASURE_OBJS := $(BUILD)/obj/measurer/measure/cvm-measure.o
 LIBS := $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvm.so $(BUILD)/lib/cvm.pc $(BUILD)/lib/libcvminitrd.a
 
@@ -103,6 +107,12 @@ $(BUILD)/obj/initrd/cli/launcher_blob.o: initrd/cli/launcher_blob.S $(BUILD)/lib
 $(BUILD)/bin/cvm-initrd: $(INITRD_CLI_OBJS) $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(INITRD_CLI_OBJS) $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a $(INITRD_LIBS) $(PKG_LIBS)
+
+$(BUILD)/obj/rewriter/cvm-rewrite.o: CPPFLAGS += -DPLUGINS_DIR='"$(PREFIX)/share/cvm/plugins"'
+
+$(BUILD)/bin/cvm-rewrite: $(REWRITE_OBJS) $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(REWRITE_OBJS) $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a $(REWRITE_LIBS) $(INITRD_LIBS) $(PKG_LIBS)
 
 $(BUILD)/bin/cvm-measure: $(MEASURE_OBJS) $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The kernel-cmdline step and the command line the guest will boot.  Debian
+ * and Ubuntu keep it in GRUB_CMDLINE_LINUX_DEFAULT, which cloud images set in
+ * /etc/default/grub.d/50-cloudimg-settings.cfg (sourced after
+ * /etc/default/grub, so the last file that sets it wins); BLS systems keep it
+ * in the `options` line of each /boot/loader/entries/NAME.conf.  Edits are idempotent:
+ * an argument added twice is there once, KEY=VALUE replaces KEY=OTHER.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../measurer/lib/internal.h"
+#include "session.h"
+
+#define CMDLINE_MAX 4096
+#define VAR "GRUB_CMDLINE_LINUX_DEFAULT="
+
+/* The key of an argument: up to '=' (the whole argument when there is none). */
+static size_t key_len(const char *a) {
+        return strcspn(a, "=");
+}
+
+static bool same_key(const char *a, size_t alen, const char *b) {
+        size_t ka = strcspn(a, "= \t"), kb = key_len(b);
+        (void) alen;
+        return ka == kb && strncmp(a, b, ka) == 0;
+}
+
+/* Each word of list (a list argument, or one space-separated scalar) through fn. */
+static void each_word(const struct arg *a, void (*fn)(char *line, const char *word), char *line) {
+        if (!a)
+                return;
+        if (a->list) {
+                for (char **w = a->list; *w; w++)
+                        fn(line, *w);
+                return;
+        }
+        if (a->value) {
+                _cleanup_free_ char *copy = strdup(a->value);
+                char *save;
+                for (char *w = copy ? strtok_r(copy, " \t", &save) : NULL; w; w = strtok_r(NULL, " \t", &save))
+                        fn(line, w);
+        }
+}
+
+/* Drop every argument whose key is word's key (word "quiet" drops "quiet"; "console" drops "console=..."). */
+static void drop(char *line, const char *word) {
+        char out[CMDLINE_MAX] = "";
+        char *save;
+
+        for (char *a = strtok_r(line, " \t", &save); a; a = strtok_r(NULL, " \t", &save)) {
+                if (same_key(a, strlen(a), word))
+                        continue;
+                if (*out)
+                        strncat(out, " ", sizeof(out) - strlen(out) - 1);
+                strncat(out, a, sizeof(out) - strlen(out) - 1);
+        }
+        strcpy(line, out);
+}
+
+static void add(char *line, const char *word) {
+        drop(line, word);
+        if (strlen(line) + strlen(word) + 2 > CMDLINE_MAX)
+                return;
+        if (*line)
+                strcat(line, " ");
+        strcat(line, word);
+}
+
+/* Apply the step's remove then add lists to args (a writable CMDLINE_MAX buffer). */
+static void edit(const struct step *s, char *args) {
+        each_word(step_arg_full(s, "remove"), drop, args);
+        each_word(step_arg_full(s, "add"), add, args);
+}
+
+/* The GRUB variable in the last file that sets it: returns that file (free()). */
+static char *grub_file(struct session *ss) {
+        char *found = NULL;
+        char **cfgs = guestfs_glob_expand(ss->g, "/etc/default/grub.d/*.cfg");
+        const char *candidates[64];
+        size_t n = 0;
+
+        if (guestfs_is_file(ss->g, "/etc/default/grub") > 0)
+                candidates[n++] = "/etc/default/grub";
+        for (size_t i = 0; cfgs && cfgs[i] && n < 64; i++)
+                candidates[n++] = cfgs[i];
+        for (size_t i = 0; i < n; i++) {
+                size_t len;
+                _cleanup_free_ char *text = guestfs_read_file(ss->g, candidates[i], &len);
+                if (text && (strstr(text, "\n" VAR) || strncmp(text, VAR, strlen(VAR)) == 0)) {
+                        free(found);
+                        found = strdup(candidates[i]);
+                }
+        }
+        if (!found && n > 0)
+                found = strdup("/etc/default/grub");
+        for (size_t i = 0; cfgs && cfgs[i]; i++)
+                free(cfgs[i]);
+        free(cfgs);
+        return found;
+}
+
+/* Rewrite file's lines: those starting with prefix get their argument string edited. */
+static int edit_lines(struct session *ss, const struct step *s, const char *file, const char *prefix, bool quoted,
+                      int (*failf)(struct session *, const struct step *, const char *)) {
+        _cleanup_free_ char *text = NULL, *out = NULL;
+        size_t n, o = 0, pl = strlen(prefix);
+        bool seen = false;
+        char *save;
+
+        if (!(text = guestfs_read_file(ss->g, file, &n)) || !(out = malloc(n + CMDLINE_MAX + 64)))
+                return failf(ss, s, file);
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char args[CMDLINE_MAX] = "";
+                if (strncmp(line, prefix, pl) != 0) {
+                        o += (size_t) sprintf(out + o, "%s\n", line);
+                        continue;
+                }
+                snprintf(args, sizeof(args), "%s", line + pl);
+                if (quoted && (args[0] == '"' || args[0] == '\'')) {
+                        size_t l = strlen(args);
+                        memmove(args, args + 1, l);
+                        if (l >= 2 && (args[l - 2] == '"' || args[l - 2] == '\''))
+                                args[l - 2] = '\0';
+                }
+                edit(s, args);
+                o += (size_t) sprintf(out + o, quoted ? "%s\"%s\"\n" : "%s%s\n", prefix, args);
+                seen = true;
+        }
+        if (!seen && quoted) {
+                char args[CMDLINE_MAX] = "";
+                edit(s, args);
+                o += (size_t) sprintf(out + o, "%s\"%s\"\n", prefix, args);
+        }
+        return guestfs_write(ss->g, file, out, o) < 0 ? failf(ss, s, file) : 0;
+}
+
+int kernel_cmdline_run(struct session *ss, const struct step *s, int (*failf)(struct session *, const struct step *,
+                                                                              const char *));
+int kernel_cmdline_run(struct session *ss, const struct step *s, int (*failf)(struct session *, const struct step *,
+                                                                              const char *)) {
+        _cleanup_free_ char *file = grub_file(ss);
+        char **entries = guestfs_glob_expand(ss->g, "/boot/loader/entries/*.conf");
+        bool bls = entries && entries[0];
+        int r = 0;
+
+        if (!file && !bls) {
+                for (size_t i = 0; entries && entries[i]; i++)
+                        free(entries[i]);
+                free(entries);
+                return failf(ss, s, "neither /etc/default/grub nor BLS entries in /boot/loader/entries: no boot loader configuration this step knows");
+        }
+        if (file)
+                r = edit_lines(ss, s, file, VAR, true, failf);
+        for (size_t i = 0; r == 0 && entries && entries[i]; i++)
+                r = edit_lines(ss, s, entries[i], "options ", false, failf);
+        for (size_t i = 0; entries && entries[i]; i++)
+                free(entries[i]);
+        free(entries);
+        if (r < 0 || !file)
+                return r;
+        /* Regenerate the guest's way when it can; else edit grub.cfg's linux lines the same way. */
+        if (guestfs_is_file(ss->g, "/usr/sbin/update-grub") > 0 && guestfs_is_dir(ss->g, "/boot/grub") > 0) {
+                _cleanup_free_ char *o = guestfs_sh(ss->g, "update-grub 2>&1");
+                if (o)
+                        return 0;
+                session_warn(ss, "%s: update-grub failed in the appliance (%s); editing /boot/grub/grub.cfg directly",
+                             s->where, guestfs_last_error(ss->g));
+        }
+        if (guestfs_is_file(ss->g, "/boot/grub/grub.cfg") > 0) {
+                _cleanup_free_ char *text = NULL, *out = NULL;
+                size_t n, o = 0;
+                char *save;
+                if (!(text = guestfs_read_file(ss->g, "/boot/grub/grub.cfg", &n)) || !(out = malloc(n * 2 + CMDLINE_MAX)))
+                        return failf(ss, s, "/boot/grub/grub.cfg");
+                for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                        char *p = line + strspn(line, " \t"), args[CMDLINE_MAX], kernel[1024];
+                        int indent = (int) (p - line);
+                        if (strncmp(p, "linux ", 6) != 0 || sscanf(p + 6, "%1023s", kernel) != 1) {
+                                o += (size_t) sprintf(out + o, "%s\n", line);
+                                continue;
+                        }
+                        snprintf(args, sizeof(args), "%s", strstr(p + 6, kernel) + strlen(kernel));
+                        edit(s, args);
+                        o += (size_t) sprintf(out + o, "%.*slinux %s %s\n", indent, line, kernel, args);
+                }
+                if (guestfs_write(ss->g, "/boot/grub/grub.cfg", out, o) < 0)
+                        return failf(ss, s, "/boot/grub/grub.cfg");
+        } else {
+                session_warn(ss, "%s: no update-grub and no /boot/grub/grub.cfg: only %s was changed", s->where, file);
+        }
+        return 0;
+}
+
+char *session_boot_cmdline(struct session *ss) {
+        _cleanup_free_ char *text = NULL;
+        size_t n;
+        char *save, *ret = NULL;
+
+        if (guestfs_is_file(ss->g, "/boot/grub/grub.cfg") > 0 && (text = guestfs_read_file(ss->g, "/boot/grub/grub.cfg", &n)))
+                for (char *line = strtok_r(text, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
+                        char *p = line + strspn(line, " \t"), kernel[1024];
+                        if (strncmp(p, "linux ", 6) == 0 && sscanf(p + 6, "%1023s", kernel) == 1) {
+                                char *args = strstr(p + 6, kernel) + strlen(kernel);
+                                args += strspn(args, " \t");
+                                /* GRUB puts BOOT_IMAGE= first; the kernel shows the line as GRUB passed it. */
+                                if (asprintf(&ret, "BOOT_IMAGE=%s %s", kernel, args) < 0)
+                                        ret = NULL;
+                        }
+                }
+        return ret;
+}

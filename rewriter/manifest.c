@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The reference-value manifest written beside the output image. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cvm/cvm.h"
+#include "manifest.h"
+
+struct manifest {
+        struct json_object *root, *steps, *boot;
+        size_t nsteps;
+        char tmp[4096];
+};
+
+static struct json_object *str(const char *s) {
+        return s ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *params_json(const struct param *ps, size_t n) {
+        struct json_object *o = json_object_new_object();
+        for (size_t i = 0; i < n; i++)
+                json_object_object_add(o, ps[i].name, str(ps[i].value));
+        return o;
+}
+
+static struct json_object *step_json(const struct step *s) {
+        struct json_object *o = json_object_new_object(), *args = json_object_new_object();
+        json_object_object_add(o, "kind", str(s->kind));
+        for (size_t i = 0; i < s->nargs; i++) {
+                if (s->args[i].list) {
+                        struct json_object *l = json_object_new_array();
+                        for (char **w = s->args[i].list; *w; w++)
+                                json_object_array_add(l, str(*w));
+                        json_object_object_add(args, s->args[i].key, l);
+                } else {
+                        /* A password is never written anywhere: only that one was given. */
+                        bool secret = strcmp(s->kind, "password") == 0 && strcmp(s->args[i].key, "password") == 0;
+                        json_object_object_add(args, s->args[i].key, str(secret ? "(not recorded)" : s->args[i].value));
+                }
+        }
+        json_object_object_add(o, "args", args);
+        json_object_object_add(o, "where", str(s->where));
+        return o;
+}
+
+struct json_object *plan_to_json(const struct recipe *r) {
+        struct json_object *o = json_object_new_object(), *pl = json_object_new_array();
+        json_object_object_add(o, "path", str(r->path));
+        json_object_object_add(o, "sha256", str(r->sha256));
+        json_object_object_add(o, "name", str(r->name));
+        json_object_object_add(o, "format", str(r->format));
+        json_object_object_add(o, "compression", str(r->compression));
+        json_object_object_add(o, "size", json_object_new_int64(r->size));
+        json_object_object_add(o, "network", json_object_new_boolean(r->network));
+        json_object_object_add(o, "params", params_json(r->params, r->nparams));
+        for (size_t i = 0; i < r->nplugins; i++) {
+                const struct plugin *p = &r->plugins[i];
+                struct json_object *po = json_object_new_object(), *steps = json_object_new_array();
+                json_object_object_add(po, "name", str(p->name));
+                json_object_object_add(po, "dir", str(p->dir));
+                json_object_object_add(po, "digest", str(p->digest));
+                json_object_object_add(po, "params", params_json(p->params, p->nparams));
+                for (size_t j = 0; j < p->nsteps; j++)
+                        json_object_array_add(steps, step_json(&p->steps[j]));
+                json_object_object_add(po, "steps", steps);
+                json_object_array_add(pl, po);
+        }
+        json_object_object_add(o, "plugins", pl);
+        return o;
+}
+
+struct manifest *manifest_new(const struct recipe *r, const char *input, const char *input_sha256) {
+        struct manifest *m = calloc(1, sizeof(*m));
+        struct json_object *in;
+
+        if (!m)
+                return NULL;
+        m->root = json_object_new_object();
+        m->steps = json_object_new_array();
+        m->boot = json_object_new_array();
+        json_object_object_add(m->root, "tool", str("cvm-rewrite"));
+        json_object_object_add(m->root, "version", str(cvm_version()));
+        json_object_object_add(m->root, "recipe", plan_to_json(r));
+        in = json_object_new_object();
+        json_object_object_add(in, "path", str(input));
+        json_object_object_add(in, "sha256", str(input_sha256));
+        json_object_object_add(m->root, "input", in);
+        json_object_object_add(m->root, "steps", m->steps);
+        json_object_object_add(m->root, "boot", m->boot);
+        return m;
+}
+
+void manifest_free(struct manifest *m) {
+        if (!m)
+                return;
+        json_object_put(m->root);
+        free(m);
+}
+
+void manifest_guest(struct manifest *m, const char *type, const char *distro, int major, int minor, const char *arch,
+                    const char *root) {
+        struct json_object *g = json_object_new_object();
+        json_object_object_add(g, "type", str(type));
+        json_object_object_add(g, "distro", str(distro));
+        json_object_object_add(g, "major", json_object_new_int(major));
+        json_object_object_add(g, "minor", json_object_new_int(minor));
+        json_object_object_add(g, "arch", str(arch));
+        json_object_object_add(g, "root", str(root));
+        json_object_object_add(m->root, "guest", g);
+}
+
+void manifest_step(struct manifest *m, const struct plugin *p, const struct step *s, double seconds) {
+        struct json_object *o = step_json(s);
+        json_object_object_add(o, "plugin", str(p->name));
+        json_object_object_add(o, "seconds", json_object_new_double(seconds));
+        json_object_array_add(m->steps, o);
+        m->nsteps++;
+}
+
+size_t manifest_nsteps(const struct manifest *m) {
+        return m->nsteps;
+}
+
+void manifest_boot_file(struct manifest *m, const char *path, const char *kind, const char *sha256, const char *sha384) {
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "path", str(path));
+        json_object_object_add(o, "kind", str(kind));
+        json_object_object_add(o, "sha256", str(sha256));
+        json_object_object_add(o, "sha384", str(sha384));
+        json_object_array_add(m->boot, o);
+}
+
+void manifest_cmdline(struct manifest *m, const char *cmdline) {
+        json_object_object_add(m->root, "cmdline", str(cmdline));
+}
+
+void manifest_reference(struct manifest *m, struct json_object *ref) {
+        json_object_object_add(m->root, "reference_values", json_object_get(ref));
+}
+
+void manifest_output(struct manifest *m, const char *path, const char *sha256, const char *format, char **warnings,
+                     size_t nwarnings) {
+        struct json_object *o = json_object_new_object(), *w = json_object_new_array();
+        json_object_object_add(o, "path", str(path));
+        json_object_object_add(o, "format", str(format));
+        json_object_object_add(o, "sha256", str(sha256));
+        json_object_object_add(m->root, "output", o);
+        for (size_t i = 0; i < nwarnings; i++)
+                json_object_array_add(w, str(warnings[i]));
+        json_object_object_add(m->root, "warnings", w);
+}
+
+int manifest_write(struct manifest *m, const char *out, cvm_error *err) {
+        const char *text = json_object_to_json_string_ext(m->root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        size_t len = strlen(text);
+        char d[4096], b[4096];
+        int fd;
+
+
+        /* Named like the other temporaries, so a run after a SIGKILL removes it too. */
+        snprintf(d, sizeof(d), "%s", out);
+        snprintf(b, sizeof(b), "%s", out);
+        snprintf(m->tmp, sizeof(m->tmp), "%s/.%s.cvm-rewrite.%ld.manifest", dirname(d), basename(b), (long) getpid());
+        fd = open(m->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return cvm_error_set(err, errno, "%s: %s", m->tmp, strerror(errno));
+        if (write(fd, text, len) != (ssize_t) len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
+                int e = errno ? errno : EIO;
+                close(fd);
+                unlink(m->tmp);
+                return cvm_error_set(err, e, "%s: cannot write: %s", m->tmp, strerror(e));
+        }
+        close(fd);
+        return 0;
+}
+
+int manifest_commit(struct manifest *m, const char *out, cvm_error *err) {
+        char final[4096];
+        snprintf(final, sizeof(final), "%s.manifest.json", out);
+        if (rename(m->tmp, final) < 0)
+                return cvm_error_set(err, errno, "%s: %s", final, strerror(errno));
+        m->tmp[0] = '\0';
+        return 0;
+}
+
+void manifest_abort(struct manifest *m, const char *out) {
+        (void) out;
+        if (m && m->tmp[0])
+                unlink(m->tmp);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <json-c/json.h>
+
+#include "rewrite.h"
+
+/*
+ * OUT.manifest.json: tool version, recipe (path, sha256, resolved
+ * parameters), each plugin (name, folder digest) and step with its duration,
+ * input and output sha256, the inspected guest, each kernel and initramfs in
+ * /boot (sha256, sha384), the kernel command line, the reference values.
+ */
+struct manifest;
+
+struct manifest *manifest_new(const struct recipe *r, const char *input, const char *input_sha256);
+void manifest_free(struct manifest *m);
+
+void manifest_guest(struct manifest *m, const char *type, const char *distro, int major, int minor, const char *arch,
+                    const char *root);
+void manifest_step(struct manifest *m, const struct plugin *p, const struct step *s, double seconds);
+size_t manifest_nsteps(const struct manifest *m);
+void manifest_boot_file(struct manifest *m, const char *path, const char *kind, const char *sha256, const char *sha384);
+void manifest_cmdline(struct manifest *m, const char *cmdline);
+/* Adds a reference to ref (the caller keeps its own). */
+void manifest_reference(struct manifest *m, struct json_object *ref);
+void manifest_output(struct manifest *m, const char *path, const char *sha256, const char *format, char **warnings,
+                     size_t nwarnings);
+
+/* Write OUT.manifest.json's content to a temporary beside it; commit renames it into place, abort removes it. */
+int manifest_write(struct manifest *m, const char *out, cvm_error *err);
+int manifest_commit(struct manifest *m, const char *out, cvm_error *err);
+void manifest_abort(struct manifest *m, const char *out);
+
+/* The resolved plan (recipe, plugins, steps with substituted arguments) as JSON. */
+struct json_object *plan_to_json(const struct recipe *r);

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* --plan: the resolved recipe, plugins and substituted steps, without touching any image. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "manifest.h"
+
+void plan_print(const struct recipe *r, bool json) {
+        size_t k = 0, total = 0;
+
+        if (json) {
+                struct json_object *o = plan_to_json(r);
+                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(o);
+                return;
+        }
+        for (size_t i = 0; i < r->nplugins; i++)
+                total += r->plugins[i].nsteps;
+        printf("recipe %s (%s), output %s%s%s, %zu plugins, %zu steps\n", r->name, r->path, r->format,
+               strcmp(r->compression, "zlib") == 0 ? " compressed" : "", r->network ? ", network on" : "", r->nplugins,
+               total);
+        for (size_t i = 0; i < r->nparams; i++)
+                printf("  param %s = %s\n", r->params[i].name, r->params[i].value);
+        for (size_t i = 0; i < r->nplugins; i++) {
+                const struct plugin *p = &r->plugins[i];
+                printf("plugin %s (%s)\n", p->name, p->dir);
+                for (size_t j = 0; j < p->nparams; j++)
+                        printf("  param %s = %s\n", p->params[j].name, p->params[j].value);
+                for (size_t j = 0; j < p->nsteps; j++) {
+                        const struct step *s = &p->steps[j];
+                        printf("  %zu. %s", ++k, s->kind);
+                        for (size_t a = 0; a < s->nargs; a++) {
+                                bool secret = strcmp(s->kind, "password") == 0 && strcmp(s->args[a].key, "password") == 0;
+                                if (s->args[a].list) {
+                                        printf(" %s=[", s->args[a].key);
+                                        for (char **w = s->args[a].list; *w; w++)
+                                                printf("%s%s", w == s->args[a].list ? "" : ",", *w);
+                                        printf("]");
+                                } else {
+                                        const char *v = secret ? "(hidden)" : s->args[a].value;
+                                        printf(strpbrk(v, " \t\n") ? " %s=\"%s\"" : " %s=%s", s->args[a].key, v);
+                                }
+                        }
+                        putchar('\n');
+                }
+        }
+}

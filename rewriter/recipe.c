@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A recipe: output, global parameters, plugins in order; resolved with --set into a substituted plan. */
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../measurer/lib/internal.h"
+#include "../measurer/lib/yamlx.h"
+#include "rewrite.h"
+
+#define RECIPE_MAX (1u << 20)
+
+struct ctx {
+        struct yx y;
+        struct recipe *r;
+        char *const *dirs;
+        size_t ndirs;
+};
+
+static int oom(cvm_error *err) {
+        return cvm_error_set(err, ENOMEM, "out of memory");
+}
+
+static char *where(const struct yx *c, const yaml_node_t *n) {
+        char *w = NULL;
+        if (asprintf(&w, "%s:%zu:%zu", c->name, n->start_mark.line + 1, n->start_mark.column + 1) < 0)
+                return NULL;
+        return w;
+}
+
+static struct param *find_param(struct param *ps, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(ps[i].name, name) == 0)
+                        return &ps[i];
+        return NULL;
+}
+
+static int set_value(struct param *p, const char *value, const char *at, cvm_error *err) {
+        char *v = strdup(value), *w = strdup(at);
+        if (!v || !w) {
+                free(v);
+                free(w);
+                return oom(err);
+        }
+        free(p->value);
+        free(p->where);
+        p->value = v;
+        p->where = w;
+        return param_check(p, value, at, err);
+}
+
+/* 4G, 512M, 10737418240: bytes. */
+static int parse_size(const char *s, int64_t *ret) {
+        char *end;
+        unsigned long long v;
+        int shift = 0;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || end == s)
+                return -EINVAL;
+        switch (*end) {
+        case 'K': shift = 10; end++; break;
+        case 'M': shift = 20; end++; break;
+        case 'G': shift = 30; end++; break;
+        case 'T': shift = 40; end++; break;
+        default: break;
+        }
+        if (*end || v > (UINT64_C(1) << (62 - shift)))
+                return -EINVAL;
+        *ret = (int64_t) (v << shift);
+        return 0;
+}
+
+static int parse_output(struct ctx *c, const yaml_node_t *n) {
+        static const char *const formats[] = { "raw", "qcow2" }, *const comps[] = { "none", "zlib" };
+        const struct yx *y = &c->y;
+        int r = 0, v;
+
+        if (n->type != YAML_MAPPING_NODE)
+                return yx_at(y, n, "output: expected {format, compression, size}");
+        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < n->data.mapping.pairs.top && r >= 0; q++) {
+                const yaml_node_t *k = yx_node(y, q->key), *val = yx_node(y, q->value);
+                const char *key = yx_scalar(k);
+                if (!key)
+                        r = yx_at(y, k, "an output key must be a string");
+                else if ((r = yx_unique(y, n, q)) < 0)
+                        break;
+                else if (strcmp(key, "format") == 0) {
+                        if ((r = yx_enum(y, val, key, formats, 2, &v)) >= 0 && !(c->r->format = strdup(formats[v])))
+                                r = oom(y->err);
+                } else if (strcmp(key, "compression") == 0) {
+                        if ((r = yx_enum(y, val, key, comps, 2, &v)) >= 0 && !(c->r->compression = strdup(comps[v])))
+                                r = oom(y->err);
+                } else if (strcmp(key, "size") == 0) {
+                        if (!yx_scalar(val) || parse_size(yx_scalar(val), &c->r->size) < 0)
+                                r = yx_at(y, val, "size: expected bytes with an optional K, M, G or T suffix");
+                } else
+                        r = yx_at(y, k, "unknown output key '%s' (expected format, compression, size)", key);
+        }
+        return r;
+}
+
+/* name: value pairs into params (untyped: global parameters are strings). */
+static int parse_globals(struct ctx *c, const yaml_node_t *n) {
+        const struct yx *y = &c->y;
+
+        if (n->type != YAML_MAPPING_NODE)
+                return yx_at(y, n, "params: expected a mapping of name: value");
+        c->r->nparams = (size_t) (n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+        if (!(c->r->params = calloc(c->r->nparams ? c->r->nparams : 1, sizeof(struct param))))
+                return oom(y->err);
+        for (size_t i = 0; i < c->r->nparams; i++) {
+                yaml_node_pair_t *q = &n->data.mapping.pairs.start[i];
+                const yaml_node_t *k = yx_node(y, q->key), *v = yx_node(y, q->value);
+                struct param *p = &c->r->params[i];
+                int r;
+                if ((r = yx_unique(y, n, q)) < 0)
+                        return r;
+                if (!yx_scalar(k) || !yx_scalar(v))
+                        return yx_at(y, k, "params: names and values are scalars");
+                if (!(p->name = strdup(yx_scalar(k))) || !(p->description = strdup("recipe parameter")) ||
+                    !(p->value = strdup(yx_scalar(v))) || !(p->where = where(y, v)))
+                        return oom(y->err);
+        }
+        return 0;
+}
+
+/* Find NAME on the search path: a folder NN-NAME or NAME holding plugin.yaml. */
+static int find_plugin(struct ctx *c, const char *name, const yaml_node_t *at, char *ret, size_t size) {
+        for (size_t i = 0; i < c->ndirs; i++) {
+                DIR *d = opendir(c->dirs[i]);
+                struct dirent *de;
+                if (!d)
+                        continue;
+                while ((de = readdir(d))) {
+                        const char *base = de->d_name;
+                        struct stat st;
+                        if (strspn(base, "0123456789") == 2 && base[2] == '-')
+                                base += 3;
+                        if (strcmp(base, name) != 0)
+                                continue;
+                        snprintf(ret, size, "%s/%s/plugin.yaml", c->dirs[i], de->d_name);
+                        if (stat(ret, &st) == 0) {
+                                snprintf(ret, size, "%s/%s", c->dirs[i], de->d_name);
+                                closedir(d);
+                                return 0;
+                        }
+                }
+                closedir(d);
+        }
+        return yx_at(&c->y, at, "plugin '%s' is not in the search path (--plugins, then the installed plugins)", name);
+}
+
+static int parse_plugin_ref(struct ctx *c, const yaml_node_t *n, struct plugin *pl) {
+        const struct yx *y = &c->y;
+        const yaml_node_t *name = NULL, *params = NULL;
+        char dir[PATH_MAX];
+        int r = 0;
+
+        if (n->type != YAML_MAPPING_NODE)
+                return yx_at(y, n, "a plugin entry is {name, params}");
+        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < n->data.mapping.pairs.top && r >= 0; q++) {
+                const yaml_node_t *k = yx_node(y, q->key), *v = yx_node(y, q->value);
+                const char *key = yx_scalar(k);
+                if (!key)
+                        r = yx_at(y, k, "a plugin entry key must be a string");
+                else if ((r = yx_unique(y, n, q)) < 0)
+                        break;
+                else if (strcmp(key, "name") == 0)
+                        name = v;
+                else if (strcmp(key, "params") == 0)
+                        params = v;
+                else
+                        r = yx_at(y, k, "unknown plugin entry key '%s' (expected name, params)", key);
+        }
+        if (r < 0)
+                return r;
+        if (!yx_scalar(name))
+                return yx_at(y, name ? name : n, "a plugin entry needs a name");
+        if ((r = find_plugin(c, yx_scalar(name), name, dir, sizeof(dir))) < 0)
+                return r;
+        if ((r = plugin_load(dir, pl, y->err)) < 0)
+                return r;
+        if (!params)
+                return 0;
+        if (params->type != YAML_MAPPING_NODE)
+                return yx_at(y, params, "params: expected a mapping of name: value");
+        for (yaml_node_pair_t *q = params->data.mapping.pairs.start; q < params->data.mapping.pairs.top; q++) {
+                const yaml_node_t *k = yx_node(y, q->key), *v = yx_node(y, q->value);
+                struct param *p = yx_scalar(k) ? find_param(pl->params, pl->nparams, yx_scalar(k)) : NULL;
+                _cleanup_free_ char *at = where(y, v);
+                if ((r = yx_unique(y, params, q)) < 0)
+                        return r;
+                if (!p)
+                        return yx_at(y, k, "plugin '%s' has no parameter '%s'", pl->name, yx_scalar(k) ? yx_scalar(k) : "?");
+                if (!yx_scalar(v))
+                        return yx_at(y, v, "parameter '%s': expected a scalar", p->name);
+                if (!at)
+                        return oom(y->err);
+                if ((r = set_value(p, yx_scalar(v), at, y->err)) < 0)
+                        return r;
+                p->required = false;
+        }
+        return 0;
+}
+
+static int parse_recipe(struct ctx *c, const yaml_node_t *root) {
+        const struct yx *y = &c->y;
+        const yaml_node_t *plugins = NULL;
+        int r = 0;
+
+        if (!root || root->type != YAML_MAPPING_NODE)
+                return root ? yx_at(y, root, "a recipe is a mapping (name, output, params, plugins)")
+                            : cvm_error_set(y->err, EINVAL, "%s: empty recipe", y->name);
+        for (yaml_node_pair_t *q = root->data.mapping.pairs.start; q < root->data.mapping.pairs.top && r >= 0; q++) {
+                const yaml_node_t *k = yx_node(y, q->key), *v = yx_node(y, q->value);
+                const char *key = yx_scalar(k);
+                if (!key)
+                        r = yx_at(y, k, "a recipe key must be a string");
+                else if ((r = yx_unique(y, root, q)) < 0)
+                        break;
+                else if (strcmp(key, "name") == 0)
+                        r = yx_string(y, v, key, &c->r->name);
+                else if (strcmp(key, "output") == 0)
+                        r = parse_output(c, v);
+                else if (strcmp(key, "network") == 0)
+                        r = yx_bool(y, v, key, &c->r->network);
+                else if (strcmp(key, "params") == 0)
+                        r = parse_globals(c, v);
+                else if (strcmp(key, "plugins") == 0)
+                        plugins = v;
+                else
+                        r = yx_at(y, k, "unknown recipe key '%s' (expected name, output, network, params, plugins)", key);
+        }
+        if (r < 0)
+                return r;
+        if (!c->r->name)
+                return yx_at(y, root, "a recipe needs a name");
+        if (!plugins || plugins->type != YAML_SEQUENCE_NODE || plugins->data.sequence.items.top == plugins->data.sequence.items.start)
+                return yx_at(y, plugins ? plugins : root, "a recipe needs a non-empty plugins list");
+        c->r->nplugins = (size_t) (plugins->data.sequence.items.top - plugins->data.sequence.items.start);
+        if (!(c->r->plugins = calloc(c->r->nplugins, sizeof(struct plugin))))
+                return oom(y->err);
+        for (size_t i = 0; i < c->r->nplugins; i++)
+                if ((r = parse_plugin_ref(c, yx_node(y, plugins->data.sequence.items.start[i]), &c->r->plugins[i])) < 0)
+                        return r;
+        return 0;
+}
+
+/* --set KEY=VALUE (a global, and every plugin parameter of that name the recipe left alone) or PLUGIN.KEY=VALUE. */
+static int apply_set(struct recipe *r, const char *set, bool *explicit_set, cvm_error *err) {
+        _cleanup_free_ char *copy = strdup(set);
+        char *eq = copy ? strchr(copy, '=') : NULL, *dot, at[64];
+        bool used = false;
+        int k;
+
+        if (!copy)
+                return oom(err);
+        if (!eq || eq == copy)
+                return cvm_error_set(err, EINVAL, "--set %s: expected KEY=VALUE or PLUGIN.KEY=VALUE", set);
+        *eq++ = '\0';
+        snprintf(at, sizeof(at), "--set %s", copy);
+        dot = strchr(copy, '.');
+        if (dot) {
+                *dot++ = '\0';
+                for (size_t i = 0; i < r->nplugins; i++) {
+                        struct param *p;
+                        if (strcmp(r->plugins[i].name, copy) != 0)
+                                continue;
+                        if (!(p = find_param(r->plugins[i].params, r->plugins[i].nparams, dot)))
+                                return cvm_error_set(err, EINVAL, "--set: plugin '%s' has no parameter '%s'", copy, dot);
+                        if ((k = set_value(p, eq, at, err)) < 0)
+                                return k;
+                        p->required = false;
+                        used = true;
+                }
+                return used ? 0 : cvm_error_set(err, EINVAL, "--set: the recipe has no plugin '%s'", copy);
+        }
+        for (size_t i = 0; i < r->nparams; i++)
+                if (strcmp(r->params[i].name, copy) == 0) {
+                        if ((k = set_value(&r->params[i], eq, at, err)) < 0)
+                                return k;
+                        used = true;
+                }
+        if (!used) {
+                struct param *p, *np = realloc(r->params, (r->nparams + 1) * sizeof(*np));
+                if (!np)
+                        return oom(err);
+                r->params = np;
+                p = &r->params[r->nparams];
+                *p = (struct param) { 0 };
+                if (!(p->name = strdup(copy)) || !(p->description = strdup("set on the command line")))
+                        return oom(err);
+                r->nparams++;
+                if ((k = set_value(p, eq, at, err)) < 0)
+                        return k;
+        }
+        *explicit_set = true;
+        return 0;
+}
+
+/* A plugin parameter the recipe did not set takes a global of the same name; then every required one must be set. */
+static int inherit_globals(struct recipe *r, cvm_error *err) {
+        for (size_t i = 0; i < r->nplugins; i++)
+                for (size_t j = 0; j < r->plugins[i].nparams; j++) {
+                        struct param *p = &r->plugins[i].params[j], *g = find_param(r->params, r->nparams, p->name);
+                        int k;
+                        if (g && (!p->where || strncmp(p->where, r->plugins[i].dir, strlen(r->plugins[i].dir)) == 0)) {
+                                if ((k = set_value(p, g->value, g->where, err)) < 0)
+                                        return k;
+                                p->required = false;
+                        }
+                        if (!p->value)
+                                return cvm_error_set(err, EINVAL, "plugin '%s': required parameter '%s' is not set (%s)",
+                                                     r->plugins[i].name, p->name, p->description);
+                }
+        return 0;
+}
+
+/* Builtins every step may use: ${recipe}, ${build_date} (SOURCE_DATE_EPOCH or now, UTC). */
+static int builtins(const struct recipe *r, struct param out[2], cvm_error *err) {
+        const char *sde = getenv("SOURCE_DATE_EPOCH");
+        time_t t = sde && *sde ? (time_t) strtoll(sde, NULL, 10) : time(NULL);
+        char date[32];
+        struct tm tm;
+
+        gmtime_r(&t, &tm);
+        strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        out[0] = (struct param) { .name = "recipe", .value = r->name };
+        out[1] = (struct param) { .name = "build_date", .value = strdup(date) };
+        return out[1].value ? 0 : oom(err);
+}
+
+static int substitute_steps(struct recipe *r, cvm_error *err) {
+        struct param bi[2];
+        int k = builtins(r, bi, err);
+
+        for (size_t i = 0; k == 0 && i < r->nplugins; i++) {
+                struct plugin *pl = &r->plugins[i];
+                const struct param *scopes[3] = { pl->params, r->params, bi };
+                const size_t ns[3] = { pl->nparams, r->nparams, 2 };
+                for (size_t s = 0; k == 0 && s < pl->nsteps; s++) {
+                        struct step *st = &pl->steps[s];
+                        for (size_t a = 0; k == 0 && a < st->nargs; a++) {
+                                char *out;
+                                if (st->args[a].value) {
+                                        if ((k = subst(st->args[a].value, scopes, ns, 3, st->where, &out, err)) == 0) {
+                                                free(st->args[a].value);
+                                                st->args[a].value = out;
+                                        }
+                                }
+                                for (char **l = st->args[a].list; k == 0 && l && *l; l++)
+                                        if ((k = subst(*l, scopes, ns, 3, st->where, &out, err)) == 0) {
+                                                free(*l);
+                                                *l = out;
+                                        }
+                        }
+                        if (k == 0)
+                                k = step_validate(st, err);
+                }
+        }
+        free(bi[1].value);
+        return k;
+}
+
+static void sha256_file(const uint8_t *buf, size_t len, char out[65]) {
+        uint8_t md[32];
+        unsigned n;
+        EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL);
+        for (int i = 0; i < 32; i++)
+                sprintf(out + 2 * i, "%02x", md[i]);
+}
+
+int recipe_load(const char *path, char *const *dirs, size_t ndirs, char *const *sets, size_t nsets,
+                struct recipe **ret, cvm_error *err) {
+        struct recipe *r = calloc(1, sizeof(*r));
+        yaml_document_t doc;
+        struct ctx c = { .y = { &doc, path, err }, .r = r, .dirs = dirs, .ndirs = ndirs };
+        bool any = false;
+        uint8_t *buf;
+        size_t len;
+        int k;
+
+        if (!r || !(r->path = strdup(path)))
+                return free(r), oom(err);
+        if ((k = read_file(path, RECIPE_MAX, &buf, &len, err)) < 0)
+                goto fail;
+        sha256_file(buf, len, r->sha256);
+        k = yx_load(buf, len, path, &doc, err);
+        free(buf);
+        if (k < 0)
+                goto fail;
+        k = parse_recipe(&c, yaml_document_get_root_node(&doc));
+        yaml_document_delete(&doc);
+        if (k < 0)
+                goto fail;
+        if ((!r->format && !(r->format = strdup("qcow2"))) || (!r->compression && !(r->compression = strdup("none")))) {
+                k = oom(err);
+                goto fail;
+        }
+        if (strcmp(r->format, "raw") == 0 && strcmp(r->compression, "none") != 0) {
+                k = cvm_error_set(err, EINVAL, "%s: output compression %s needs format qcow2", path, r->compression);
+                goto fail;
+        }
+        for (size_t i = 0; i < nsets; i++)
+                if ((k = apply_set(r, sets[i], &any, err)) < 0)
+                        goto fail;
+        if ((k = inherit_globals(r, err)) < 0 || (k = substitute_steps(r, err)) < 0)
+                goto fail;
+        *ret = r;
+        return 0;
+fail:
+        recipe_free(r);
+        return k;
+}
+
+void recipe_free(struct recipe *r) {
+        if (!r)
+                return;
+        for (size_t i = 0; i < r->nplugins; i++)
+                plugin_clear(&r->plugins[i]);
+        free(r->plugins);
+        for (size_t i = 0; i < r->nparams; i++) {
+                free(r->params[i].name);
+                free(r->params[i].value);
+                free(r->params[i].description);
+                free(r->params[i].where);
+        }
+        free(r->params);
+        free(r->path);
+        free(r->name);
+        free(r->format);
+        free(r->compression);
+        free(r);
+}

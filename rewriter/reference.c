@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Reference values: what cvm-measure will record when the output image
+ * boots, computed by the measurer's own code (cvm_measure_compute, the
+ * --dry-run path) over the output's file system, which libguestfs exposes on
+ * the host through FUSE (mount-local) while the session is open.  The kernel
+ * command line event uses the line the boot loader configuration will pass.
+ */
+
+#include <errno.h>
+#include <limits.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../measurer/lib/internal.h"
+#include "cvm/cvm.h"
+#include "reference.h"
+
+#define POLICY "/etc/cvm/policy.yaml"
+
+static void *run_fuse(void *g) {
+        return (void *) (intptr_t) guestfs_mount_local_run(g);
+}
+
+static void hex(const uint8_t *d, size_t n, char *out) {
+        for (size_t i = 0; i < n; i++)
+                sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+/* One space: its events and the register values their replay gives from zero. */
+static struct json_object *space_json(const struct cvm_policy *p, const char *root, const char *proc,
+                                      enum cvm_reg_space space, const uint16_t *banks, size_t nbanks, cvm_error *err) {
+        struct cvm_measure_options o = { .root = root, .proc = proc, .space = space, .banks = banks, .nbanks = nbanks };
+        struct cvm_measurement *m = NULL;
+        cvm_eventlog *log = NULL;
+        cvm_replay *rp = NULL;
+        struct json_object *out = NULL, *events, *regs;
+
+        if (cvm_measure_compute(p, &o, &m, err) < 0 || cvm_measurement_to_log(m, &o, &log, err) < 0 ||
+            cvm_replay_new(banks, nbanks, &rp, err) < 0 || cvm_replay_add_log(rp, log, err) < 0)
+                goto done;
+        out = json_object_new_object();
+        events = json_object_new_array();
+        for (size_t i = 0; i < m->nevents; i++) {
+                const struct cvm_measure_event *e = &m->events[i];
+                struct json_object *ev = json_object_new_object();
+                char name[CVM_REG_NAME_MAX], d[2 * CVM_DIGEST_MAX + 1];
+                cvm_register_name(space, e->index, name);
+                json_object_object_add(ev, "index", json_object_new_int64(e->index));
+                json_object_object_add(ev, "name", json_object_new_string(name));
+                json_object_object_add(ev, "kind", json_object_new_string(e->kind ? e->kind : ""));
+                json_object_object_add(ev, "item", json_object_new_string(e->item ? e->item : ""));
+                for (size_t k = 0; k < e->ndigests; k++) {
+                        hex(e->digests[k].bytes, e->digests[k].size, d);
+                        json_object_object_add(ev, cvm_alg_name(e->digests[k].alg), json_object_new_string(d));
+                }
+                json_object_object_add(ev, "data", json_object_new_string(e->data));
+                json_object_array_add(events, ev);
+        }
+        json_object_object_add(out, "events", events);
+        regs = cvm_replay_registers_to_json(rp);
+        json_object_object_add(out, "registers", regs);
+done:
+        cvm_replay_free(rp);
+        cvm_eventlog_free(log);
+        cvm_measurement_free(m);
+        return out;
+}
+
+int reference_values(guestfs_h *g, const char *tmpdir, const char *cmdline, struct json_object **ret, cvm_error *err) {
+        static const uint16_t tpm_banks[] = { CVM_ALG_SHA256, CVM_ALG_SHA384 }, tdx_banks[] = { CVM_ALG_SHA384 };
+        char mnt[PATH_MAX], proc[PATH_MAX], path[PATH_MAX];
+        struct cvm_policy *p = NULL;
+        struct json_object *top, *tdx = NULL, *tpm = NULL;
+        pthread_t th;
+        void *fr;
+        FILE *f;
+        int r = 0;
+
+        if (guestfs_is_file(g, POLICY) <= 0) {
+                top = json_object_new_object();
+                json_object_object_add(top, "measurer", json_object_new_boolean(0));
+                json_object_object_add(top, "note", json_object_new_string(POLICY " is not in the image: the measurer "
+                                                                                  "is not installed, nothing to predict"));
+                *ret = top;
+                return 0;
+        }
+        if ((size_t) snprintf(mnt, sizeof(mnt), "%s/guest", tmpdir) >= sizeof(mnt) ||
+            (size_t) snprintf(proc, sizeof(proc), "%s/proc", tmpdir) >= sizeof(proc) ||
+            (size_t) snprintf(path, sizeof(path), "%s/cmdline", proc) >= sizeof(path))
+                return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", tmpdir);
+        if (mkdir(mnt, 0700) < 0 || mkdir(proc, 0700) < 0)
+                return cvm_error_set(err, errno, "%s: %s", tmpdir, strerror(errno));
+        if (!(f = fopen(path, "w")) || fprintf(f, "%s\n", cmdline ? cmdline : "") < 0 || fclose(f) != 0)
+                return cvm_error_set(err, EIO, "%s: cannot write", path);
+        if (guestfs_mount_local(g, mnt, GUESTFS_MOUNT_LOCAL_READONLY, 1, -1) < 0)
+                return cvm_error_set(err, EIO, "mount-local (FUSE) of the guest failed: %s", guestfs_last_error(g));
+        if (pthread_create(&th, NULL, run_fuse, g) != 0) {
+                guestfs_umount_local(g, -1);
+                return cvm_error_set(err, EAGAIN, "cannot start the FUSE thread");
+        }
+        r = (size_t) snprintf(path, sizeof(path), "%s" POLICY, mnt) >= sizeof(path)
+                    ? cvm_error_set(err, ENAMETOOLONG, "%s: path too long", mnt)
+                    : cvm_policy_load(path, &p, err);
+        if (r == 0) {
+                tdx = space_json(p, mnt, proc, CVM_SPACE_CCMR, tdx_banks, 1, err);
+                tpm = tdx ? space_json(p, mnt, proc, CVM_SPACE_PCR, tpm_banks, 2, err) : NULL;
+                if (!tdx || !tpm)
+                        r = -err->code;
+        }
+        /* umount-local from this thread ends mount_local_run in the other. */
+        guestfs_umount_local(g, GUESTFS_UMOUNT_LOCAL_RETRY, 1, -1);
+        pthread_join(th, &fr);
+        rmdir(mnt);
+        cvm_policy_free(p);
+        if (r < 0) {
+                json_object_put(tdx);
+                json_object_put(tpm);
+                return r;
+        }
+        top = json_object_new_object();
+        json_object_object_add(top, "measurer", json_object_new_boolean(1));
+        json_object_object_add(top, "policy", json_object_new_string(POLICY));
+        json_object_object_add(top, "cmdline", cmdline ? json_object_new_string(cmdline) : NULL);
+        json_object_object_add(top, "tdx", tdx);
+        json_object_object_add(top, "tpm", tpm);
+        json_object_object_add(top, "note", json_object_new_string(
+                "registers are the replay of these events from zero: exact for the TPM PCRs the measurer owns; "
+                "on TDX, RTMR2 also holds what the boot loader measured, so compare events there"));
+        *ret = top;
+        return 0;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * cvm-rewrite's model: a recipe names plugins; a plugin declares typed
+ * parameters and ordered steps; resolving both (with --set) gives a plan,
+ * an ordered list of steps whose arguments are fully substituted.  The plan
+ * is what --plan prints and what one libguestfs session executes.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cvm/error.h"
+
+/* Exit codes (README "cvm-rewrite"). */
+enum {
+        RW_EXIT_OK = 0,
+        RW_EXIT_USAGE = 1,
+        RW_EXIT_BAD_RECIPE = 2,
+        RW_EXIT_UNSUPPORTED = 4,
+        RW_EXIT_IMAGE = 5,
+};
+
+enum param_type { PARAM_STRING, PARAM_INT, PARAM_BOOL };
+
+struct param {
+        char *name;
+        enum param_type type;
+        char *value;            /* the default, then the recipe's, then --set's; NULL = required and unset */
+        char *description;
+        bool required;
+        char *where;            /* file:line:column of the value that was set last (for type errors) */
+};
+
+/* One key: value argument of a step, after substitution. */
+struct arg {
+        char *key;
+        char *value;
+        char **list;            /* list values (install files, kernel-cmdline add/remove): NULL-terminated */
+};
+
+struct step {
+        char *kind;             /* mkdir, copy, write, ... */
+        struct arg *args;
+        size_t nargs;
+        char *where;            /* plugin.yaml:line:column */
+        const struct plugin *plugin;
+};
+
+struct plugin {
+        char *name;
+        char *dir;              /* the plugin folder */
+        char *description;
+        char **families;        /* guest families it supports (debian, ubuntu, ...); NULL = any */
+        struct param *params;
+        size_t nparams;
+        struct step *steps;
+        size_t nsteps;
+        char digest[65];        /* sha256 over the folder's files, names and modes */
+};
+
+struct recipe {
+        char *path;
+        char sha256[65];
+        char *name;
+        char *format;           /* raw or qcow2 */
+        char *compression;      /* none or zlib (qcow2 only) */
+        int64_t size;           /* bytes the output disk grows to; 0 = as the input */
+        bool network;           /* run steps may use the network */
+        struct param *params;   /* global parameters, visible to every plugin */
+        size_t nparams;
+        struct plugin *plugins; /* resolved, in order, with their parameters set */
+        size_t nplugins;
+};
+
+/* value against p's type; at names where the value came from. */
+int param_check(const struct param *p, const char *value, const char *at, cvm_error *err);
+
+/* Parse a plugin folder (plugin.yaml + files/). */
+int plugin_load(const char *dir, struct plugin *ret, cvm_error *err);
+void plugin_clear(struct plugin *p);
+
+/*
+ * Parse the recipe, find each plugin on the search path (dirs in order),
+ * apply `sets` (KEY=VALUE or PLUGIN.KEY=VALUE), check every parameter's type
+ * and that the required ones are set, and substitute ${name} in every step.
+ */
+int recipe_load(const char *path, char *const *dirs, size_t ndirs, char *const *sets, size_t nsets,
+                struct recipe **ret, cvm_error *err);
+void recipe_free(struct recipe *r);
+
+/* The argument key of step s, or NULL. */
+const char *step_arg(const struct step *s, const char *key);
+const struct arg *step_arg_full(const struct step *s, const char *key);
+
+/* The step kinds: whether kind exists, and its argument rules (errors name s->where). */
+bool step_kind_known(const char *kind);
+int step_validate(const struct step *s, cvm_error *err);
+
+/* Replace ${name} in in with the parameters' values; an unknown name is an error naming where. */
+int subst(const char *in, const struct param *const *scopes, const size_t *nscopes, size_t nscope, const char *where,
+          char **ret, cvm_error *err);
+
+/* The resolved plan as text (--plan) or JSON (--plan --json). */
+void plan_print(const struct recipe *r, bool json);

@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One rewrite: a qcow2 overlay over the input (which qemu opens read-only as
+ * its backing file), one appliance launch that inspects the guest and runs
+ * every step, the reference values, then qemu-img converts the overlay into a
+ * temporary file beside the output, which is fsynced and renamed.  Every
+ * temporary is named .OUT.cvm-rewrite.PID.*: an error or SIGINT/SIGTERM
+ * removes them; after SIGKILL the next run removes those of dead PIDs.
+ */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../measurer/lib/internal.h"
+#include "manifest.h"
+#include "reference.h"
+#include "session.h"
+
+extern char **environ;
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig) {
+        stop_signal = sig;
+}
+
+static double now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+void session_warn(struct session *ss, const char *fmt, ...) {
+        char *msg = NULL, **w;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        if (!msg)
+                return;
+        fprintf(stderr, "cvm-rewrite: warning: %s\n", msg);
+        w = realloc(ss->warnings, (ss->nwarnings + 1) * sizeof(char *));
+        if (!w) {
+                free(msg);
+                return;
+        }
+        ss->warnings = w;
+        ss->warnings[ss->nwarnings++] = msg;
+}
+
+bool plugin_supports(const struct plugin *p, const struct session *ss) {
+        if (!p->families)
+                return true;
+        for (char **f = p->families; *f; f++)
+                if ((ss->distro && strcmp(*f, ss->distro) == 0) || (ss->type && strcmp(*f, ss->type) == 0))
+                        return true;
+        return false;
+}
+
+/* sha256 (and sha384 when out384) of a host file, streamed. */
+int file_digests(const char *path, char out256[65], char *out384, cvm_error *err) {
+        EVP_MD_CTX *a = EVP_MD_CTX_new(), *b = EVP_MD_CTX_new();
+        _cleanup_free_ uint8_t *buf = malloc(1 << 20);
+        uint8_t md[48];
+        ssize_t n;
+        int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+        if (fd < 0 || !a || !b || !buf) {
+                r = cvm_error_set(err, fd < 0 ? errno : ENOMEM, "%s: %s", path, fd < 0 ? strerror(errno) : "out of memory");
+                goto out;
+        }
+        EVP_DigestInit_ex(a, EVP_sha256(), NULL);
+        EVP_DigestInit_ex(b, EVP_sha384(), NULL);
+        while ((n = read(fd, buf, 1 << 20)) > 0) {
+                EVP_DigestUpdate(a, buf, (size_t) n);
+                if (out384)
+                        EVP_DigestUpdate(b, buf, (size_t) n);
+        }
+        if (n < 0) {
+                r = cvm_error_set(err, errno, "%s: %s", path, strerror(errno));
+                goto out;
+        }
+        EVP_DigestFinal_ex(a, md, NULL);
+        for (int i = 0; i < 32; i++)
+                sprintf(out256 + 2 * i, "%02x", md[i]);
+        if (out384) {
+                EVP_DigestFinal_ex(b, md, NULL);
+                for (int i = 0; i < 48; i++)
+                        sprintf(out384 + 2 * i, "%02x", md[i]);
+        }
+out:
+        if (fd >= 0)
+                close(fd);
+        EVP_MD_CTX_free(a);
+        EVP_MD_CTX_free(b);
+        return r;
+}
+
+/* .BASE.cvm-rewrite.PID.* of dead PIDs in the output's directory: what a SIGKILLed run left. */
+static void clean_stale(const char *dir, const char *base) {
+        char prefix[PATH_MAX];
+        struct dirent *de;
+        DIR *d = opendir(dir);
+
+        if (!d)
+                return;
+        if ((size_t) snprintf(prefix, sizeof(prefix), ".%s.cvm-rewrite.", base) >= sizeof(prefix)) {
+                closedir(d);
+                return;
+        }
+        while ((de = readdir(d))) {
+                char path[PATH_MAX * 2];
+                long pid;
+                if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+                        continue;
+                pid = strtol(de->d_name + strlen(prefix), NULL, 10);
+                if (pid <= 0 || (kill((pid_t) pid, 0) < 0 && errno == ESRCH)) {
+                        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                        fprintf(stderr, "cvm-rewrite: removing %s, left by an interrupted run (PID %ld)\n", path, pid);
+                        remove(path);
+                }
+        }
+        closedir(d);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st;
+        (void) flag;
+        (void) ftw;
+        remove(path);
+        return 0;
+}
+
+/* qemu-img convert, the child killed if a signal asks us to stop. */
+static int convert(const char *overlay, const char *tmp, const struct recipe *r, cvm_error *err) {
+        char *argv[] = { "qemu-img", "convert", "-q", "-O", r->format, "-f", "qcow2", NULL, NULL, NULL, NULL };
+        int n = 7, status;
+        pid_t pid;
+
+        if (strcmp(r->compression, "zlib") == 0)
+                argv[n++] = "-c";
+        argv[n++] = (char *) overlay;
+        argv[n++] = (char *) tmp;
+        if (posix_spawnp(&pid, "qemu-img", NULL, NULL, argv, environ) != 0)
+                return cvm_error_set(err, errno, "cannot run qemu-img: %s", strerror(errno));
+        while (waitpid(pid, &status, 0) < 0) {
+                if (errno != EINTR)
+                        return cvm_error_set(err, errno, "waitpid: %s", strerror(errno));
+                if (stop_signal)
+                        kill(pid, SIGTERM);
+        }
+        if (stop_signal)
+                return cvm_error_set(err, EINTR, "interrupted by signal %d", (int) stop_signal);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return cvm_error_set(err, EIO, "qemu-img convert to %s failed (exit %d): no space, or a bad image?",
+                                     tmp, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return 0;
+}
+
+static int inspect(struct session *ss, int *exit_code) {
+        char **roots = guestfs_inspect_os(ss->g), **mps;
+        size_t n = 0;
+
+        while (roots && roots[n])
+                n++;
+        if (n != 1) {
+                for (size_t i = 0; i < n; i++)
+                        free(roots[i]);
+                free(roots);
+                *exit_code = RW_EXIT_UNSUPPORTED;
+                return cvm_error_set(ss->err, ENOENT, "the image holds %zu operating systems; cvm-rewrite needs exactly one", n);
+        }
+        ss->root = roots[0];
+        free(roots);
+        ss->type = guestfs_inspect_get_type(ss->g, ss->root);
+        ss->distro = guestfs_inspect_get_distro(ss->g, ss->root);
+        ss->arch = guestfs_inspect_get_arch(ss->g, ss->root);
+        ss->major = guestfs_inspect_get_major_version(ss->g, ss->root);
+        ss->minor = guestfs_inspect_get_minor_version(ss->g, ss->root);
+        if (!(mps = guestfs_inspect_get_mountpoints(ss->g, ss->root)))
+                return cvm_error_set(ss->err, EIO, "inspection: %s", guestfs_last_error(ss->g));
+        /* Pairs of mountpoint, device: mount the shortest mountpoints first. */
+        for (size_t len = 1; len < PATH_MAX; len++)
+                for (size_t i = 0; mps[i]; i += 2)
+                        if (strlen(mps[i]) == len && guestfs_mount(ss->g, mps[i + 1], mps[i]) < 0)
+                                session_warn(ss, "cannot mount %s on %s: %s", mps[i + 1], mps[i], guestfs_last_error(ss->g));
+        for (size_t i = 0; mps[i]; i++)
+                free(mps[i]);
+        free(mps);
+        return 0;
+}
+
+static int run_steps(struct session *ss, const struct recipe *r, struct manifest *mf, int *exit_code) {
+        size_t total = 0, k = 0;
+
+        for (size_t i = 0; i < r->nplugins; i++) {
+                total += r->plugins[i].nsteps;
+                if (!plugin_supports(&r->plugins[i], ss)) {
+                        *exit_code = RW_EXIT_UNSUPPORTED;
+                        return cvm_error_set(ss->err, EOPNOTSUPP, "plugin %s does not support this guest (%s %s %d.%d)",
+                                             r->plugins[i].name, ss->type, ss->distro, ss->major, ss->minor);
+                }
+        }
+        for (size_t i = 0; i < r->nplugins; i++) {
+                const struct plugin *p = &r->plugins[i];
+                double t0 = now();
+                fprintf(stderr, "cvm-rewrite: plugin %s (%zu steps)\n", p->name, p->nsteps);
+                for (size_t j = 0; j < p->nsteps; j++) {
+                        const struct step *s = &p->steps[j];
+                        double ts = now();
+                        int rr;
+                        if (stop_signal)
+                                return cvm_error_set(ss->err, EINTR, "interrupted by signal %d", (int) stop_signal);
+                        rr = step_run(ss, s);
+                        if (rr < 0) {
+                                *exit_code = RW_EXIT_IMAGE;
+                                return rr;
+                        }
+                        fprintf(stderr, "cvm-rewrite:   [%zu/%zu] %s %s %.2f s\n", ++k, total, s->kind,
+                                step_arg(s, "path") ? step_arg(s, "path")
+                                : step_arg(s, "dest") ? step_arg(s, "dest")
+                                : step_arg(s, "name") ? step_arg(s, "name") : "",
+                                now() - ts);
+                        manifest_step(mf, p, s, now() - ts);
+                }
+                fprintf(stderr, "cvm-rewrite: plugin %s done in %.2f s\n", p->name, now() - t0);
+        }
+        return 0;
+}
+
+/* Each kernel and initramfs in /boot with its sha256 and sha384 (fetched to the host). */
+static int boot_files(struct session *ss, struct manifest *mf) {
+        static const char *const globs[] = { "/boot/vmlinuz-*", "/boot/initrd.img-*", "/boot/initramfs-*.img" };
+        for (size_t gi = 0; gi < 3; gi++) {
+                char **paths = guestfs_glob_expand(ss->g, globs[gi]);
+                for (size_t i = 0; paths && paths[i]; i++) {
+                        char host[PATH_MAX], d256[65], d384[97];
+                        if ((size_t) snprintf(host, sizeof(host), "%s/boot-file", ss->tmpdir) < sizeof(host) &&
+                            guestfs_download(ss->g, paths[i], host) == 0 && file_digests(host, d256, d384, ss->err) == 0)
+                                manifest_boot_file(mf, paths[i], gi == 0 ? "kernel" : "initramfs", d256, d384);
+                        unlink(host);
+                        free(paths[i]);
+                }
+                free(paths);
+        }
+        return 0;
+}
+
+int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_summary *sum, int *exit_code,
+                cvm_error *err) {
+        struct session ss = { .err = err };
+        char dir[PATH_MAX], base[PATH_MAX], overlay[PATH_MAX], part[PATH_MAX], in256[65], after256[65], out256[65];
+        _cleanup_free_ char *fmt = NULL, *absin = NULL;
+        struct manifest *mf = NULL;
+        struct json_object *ref = NULL;
+        struct sigaction sa = { .sa_handler = on_signal }, old[3];
+        static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+        struct stat st;
+        double t0 = now();
+        int rr;
+
+        *exit_code = RW_EXIT_IMAGE;
+        if (!(absin = realpath(o->input, NULL)))
+                return cvm_error_set(err, errno, "--input %s: %s", o->input, strerror(errno));
+        snprintf(dir, sizeof(dir), "%s", o->output);
+        snprintf(base, sizeof(base), "%s", o->output);
+        snprintf(dir, sizeof(dir), "%s", dirname(dir));
+        snprintf(base, sizeof(base), "%s", basename(base));
+        clean_stale(dir, base);
+        if ((size_t) snprintf(overlay, sizeof(overlay), "%s/.%s.cvm-rewrite.%ld.overlay.qcow2", dir, base, (long) getpid()) >= sizeof(overlay) ||
+            (size_t) snprintf(part, sizeof(part), "%s/.%s.cvm-rewrite.%ld.part", dir, base, (long) getpid()) >= sizeof(part) ||
+            (size_t) snprintf(ss.tmpdir, sizeof(ss.tmpdir), "%s/.%s.cvm-rewrite.%ld.d", dir, base, (long) getpid()) >= sizeof(ss.tmpdir))
+                return cvm_error_set(err, ENAMETOOLONG, "--output %s: path too long", o->output);
+        if (stat(o->output, &st) == 0 && S_ISDIR(st.st_mode))
+                return cvm_error_set(err, EISDIR, "--output %s is a directory", o->output);
+        if ((rr = file_digests(absin, in256, NULL, err)) < 0)
+                return rr;
+        for (int i = 0; i < 3; i++)
+                sigaction(sigs[i], &sa, &old[i]);
+        stop_signal = 0;
+        if (mkdir(ss.tmpdir, 0700) < 0) {
+                rr = cvm_error_set(err, errno, "%s: %s", ss.tmpdir, strerror(errno));
+                goto out;
+        }
+        if (!(ss.g = guestfs_create())) {
+                rr = cvm_error_set(err, ENOMEM, "cannot create a libguestfs handle");
+                goto out;
+        }
+        guestfs_set_verbose(ss.g, o->verbose);
+        guestfs_set_trace(ss.g, o->verbose);
+        /* Its own process group: a terminal's Ctrl-C reaches us, and we shut the appliance down. */
+        guestfs_set_pgroup(ss.g, 1);
+        guestfs_set_network(ss.g, r->network);
+        mf = manifest_new(r, absin, in256);
+        if (!(fmt = guestfs_disk_format(ss.g, absin)) || strcmp(fmt, "unknown") == 0) {
+                rr = cvm_error_set(err, EINVAL, "--input %s: not a disk image qemu can read", o->input);
+                goto out;
+        }
+        if (guestfs_disk_create(ss.g, overlay, "qcow2", r->size > 0 ? r->size : -1, GUESTFS_DISK_CREATE_BACKINGFILE, absin,
+                                GUESTFS_DISK_CREATE_BACKINGFORMAT, fmt, -1) < 0 ||
+            guestfs_add_drive_opts(ss.g, overlay, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1) < 0) {
+                rr = cvm_error_set(err, EIO, "--input %s: %s", o->input, guestfs_last_error(ss.g));
+                goto out;
+        }
+        fprintf(stderr, "cvm-rewrite: launching the appliance (%s) ...\n", guestfs_get_backend(ss.g));
+        if (guestfs_launch(ss.g) < 0) {
+                rr = cvm_error_set(err, EIO, "appliance launch failed: %s", guestfs_last_error(ss.g));
+                goto out;
+        }
+        sum->launches = 1;
+        fprintf(stderr, "cvm-rewrite: appliance up in %.1f s\n", now() - t0);
+        if ((rr = inspect(&ss, exit_code)) < 0)
+                goto out;
+        fprintf(stderr, "cvm-rewrite: guest: %s %s %d.%d %s, root %s\n", ss.type, ss.distro, ss.major, ss.minor, ss.arch,
+                ss.root);
+        manifest_guest(mf, ss.type, ss.distro, ss.major, ss.minor, ss.arch, ss.root);
+        if ((rr = run_steps(&ss, r, mf, exit_code)) < 0)
+                goto out;
+        sum->steps = manifest_nsteps(mf);
+        boot_files(&ss, mf);
+        ss.cmdline = session_boot_cmdline(&ss);
+        manifest_cmdline(mf, ss.cmdline);
+        if ((rr = reference_values(ss.g, ss.tmpdir, ss.cmdline, &ref, err)) < 0)
+                goto out;
+        manifest_reference(mf, ref);
+        if (guestfs_umount_all(ss.g) < 0 || guestfs_shutdown(ss.g) < 0) {
+                rr = cvm_error_set(err, EIO, "closing the guest file systems: %s", guestfs_last_error(ss.g));
+                goto out;
+        }
+        guestfs_close(ss.g);
+        ss.g = NULL;
+        if (stop_signal) {
+                rr = cvm_error_set(err, EINTR, "interrupted by signal %d", (int) stop_signal);
+                goto out;
+        }
+        fprintf(stderr, "cvm-rewrite: writing %s (%s%s) ...\n", o->output, r->format,
+                strcmp(r->compression, "zlib") == 0 ? ", compressed" : "");
+        if ((rr = convert(overlay, part, r, err)) < 0)
+                goto out;
+        {
+                int fd = open(part, O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || fsync(fd) < 0) {
+                        rr = cvm_error_set(err, errno, "%s: %s", part, strerror(errno));
+                        if (fd >= 0)
+                                close(fd);
+                        goto out;
+                }
+                close(fd);
+        }
+        if ((rr = file_digests(part, out256, NULL, err)) < 0 || (rr = file_digests(absin, after256, NULL, err)) < 0)
+                goto out;
+        if (strcmp(in256, after256) != 0) {
+                rr = cvm_error_set(err, EIO, "the input's sha256 changed during the rewrite (%s -> %s): something else wrote it",
+                                   in256, after256);
+                goto out;
+        }
+        stat(part, &st);
+        sum->output_size = st.st_size;
+        manifest_output(mf, o->output, out256, r->format, ss.warnings, ss.nwarnings);
+        if ((rr = manifest_write(mf, o->output, err)) < 0)
+                goto out;
+        if (rename(part, o->output) < 0) {
+                rr = cvm_error_set(err, errno, "%s: cannot rename into place: %s", o->output, strerror(errno));
+                goto out;
+        }
+        if ((rr = manifest_commit(mf, o->output, err)) < 0) {
+                unlink(o->output);
+                goto out;
+        }
+        rr = 0;
+        *exit_code = RW_EXIT_OK;
+out:
+        if (ss.g) {
+                guestfs_shutdown(ss.g);
+                guestfs_close(ss.g);
+        }
+        if (rr < 0 && stop_signal)
+                *exit_code = 128 + stop_signal;
+        if (rr < 0)
+                manifest_abort(mf, o->output);
+        manifest_free(mf);
+        json_object_put(ref);
+        if (!o->keep_temp || rr == 0) {
+                unlink(overlay);
+                unlink(part);
+                nftw(ss.tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        } else {
+                fprintf(stderr, "cvm-rewrite: kept %s and %s (--keep-temp)\n", overlay, ss.tmpdir);
+        }
+        for (int i = 0; i < 3; i++)
+                sigaction(sigs[i], &old[i], NULL);
+        free(ss.root);
+        free(ss.type);
+        free(ss.distro);
+        free(ss.arch);
+        free(ss.cmdline);
+        for (size_t i = 0; i < ss.nwarnings; i++)
+                free(ss.warnings[i]);
+        free(ss.warnings);
+        sum->wall = now() - t0;
+        return rr;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* One libguestfs session over the overlay of the input image: what every step executor gets. */
+
+#include <guestfs.h>
+#include <limits.h>
+
+#include "rewrite.h"
+
+struct session {
+        guestfs_h *g;
+        char *root;             /* the inspected root device */
+        char *type;             /* linux, windows, ... */
+        char *distro;           /* debian, ubuntu, fedora, ... */
+        char *arch;
+        int major, minor;
+        char tmpdir[PATH_MAX];  /* host scratch (initramfs copies) */
+        char *cmdline;          /* the kernel command line the guest will boot, when known */
+        char **warnings;        /* said on stderr and kept for the manifest */
+        size_t nwarnings;
+        cvm_error *err;
+};
+
+/* Run step s in the session; an error names the step's plugin.yaml position. */
+int step_run(struct session *ss, const struct step *s);
+
+/* Whether plugin p supports the inspected guest (its families list, or any). */
+bool plugin_supports(const struct plugin *p, const struct session *ss);
+
+/* Record a warning (printed with the progress, kept for the manifest). */
+void session_warn(struct session *ss, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The kernel command line GRUB or BLS will pass (BOOT_IMAGE= included for GRUB), read from the guest. */
+char *session_boot_cmdline(struct session *ss);
+
+struct rw_options {
+        const char *input, *output;
+        bool keep_temp, verbose;
+};
+
+struct rw_summary {
+        size_t steps;
+        unsigned launches;
+        double wall;
+        long long output_size;
+};
+
+/*
+ * The whole rewrite of o->input into o->output (see session.c); *exit_code
+ * gets the documented exit code (also on success).
+ */
+int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_summary *sum, int *exit_code,
+                cvm_error *err);
+
+/* sha256 (and sha384 when out384 is not NULL) of a host file, as hex. */
+int file_digests(const char *path, char out256[65], char *out384, cvm_error *err);

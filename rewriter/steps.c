@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The step vocabulary: each kind's arguments, checked when the plan is made,
+ * and its executor over the libguestfs handle.  Guest paths are absolute and
+ * resolved by the appliance inside the guest root; host sources come only
+ * from the plugin's files/ folder, relative, without "..".
+ */
+
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../measurer/lib/internal.h"
+#include "cvm/initrd.h"
+#include "session.h"
+
+#define MAX_ARGS 6
+
+struct kind {
+        const char *name;
+        const char *required[MAX_ARGS];
+        const char *optional[MAX_ARGS];
+        int (*run)(struct session *ss, const struct step *s);
+};
+
+static int fail(struct session *ss, const struct step *s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct session *ss, const struct step *s, const char *fmt, ...) {
+        char msg[768];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        return cvm_error_set(ss->err, EIO, "%s: step %s (plugin %s): %s", s->where, s->kind, s->plugin->name, msg);
+}
+
+/* The libguestfs error of the call that just failed. */
+static int gfail(struct session *ss, const struct step *s, const char *what) {
+        const char *e = guestfs_last_error(ss->g);
+        return fail(ss, s, "%s: %s", what, e ? e : "failed");
+}
+
+const char *step_arg(const struct step *s, const char *key) {
+        const struct arg *a = step_arg_full(s, key);
+        return a ? a->value : NULL;
+}
+
+const struct arg *step_arg_full(const struct step *s, const char *key) {
+        for (size_t i = 0; i < s->nargs; i++)
+                if (strcmp(s->args[i].key, key) == 0)
+                        return &s->args[i];
+        return NULL;
+}
+
+static int mode_of(const struct step *s, int dflt) {
+        const char *m = step_arg(s, "mode");
+        return m ? (int) strtol(m, NULL, 8) : dflt;
+}
+
+/* The host file under the plugin's files/ that src names. */
+static void host_src(const struct step *s, const char *src, char *out, size_t size) {
+        snprintf(out, size, "%s/files/%s", s->plugin->dir, src);
+}
+
+static int chmod_if(struct session *ss, const struct step *s, const char *path, int mode) {
+        if (mode >= 0 && guestfs_chmod(ss->g, mode, path) < 0)
+                return gfail(ss, s, path);
+        return 0;
+}
+
+static int run_mkdir(struct session *ss, const struct step *s) {
+        const char *p = step_arg(s, "path");
+        if (guestfs_mkdir_p(ss->g, p) < 0)
+                return gfail(ss, s, p);
+        return chmod_if(ss, s, p, mode_of(s, -1));
+}
+
+static int run_write(struct session *ss, const struct step *s) {
+        const char *p = step_arg(s, "path"), *c = step_arg(s, "content");
+        if (guestfs_write(ss->g, p, c, strlen(c)) < 0)
+                return gfail(ss, s, p);
+        return chmod_if(ss, s, p, mode_of(s, -1));
+}
+
+static int run_copy(struct session *ss, const struct step *s) {
+        const char *src = step_arg(s, "src"), *dest = step_arg(s, "dest");
+        char host[PATH_MAX], target[PATH_MAX];
+        struct stat st;
+
+        host_src(s, src, host, sizeof(host));
+        if (lstat(host, &st) < 0)
+                return fail(ss, s, "%s: %s", host, strerror(errno));
+        if (S_ISDIR(st.st_mode)) {
+                /* copy-in puts DIR itself inside dest, as cp -r does. */
+                if (guestfs_mkdir_p(ss->g, dest) < 0 || guestfs_copy_in(ss->g, host, dest) < 0)
+                        return gfail(ss, s, dest);
+                return 0;
+        }
+        if (!S_ISREG(st.st_mode))
+                return fail(ss, s, "%s: not a file or directory", host);
+        snprintf(target, sizeof(target), "%s%s", dest, dest[strlen(dest) - 1] == '/' ? strrchr(host, '/') + 1 : "");
+        if (guestfs_upload(ss->g, host, target) < 0)
+                return gfail(ss, s, target);
+        return chmod_if(ss, s, target, mode_of(s, (int) (st.st_mode & 07777)));
+}
+
+static int run_append_line(struct session *ss, const struct step *s) {
+        const char *p = step_arg(s, "path"), *line = step_arg(s, "line");
+        _cleanup_free_ char *old = NULL, *text = NULL;
+        size_t n = 0;
+
+        if (guestfs_exists(ss->g, p) > 0 && !(old = guestfs_read_file(ss->g, p, &n)))
+                return gfail(ss, s, p);
+        /* As virt-customize: a missing final newline is added before the line. */
+        if (asprintf(&text, "%s%s%s\n", old ? old : "", n > 0 && old[n - 1] != '\n' ? "\n" : "", line) < 0)
+                return fail(ss, s, "out of memory");
+        if (guestfs_write(ss->g, p, text, strlen(text)) < 0)
+                return gfail(ss, s, p);
+        return 0;
+}
+
+struct buf {
+        char *p;
+        size_t n, cap;
+        bool oom;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n) {
+        if (b->oom)
+                return;
+        if (b->n + n + 1 > b->cap) {
+                size_t cap = (b->n + n + 1) * 2;
+                char *p = realloc(b->p, cap);
+                if (!p) {
+                        b->oom = true;
+                        return;
+                }
+                b->p = p;
+                b->cap = cap;
+        }
+        memcpy(b->p + b->n, s, n);
+        b->n += n;
+        b->p[b->n] = '\0';
+}
+
+/* Every match of the extended regex, with \0-\9 in the replacement; no match is an error. */
+static int run_replace(struct session *ss, const struct step *s) {
+        const char *p = step_arg(s, "path"), *pat = step_arg(s, "pattern"), *rep = step_arg(s, "replacement");
+        _cleanup_free_ char *text = NULL;
+        struct buf out = { 0 };
+        const char *cur;
+        regmatch_t m[10];
+        size_t n, count = 0;
+        regex_t re;
+        int r = 0;
+
+        if (regcomp(&re, pat, REG_EXTENDED | REG_NEWLINE) != 0)
+                return fail(ss, s, "pattern '%s' is not an extended regular expression", pat);
+        if (!(text = guestfs_read_file(ss->g, p, &n))) {
+                regfree(&re);
+                return gfail(ss, s, p);
+        }
+        if (strlen(text) != n) {
+                regfree(&re);
+                return fail(ss, s, "%s holds NUL bytes: not a text file", p);
+        }
+        for (cur = text; regexec(&re, cur, 10, m, cur == text ? 0 : REG_NOTBOL) == 0; count++) {
+                buf_add(&out, cur, (size_t) m[0].rm_so);
+                for (const char *q = rep; *q; q++) {
+                        int g = q[0] == '\\' && q[1] >= '0' && q[1] <= '9' ? q[1] - '0' : -1;
+                        if (g >= 0 && m[g].rm_so >= 0) {
+                                buf_add(&out, cur + m[g].rm_so, (size_t) (m[g].rm_eo - m[g].rm_so));
+                                q++;
+                        } else {
+                                buf_add(&out, q, 1);
+                        }
+                }
+                if (m[0].rm_eo > m[0].rm_so) {
+                        cur += m[0].rm_eo;
+                } else if (cur[m[0].rm_eo]) {
+                        /* An empty match: keep one character and go on after it. */
+                        buf_add(&out, cur + m[0].rm_eo, 1);
+                        cur += m[0].rm_eo + 1;
+                } else {
+                        cur += m[0].rm_eo;
+                        break;
+                }
+        }
+        buf_add(&out, cur, strlen(cur));
+        regfree(&re);
+        if (out.oom)
+                r = fail(ss, s, "out of memory");
+        else if (count == 0)
+                r = fail(ss, s, "pattern '%s' does not match in %s", pat, p);
+        else if (guestfs_write(ss->g, p, out.p ? out.p : "", out.n) < 0)
+                r = gfail(ss, s, p);
+        free(out.p);
+        return r;
+}
+
+static int run_delete(struct session *ss, const struct step *s) {
+        const char *p = step_arg(s, "path");
+        return guestfs_rm_rf(ss->g, p) < 0 ? gfail(ss, s, p) : 0;
+}
+
+static int run_chmod(struct session *ss, const struct step *s) {
+        return chmod_if(ss, s, step_arg(s, "path"), mode_of(s, 0));
+}
+
+/* A user or group name from the guest's passwd/group (field 3), or a number. */
+static int guest_id(struct session *ss, const char *file, const char *name, int *uid, int *gid, char **home) {
+        _cleanup_free_ char *text = NULL;
+        char *save, *line;
+        size_t n;
+
+        if (strspn(name, "0123456789") == strlen(name) && *name) {
+                *uid = atoi(name);
+                return 0;
+        }
+        if (!(text = guestfs_read_file(ss->g, file, &n)))
+                return -ENOENT;
+        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *f[7] = { 0 }, *p = line;
+                for (int i = 0; i < 7 && p; i++) {
+                        f[i] = p;
+                        p = strchr(p, ':');
+                        if (p)
+                                *p++ = '\0';
+                }
+                if (f[0] && f[2] && strcmp(f[0], name) == 0) {
+                        *uid = atoi(f[2]);
+                        if (gid && f[3])
+                                *gid = atoi(f[3]);
+                        if (home && f[5] && !(*home = strdup(f[5])))
+                                return -ENOMEM;
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+static int run_chown(struct session *ss, const struct step *s) {
+        const char *p = step_arg(s, "path"), *owner = step_arg(s, "owner"), *group = step_arg(s, "group");
+        int uid, gid = -1, primary = -1;
+
+        if (guest_id(ss, "/etc/passwd", owner, &uid, &primary, NULL) < 0)
+                return fail(ss, s, "owner '%s' is not in the guest's /etc/passwd", owner);
+        if (group && guest_id(ss, "/etc/group", group, &gid, NULL, NULL) < 0)
+                return fail(ss, s, "group '%s' is not in the guest's /etc/group", group);
+        if (guestfs_chown(ss->g, uid, gid >= 0 ? gid : primary >= 0 ? primary : uid, p) < 0)
+                return gfail(ss, s, p);
+        return 0;
+}
+
+static int run_link(struct session *ss, const struct step *s) {
+        const char *p = step_arg(s, "path");
+        return guestfs_ln_sf(ss->g, step_arg(s, "target"), p) < 0 ? gfail(ss, s, p) : 0;
+}
+
+static int run_touch(struct session *ss, const struct step *s) {
+        const char *p = step_arg(s, "path");
+        return guestfs_touch(ss->g, p) < 0 ? gfail(ss, s, p) : 0;
+}
+
+static int run_move(struct session *ss, const struct step *s) {
+        const char *d = step_arg(s, "dest");
+        return guestfs_mv(ss->g, step_arg(s, "src"), d) < 0 ? gfail(ss, s, d) : 0;
+}
+
+static int run_run(struct session *ss, const struct step *s) {
+        const char *cmd = step_arg(s, "command");
+        _cleanup_free_ char *out = guestfs_sh(ss->g, cmd);
+
+        if (!out)
+                return gfail(ss, s, cmd);
+        return 0;
+}
+
+#define FIRSTBOOT_DIR "/usr/local/lib/cvm-firstboot"
+#define FIRSTBOOT_UNIT "/etc/systemd/system/cvm-firstboot.service"
+
+static int run_firstboot(struct session *ss, const struct step *s) {
+        static const char unit[] =
+                "[Unit]\nDescription=cvm-rewrite first-boot commands\nConditionDirectoryNotEmpty=" FIRSTBOOT_DIR
+                "\nAfter=network-online.target\n\n[Service]\nType=oneshot\n"
+                "ExecStart=/bin/sh -c 'for f in " FIRSTBOOT_DIR "/*.sh; do \"$f\" && rm -f \"$f\"; done'\n\n"
+                "[Install]\nWantedBy=multi-user.target\n";
+        char path[PATH_MAX];
+        _cleanup_free_ char *script = NULL;
+        char **ls;
+        size_t n = 0;
+
+        if (guestfs_mkdir_p(ss->g, FIRSTBOOT_DIR) < 0 || !(ls = guestfs_ls(ss->g, FIRSTBOOT_DIR)))
+                return gfail(ss, s, FIRSTBOOT_DIR);
+        while (ls[n])
+                free(ls[n++]);
+        free(ls);
+        snprintf(path, sizeof(path), FIRSTBOOT_DIR "/%02zu-%s.sh", n, s->plugin->name);
+        if (asprintf(&script, "#!/bin/sh\n%s\n", step_arg(s, "command")) < 0)
+                return fail(ss, s, "out of memory");
+        if (guestfs_write(ss->g, path, script, strlen(script)) < 0 || guestfs_chmod(ss->g, 0755, path) < 0 ||
+            guestfs_write(ss->g, FIRSTBOOT_UNIT, unit, sizeof(unit) - 1) < 0 ||
+            guestfs_mkdir_p(ss->g, "/etc/systemd/system/multi-user.target.wants") < 0 ||
+            guestfs_ln_sf(ss->g, FIRSTBOOT_UNIT, "/etc/systemd/system/multi-user.target.wants/cvm-firstboot.service") < 0)
+                return gfail(ss, s, path);
+        return 0;
+}
+
+static int run_ssh_inject(struct session *ss, const struct step *s) {
+        const char *user = step_arg(s, "user"), *key = step_arg(s, "key");
+        _cleanup_free_ char *home = NULL, *old = NULL, *text = NULL;
+        char dir[PATH_MAX], keys[PATH_MAX];
+        int uid, gid = -1;
+        size_t n = 0;
+
+        if (guest_id(ss, "/etc/passwd", user, &uid, &gid, &home) < 0 || !home)
+                return fail(ss, s, "user '%s' is not in the guest's /etc/passwd", user);
+        if ((size_t) snprintf(dir, sizeof(dir), "%s/.ssh", home) >= sizeof(dir) ||
+            (size_t) snprintf(keys, sizeof(keys), "%s/authorized_keys", dir) >= sizeof(keys))
+                return fail(ss, s, "home directory '%s' is too long", home);
+        if (guestfs_mkdir_p(ss->g, dir) < 0 || guestfs_chmod(ss->g, 0700, dir) < 0 ||
+            guestfs_chown(ss->g, uid, gid, dir) < 0)
+                return gfail(ss, s, dir);
+        if (guestfs_exists(ss->g, keys) > 0 && !(old = guestfs_read_file(ss->g, keys, &n)))
+                return gfail(ss, s, keys);
+        if (old && strstr(old, key))
+                return 0;
+        if (asprintf(&text, "%s%s%s\n", old ? old : "", n && old[n - 1] != '\n' ? "\n" : "", key) < 0)
+                return fail(ss, s, "out of memory");
+        if (guestfs_write(ss->g, keys, text, strlen(text)) < 0 || guestfs_chmod(ss->g, 0600, keys) < 0 ||
+            guestfs_chown(ss->g, uid, gid, keys) < 0)
+                return gfail(ss, s, keys);
+        return 0;
+}
+
+/* SHA-512 crypt with 16 random salt characters; a given hash is taken as is. */
+static int run_password(struct session *ss, const struct step *s) {
+        static const char abc[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./";
+        const char *user = step_arg(s, "user"), *pw = step_arg(s, "password"), *hash = step_arg(s, "hash");
+        _cleanup_free_ char *shadow = NULL, *out = NULL;
+        char salt[3 + 16 + 1] = "$6$", *line, *save;
+        struct crypt_data cd = { 0 };
+        uint8_t rnd[16];
+        size_t n, o = 0;
+        bool found = false;
+        int fd;
+
+        if (!hash) {
+                if (!pw || !*pw)
+                        return fail(ss, s, "an empty password is refused; give password or hash");
+                fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t) sizeof(rnd)) {
+                        if (fd >= 0)
+                                close(fd);
+                        return fail(ss, s, "no randomness for the salt");
+                }
+                close(fd);
+                for (int i = 0; i < 16; i++)
+                        salt[3 + i] = abc[rnd[i] % 64];
+                hash = crypt_r(pw, salt, &cd);
+                if (!hash || hash[0] != '$')
+                        return fail(ss, s, "crypt failed");
+        } else if (strncmp(hash, "$6$", 3) != 0 && strncmp(hash, "$y$", 3) != 0) {
+                return fail(ss, s, "hash must be a crypt SHA-512 ($6$) or yescrypt ($y$) hash");
+        }
+        if (!(shadow = guestfs_read_file(ss->g, "/etc/shadow", &n)))
+                return gfail(ss, s, "/etc/shadow");
+        if (!(out = malloc(n + strlen(hash) + 2)))
+                return fail(ss, s, "out of memory");
+        for (line = strtok_r(shadow, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *colon = strchr(line, ':'), *rest;
+                if (colon && (size_t) (colon - line) == strlen(user) && strncmp(line, user, strlen(user)) == 0 &&
+                    (rest = strchr(colon + 1, ':'))) {
+                        o += (size_t) sprintf(out + o, "%s:%s%s\n", user, hash, rest);
+                        found = true;
+                } else {
+                        o += (size_t) sprintf(out + o, "%s\n", line);
+                }
+        }
+        if (!found)
+                return fail(ss, s, "user '%s' is not in the guest's /etc/shadow", user);
+        if (guestfs_write(ss->g, "/etc/shadow", out, o) < 0)
+                return gfail(ss, s, "/etc/shadow");
+        return 0;
+}
+
+static int run_hostname(struct session *ss, const struct step *s) {
+        const char *name = step_arg(s, "name");
+        _cleanup_free_ char *text = NULL, *hosts = NULL, *out = NULL;
+        size_t n = 0;
+
+        if (asprintf(&text, "%s\n", name) < 0)
+                return fail(ss, s, "out of memory");
+        if (guestfs_write(ss->g, "/etc/hostname", text, strlen(text)) < 0)
+                return gfail(ss, s, "/etc/hostname");
+        if (guestfs_exists(ss->g, "/etc/hosts") > 0 && !(hosts = guestfs_read_file(ss->g, "/etc/hosts", &n)))
+                return gfail(ss, s, "/etc/hosts");
+        if (!(out = malloc(n + strlen(name) + 32)))
+                return fail(ss, s, "out of memory");
+        out[0] = '\0';
+        for (char *save, *line = hosts ? strtok_r(hosts, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
+                if (strncmp(line, "127.0.1.1", 9) != 0)
+                        strcat(strcat(out, line), "\n");
+        strcat(strcat(strcat(out, "127.0.1.1\t"), name), "\n");
+        if (guestfs_write(ss->g, "/etc/hosts", out, strlen(out)) < 0)
+                return gfail(ss, s, "/etc/hosts");
+        return 0;
+}
+
+static int run_timezone(struct session *ss, const struct step *s) {
+        const char *zone = step_arg(s, "zone");
+        char zp[PATH_MAX], text[PATH_MAX];
+
+        snprintf(zp, sizeof(zp), "/usr/share/zoneinfo/%s", zone);
+        if (guestfs_is_file(ss->g, zp) <= 0)
+                return fail(ss, s, "%s is not in the guest (no such time zone, or tzdata missing)", zp);
+        snprintf(text, sizeof(text), "%s\n", zone);
+        if (guestfs_ln_sf(ss->g, zp, "/etc/localtime") < 0 || guestfs_write(ss->g, "/etc/timezone", text, strlen(text)) < 0)
+                return gfail(ss, s, "/etc/localtime");
+        return 0;
+}
+
+static int run_install(struct session *ss, const struct step *s) {
+        const struct arg *files = step_arg_full(s, "files");
+        const char *cache = "/var/cache/cvm-install";
+        char cmd[8192] = "", host[PATH_MAX], guest[PATH_MAX];
+        bool deb = false, rpm = false;
+        _cleanup_free_ char *out = NULL;
+
+        if (guestfs_mkdir_p(ss->g, cache) < 0)
+                return gfail(ss, s, cache);
+        for (char **f = files->list; *f; f++) {
+                const char *base = strrchr(*f, '/') ? strrchr(*f, '/') + 1 : *f;
+                host_src(s, *f, host, sizeof(host));
+                snprintf(guest, sizeof(guest), "%s/%s", cache, base);
+                if (guestfs_upload(ss->g, host, guest) < 0)
+                        return gfail(ss, s, host);
+                deb |= strstr(base, ".deb") != NULL;
+                rpm |= strstr(base, ".rpm") != NULL;
+        }
+        if (deb)
+                snprintf(cmd, sizeof(cmd), "DEBIAN_FRONTEND=noninteractive dpkg -i --force-confdef --force-confold %s/*.deb", cache);
+        else if (rpm)
+                snprintf(cmd, sizeof(cmd), "rpm -Uvh --replacepkgs %s/*.rpm", cache);
+        if (!(out = guestfs_sh(ss->g, cmd)))
+                return gfail(ss, s, cmd);
+        if (guestfs_rm_rf(ss->g, cache) < 0)
+                return gfail(ss, s, cache);
+        return 0;
+}
+
+static int run_enable_service(struct session *ss, const struct step *s) {
+        static const char *const dirs[] = { "/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system" };
+        const char *name = step_arg(s, "name");
+        _cleanup_free_ char *text = NULL;
+        char unit[PATH_MAX] = "", *save, *line;
+        size_t n, targets = 0;
+
+        for (size_t i = 0; i < 3 && !*unit; i++) {
+                snprintf(unit, sizeof(unit), "%s/%s", dirs[i], name);
+                if (guestfs_is_file_opts(ss->g, unit, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 1, -1) <= 0)
+                        unit[0] = '\0';
+        }
+        if (!*unit)
+                return fail(ss, s, "unit %s is not in the guest's systemd unit directories", name);
+        if (!(text = guestfs_read_file(ss->g, unit, &n)))
+                return gfail(ss, s, unit);
+        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *v, *tsave;
+                if (strncmp(line, "WantedBy=", 9) != 0 && strncmp(line, "RequiredBy=", 11) != 0)
+                        continue;
+                v = strchr(line, '=') + 1;
+                for (char *t = strtok_r(v, " \t", &tsave); t; t = strtok_r(NULL, " \t", &tsave)) {
+                        char wants[PATH_MAX], link[PATH_MAX + 64];
+                        snprintf(wants, sizeof(wants), "/etc/systemd/system/%s.%s", t, line[0] == 'W' ? "wants" : "requires");
+                        snprintf(link, sizeof(link), "%s/%s", wants, name);
+                        if (guestfs_mkdir_p(ss->g, wants) < 0 || guestfs_ln_sf(ss->g, unit, link) < 0)
+                                return gfail(ss, s, link);
+                        targets++;
+                }
+        }
+        if (targets == 0)
+                return fail(ss, s, "%s has no WantedBy= or RequiredBy= in [Install]; nothing to enable it from", unit);
+        return 0;
+}
+
+int kernel_cmdline_run(struct session *ss, const struct step *s, int (*failf)(struct session *, const struct step *,
+                                                                              const char *));
+static int gfail_cb(struct session *ss, const struct step *s, const char *what) {
+        return gfail(ss, s, what);
+}
+
+static int run_kernel_cmdline(struct session *ss, const struct step *s) {
+        return kernel_cmdline_run(ss, s, gfail_cb);
+}
+
+int initrd_append_run(struct session *ss, const struct step *s, int (*failf)(struct session *, const struct step *,
+                                                                            const char *));
+static int run_initrd_append(struct session *ss, const struct step *s) {
+        return initrd_append_run(ss, s, gfail_cb);
+}
+
+static const struct kind kinds[] = {
+        { "mkdir", { "path" }, { "mode" }, run_mkdir },
+        { "copy", { "src", "dest" }, { "mode" }, run_copy },
+        { "write", { "path", "content" }, { "mode" }, run_write },
+        { "append-line", { "path", "line" }, { 0 }, run_append_line },
+        { "replace", { "path", "pattern", "replacement" }, { 0 }, run_replace },
+        { "delete", { "path" }, { 0 }, run_delete },
+        { "chmod", { "path", "mode" }, { 0 }, run_chmod },
+        { "chown", { "path", "owner" }, { "group" }, run_chown },
+        { "link", { "target", "path" }, { 0 }, run_link },
+        { "touch", { "path" }, { 0 }, run_touch },
+        { "move", { "src", "dest" }, { 0 }, run_move },
+        { "run", { "command" }, { 0 }, run_run },
+        { "firstboot", { "command" }, { 0 }, run_firstboot },
+        { "ssh-inject", { "user", "key" }, { 0 }, run_ssh_inject },
+        { "password", { "user" }, { "password", "hash" }, run_password },
+        { "hostname", { "name" }, { 0 }, run_hostname },
+        { "timezone", { "zone" }, { 0 }, run_timezone },
+        { "install", { "files" }, { 0 }, run_install },
+        { "enable-service", { "name" }, { 0 }, run_enable_service },
+        { "kernel-cmdline", { 0 }, { "add", "remove" }, run_kernel_cmdline },
+        { "initrd-append", { 0 }, { "add", "tree", "compress" }, run_initrd_append },
+};
+
+static const struct kind *find_kind(const char *name) {
+        for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+                if (strcmp(kinds[i].name, name) == 0)
+                        return &kinds[i];
+        return NULL;
+}
+
+bool step_kind_known(const char *kind) {
+        return find_kind(kind) != NULL;
+}
+
+static bool listed(const char *const *l, const char *key) {
+        for (size_t i = 0; i < MAX_ARGS && l[i]; i++)
+                if (strcmp(l[i], key) == 0)
+                        return true;
+        return false;
+}
+
+/* Guest paths: absolute, no "." or ".." component (the appliance resolves them inside the guest). */
+static bool guest_path_ok(const char *p) {
+        char norm[PATH_MAX];
+        return p[0] == '/' && cvm_initrd_path_normalise(p, norm, sizeof(norm)) == 0 && !strstr(p, "/./") &&
+               strcmp(p + strlen(p) - (strlen(p) >= 2 ? 2 : 0), "/.") != 0;
+}
+
+/* Plugin sources: relative to files/, no ".." (symlinks out of the folder are refused when it is loaded). */
+static bool src_ok(const char *p) {
+        char norm[PATH_MAX];
+        return p[0] != '/' && cvm_initrd_path_normalise(p, norm, sizeof(norm)) == 0 && strcmp(norm, ".") != 0;
+}
+
+static const char *const list_args[] = { "files", "add", "remove", "tree" };
+
+int step_validate(const struct step *s, cvm_error *err) {
+        const struct kind *k = find_kind(s->kind);
+
+        for (size_t i = 0; i < MAX_ARGS && k->required[i]; i++)
+                if (!step_arg_full(s, k->required[i]))
+                        return cvm_error_set(err, EINVAL, "%s: step %s needs '%s'", s->where, s->kind, k->required[i]);
+        for (size_t i = 0; i < s->nargs; i++) {
+                const struct arg *a = &s->args[i];
+                bool is_list = false;
+                if (!listed(k->required, a->key) && !listed(k->optional, a->key))
+                        return cvm_error_set(err, EINVAL, "%s: step %s has no argument '%s'", s->where, s->kind, a->key);
+                for (size_t j = 0; j < sizeof(list_args) / sizeof(list_args[0]); j++)
+                        is_list |= strcmp(a->key, list_args[j]) == 0;
+                if (is_list != (a->list != NULL) && !(is_list && strcmp(s->kind, "kernel-cmdline") == 0))
+                        return cvm_error_set(err, EINVAL, "%s: step %s: '%s' must be %s", s->where, s->kind, a->key,
+                                             is_list ? "a list" : "a scalar");
+                if (strcmp(a->key, "mode") == 0 &&
+                    (!*a->value || strspn(a->value, "01234567") != strlen(a->value) || strtol(a->value, NULL, 8) > 07777))
+                        return cvm_error_set(err, EINVAL, "%s: step %s: mode '%s' is not octal up to 7777", s->where,
+                                             s->kind, a->value);
+                if ((strcmp(a->key, "path") == 0 || strcmp(a->key, "dest") == 0 ||
+                     (strcmp(a->key, "src") == 0 && strcmp(s->kind, "move") == 0)) &&
+                    !guest_path_ok(a->value))
+                        return cvm_error_set(err, EINVAL, "%s: step %s: guest path '%s' must be absolute, without '.' or '..'",
+                                             s->where, s->kind, a->value);
+                if (strcmp(a->key, "src") == 0 && strcmp(s->kind, "copy") == 0 && !src_ok(a->value))
+                        return cvm_error_set(err, EPERM, "%s: step copy: src '%s' must be relative to the plugin's files/, without '..'",
+                                             s->where, a->value);
+                if (strcmp(a->key, "files") == 0)
+                        for (char **f = a->list; *f; f++)
+                                if (!src_ok(*f))
+                                        return cvm_error_set(err, EPERM, "%s: step install: '%s' must be relative to the plugin's files/, without '..'",
+                                                             s->where, *f);
+        }
+        if (strcmp(s->kind, "password") == 0 && !step_arg(s, "password") == !step_arg(s, "hash"))
+                return cvm_error_set(err, EINVAL, "%s: step password needs exactly one of password and hash", s->where);
+        return 0;
+}
+
+int step_run(struct session *ss, const struct step *s) {
+        return find_kind(s->kind)->run(ss, s);
+}
