@@ -20,7 +20,7 @@ static const struct option edit_opts[] = {
 };
 
 struct edit {
-        bool rebuild;
+        bool rebuild, create;
         const char *in, *out;
         bool compress_set;
         enum cvm_initrd_compression compress;
@@ -31,8 +31,13 @@ struct edit {
         size_t n_removes;
 };
 
-static void help(bool rebuild) {
-        if (rebuild)
+static void help(bool rebuild, bool create) {
+        if (create)
+                printf("Usage: %s create --out OUT [--compress C] (--add SRC:DEST[:MODE])... (--tree DIR:DEST)...\n\n"
+                       "Write a new image of one segment (C defaults to none: an early-microcode style\n"
+                       "segment; gzip, zstd, xz, lzma or bzip2 for a main one).\n",
+                       program_name);
+        else if (rebuild)
                 printf("Usage: %s rebuild INITRD --out OUT [--remove PATH]... [--add SRC:DEST[:MODE]]...\n"
                        "                  [--tree DIR:DEST]... [--compress C]\n\n"
                        "Rewrite the last (main) segment with the same compression (or C): remove\n"
@@ -57,7 +62,7 @@ static int parse(int argc, char **argv, struct edit *e) {
         while ((c = getopt_long(argc, argv, "h", edit_opts, NULL)) >= 0)
                 switch (c) {
                 case 'h':
-                        help(e->rebuild);
+                        help(e->rebuild, e->create);
                         return 0;
                 case OPT_OUT:
                         e->out = optarg;
@@ -85,15 +90,16 @@ static int parse(int argc, char **argv, struct edit *e) {
                 default:
                         return -EXIT_USAGE;
                 }
-        if (optind + 1 != argc || !e->out) {
-                errorf("%s: expected INITRD and --out OUT (see --help)", e->rebuild ? "rebuild" : "append");
+        if (optind + (e->create ? 0 : 1) != argc || !e->out) {
+                errorf("%s: expected %s--out OUT (see --help)", e->create ? "create" : e->rebuild ? "rebuild" : "append",
+                       e->create ? "" : "INITRD and ");
                 return -EXIT_USAGE;
         }
         if (!e->rebuild && e->n_args == 0) {
-                errorf("append: nothing to add (--add or --tree)");
+                errorf("%s: nothing to add (--add or --tree)", e->create ? "create" : "append");
                 return -EXIT_USAGE;
         }
-        e->in = argv[optind];
+        e->in = e->create ? NULL : argv[optind];
         return 1;
 }
 
@@ -138,10 +144,10 @@ static int apply_adds(cvm_initrd_fileset *fs, const struct edit *e) {
         return 0;
 }
 
-static int run(int argc, char **argv, bool rebuild) {
+static int run(int argc, char **argv, bool rebuild, bool create) {
         _cleanup_(fileset_freep) cvm_initrd_fileset *set = NULL;
         _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
-        struct edit e = { .rebuild = rebuild };
+        struct edit e = { .rebuild = rebuild, .create = create };
         const struct cvm_initrd_segment *last;
         cvm_error err = { 0 };
         int64_t epoch;
@@ -158,6 +164,25 @@ static int run(int argc, char **argv, bool rebuild) {
         r = parse(argc, argv, &e);
         if (r <= 0)
                 goto out;
+        if (create) {
+                if (cvm_initrd_source_date_epoch(&epoch, &err) < 0 || cvm_initrd_fileset_new(&set) < 0) {
+                        errorf("%s", err.msg);
+                        r = -EXIT_USAGE;
+                        goto out;
+                }
+                if (apply_adds(set, &e) < 0) {
+                        r = -EXIT_BAD_INPUT;
+                        goto out;
+                }
+                if (cvm_initrd_fileset_add_parents(set, &err) < 0 ||
+                    cvm_initrd_write_image(NULL, 0, set, e.compress_set ? e.compress : CVM_INITRD_NONE, epoch, e.out, &err) < 0) {
+                        errorf("%s", err.msg);
+                        r = -EXIT_OUTPUT;
+                        goto out;
+                }
+                r = 0;
+                goto out;
+        }
         if (check_not_input(e.in, e.out) < 0) {
                 r = -EXIT_USAGE;
                 goto out;
@@ -217,9 +242,13 @@ out:
 }
 
 int cmd_append(int argc, char **argv) {
-        return run(argc, argv, false);
+        return run(argc, argv, false, false);
 }
 
 int cmd_rebuild(int argc, char **argv) {
-        return run(argc, argv, true);
+        return run(argc, argv, true, false);
+}
+
+int cmd_create(int argc, char **argv) {
+        return run(argc, argv, false, true);
 }

@@ -18,6 +18,7 @@ static const struct {
         { "extract", cmd_extract, "extract into a directory, never outside it" },
         { "append", cmd_append, "append one deterministic segment, keeping the existing bytes" },
         { "rebuild", cmd_rebuild, "rewrite the main segment: remove or replace files" },
+        { "create", cmd_create, "a new image of one deterministic segment" },
         { "bundle", cmd_bundle, "binaries with their library closure and loader, for any initramfs" },
 };
 

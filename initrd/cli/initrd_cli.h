@@ -45,4 +45,5 @@ int cmd_list(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_append(int argc, char **argv);
 int cmd_rebuild(int argc, char **argv);
+int cmd_create(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);

@@ -242,9 +242,14 @@ int cvm_initrd_source_date_epoch(int64_t *ret, cvm_error *err) {
 
 /* The first n bytes of the image into out: in the kernel (or a reflink) when it can, else from the mapping. */
 static int copy_prefix(const cvm_initrd *rd, int out, uint64_t n, cvm_error *err) {
-        const uint8_t *data = cvm_initrd_data(rd, NULL);
+        const uint8_t *data;
         loff_t off = 0;
-        int in = initrd_fd(rd);
+        int in;
+
+        if (n == 0)
+                return 0;
+        data = cvm_initrd_data(rd, NULL);
+        in = initrd_fd(rd);
 
         while (in >= 0 && (uint64_t) off < n) {
                 ssize_t c = copy_file_range(in, &off, out, NULL, n - (uint64_t) off, 0);
@@ -270,7 +275,9 @@ int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_files
         mode_t mask;
         int fd, r;
 
-        cvm_initrd_data(rd, &size);
+        size = 0;
+        if (rd)
+                cvm_initrd_data(rd, &size);
         if (keep > size)
                 return cvm_error_set(err, EINVAL, "cannot keep %llu bytes of %zu", (unsigned long long) keep, size);
         snprintf(dir, sizeof(dir), "%s", out);

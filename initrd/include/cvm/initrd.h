@@ -174,6 +174,7 @@ int cvm_initrd_source_date_epoch(int64_t *ret, cvm_error *err);
 /*
  * Write rd's bytes [0, keep) then the set as a new segment (4-byte aligned)
  * to out, through a temporary file in out's directory renamed at the end.
+ * rd may be NULL with keep 0: a new image of one segment.
  */
 int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_fileset *fs,
                            enum cvm_initrd_compression c, int64_t mtime, const char *out, cvm_error *err);
