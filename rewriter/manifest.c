@@ -25,7 +25,7 @@ static struct json_object *str(const char *s) {
 static struct json_object *params_json(const struct param *ps, size_t n) {
         struct json_object *o = json_object_new_object();
         for (size_t i = 0; i < n; i++)
-                json_object_object_add(o, ps[i].name, str(ps[i].value));
+                json_object_object_add(o, ps[i].name, str(param_is_secret(ps[i].name) ? "(not recorded)" : ps[i].value));
         return o;
 }
 

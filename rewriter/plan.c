@@ -6,6 +6,30 @@
 
 #include "manifest.h"
 
+/* A value on one line: newlines, tabs and quotes escaped; quoted when it has blanks. */
+static void put_value(const char *v) {
+        bool quote = strpbrk(v, " \t\n\"") != NULL;
+        if (quote)
+                putchar('"');
+        for (; *v; v++)
+                if (*v == '\n')
+                        fputs("\\n", stdout);
+                else if (*v == '\t')
+                        fputs("\\t", stdout);
+                else if (*v == '"')
+                        fputs("\\\"", stdout);
+                else
+                        putchar(*v);
+        if (quote)
+                putchar('"');
+}
+
+static void put_param(const struct param *p) {
+        printf("  param %s = ", p->name);
+        put_value(param_is_secret(p->name) ? "(hidden)" : p->value);
+        putchar('\n');
+}
+
 void plan_print(const struct recipe *r, bool json) {
         size_t k = 0, total = 0;
 
@@ -21,12 +45,12 @@ void plan_print(const struct recipe *r, bool json) {
                strcmp(r->compression, "zlib") == 0 ? " compressed" : "", r->network ? ", network on" : "", r->nplugins,
                total);
         for (size_t i = 0; i < r->nparams; i++)
-                printf("  param %s = %s\n", r->params[i].name, r->params[i].value);
+                put_param(&r->params[i]);
         for (size_t i = 0; i < r->nplugins; i++) {
                 const struct plugin *p = &r->plugins[i];
                 printf("plugin %s (%s)\n", p->name, p->dir);
                 for (size_t j = 0; j < p->nparams; j++)
-                        printf("  param %s = %s\n", p->params[j].name, p->params[j].value);
+                        put_param(&p->params[j]);
                 for (size_t j = 0; j < p->nsteps; j++) {
                         const struct step *s = &p->steps[j];
                         printf("  %zu. %s", ++k, s->kind);
@@ -38,8 +62,8 @@ void plan_print(const struct recipe *r, bool json) {
                                                 printf("%s%s", w == s->args[a].list ? "" : ",", *w);
                                         printf("]");
                                 } else {
-                                        const char *v = secret ? "(hidden)" : s->args[a].value;
-                                        printf(strpbrk(v, " \t\n") ? " %s=\"%s\"" : " %s=%s", s->args[a].key, v);
+                                        printf(" %s=", s->args[a].key);
+                                        put_value(secret ? "(hidden)" : s->args[a].value);
                                 }
                         }
                         putchar('\n');

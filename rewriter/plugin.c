@@ -33,6 +33,10 @@ static bool valid_name(const char *s) {
         return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == strlen(s);
 }
 
+bool param_is_secret(const char *name) {
+        return strstr(name, "password") || strstr(name, "secret");
+}
+
 /* A parameter's value against its type; where names the value. */
 int param_check(const struct param *p, const char *value, const char *at, cvm_error *err) {
         char *end;

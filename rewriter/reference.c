@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../measurer/lib/internal.h"
@@ -22,6 +25,24 @@
 #include "reference.h"
 
 #define POLICY "/etc/cvm/policy.yaml"
+
+extern char **environ;
+
+/* umount(2) as root, else fusermount -u, retried while the kernel still says busy. */
+static int unmount(const char *mnt) {
+        for (int i = 0; i < 50; i++) {
+                char *argv[] = { "fusermount", "-u", "-q", (char *) mnt, NULL };
+                int status;
+                pid_t pid;
+                if (umount2(mnt, 0) == 0)
+                        return 0;
+                if (errno == EPERM && posix_spawnp(&pid, "fusermount", NULL, NULL, argv, environ) == 0 &&
+                    waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                        return 0;
+                usleep(100 * 1000);
+        }
+        return -EBUSY;
+}
 
 static void *run_fuse(void *g) {
         return (void *) (intptr_t) guestfs_mount_local_run(g);
@@ -113,8 +134,15 @@ int reference_values(guestfs_h *g, const char *tmpdir, const char *cmdline, stru
                 if (!tdx || !tpm)
                         r = -err->code;
         }
-        /* umount-local from this thread ends mount_local_run in the other. */
-        guestfs_umount_local(g, GUESTFS_UMOUNT_LOCAL_RETRY, 1, -1);
+        /*
+         * Unmounting ends mount_local_run in the other thread.  Not with
+         * guestfs_umount_local: that call waits for the handle, which the
+         * running mount_local_run holds.
+         */
+        if (unmount(mnt) < 0) {
+                r = r < 0 ? r : cvm_error_set(err, EIO, "cannot unmount %s (FUSE): the mount stays", mnt);
+                return r;
+        }
         pthread_join(th, &fr);
         rmdir(mnt);
         cvm_policy_free(p);

@@ -103,5 +103,8 @@ int step_validate(const struct step *s, cvm_error *err);
 int subst(const char *in, const struct param *const *scopes, const size_t *nscopes, size_t nscope, const char *where,
           char **ret, cvm_error *err);
 
+/* Whether a parameter's value must never be printed or recorded (its name holds "password" or "secret"). */
+bool param_is_secret(const char *name);
+
 /* The resolved plan as text (--plan) or JSON (--plan --json). */
 void plan_print(const struct recipe *r, bool json);

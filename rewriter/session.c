@@ -34,7 +34,10 @@ extern char **environ;
 
 static volatile sig_atomic_t stop_signal;
 
+/* The first signal stops at the next safe point and cleans up; a second one exits at once (the next run cleans up). */
 static void on_signal(int sig) {
+        if (stop_signal)
+                _exit(128 + sig);
         stop_signal = sig;
 }
 
@@ -206,7 +209,8 @@ static int inspect(struct session *ss, int *exit_code) {
         return 0;
 }
 
-static int run_steps(struct session *ss, const struct recipe *r, struct manifest *mf, int *exit_code) {
+static int run_steps(struct session *ss, const struct recipe *r, struct manifest *mf, struct rw_summary *sum,
+                     int *exit_code) {
         size_t total = 0, k = 0;
 
         for (size_t i = 0; i < r->nplugins; i++) {
@@ -232,12 +236,11 @@ static int run_steps(struct session *ss, const struct recipe *r, struct manifest
                                 *exit_code = RW_EXIT_IMAGE;
                                 return rr;
                         }
-                        fprintf(stderr, "cvm-rewrite:   [%zu/%zu] %s %s %.2f s\n", ++k, total, s->kind,
-                                step_arg(s, "path") ? step_arg(s, "path")
-                                : step_arg(s, "dest") ? step_arg(s, "dest")
-                                : step_arg(s, "name") ? step_arg(s, "name") : "",
+                        fprintf(stderr, "cvm-rewrite:   [%zu/%zu] %s %.40s %.2f s\n", ++k, total, s->kind,
+                                s->nargs && s->args[0].value && strcmp(s->kind, "password") ? s->args[0].value : "",
                                 now() - ts);
                         manifest_step(mf, p, s, now() - ts);
+                        sum->steps = k;
                 }
                 fprintf(stderr, "cvm-rewrite: plugin %s done in %.2f s\n", p->name, now() - t0);
         }
@@ -276,13 +279,16 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
         int rr;
 
         *exit_code = RW_EXIT_IMAGE;
+        {
+                char d[PATH_MAX], b[PATH_MAX];
+                snprintf(d, sizeof(d), "%s", o->output);
+                snprintf(b, sizeof(b), "%s", o->output);
+                snprintf(dir, sizeof(dir), "%s", dirname(d));
+                snprintf(base, sizeof(base), "%s", basename(b));
+        }
+        clean_stale(dir, base);
         if (!(absin = realpath(o->input, NULL)))
                 return cvm_error_set(err, errno, "--input %s: %s", o->input, strerror(errno));
-        snprintf(dir, sizeof(dir), "%s", o->output);
-        snprintf(base, sizeof(base), "%s", o->output);
-        snprintf(dir, sizeof(dir), "%s", dirname(dir));
-        snprintf(base, sizeof(base), "%s", basename(base));
-        clean_stale(dir, base);
         if ((size_t) snprintf(overlay, sizeof(overlay), "%s/.%s.cvm-rewrite.%ld.overlay.qcow2", dir, base, (long) getpid()) >= sizeof(overlay) ||
             (size_t) snprintf(part, sizeof(part), "%s/.%s.cvm-rewrite.%ld.part", dir, base, (long) getpid()) >= sizeof(part) ||
             (size_t) snprintf(ss.tmpdir, sizeof(ss.tmpdir), "%s/.%s.cvm-rewrite.%ld.d", dir, base, (long) getpid()) >= sizeof(ss.tmpdir))
@@ -330,9 +336,8 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
         fprintf(stderr, "cvm-rewrite: guest: %s %s %d.%d %s, root %s\n", ss.type, ss.distro, ss.major, ss.minor, ss.arch,
                 ss.root);
         manifest_guest(mf, ss.type, ss.distro, ss.major, ss.minor, ss.arch, ss.root);
-        if ((rr = run_steps(&ss, r, mf, exit_code)) < 0)
+        if ((rr = run_steps(&ss, r, mf, sum, exit_code)) < 0)
                 goto out;
-        sum->steps = manifest_nsteps(mf);
         boot_files(&ss, mf);
         ss.cmdline = session_boot_cmdline(&ss);
         manifest_cmdline(mf, ss.cmdline);

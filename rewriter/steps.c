@@ -446,7 +446,7 @@ static int run_install(struct session *ss, const struct step *s) {
                 rpm |= strstr(base, ".rpm") != NULL;
         }
         if (deb)
-                snprintf(cmd, sizeof(cmd), "DEBIAN_FRONTEND=noninteractive dpkg -i --force-confdef --force-confold %s/*.deb", cache);
+                snprintf(cmd, sizeof(cmd), "DEBIAN_FRONTEND=noninteractive dpkg -i --force-confold %s/*.deb", cache);
         else if (rpm)
                 snprintf(cmd, sizeof(cmd), "rpm -Uvh --replacepkgs %s/*.rpm", cache);
         if (!(out = guestfs_sh(ss->g, cmd)))
