@@ -1,0 +1,234 @@
+#!/usr/bin/env bats
+# cvm-rewrite on a real guest image (tests/rewriter/make-guest.sh), through
+# libguestfs.  Launches cost ~15 s each under TCG, so the suite shares them:
+# one to build the guest, one rewrite with every step kind, one read-back;
+# the failure tests launch only where the failure needs a running appliance.
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+setup_file() {
+        export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
+        export LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg}
+        export W="$BATS_FILE_TMPDIR" ROOT="$BATS_TEST_DIRNAME/../.."
+        export SOURCE_DATE_EPOCH=1700000000
+        local bin="${CVM_BIN:-$ROOT/build/bin}"
+        CVM_BIN="$bin" "$ROOT/tests/rewriter/make-guest.sh" "$W/guest.qcow2"
+        sha256sum <"$W/guest.qcow2" >"$W/guest.sha"
+        # The plugins, plus a .deb for the install step (built here, not committed).
+        cp -r "$ROOT/tests/rewriter/plugins" "$W/plugins"
+        mkdir -p "$W/pkg/DEBIAN" "$W/pkg/usr/share/cvm-test"
+        printf 'Package: cvm-test\nVersion: 1.0\nArchitecture: all\nMaintainer: cvmkit <dev@cvmkit.invalid>\nDescription: test\n' >"$W/pkg/DEBIAN/control"
+        echo installed >"$W/pkg/usr/share/cvm-test/marker"
+        dpkg-deb -Zgzip --build "$W/pkg" "$W/plugins/10-every-step/files/cvm-test_1.0_all.deb" >/dev/null
+        printf '  - install: {files: [cvm-test_1.0_all.deb]}\n' >>"$W/plugins/10-every-step/plugin.yaml"
+        mkdir -p "$W/out"
+        set +e
+        "$bin/cvm-rewrite" --recipe "$ROOT/tests/rewriter/recipes/every-step.yaml" --plugins "$W/plugins" \
+                --plugins "$ROOT/plugins" --set every-step.key="ssh-ed25519 AAAAC3Nza test@host" --set password=s3cret \
+                --input "$W/guest.qcow2" --output "$W/out/foundation.qcow2" --json >"$W/run.json" 2>"$W/run.err"
+        echo $? >"$W/run.rc"
+        set -e
+        # Read the output back in one launch: copy-out keeps modes and owners (we run as root in CI).
+        mkdir -p "$W/back"
+        if [ -f "$W/out/foundation.qcow2" ]; then
+                guestfish --ro --format=qcow2 -a "$W/out/foundation.qcow2" -i \
+                        copy-out /etc /opt /boot /var /home "$W/back" 2>"$W/back.err" || true
+        fi
+}
+
+setup() {
+        RW="${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/cvm-rewrite"
+        I="${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/cvm-initrd"
+        M="${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/cvm-measure"
+        T="$BATS_TEST_TMPDIR"
+        R="$ROOT/tests/rewriter/recipes/every-step.yaml"
+        P=(--plugins "$W/plugins" --plugins "$ROOT/plugins")
+}
+
+@test "--plan: the ordered, substituted steps; --set for one plugin or all; secrets never printed; no image needed" {
+        run "$RW" --recipe "$R" "${P[@]}" --plan --set every-step.key=K --set password=s3cret --set hostname=from-set
+        [ "$status" -eq 0 ]
+        [[ "${lines[0]}" == "recipe every-step ($R), output qcow2, 2 plugins, 29 steps" ]]
+        [[ "$output" == *'  2. write path=/etc/hello/greeting content="hi\n" mode=0644'* ]]
+        [[ "$output" == *'  6. write path=/etc/greeting content="hello from the recipe\n"'* ]]
+        [[ "$output" == *'  8. replace path=/etc/app.conf pattern=^level=([0-9]+)$ replacement=level=\13'* ]]
+        [[ "$output" == *"  19. hostname name=from-set"* ]]
+        [[ "$output" == *'  28. write path=/etc/built-by content="every-step 2023-11-14T22:13:20Z\n"'* ]]
+        [[ "$output" != *s3cret* ]]
+        run "$RW" --recipe "$R" "${P[@]}" --plan --json --set every-step.key=K --set password=x --set every-step.level=7
+        [ "$status" -eq 0 ]
+        [ "$(jq -r '.plugins[1].steps[5].args.replacement' <<<"$output")" = 'level=\17' ]
+        [ "$(jq -r '.plugins[1].params.hostname' <<<"$output")" = from-recipe ]
+        [ "$(jq -r '.plugins[1].params.password' <<<"$output")" = "(not recorded)" ]
+        [ "$(jq -r '.plugins[1].digest | length' <<<"$output")" -eq 64 ]
+        [ "$(jq -r .sha256 <<<"$output")" = "$(sha256sum <"$R" | cut -d' ' -f1)" ]
+}
+
+# bad recipe or plugin: file:line:column, exit 2, before any image is touched
+bad() { # expected-message recipe-text [plugin-yaml]
+        mkdir -p "$T/p/30-bad/files"
+        printf '%s\n' "$2" >"$T/r.yaml"
+        [ -z "${3:-}" ] || printf '%s\n' "$3" >"$T/p/30-bad/plugin.yaml"
+        run "$RW" --recipe "$T/r.yaml" --plugins "$T/p" "${P[@]}" --input "$W/guest.qcow2" --output "$T/o.qcow2"
+        [ "$status" -eq 2 ] || { echo "status $status: $output"; return 1; }
+        [[ "$output" == *"$1"* ]] || { echo "want: $1"; echo "got: $output"; return 1; }
+        [ ! -e "$T/o.qcow2" ]
+}
+
+@test "bad recipes and plugins: each a clear error with file:line:column, exit 2, nothing written" {
+        bad "r.yaml:3:11: plugin 'nosuch' is not in the search path" $'name: x\nplugins:\n  - name: nosuch'
+        bad "r.yaml:2:1: unknown recipe key 'plugin'" $'name: x\nplugin: 1'
+        bad "r.yaml:4:1: YAML error: did not find expected node content" $'name: x\nplugins: [\n'
+        bad "30-bad/plugin.yaml:4:5: unknown step 'format-disk'" $'name: x\nplugins:\n  - name: bad' \
+                $'name: bad\ndescription: d\nsteps:\n  - format-disk: {dev: /dev/sda}'
+        bad "30-bad/plugin.yaml:4:5: step copy: src '../../etc/shadow' must be relative to the plugin's files/, without '..'" \
+                $'name: x\nplugins:\n  - name: bad' $'name: bad\ndescription: d\nsteps:\n  - copy: {src: ../../etc/shadow, dest: /x}'
+        bad "unknown parameter '\${nope}'" $'name: x\nplugins:\n  - name: bad' \
+                $'name: bad\ndescription: d\nsteps:\n  - write: {path: /x, content: "${nope}"}'
+        bad "parameter 'n' is an int, got 'many'" $'name: x\nplugins:\n  - name: bad\n    params: {n: many}' \
+                $'name: bad\ndescription: d\nparams:\n  n: {type: int, default: "1", description: d}\nsteps:\n  - touch: {path: /x}'
+        bad "plugin 'bad': required parameter 'who' is not set" $'name: x\nplugins:\n  - name: bad' \
+                $'name: bad\ndescription: d\nparams:\n  who: {type: string, description: d}\nsteps:\n  - touch: {path: /x}'
+        bad "step write: guest path 'etc/x' must be absolute" $'name: x\nplugins:\n  - name: bad' \
+                $'name: bad\ndescription: d\nsteps:\n  - write: {path: etc/x, content: y}'
+        ln -s /etc/shadow "$T/p/30-bad/files/escape"
+        bad "30-bad/files/escape: a symlink out of the plugin folder" $'name: x\nplugins:\n  - name: bad' \
+                $'name: bad\ndescription: d\nsteps:\n  - touch: {path: /x}'
+        run "$RW" --recipe "$R" "${P[@]}" --plan --set every-step.level=abc --set every-step.key=k --set password=p
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"--set every-step.level: parameter 'level' is an int, got 'abc'"* ]]
+        run "$RW" --recipe "$R" --input x
+        [ "$status" -eq 1 ]
+        [ "$(sha256sum <"$W/guest.qcow2")" = "$(cat "$W/guest.sha")" ]
+}
+
+@test "rewrite: one appliance launch, the output and its manifest, the input unchanged, no temporary left" {
+        cat "$W/run.err"
+        [ "$(cat "$W/run.rc")" -eq 0 ]
+        grep -q "cvm-rewrite: done: 29 steps, 1 appliance launch, " "$W/run.err"
+        grep -qF "cvm-rewrite:   [29/29] install " "$W/run.err"
+        [ "$(jq -r .launches "$W/run.json")" -eq 1 ]
+        [ "$(sha256sum <"$W/guest.qcow2")" = "$(cat "$W/guest.sha")" ]
+        [ "$(ls -A "$W/out" | sort | tr '\n' ' ')" = "foundation.qcow2 foundation.qcow2.manifest.json " ]
+        [ "$(qemu-img info --output=json "$W/out/foundation.qcow2" | jq -r .format)" = qcow2 ]
+        m="$W/out/foundation.qcow2.manifest.json"
+        [ "$(jq -r .tool "$m")" = cvm-rewrite ]
+        [ "$(jq -r .output.sha256 "$m")" = "$(sha256sum <"$W/out/foundation.qcow2" | cut -d' ' -f1)" ]
+        [ "$(jq -r .input.sha256 "$m")" = "$(cut -d' ' -f1 "$W/guest.sha")" ]
+        [ "$(jq -r .recipe.sha256 "$m")" = "$(sha256sum <"$R" | cut -d' ' -f1)" ]
+        [ "$(jq -r '.steps | length' "$m")" -eq 29 ]
+        [ "$(jq -r '[.steps[] | select(.seconds >= 0)] | length' "$m")" -eq 29 ]
+        [ "$(jq -r '.guest | "\(.type) \(.distro) \(.major) \(.arch) \(.root)"' "$m")" = "linux debian 12 x86_64 /dev/sda1" ]
+        ! grep -q s3cret "$m"
+        for kind in kernel initramfs; do
+                f=$(jq -r ".boot[] | select(.kind == \"$kind\") | .path" "$m")
+                [ "$(jq -r ".boot[] | select(.kind == \"$kind\") | .sha256" "$m")" = "$(sha256sum <"$W/back$f" | cut -d' ' -f1)" ]
+                [ "$(jq -r ".boot[] | select(.kind == \"$kind\") | .sha384" "$m")" = "$(sha384sum <"$W/back$f" | cut -d' ' -f1)" ]
+        done
+        [ "$(jq -r .cmdline "$m")" = "BOOT_IMAGE=$(jq -r '.boot[0].path' "$m") root=LABEL=cloudimg-rootfs ro quiet console=ttyS0,115200" ]
+}
+
+@test "rewrite: every step's effect, read back from the output image" {
+        B="$W/back"
+        [ "$(cat "$B/etc/hello/greeting")" = hi ]
+        [ "$(stat -c %a "$B/opt/cvm-test")" = 750 ] && [ "$(stat -c %u:%g "$B/opt/cvm-test")" = 1000:1000 ]
+        [ "$(cat "$B/opt/cvm-test/tree/dir/file")" = "in a tree" ]
+        [ "$(stat -c %a "$B/etc/app.conf")" = 640 ]
+        [ "$(cat "$B/etc/app.conf")" = $'name=demo\nlevel=33' ]
+        [ "$(cat "$B/etc/greeting")" = $'hello from the recipe\nsecond line' ]
+        [ "$(stat -c %a "$B/etc/greeting")" = 644 ]
+        [ ! -e "$B/etc/obsolete" ]
+        [ "$(readlink "$B/etc/greeting.link")" = /etc/greeting ]
+        [ -f "$B/var/lib/cvm-touched" ]
+        [ ! -e "$B/etc/to-move" ] && [ "$(cat "$B/etc/moved")" = moved ]
+        [ "$(cat "$B/var/lib/cvm-run")" = ran-in-guest ]
+        grep -q 'echo first boot' "$B"/usr/local/lib/cvm-firstboot/*-every-step.sh 2>/dev/null ||
+                guestfish --ro --format=qcow2 -a "$W/out/foundation.qcow2" -i cat /usr/local/lib/cvm-firstboot/00-every-step.sh | grep -q 'echo first boot'
+        [ "$(readlink "$B/etc/systemd/system/multi-user.target.wants/cvm-firstboot.service")" = /etc/systemd/system/cvm-firstboot.service ]
+        [ "$(cat "$B/home/debian/.ssh/authorized_keys")" = "ssh-ed25519 AAAAC3Nza test@host" ]
+        [ "$(stat -c %a:%u "$B/home/debian/.ssh/authorized_keys")" = 600:1000 ]
+        [ "$(stat -c %a "$B/home/debian/.ssh")" = 700 ]
+        hash=$(grep '^debian:' "$B/etc/shadow" | cut -d: -f2)
+        [[ "$hash" == '$6$'* ]]
+        [ "$(python3 -c 'import crypt,sys; print(crypt.crypt("s3cret", sys.argv[1]) == sys.argv[1])' "$hash" 2>/dev/null)" = True ]
+        [ "$(cat "$B/etc/hostname")" = from-recipe ]
+        grep -q $'^127.0.1.1\tfrom-recipe$' "$B/etc/hosts"
+        [ "$(readlink "$B/etc/localtime")" = /usr/share/zoneinfo/Europe/Paris ] && [ "$(cat "$B/etc/timezone")" = Europe/Paris ]
+        [ "$(readlink "$B/etc/systemd/system/multi-user.target.wants/demo.service")" = /lib/systemd/system/demo.service ]
+        grep -qx 'GRUB_CMDLINE_LINUX_DEFAULT="quiet console=ttyS0,115200"' "$B/etc/default/grub.d/50-cloudimg-settings.cfg"
+        grep -qx 'GRUB_CMDLINE_LINUX_DEFAULT="quiet"' "$B/etc/default/grub"
+        grep -q "linux /boot/vmlinuz-.* root=LABEL=cloudimg-rootfs ro quiet console=ttyS0,115200$" "$B/boot/grub/grub.cfg"
+        initrd=$(ls "$B"/boot/initrd.img-*)
+        "$I" list "$initrd" | grep -q '^1 gzip  -0644 .* etc/app.conf$'
+        [ "$(cat "$B/etc/built-by")" = "every-step 2023-11-14T22:13:20Z" ]
+        [ "$(cat "$B/etc/cvm/cluster")" = test-cluster ]
+        # install: busybox's dpkg unpacked the package.
+        guestfish --ro --format=qcow2 -a "$W/out/foundation.qcow2" -i cat /usr/share/cvm-test/marker | grep -qx installed
+}
+
+@test "reference values: the manifest's prediction equals cvm-measure --dry-run over the read-back tree" {
+        m="$W/out/foundation.qcow2.manifest.json"
+        [ "$(jq -r .reference_values.measurer "$m")" = true ]
+        mkdir -p "$T/proc"
+        jq -r .cmdline "$m" >"$T/proc/cmdline"
+        run --separate-stderr "$M" --dry-run --root "$W/back" --policy "$W/back/etc/cvm/policy.yaml" --proc "$T/proc" --json
+        [ "$status" -eq 0 ]
+        [ "$(jq -c '.registers' <<<"$output")" = "$(jq -c '.reference_values.tdx.registers' "$m")" ]
+        run --separate-stderr "$M" --dry-run --backend tpm2 --bank sha256 --bank sha384 --root "$W/back" \
+                --policy "$W/back/etc/cvm/policy.yaml" --proc "$T/proc" --json
+        [ "$(jq -c '.registers' <<<"$output")" = "$(jq -c '.reference_values.tpm.registers' "$m")" ]
+        [ "$(jq -r '[.reference_values.tpm.events[].item] | join(" ")' "$m")" = \
+          "policy cmdline $(jq -r '.boot[0].path' "$m") /etc/greeting /opt/cvm-test/tree/dir/file /etc/app.conf cluster=test-cluster separator separator" ]
+}
+
+@test "image errors: a missing input, a corrupt qcow2, a full output file system, a guest a plugin does not support" {
+        run "$RW" --recipe "$ROOT/recipes/example.yaml" "${P[@]}" --input "$T/none.qcow2" --output "$T/o.qcow2"
+        [ "$status" -eq 5 ]
+        [[ "$output" == *"--input $T/none.qcow2: No such file or directory"* ]]
+        { printf 'QFI\xfb\0\0\0\3'; head -c 4096 /dev/urandom; } >"$T/corrupt.qcow2"
+        sum=$(sha256sum <"$T/corrupt.qcow2")
+        run "$RW" --recipe "$ROOT/recipes/example.yaml" "${P[@]}" --input "$T/corrupt.qcow2" --output "$T/o.qcow2"
+        [ "$status" -eq 5 ]
+        [ ! -e "$T/o.qcow2" ] && [ "$(sha256sum <"$T/corrupt.qcow2")" = "$sum" ]
+        [ "$(ls -A "$T" | grep -c cvm-rewrite)" -eq 0 ]
+
+        # 2 MiB of tmpfs: the overlay outgrows it or the converted image does not fit.
+        mkdir -p "$T/small"
+        mount -t tmpfs -o size=2M tmpfs "$T/small"
+        run "$RW" --recipe "$ROOT/recipes/example.yaml" "${P[@]}" --input "$W/guest.qcow2" --output "$T/small/o.qcow2"
+        left=$(ls -A "$T/small")
+        umount "$T/small"
+        [ "$status" -eq 5 ]
+        [ -z "$left" ]
+        [ "$(sha256sum <"$W/guest.qcow2")" = "$(cat "$W/guest.sha")" ]
+
+        mkdir -p "$T/p/40-fedora-only"
+        printf 'name: fedora-only\ndescription: d\nfamilies: [fedora]\nsteps:\n  - touch: {path: /x}\n' >"$T/p/40-fedora-only/plugin.yaml"
+        printf 'name: x\nplugins:\n  - name: fedora-only\n' >"$T/f.yaml"
+        run "$RW" --recipe "$T/f.yaml" --plugins "$T/p" --input "$W/guest.qcow2" --output "$T/o.qcow2"
+        [ "$status" -eq 4 ]
+        [[ "$output" == *"plugin fedora-only does not support this guest (linux debian 12.5)"* ]]
+        [ ! -e "$T/o.qcow2" ]
+}
+
+@test "SIGKILL in the middle: the input unchanged, no output, named temporaries that the next run removes" {
+        "$RW" --recipe "$ROOT/recipes/example.yaml" "${P[@]}" --input "$W/guest.qcow2" --output "$T/k.qcow2" 2>"$T/k.err" &
+        pid=$!
+        for _ in $(seq 1 120); do
+                grep -q "appliance up" "$T/k.err" && break
+                sleep 0.5
+        done
+        kill -9 "$pid"
+        wait "$pid" || true
+        [ ! -e "$T/k.qcow2" ]
+        [ "$(sha256sum <"$W/guest.qcow2")" = "$(cat "$W/guest.sha")" ]
+        ls -A "$T" | grep -q "^\.k\.qcow2\.cvm-rewrite\.$pid\."
+        sleep 2
+        { printf 'QFI\xfb\0\0\0\3'; head -c 512 /dev/urandom; } >"$T/corrupt.qcow2"
+        run "$RW" --recipe "$ROOT/recipes/example.yaml" "${P[@]}" --input "$T/corrupt.qcow2" --output "$T/k.qcow2"
+        [ "$status" -eq 5 ]
+        [[ "$output" == *"left by an interrupted run (PID $pid)"* ]]
+        [ "$(ls -A "$T" | grep -c cvm-rewrite)" -eq 0 ]
+}
