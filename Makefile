@@ -143,7 +143,8 @@ fuzz-build: $(FUZZ_BINS)
 # Fuzzers link a libcvm built once with coverage instrumentation and sanitizers.
 # A decompressed segment may grow to 64 MiB under the fuzzer (4 GiB otherwise), so a bomb is not a timeout.
 FUZZ_FLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -DINITRD_MAX_UNPACKED='(64ULL << 20)'
-FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(INITRD_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(INITRD_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) \
+        $(filter-out %/cvm-rewrite.o,$(REWRITE_SRCS:%.c=$(BUILD)/fuzzobj/%.o))
 
 $(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -151,7 +152,7 @@ $(BUILD)/fuzzobj/%.o: %.c
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_eventlog.h $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJS) $(INITRD_LIBS) $(PKG_LIBS)
+	clang $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJS) $(REWRITE_LIBS) $(INITRD_LIBS) $(PKG_LIBS)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps fuzz-build

@@ -18,6 +18,7 @@ seeds() {
         policy) ls measurer/policy/*.yaml ;;
         initrd) ls "$BUILD"/fuzz/seeds/initrd/* ;;
         elf) echo /etc/ld.so.cache "$BUILD"/fuzz/seeds/elf/* ;;
+        recipe) ls "$BUILD"/fuzz/seeds/recipe/* ;;
         tcg12|ccel_table|qgs) ;;
         auto) ls "$FIXTURES"/*.bin "$FIXTURES"/*.txt ;;
         esac
@@ -39,6 +40,14 @@ make_seeds() {
         done
         cp "$t/main.cpio" "$d/initrd/"
         rm -rf "$t"
+        # recipe: the first byte picks plugin.yaml (odd) or recipe (even).
+        mkdir -p "$d/recipe"
+        for f in plugins/*/plugin.yaml tests/rewriter/plugins/*/plugin.yaml; do
+                { printf '\001'; cat "$f"; } >"$d/recipe/plugin-${f//\//_}"
+        done
+        for f in recipes/*.yaml tests/rewriter/recipes/*.yaml; do
+                { printf '\002'; cat "$f"; } >"$d/recipe/recipe-${f//\//_}"
+        done
         for f in /bin/true "$BUILD"/libexec/cvm-launch; do
                 [ -f "$f" ] && head -c 131072 "$f" >"$d/elf/${f##*/}"
         done
