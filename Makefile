@@ -183,6 +183,11 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/cvm/policy $(DESTDIR)$(PREFIX)/share/cvm/initrd
 	install -m 0644 measurer/policy/default.yaml $(DESTDIR)$(PREFIX)/share/cvm/policy/
 	cp -R initrd/initramfs-tools initrd/dracut initrd/systemd $(DESTDIR)$(PREFIX)/share/cvm/initrd/
+	install -m 0644 $(BUILD)/lib/libcvminitrd.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 initrd/include/cvm/*.h $(DESTDIR)$(PREFIX)/include/cvm/
+	install -d $(DESTDIR)$(PREFIX)/share/cvm/plugins $(DESTDIR)$(PREFIX)/share/cvm/recipes
+	cp -R plugins/[0-9]* $(DESTDIR)$(PREFIX)/share/cvm/plugins/
+	install -m 0644 recipes/*.yaml $(DESTDIR)$(PREFIX)/share/cvm/recipes/
 
 demo:
 	@echo "make demo: the closed loop (build a guest, rewrite, boot, verify) is coming; see README.md." >&2
