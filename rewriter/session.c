@@ -308,6 +308,8 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 rr = cvm_error_set(err, ENOMEM, "cannot create a libguestfs handle");
                 goto out;
         }
+        /* Errors are reported once, by us, with their context; not also by libguestfs's default handler. */
+        guestfs_set_error_handler(ss.g, NULL, NULL);
         guestfs_set_verbose(ss.g, o->verbose);
         guestfs_set_trace(ss.g, o->verbose);
         /* Its own process group: a terminal's Ctrl-C reaches us, and we shut the appliance down. */
@@ -324,7 +326,10 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 rr = cvm_error_set(err, EIO, "--input %s: %s", o->input, guestfs_last_error(ss.g));
                 goto out;
         }
-        fprintf(stderr, "cvm-rewrite: launching the appliance (%s) ...\n", guestfs_get_backend(ss.g));
+        {
+                _cleanup_free_ char *backend = guestfs_get_backend(ss.g);
+                fprintf(stderr, "cvm-rewrite: launching the appliance (%s) ...\n", backend ? backend : "?");
+        }
         if (guestfs_launch(ss.g) < 0) {
                 rr = cvm_error_set(err, EIO, "appliance launch failed: %s", guestfs_last_error(ss.g));
                 goto out;
