@@ -171,6 +171,7 @@ bench: deps all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench
 	@BUILD=$(BUILD) tests/bench/bench-live.sh
 	@BUILD=$(BUILD) tests/bench/bench-measure.sh
 	@BUILD=$(BUILD) tests/bench/bench-initrd.sh
+	@BUILD=$(BUILD) tests/bench/bench-rewrite.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/cvm
