@@ -150,19 +150,13 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
         return 0;
 }
 
-/* qemu-img convert, the child killed if a signal asks us to stop. */
-static int convert(const char *overlay, const char *tmp, const struct recipe *r, cvm_error *err) {
-        char *argv[] = { "qemu-img", "convert", "-q", "-O", r->format, "-f", "qcow2", NULL, NULL, NULL, NULL };
-        int n = 7, status;
+/* qemu-img with argv, the child killed if a signal asks us to stop; 0 when it exited 0, else its status. */
+static int qemu_img(char **argv, int *status, cvm_error *err) {
         pid_t pid;
 
-        if (strcmp(r->compression, "zlib") == 0)
-                argv[n++] = "-c";
-        argv[n++] = (char *) overlay;
-        argv[n++] = (char *) tmp;
         if (posix_spawnp(&pid, "qemu-img", NULL, NULL, argv, environ) != 0)
                 return cvm_error_set(err, errno, "cannot run qemu-img: %s", strerror(errno));
-        while (waitpid(pid, &status, 0) < 0) {
+        while (waitpid(pid, status, 0) < 0) {
                 if (errno != EINTR)
                         return cvm_error_set(err, errno, "waitpid: %s", strerror(errno));
                 if (stop_signal)
@@ -170,6 +164,34 @@ static int convert(const char *overlay, const char *tmp, const struct recipe *r,
         }
         if (stop_signal)
                 return cvm_error_set(err, EINTR, "interrupted by signal %d", (int) stop_signal);
+        return 0;
+}
+
+/* The overlay grown to the recipe's size (libguestfs creates overlays at their backing file's size). */
+static int grow(const char *overlay, int64_t size, cvm_error *err) {
+        char bytes[32], *argv[] = { "qemu-img", "resize", "-q", "-f", "qcow2", (char *) overlay, bytes, NULL };
+        int status, r;
+
+        snprintf(bytes, sizeof(bytes), "%lld", (long long) size);
+        if ((r = qemu_img(argv, &status, err)) < 0)
+                return r;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return cvm_error_set(err, EINVAL, "cannot grow the disk to %lld bytes (smaller than the input?)",
+                                     (long long) size);
+        return 0;
+}
+
+/* qemu-img convert of the overlay into the output's temporary. */
+static int convert(const char *overlay, const char *tmp, const struct recipe *r, cvm_error *err) {
+        char *argv[] = { "qemu-img", "convert", "-q", "-O", r->format, "-f", "qcow2", NULL, NULL, NULL, NULL };
+        int n = 7, status, rr;
+
+        if (strcmp(r->compression, "zlib") == 0)
+                argv[n++] = "-c";
+        argv[n++] = (char *) overlay;
+        argv[n++] = (char *) tmp;
+        if ((rr = qemu_img(argv, &status, err)) < 0)
+                return rr;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return cvm_error_set(err, EIO, "qemu-img convert to %s failed (exit %d): no space, or a bad image?",
                                      tmp, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
@@ -320,9 +342,14 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 rr = cvm_error_set(err, EINVAL, "--input %s: not a disk image qemu can read", o->input);
                 goto out;
         }
-        if (guestfs_disk_create(ss.g, overlay, "qcow2", r->size > 0 ? r->size : -1, GUESTFS_DISK_CREATE_BACKINGFILE, absin,
-                                GUESTFS_DISK_CREATE_BACKINGFORMAT, fmt, -1) < 0 ||
-            guestfs_add_drive_opts(ss.g, overlay, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1) < 0) {
+        if (guestfs_disk_create(ss.g, overlay, "qcow2", -1, GUESTFS_DISK_CREATE_BACKINGFILE, absin,
+                                GUESTFS_DISK_CREATE_BACKINGFORMAT, fmt, -1) < 0) {
+                rr = cvm_error_set(err, EIO, "--input %s: %s", o->input, guestfs_last_error(ss.g));
+                goto out;
+        }
+        if (r->size > 0 && (rr = grow(overlay, r->size, err)) < 0)
+                goto out;
+        if (guestfs_add_drive_opts(ss.g, overlay, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1) < 0) {
                 rr = cvm_error_set(err, EIO, "--input %s: %s", o->input, guestfs_last_error(ss.g));
                 goto out;
         }

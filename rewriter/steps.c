@@ -507,6 +507,12 @@ static int run_initrd_append(struct session *ss, const struct step *s) {
         return initrd_append_run(ss, s, gfail_cb);
 }
 
+int resize_run(struct session *ss, const struct step *s, int (*failf)(struct session *, const struct step *,
+                                                                     const char *));
+static int run_resize(struct session *ss, const struct step *s) {
+        return resize_run(ss, s, gfail_cb);
+}
+
 static const struct kind kinds[] = {
         { "mkdir", { "path" }, { "mode" }, run_mkdir },
         { "copy", { "src", "dest" }, { "mode" }, run_copy },
@@ -529,6 +535,7 @@ static const struct kind kinds[] = {
         { "enable-service", { "name" }, { 0 }, run_enable_service },
         { "kernel-cmdline", { 0 }, { "add", "remove" }, run_kernel_cmdline },
         { "initrd-append", { 0 }, { "add", "tree", "compress" }, run_initrd_append },
+        { "resize", { 0 }, { 0 }, run_resize },
 };
 
 static const struct kind *find_kind(const char *name) {

@@ -34,7 +34,8 @@ setup_file() {
         mkdir -p "$W/back"
         if [ -f "$W/out/foundation.qcow2" ]; then
                 guestfish --ro --format=qcow2 -a "$W/out/foundation.qcow2" -i \
-                        copy-out /etc /opt /boot /var /home "$W/back" 2>"$W/back.err" || true
+                        copy-out /etc /opt /boot /var /home "$W/back" : statvfs / : blockdev-getsize64 /dev/sda \
+                        >"$W/back.txt" 2>"$W/back.err" || true
         fi
 }
 
@@ -50,16 +51,16 @@ setup() {
 @test "--plan: the ordered, substituted steps; --set for one plugin or all; secrets never printed; no image needed" {
         run "$RW" --recipe "$R" "${P[@]}" --plan --set every-step.key=K --set password=s3cret --set hostname=from-set
         [ "$status" -eq 0 ]
-        [[ "${lines[0]}" == "recipe every-step ($R), output qcow2, 2 plugins, 29 steps" ]]
+        [[ "${lines[0]}" == "recipe every-step ($R), output qcow2, 2 plugins, 30 steps" ]]
         [[ "$output" == *'  2. write path=/etc/hello/greeting content="hi\n" mode=0644'* ]]
-        [[ "$output" == *'  6. write path=/etc/greeting content="hello from the recipe\n"'* ]]
-        [[ "$output" == *'  8. replace path=/etc/app.conf pattern=^level=([0-9]+)$ replacement=level=\13'* ]]
-        [[ "$output" == *"  19. hostname name=from-set"* ]]
-        [[ "$output" == *'  28. write path=/etc/built-by content="every-step 2023-11-14T22:13:20Z\n"'* ]]
+        [[ "$output" == *'  7. write path=/etc/greeting content="hello from the recipe\n"'* ]]
+        [[ "$output" == *'  9. replace path=/etc/app.conf pattern=^level=([0-9]+)$ replacement=level=\13'* ]]
+        [[ "$output" == *"  20. hostname name=from-set"* ]]
+        [[ "$output" == *'  29. write path=/etc/built-by content="every-step 2023-11-14T22:13:20Z\n"'* ]]
         [[ "$output" != *s3cret* ]]
         run "$RW" --recipe "$R" "${P[@]}" --plan --json --set every-step.key=K --set password=x --set every-step.level=7
         [ "$status" -eq 0 ]
-        [ "$(jq -r '.plugins[1].steps[5].args.replacement' <<<"$output")" = 'level=\17' ]
+        [ "$(jq -r '.plugins[1].steps[6].args.replacement' <<<"$output")" = 'level=\17' ]
         [ "$(jq -r '.plugins[1].params.hostname' <<<"$output")" = from-recipe ]
         [ "$(jq -r '.plugins[1].params.password' <<<"$output")" = "(not recorded)" ]
         [ "$(jq -r '.plugins[1].digest | length' <<<"$output")" -eq 64 ]
@@ -107,19 +108,25 @@ bad() { # expected-message recipe-text [plugin-yaml]
 @test "rewrite: one appliance launch, the output and its manifest, the input unchanged, no temporary left" {
         cat "$W/run.err"
         [ "$(cat "$W/run.rc")" -eq 0 ]
-        grep -q "cvm-rewrite: done: 29 steps, 1 appliance launch, " "$W/run.err"
-        grep -qF "cvm-rewrite:   [29/29] install " "$W/run.err"
+        grep -q "cvm-rewrite: done: 30 steps, 1 appliance launch, " "$W/run.err"
+        grep -qF "cvm-rewrite:   [30/30] install " "$W/run.err"
         [ "$(jq -r .launches "$W/run.json")" -eq 1 ]
         [ "$(sha256sum <"$W/guest.qcow2")" = "$(cat "$W/guest.sha")" ]
         [ "$(ls -A "$W/out" | sort | tr '\n' ' ')" = "foundation.qcow2 foundation.qcow2.manifest.json " ]
         [ "$(qemu-img info --output=json "$W/out/foundation.qcow2" | jq -r .format)" = qcow2 ]
+        # resize: the disk has the recipe's 320M, the root file system grew with it (the guest had 192M).
+        [ "$(qemu-img info --output=json "$W/out/foundation.qcow2" | jq -r '."virtual-size"')" -eq $((320 << 20)) ]
+        [ "$(tail -n1 "$W/back.txt")" -eq $((320 << 20)) ]
+        bsize=$(awk '/^bsize:/ { print $2 }' "$W/back.txt")
+        blocks=$(awk '/^blocks:/ { print $2 }' "$W/back.txt")
+        [ $((bsize * blocks)) -gt $((280 << 20)) ]
         m="$W/out/foundation.qcow2.manifest.json"
         [ "$(jq -r .tool "$m")" = cvm-rewrite ]
         [ "$(jq -r .output.sha256 "$m")" = "$(sha256sum <"$W/out/foundation.qcow2" | cut -d' ' -f1)" ]
         [ "$(jq -r .input.sha256 "$m")" = "$(cut -d' ' -f1 "$W/guest.sha")" ]
         [ "$(jq -r .recipe.sha256 "$m")" = "$(sha256sum <"$R" | cut -d' ' -f1)" ]
-        [ "$(jq -r '.steps | length' "$m")" -eq 29 ]
-        [ "$(jq -r '[.steps[] | select(.seconds >= 0)] | length' "$m")" -eq 29 ]
+        [ "$(jq -r '.steps | length' "$m")" -eq 30 ]
+        [ "$(jq -r '[.steps[] | select(.seconds >= 0)] | length' "$m")" -eq 30 ]
         [ "$(jq -r '.guest | "\(.type) \(.distro) \(.major) \(.arch) \(.root)"' "$m")" = "linux debian 12 x86_64 /dev/sda1" ]
         ! grep -q s3cret "$m"
         for kind in kernel initramfs; do
@@ -211,6 +218,24 @@ bad() { # expected-message recipe-text [plugin-yaml]
         [ "$status" -eq 4 ]
         [[ "$output" == *"plugin fedora-only does not support this guest (linux debian 12.5)"* ]]
         [ ! -e "$T/o.qcow2" ]
+}
+
+@test "SIGTERM in the middle: exit 143, the appliance shut down, no output, no temporary left" {
+        "$RW" --recipe "$ROOT/recipes/example.yaml" "${P[@]}" --input "$W/guest.qcow2" --output "$T/t.qcow2" 2>"$T/t.err" &
+        pid=$!
+        for _ in $(seq 1 120); do
+                grep -q "appliance up" "$T/t.err" && break
+                sleep 0.5
+        done
+        kill -TERM "$pid"
+        rc=0
+        wait "$pid" || rc=$?
+        cat "$T/t.err"
+        [ "$rc" -eq 143 ]
+        grep -q "interrupted by signal 15" "$T/t.err"
+        [ ! -e "$T/t.qcow2" ]
+        [ "$(ls -A "$T" | grep -c cvm-rewrite)" -eq 0 ]
+        [ "$(sha256sum <"$W/guest.qcow2")" = "$(cat "$W/guest.sha")" ]
 }
 
 @test "SIGKILL in the middle: the input unchanged, no output, named temporaries that the next run removes" {
