@@ -45,7 +45,7 @@ DEPS := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev lib
         zlib1g-dev libzstd-dev liblzma-dev libbz2-dev \
         libcmocka-dev bats jq xxd shellcheck clang libclang-rt-14-dev llvm valgrind tpm2-tools swtpm swtpm-tools \
         initramfs-tools linux-image-amd64 cpio zstd xz-utils bzip2 lz4 busybox-static \
-        libguestfs-dev libguestfs-tools qemu-system-x86 qemu-utils ovmf fuse3
+        libguestfs-dev libguestfs-tools qemu-system-x86 qemu-utils ovmf fuse3 python3
 
 .PHONY: all deps check unit bats asan valgrind fuzz fuzz-build bench install clean help demo
 
