@@ -26,7 +26,7 @@ struct tdx {
 
 bool imr_tdx_present(const char *sysroot) {
         char p[PATH_MAX];
-        const char *root = sysroot && strcmp(sysroot, "/") != 0 ? sysroot : "";
+        const char *root = sysroot_prefix(sysroot);
 
         if (tdx_path(p, sizeof(p), root, TDX_MEASUREMENTS) && access(p, F_OK) == 0)
                 return true;
@@ -153,7 +153,7 @@ static const struct imr_ops tdx_ops = {
 };
 
 int imr_tdx_open(cvm_imr *imr, const char *sysroot, cvm_error *err) {
-        const char *root = sysroot && strcmp(sysroot, "/") != 0 ? sysroot : "";
+        const char *root = sysroot_prefix(sysroot);
         struct tdx *t = calloc(1, sizeof(*t));
         char p[PATH_MAX];
 

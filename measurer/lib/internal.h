@@ -23,6 +23,11 @@ static inline void freep(void *p) {
 }
 #define _cleanup_free_ _cleanup_(freep)
 
+/* A --sysroot as a path prefix: NULL and "/" are the real root, "". */
+static inline const char *sysroot_prefix(const char *sysroot) {
+        return sysroot && strcmp(sysroot, "/") != 0 ? sysroot : "";
+}
+
 /* A bounds-checked little-endian cursor over untrusted bytes. */
 struct reader {
         const uint8_t *buf;

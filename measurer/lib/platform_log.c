@@ -58,7 +58,7 @@ static int add_file(struct cvm_platform_log *pl, const char *root, const char *r
 }
 
 int cvm_platform_log_load(const struct cvm_platform_log_options *o, struct cvm_platform_log **ret, cvm_error *err) {
-        const char *root = o->sysroot && strcmp(o->sysroot, "/") != 0 ? o->sysroot : "";
+        const char *root = sysroot_prefix(o->sysroot);
         const char *rt = o->runtime_log ? o->runtime_log : CVM_RUNTIME_LOG;
         struct cvm_platform_log *pl = calloc(1, sizeof(*pl));
         cvm_eventlog *log = NULL;
