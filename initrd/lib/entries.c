@@ -66,6 +66,14 @@ static int foreach_segment(const cvm_initrd *rd, size_t seg, bool want_data, cvm
         if (s->to_end)
                 return cvm_error_set(err, EINVAL, "%s: opened for appending only; its segments were not read",
                                      initrd_name(rd));
+        /* Uncompressed segments were walked header by header already; compressed ones are walked here. */
+        if (s->compression != CVM_INITRD_NONE) {
+                int r = initrd_prescan(data + s->offset, s->length, err);
+                if (r < 0)
+                        return cvm_error_prefix(err, "%s: segment %zu (%s at offset %llu): ", initrd_name(rd), seg,
+                                                cvm_initrd_compression_name(s->compression),
+                                                (unsigned long long) s->offset);
+        }
         archive_read_support_filter_all(a);
         archive_read_support_format_cpio(a);
         if (archive_read_open_memory(a, data + s->offset, s->length) != ARCHIVE_OK)

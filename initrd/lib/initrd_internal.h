@@ -40,3 +40,6 @@ const char *initrd_name(const cvm_initrd *rd);
 /* cvm_initrd_walk, or with prefix_only its cheap form (see cvm_initrd_open_prefix). */
 int initrd_walk(const uint8_t *buf, size_t len, bool prefix_only, struct cvm_initrd_segment **ret, size_t *n_ret,
                 cvm_error *err);
+
+/* Check a compressed segment's cpio stream (headers, name sizes, truncation) before libarchive reads it. */
+int initrd_prescan(const uint8_t *buf, size_t len, cvm_error *err);
