@@ -105,15 +105,14 @@ static char *grub_file(struct session *ss) {
 }
 
 /* Rewrite file's lines: those starting with prefix get their argument string edited. */
-static int edit_lines(struct session *ss, const struct step *s, const char *file, const char *prefix, bool quoted,
-                      int (*failf)(struct session *, const struct step *, const char *)) {
+static int edit_lines(struct session *ss, const struct step *s, const char *file, const char *prefix, bool quoted) {
         _cleanup_free_ char *text = NULL, *out = NULL;
         size_t n, o = 0, pl = strlen(prefix);
         bool seen = false;
         char *save;
 
         if (!(text = guestfs_read_file(ss->g, file, &n)) || !(out = malloc(n + CMDLINE_MAX + 64)))
-                return failf(ss, s, file);
+                return step_gfail(ss, s, file);
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char args[CMDLINE_MAX] = "";
                 if (strncmp(line, prefix, pl) != 0) {
@@ -136,13 +135,10 @@ static int edit_lines(struct session *ss, const struct step *s, const char *file
                 edit(s, args);
                 o += (size_t) sprintf(out + o, "%s\"%s\"\n", prefix, args);
         }
-        return guestfs_write(ss->g, file, out, o) < 0 ? failf(ss, s, file) : 0;
+        return guestfs_write(ss->g, file, out, o) < 0 ? step_gfail(ss, s, file) : 0;
 }
 
-int kernel_cmdline_run(struct session *ss, const struct step *s, int (*failf)(struct session *, const struct step *,
-                                                                              const char *));
-int kernel_cmdline_run(struct session *ss, const struct step *s, int (*failf)(struct session *, const struct step *,
-                                                                              const char *)) {
+int kernel_cmdline_run(struct session *ss, const struct step *s) {
         _cleanup_free_ char *file = grub_file(ss);
         char **entries = guestfs_glob_expand(ss->g, "/boot/loader/entries/*.conf");
         bool bls = entries && entries[0];
@@ -152,12 +148,12 @@ int kernel_cmdline_run(struct session *ss, const struct step *s, int (*failf)(st
                 for (size_t i = 0; entries && entries[i]; i++)
                         free(entries[i]);
                 free(entries);
-                return failf(ss, s, "neither /etc/default/grub nor BLS entries in /boot/loader/entries: no boot loader configuration this step knows");
+                return step_gfail(ss, s, "neither /etc/default/grub nor BLS entries in /boot/loader/entries: no boot loader configuration this step knows");
         }
         if (file)
-                r = edit_lines(ss, s, file, VAR, true, failf);
+                r = edit_lines(ss, s, file, VAR, true);
         for (size_t i = 0; r == 0 && entries && entries[i]; i++)
-                r = edit_lines(ss, s, entries[i], "options ", false, failf);
+                r = edit_lines(ss, s, entries[i], "options ", false);
         for (size_t i = 0; entries && entries[i]; i++)
                 free(entries[i]);
         free(entries);
@@ -176,7 +172,7 @@ int kernel_cmdline_run(struct session *ss, const struct step *s, int (*failf)(st
                 size_t n, o = 0;
                 char *save;
                 if (!(text = guestfs_read_file(ss->g, "/boot/grub/grub.cfg", &n)) || !(out = malloc(n * 2 + CMDLINE_MAX)))
-                        return failf(ss, s, "/boot/grub/grub.cfg");
+                        return step_gfail(ss, s, "/boot/grub/grub.cfg");
                 for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                         char *p = line + strspn(line, " \t"), args[CMDLINE_MAX], kernel[1024];
                         int indent = (int) (p - line);
@@ -189,7 +185,7 @@ int kernel_cmdline_run(struct session *ss, const struct step *s, int (*failf)(st
                         o += (size_t) sprintf(out + o, "%.*slinux %s %s\n", indent, line, kernel, args);
                 }
                 if (guestfs_write(ss->g, "/boot/grub/grub.cfg", out, o) < 0)
-                        return failf(ss, s, "/boot/grub/grub.cfg");
+                        return step_gfail(ss, s, "/boot/grub/grub.cfg");
         } else {
                 session_warn(ss, "%s: no update-grub and no /boot/grub/grub.cfg: only %s was changed", s->where, file);
         }

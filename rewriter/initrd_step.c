@@ -57,10 +57,7 @@ static int append_one(const struct step *s, const char *in, const char *out, cvm
         return cvm_initrd_write_image(rd, size, fs, c, epoch, out, err);
 }
 
-int initrd_append_run(struct session *ss, const struct step *s, int (*failf)(struct session *, const struct step *,
-                                                                            const char *));
-int initrd_append_run(struct session *ss, const struct step *s, int (*failf)(struct session *, const struct step *,
-                                                                            const char *)) {
+int initrd_append_run(struct session *ss, const struct step *s) {
         static const char *const globs[] = { "/boot/initrd.img-*", "/boot/initramfs-*.img" };
         size_t done = 0;
         int r = 0;
@@ -76,7 +73,7 @@ int initrd_append_run(struct session *ss, const struct step *s, int (*failf)(str
                         if (guestfs_is_symlink(ss->g, paths[i]) > 0)
                                 continue;
                         if (guestfs_download(ss->g, paths[i], in) < 0) {
-                                r = failf(ss, s, paths[i]);
+                                r = step_gfail(ss, s, paths[i]);
                                 break;
                         }
                         r = append_one(s, in, out, ss->err);
@@ -84,7 +81,7 @@ int initrd_append_run(struct session *ss, const struct step *s, int (*failf)(str
                                 cvm_error_prefix(ss->err, "%s: step initrd-append (plugin %s): %s: ", s->where,
                                                  s->plugin->name, paths[i]);
                         else if (guestfs_upload(ss->g, out, paths[i]) < 0)
-                                r = failf(ss, s, paths[i]);
+                                r = step_gfail(ss, s, paths[i]);
                         else
                                 done++;
                         unlink(in);

@@ -15,69 +15,44 @@
 #include "../measurer/lib/internal.h"
 #include "session.h"
 
-int resize_run(struct session *ss, const struct step *s, int (*failf)(struct session *, const struct step *,
-                                                                     const char *));
-
-static void free_strv(char **v) {
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
-}
-
-/* Mount the guest's file systems again, shortest mountpoint first. */
-static int remount(struct session *ss) {
-        char **mps = guestfs_inspect_get_mountpoints(ss->g, ss->root);
-        int r = 0;
-
-        if (!mps)
-                return -EIO;
-        for (size_t len = 1; len < 4096 && r == 0; len++)
-                for (size_t i = 0; mps[i] && r == 0; i += 2)
-                        if (strlen(mps[i]) == len && guestfs_mount(ss->g, mps[i + 1], mps[i]) < 0)
-                                r = -EIO;
-        free_strv(mps);
-        return r;
-}
-
-int resize_run(struct session *ss, const struct step *s, int (*failf)(struct session *, const struct step *,
-                                                                     const char *)) {
+int resize_run(struct session *ss, const struct step *s) {
         _cleanup_free_ char *dev = NULL, *type = NULL, *ptype = NULL;
         struct guestfs_partition_list *parts;
         int num, last = 0, r = 0;
         int64_t sectors;
 
         if (!(dev = guestfs_part_to_dev(ss->g, ss->root)) || (num = guestfs_part_to_partnum(ss->g, ss->root)) < 0)
-                return failf(ss, s, "the root file system is not on a partition this step can grow");
+                return step_gfail(ss, s, "the root file system is not on a partition this step can grow");
         if (!(parts = guestfs_part_list(ss->g, dev)))
-                return failf(ss, s, dev);
+                return step_gfail(ss, s, dev);
         for (size_t i = 0; i < parts->len; i++)
                 if (parts->val[i].part_num > last)
                         last = parts->val[i].part_num;
         guestfs_free_partition_list(parts);
         if (num != last)
-                return failf(ss, s, "the root partition is not the disk's last; growing it would need moving the others");
+                return step_gfail(ss, s, "the root partition is not the disk's last; growing it would need moving the others");
         if (!(type = guestfs_vfs_type(ss->g, ss->root)) || !(ptype = guestfs_part_get_parttype(ss->g, dev)))
-                return failf(ss, s, ss->root);
+                return step_gfail(ss, s, ss->root);
         if (guestfs_umount_all(ss->g) < 0)
-                return failf(ss, s, "umount");
+                return step_gfail(ss, s, "umount");
         if (strcmp(ptype, "gpt") == 0 && guestfs_part_expand_gpt(ss->g, dev) < 0)
-                r = failf(ss, s, "moving the GPT backup header to the end of the disk");
+                r = step_gfail(ss, s, "moving the GPT backup header to the end of the disk");
         /* The last usable sector: the end of the disk less GPT's 33-sector backup table and header. */
         if (r == 0 && (sectors = guestfs_blockdev_getsize64(ss->g, dev) / 512) > 0 &&
             guestfs_part_resize(ss->g, dev, num, sectors - (strcmp(ptype, "gpt") == 0 ? 34 : 1)) < 0)
-                r = failf(ss, s, "growing the root partition");
+                r = step_gfail(ss, s, "growing the root partition");
         if (r == 0 && strncmp(type, "ext", 3) == 0) {
                 if (guestfs_e2fsck(ss->g, ss->root, GUESTFS_E2FSCK_FORCEALL, 1, -1) < 0 || guestfs_resize2fs(ss->g, ss->root) < 0)
-                        r = failf(ss, s, "growing the ext file system");
+                        r = step_gfail(ss, s, "growing the ext file system");
         } else if (r == 0 && strcmp(type, "xfs") == 0) {
                 /* XFS grows only mounted. */
                 if (guestfs_mount(ss->g, ss->root, "/") < 0 || guestfs_xfs_growfs(ss->g, "/", -1) < 0 ||
                     guestfs_umount(ss->g, "/") < 0)
-                        r = failf(ss, s, "growing the xfs file system");
+                        r = step_gfail(ss, s, "growing the xfs file system");
         } else if (r == 0) {
-                r = failf(ss, s, "the root file system is neither ext2/3/4 nor xfs");
+                r = step_gfail(ss, s, "the root file system is neither ext2/3/4 nor xfs");
         }
-        if (remount(ss) < 0 && r == 0)
-                r = failf(ss, s, "mounting the guest again");
+        if (session_mount(ss) != 0 && r == 0)
+                r = step_gfail(ss, s, "mounting the guest again");
         return r;
 }

@@ -198,8 +198,27 @@ static int convert(const char *overlay, const char *tmp, const struct recipe *r,
         return 0;
 }
 
+int session_mount(struct session *ss) {
+        char **mps = guestfs_inspect_get_mountpoints(ss->g, ss->root);
+        int failed = 0;
+
+        if (!mps)
+                return -EIO;
+        /* Pairs of mountpoint, device. */
+        for (size_t len = 1; len < PATH_MAX; len++)
+                for (size_t i = 0; mps[i]; i += 2)
+                        if (strlen(mps[i]) == len && guestfs_mount(ss->g, mps[i + 1], mps[i]) < 0) {
+                                session_warn(ss, "cannot mount %s on %s: %s", mps[i + 1], mps[i], guestfs_last_error(ss->g));
+                                failed++;
+                        }
+        for (size_t i = 0; mps[i]; i++)
+                free(mps[i]);
+        free(mps);
+        return failed;
+}
+
 static int inspect(struct session *ss, int *exit_code) {
-        char **roots = guestfs_inspect_os(ss->g), **mps;
+        char **roots = guestfs_inspect_os(ss->g);
         size_t n = 0;
 
         while (roots && roots[n])
@@ -218,16 +237,8 @@ static int inspect(struct session *ss, int *exit_code) {
         ss->arch = guestfs_inspect_get_arch(ss->g, ss->root);
         ss->major = guestfs_inspect_get_major_version(ss->g, ss->root);
         ss->minor = guestfs_inspect_get_minor_version(ss->g, ss->root);
-        if (!(mps = guestfs_inspect_get_mountpoints(ss->g, ss->root)))
+        if (session_mount(ss) < 0)
                 return cvm_error_set(ss->err, EIO, "inspection: %s", guestfs_last_error(ss->g));
-        /* Pairs of mountpoint, device: mount the shortest mountpoints first. */
-        for (size_t len = 1; len < PATH_MAX; len++)
-                for (size_t i = 0; mps[i]; i += 2)
-                        if (strlen(mps[i]) == len && guestfs_mount(ss->g, mps[i + 1], mps[i]) < 0)
-                                session_warn(ss, "cannot mount %s on %s: %s", mps[i + 1], mps[i], guestfs_last_error(ss->g));
-        for (size_t i = 0; mps[i]; i++)
-                free(mps[i]);
-        free(mps);
         return 0;
 }
 

@@ -42,7 +42,7 @@ static int fail(struct session *ss, const struct step *s, const char *fmt, ...) 
 }
 
 /* The libguestfs error of the call that just failed. */
-static int gfail(struct session *ss, const struct step *s, const char *what) {
+int step_gfail(struct session *ss, const struct step *s, const char *what) {
         const char *e = guestfs_last_error(ss->g);
         return fail(ss, s, "%s: %s", what, e ? e : "failed");
 }
@@ -71,21 +71,21 @@ static void host_src(const struct step *s, const char *src, char *out, size_t si
 
 static int chmod_if(struct session *ss, const struct step *s, const char *path, int mode) {
         if (mode >= 0 && guestfs_chmod(ss->g, mode, path) < 0)
-                return gfail(ss, s, path);
+                return step_gfail(ss, s, path);
         return 0;
 }
 
 static int run_mkdir(struct session *ss, const struct step *s) {
         const char *p = step_arg(s, "path");
         if (guestfs_mkdir_p(ss->g, p) < 0)
-                return gfail(ss, s, p);
+                return step_gfail(ss, s, p);
         return chmod_if(ss, s, p, mode_of(s, -1));
 }
 
 static int run_write(struct session *ss, const struct step *s) {
         const char *p = step_arg(s, "path"), *c = step_arg(s, "content");
         if (guestfs_write(ss->g, p, c, strlen(c)) < 0)
-                return gfail(ss, s, p);
+                return step_gfail(ss, s, p);
         return chmod_if(ss, s, p, mode_of(s, -1));
 }
 
@@ -100,14 +100,14 @@ static int run_copy(struct session *ss, const struct step *s) {
         if (S_ISDIR(st.st_mode)) {
                 /* copy-in puts DIR itself inside dest, as cp -r does. */
                 if (guestfs_mkdir_p(ss->g, dest) < 0 || guestfs_copy_in(ss->g, host, dest) < 0)
-                        return gfail(ss, s, dest);
+                        return step_gfail(ss, s, dest);
                 return 0;
         }
         if (!S_ISREG(st.st_mode))
                 return fail(ss, s, "%s: not a file or directory", host);
         snprintf(target, sizeof(target), "%s%s", dest, dest[strlen(dest) - 1] == '/' ? strrchr(host, '/') + 1 : "");
         if (guestfs_upload(ss->g, host, target) < 0)
-                return gfail(ss, s, target);
+                return step_gfail(ss, s, target);
         return chmod_if(ss, s, target, mode_of(s, (int) (st.st_mode & 07777)));
 }
 
@@ -117,12 +117,12 @@ static int run_append_line(struct session *ss, const struct step *s) {
         size_t n = 0;
 
         if (guestfs_exists(ss->g, p) > 0 && !(old = guestfs_read_file(ss->g, p, &n)))
-                return gfail(ss, s, p);
+                return step_gfail(ss, s, p);
         /* As virt-customize: a missing final newline is added before the line. */
         if (asprintf(&text, "%s%s%s\n", old ? old : "", n > 0 && old[n - 1] != '\n' ? "\n" : "", line) < 0)
                 return fail(ss, s, "out of memory");
         if (guestfs_write(ss->g, p, text, strlen(text)) < 0)
-                return gfail(ss, s, p);
+                return step_gfail(ss, s, p);
         return 0;
 }
 
@@ -165,7 +165,7 @@ static int run_replace(struct session *ss, const struct step *s) {
                 return fail(ss, s, "pattern '%s' is not an extended regular expression", pat);
         if (!(text = guestfs_read_file(ss->g, p, &n))) {
                 regfree(&re);
-                return gfail(ss, s, p);
+                return step_gfail(ss, s, p);
         }
         if (strlen(text) != n) {
                 regfree(&re);
@@ -200,14 +200,14 @@ static int run_replace(struct session *ss, const struct step *s) {
         else if (count == 0)
                 r = fail(ss, s, "pattern '%s' does not match in %s", pat, p);
         else if (guestfs_write(ss->g, p, out.p ? out.p : "", out.n) < 0)
-                r = gfail(ss, s, p);
+                r = step_gfail(ss, s, p);
         free(out.p);
         return r;
 }
 
 static int run_delete(struct session *ss, const struct step *s) {
         const char *p = step_arg(s, "path");
-        return guestfs_rm_rf(ss->g, p) < 0 ? gfail(ss, s, p) : 0;
+        return guestfs_rm_rf(ss->g, p) < 0 ? step_gfail(ss, s, p) : 0;
 }
 
 static int run_chmod(struct session *ss, const struct step *s) {
@@ -255,23 +255,23 @@ static int run_chown(struct session *ss, const struct step *s) {
         if (group && guest_id(ss, "/etc/group", group, &gid, NULL, NULL) < 0)
                 return fail(ss, s, "group '%s' is not in the guest's /etc/group", group);
         if (guestfs_chown(ss->g, uid, gid >= 0 ? gid : primary >= 0 ? primary : uid, p) < 0)
-                return gfail(ss, s, p);
+                return step_gfail(ss, s, p);
         return 0;
 }
 
 static int run_link(struct session *ss, const struct step *s) {
         const char *p = step_arg(s, "path");
-        return guestfs_ln_sf(ss->g, step_arg(s, "target"), p) < 0 ? gfail(ss, s, p) : 0;
+        return guestfs_ln_sf(ss->g, step_arg(s, "target"), p) < 0 ? step_gfail(ss, s, p) : 0;
 }
 
 static int run_touch(struct session *ss, const struct step *s) {
         const char *p = step_arg(s, "path");
-        return guestfs_touch(ss->g, p) < 0 ? gfail(ss, s, p) : 0;
+        return guestfs_touch(ss->g, p) < 0 ? step_gfail(ss, s, p) : 0;
 }
 
 static int run_move(struct session *ss, const struct step *s) {
         const char *d = step_arg(s, "dest");
-        return guestfs_mv(ss->g, step_arg(s, "src"), d) < 0 ? gfail(ss, s, d) : 0;
+        return guestfs_mv(ss->g, step_arg(s, "src"), d) < 0 ? step_gfail(ss, s, d) : 0;
 }
 
 static int run_run(struct session *ss, const struct step *s) {
@@ -279,7 +279,7 @@ static int run_run(struct session *ss, const struct step *s) {
         _cleanup_free_ char *out = guestfs_sh(ss->g, cmd);
 
         if (!out)
-                return gfail(ss, s, cmd);
+                return step_gfail(ss, s, cmd);
         return 0;
 }
 
@@ -298,7 +298,7 @@ static int run_firstboot(struct session *ss, const struct step *s) {
         size_t n = 0;
 
         if (guestfs_mkdir_p(ss->g, FIRSTBOOT_DIR) < 0 || !(ls = guestfs_ls(ss->g, FIRSTBOOT_DIR)))
-                return gfail(ss, s, FIRSTBOOT_DIR);
+                return step_gfail(ss, s, FIRSTBOOT_DIR);
         while (ls[n])
                 free(ls[n++]);
         free(ls);
@@ -309,7 +309,7 @@ static int run_firstboot(struct session *ss, const struct step *s) {
             guestfs_write(ss->g, FIRSTBOOT_UNIT, unit, sizeof(unit) - 1) < 0 ||
             guestfs_mkdir_p(ss->g, "/etc/systemd/system/multi-user.target.wants") < 0 ||
             guestfs_ln_sf(ss->g, FIRSTBOOT_UNIT, "/etc/systemd/system/multi-user.target.wants/cvm-firstboot.service") < 0)
-                return gfail(ss, s, path);
+                return step_gfail(ss, s, path);
         return 0;
 }
 
@@ -327,16 +327,16 @@ static int run_ssh_inject(struct session *ss, const struct step *s) {
                 return fail(ss, s, "home directory '%s' is too long", home);
         if (guestfs_mkdir_p(ss->g, dir) < 0 || guestfs_chmod(ss->g, 0700, dir) < 0 ||
             guestfs_chown(ss->g, uid, gid, dir) < 0)
-                return gfail(ss, s, dir);
+                return step_gfail(ss, s, dir);
         if (guestfs_exists(ss->g, keys) > 0 && !(old = guestfs_read_file(ss->g, keys, &n)))
-                return gfail(ss, s, keys);
+                return step_gfail(ss, s, keys);
         if (old && strstr(old, key))
                 return 0;
         if (asprintf(&text, "%s%s%s\n", old ? old : "", n && old[n - 1] != '\n' ? "\n" : "", key) < 0)
                 return fail(ss, s, "out of memory");
         if (guestfs_write(ss->g, keys, text, strlen(text)) < 0 || guestfs_chmod(ss->g, 0600, keys) < 0 ||
             guestfs_chown(ss->g, uid, gid, keys) < 0)
-                return gfail(ss, s, keys);
+                return step_gfail(ss, s, keys);
         return 0;
 }
 
@@ -371,7 +371,7 @@ static int run_password(struct session *ss, const struct step *s) {
                 return fail(ss, s, "hash must be a crypt SHA-512 ($6$) or yescrypt ($y$) hash");
         }
         if (!(shadow = guestfs_read_file(ss->g, "/etc/shadow", &n)))
-                return gfail(ss, s, "/etc/shadow");
+                return step_gfail(ss, s, "/etc/shadow");
         if (!(out = malloc(n + strlen(hash) + 2)))
                 return fail(ss, s, "out of memory");
         for (line = strtok_r(shadow, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -387,7 +387,7 @@ static int run_password(struct session *ss, const struct step *s) {
         if (!found)
                 return fail(ss, s, "user '%s' is not in the guest's /etc/shadow", user);
         if (guestfs_write(ss->g, "/etc/shadow", out, o) < 0)
-                return gfail(ss, s, "/etc/shadow");
+                return step_gfail(ss, s, "/etc/shadow");
         return 0;
 }
 
@@ -399,9 +399,9 @@ static int run_hostname(struct session *ss, const struct step *s) {
         if (asprintf(&text, "%s\n", name) < 0)
                 return fail(ss, s, "out of memory");
         if (guestfs_write(ss->g, "/etc/hostname", text, strlen(text)) < 0)
-                return gfail(ss, s, "/etc/hostname");
+                return step_gfail(ss, s, "/etc/hostname");
         if (guestfs_exists(ss->g, "/etc/hosts") > 0 && !(hosts = guestfs_read_file(ss->g, "/etc/hosts", &n)))
-                return gfail(ss, s, "/etc/hosts");
+                return step_gfail(ss, s, "/etc/hosts");
         if (!(out = malloc(n + strlen(name) + 32)))
                 return fail(ss, s, "out of memory");
         out[0] = '\0';
@@ -410,7 +410,7 @@ static int run_hostname(struct session *ss, const struct step *s) {
                         strcat(strcat(out, line), "\n");
         strcat(strcat(strcat(out, "127.0.1.1\t"), name), "\n");
         if (guestfs_write(ss->g, "/etc/hosts", out, strlen(out)) < 0)
-                return gfail(ss, s, "/etc/hosts");
+                return step_gfail(ss, s, "/etc/hosts");
         return 0;
 }
 
@@ -423,7 +423,7 @@ static int run_timezone(struct session *ss, const struct step *s) {
                 return fail(ss, s, "%s is not in the guest (no such time zone, or tzdata missing)", zp);
         snprintf(text, sizeof(text), "%s\n", zone);
         if (guestfs_ln_sf(ss->g, zp, "/etc/localtime") < 0 || guestfs_write(ss->g, "/etc/timezone", text, strlen(text)) < 0)
-                return gfail(ss, s, "/etc/localtime");
+                return step_gfail(ss, s, "/etc/localtime");
         return 0;
 }
 
@@ -435,13 +435,13 @@ static int run_install(struct session *ss, const struct step *s) {
         _cleanup_free_ char *out = NULL;
 
         if (guestfs_mkdir_p(ss->g, cache) < 0)
-                return gfail(ss, s, cache);
+                return step_gfail(ss, s, cache);
         for (char **f = files->list; *f; f++) {
                 const char *base = strrchr(*f, '/') ? strrchr(*f, '/') + 1 : *f;
                 host_src(s, *f, host, sizeof(host));
                 snprintf(guest, sizeof(guest), "%s/%s", cache, base);
                 if (guestfs_upload(ss->g, host, guest) < 0)
-                        return gfail(ss, s, host);
+                        return step_gfail(ss, s, host);
                 deb |= strstr(base, ".deb") != NULL;
                 rpm |= strstr(base, ".rpm") != NULL;
         }
@@ -450,9 +450,9 @@ static int run_install(struct session *ss, const struct step *s) {
         else if (rpm)
                 snprintf(cmd, sizeof(cmd), "rpm -Uvh --replacepkgs %s/*.rpm", cache);
         if (!(out = guestfs_sh(ss->g, cmd)))
-                return gfail(ss, s, cmd);
+                return step_gfail(ss, s, cmd);
         if (guestfs_rm_rf(ss->g, cache) < 0)
-                return gfail(ss, s, cache);
+                return step_gfail(ss, s, cache);
         return 0;
 }
 
@@ -471,7 +471,7 @@ static int run_enable_service(struct session *ss, const struct step *s) {
         if (!*unit)
                 return fail(ss, s, "unit %s is not in the guest's systemd unit directories", name);
         if (!(text = guestfs_read_file(ss->g, unit, &n)))
-                return gfail(ss, s, unit);
+                return step_gfail(ss, s, unit);
         for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *v, *tsave;
                 if (strncmp(line, "WantedBy=", 9) != 0 && strncmp(line, "RequiredBy=", 11) != 0)
@@ -482,35 +482,13 @@ static int run_enable_service(struct session *ss, const struct step *s) {
                         snprintf(wants, sizeof(wants), "/etc/systemd/system/%s.%s", t, line[0] == 'W' ? "wants" : "requires");
                         snprintf(link, sizeof(link), "%s/%s", wants, name);
                         if (guestfs_mkdir_p(ss->g, wants) < 0 || guestfs_ln_sf(ss->g, unit, link) < 0)
-                                return gfail(ss, s, link);
+                                return step_gfail(ss, s, link);
                         targets++;
                 }
         }
         if (targets == 0)
                 return fail(ss, s, "%s has no WantedBy= or RequiredBy= in [Install]; nothing to enable it from", unit);
         return 0;
-}
-
-int kernel_cmdline_run(struct session *ss, const struct step *s, int (*failf)(struct session *, const struct step *,
-                                                                              const char *));
-static int gfail_cb(struct session *ss, const struct step *s, const char *what) {
-        return gfail(ss, s, what);
-}
-
-static int run_kernel_cmdline(struct session *ss, const struct step *s) {
-        return kernel_cmdline_run(ss, s, gfail_cb);
-}
-
-int initrd_append_run(struct session *ss, const struct step *s, int (*failf)(struct session *, const struct step *,
-                                                                            const char *));
-static int run_initrd_append(struct session *ss, const struct step *s) {
-        return initrd_append_run(ss, s, gfail_cb);
-}
-
-int resize_run(struct session *ss, const struct step *s, int (*failf)(struct session *, const struct step *,
-                                                                     const char *));
-static int run_resize(struct session *ss, const struct step *s) {
-        return resize_run(ss, s, gfail_cb);
 }
 
 static const struct kind kinds[] = {
@@ -533,9 +511,9 @@ static const struct kind kinds[] = {
         { "timezone", { "zone" }, { 0 }, run_timezone },
         { "install", { "files" }, { 0 }, run_install },
         { "enable-service", { "name" }, { 0 }, run_enable_service },
-        { "kernel-cmdline", { 0 }, { "add", "remove" }, run_kernel_cmdline },
-        { "initrd-append", { 0 }, { "add", "tree", "compress" }, run_initrd_append },
-        { "resize", { 0 }, { 0 }, run_resize },
+        { "kernel-cmdline", { 0 }, { "add", "remove" }, kernel_cmdline_run },
+        { "initrd-append", { 0 }, { "add", "tree", "compress" }, initrd_append_run },
+        { "resize", { 0 }, { 0 }, resize_run },
 };
 
 static const struct kind *find_kind(const char *name) {
