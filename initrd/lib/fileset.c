@@ -288,20 +288,19 @@ size_t cvm_initrd_fileset_remove(cvm_initrd_fileset *fs, const char *path) {
         return removed;
 }
 
-/* Binary search in the sorted first n entries. */
-static bool has_path(const cvm_initrd_fileset *fs, size_t n, const char *path) {
+struct fs_entry *fileset_find(const cvm_initrd_fileset *fs, size_t n, const char *path) {
         size_t lo = 0, hi = n;
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
                 int c = strcmp(fs->e[mid].path, path);
                 if (c == 0)
-                        return true;
+                        return &fs->e[mid];
                 if (c < 0)
                         lo = mid + 1;
                 else
                         hi = mid;
         }
-        return false;
+        return NULL;
 }
 
 int cvm_initrd_fileset_add_parents(cvm_initrd_fileset *fs, cvm_error *err) {
@@ -318,7 +317,7 @@ int cvm_initrd_fileset_add_parents(cvm_initrd_fileset *fs, cvm_error *err) {
                         struct fs_entry *e;
                         *slash = '\0';
                         /* Entries pushed by this loop sit unsorted after the first n. */
-                        if (has_path(fs, n, parent))
+                        if (fileset_find(fs, n, parent))
                                 break;
                         for (size_t j = n; j < fs->n; j++)
                                 if (strcmp(fs->e[j].path, parent) == 0)

@@ -26,5 +26,8 @@ struct cvm_initrd_fileset {
         bool sorted;
 };
 
+/* The entry with this path among the first n (sorted) entries, or NULL. */
+struct fs_entry *fileset_find(const cvm_initrd_fileset *fs, size_t n, const char *path);
+
 /* Sort by path and drop all but the last entry added for each path. */
 void fileset_sort(cvm_initrd_fileset *fs);

@@ -48,21 +48,6 @@ static int archive_fail(struct archive *a, struct sink *s, const char *path, cvm
         return cvm_error_set(err, EIO, "'%s': %s", path, archive_error_string(a) ? archive_error_string(a) : "write failed");
 }
 
-static const struct fs_entry *find(const cvm_initrd_fileset *fs, const char *path) {
-        size_t lo = 0, hi = fs->n;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(fs->e[mid].path, path);
-                if (c == 0)
-                        return &fs->e[mid];
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return NULL;
-}
-
 /* Stream a host file, checking it is still the regular file of the size listed. */
 static int write_host_file(struct archive *a, struct sink *s, const struct fs_entry *e, cvm_error *err) {
         _cleanup_free_ uint8_t *buf = malloc(CHUNK);
@@ -133,7 +118,7 @@ static int link_groups(cvm_initrd_fileset *fs, struct groups *g, cvm_error *err)
                 g->root[i] = SIZE_MAX;
                 if (!e->hardlink)
                         continue;
-                t = (struct fs_entry *) find(fs, e->hardlink);
+                t = fileset_find(fs, fs->n, e->hardlink);
                 if (!t || !S_ISREG(t->mode) || t->hardlink)
                         return cvm_error_set(err, EINVAL, "'%s' is a hard link to '%s', which is not a file here",
                                              e->path, e->hardlink);
