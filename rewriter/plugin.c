@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../measurer/lib/internal.h"
+#include "cvm/encoding.h"
 #include "../measurer/lib/yamlx.h"
 #include "rewrite.h"
 
@@ -327,8 +328,7 @@ static int folder_digest(const char *dir, char out[65], cvm_error *err) {
                 }
         }
         EVP_DigestFinal_ex(ctx, md, NULL);
-        for (int i = 0; i < 32; i++)
-                sprintf(out + 2 * i, "%02x", md[i]);
+        cvm_hex(md, sizeof(md), out);
         for (size_t i = 0; i < n; i++)
                 free(recs[i].rel);
         free(recs);

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,8 @@
 #include <unistd.h>
 
 #include "../measurer/lib/internal.h"
+#include "cvm/digest.h"
+#include "cvm/encoding.h"
 #include "../measurer/lib/yamlx.h"
 #include "rewrite.h"
 
@@ -374,10 +375,8 @@ static int substitute_steps(struct recipe *r, cvm_error *err) {
 
 static void sha256_file(const uint8_t *buf, size_t len, char out[65]) {
         uint8_t md[32];
-        unsigned n;
-        EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL);
-        for (int i = 0; i < 32; i++)
-                sprintf(out + 2 * i, "%02x", md[i]);
+        cvm_digest(CVM_ALG_SHA256, buf, len, md, NULL);
+        cvm_hex(md, sizeof(md), out);
 }
 
 int recipe_load(const char *path, char *const *dirs, size_t ndirs, char *const *sets, size_t nsets,

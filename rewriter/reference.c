@@ -48,11 +48,6 @@ static void *run_fuse(void *g) {
         return (void *) (intptr_t) guestfs_mount_local_run(g);
 }
 
-static void hex(const uint8_t *d, size_t n, char *out) {
-        for (size_t i = 0; i < n; i++)
-                sprintf(out + 2 * i, "%02x", d[i]);
-}
-
 /* One space: its events and the register values their replay gives from zero. */
 static struct json_object *space_json(const struct cvm_policy *p, const char *root, const char *proc,
                                       enum cvm_reg_space space, const uint16_t *banks, size_t nbanks, cvm_error *err) {
@@ -77,7 +72,7 @@ static struct json_object *space_json(const struct cvm_policy *p, const char *ro
                 json_object_object_add(ev, "kind", json_object_new_string(e->kind ? e->kind : ""));
                 json_object_object_add(ev, "item", json_object_new_string(e->item ? e->item : ""));
                 for (size_t k = 0; k < e->ndigests; k++) {
-                        hex(e->digests[k].bytes, e->digests[k].size, d);
+                        cvm_hex(e->digests[k].bytes, e->digests[k].size, d);
                         json_object_object_add(ev, cvm_alg_name(e->digests[k].alg), json_object_new_string(d));
                 }
                 json_object_object_add(ev, "data", json_object_new_string(e->data));

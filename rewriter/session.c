@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "../measurer/lib/internal.h"
+#include "cvm/encoding.h"
 #include "manifest.h"
 #include "reference.h"
 #include "session.h"
@@ -100,12 +101,10 @@ int file_digests(const char *path, char out256[65], char *out384, cvm_error *err
                 goto out;
         }
         EVP_DigestFinal_ex(a, md, NULL);
-        for (int i = 0; i < 32; i++)
-                sprintf(out256 + 2 * i, "%02x", md[i]);
+        cvm_hex(md, 32, out256);
         if (out384) {
                 EVP_DigestFinal_ex(b, md, NULL);
-                for (int i = 0; i < 48; i++)
-                        sprintf(out384 + 2 * i, "%02x", md[i]);
+                cvm_hex(md, 48, out384);
         }
 out:
         if (fd >= 0)

@@ -3,10 +3,10 @@
 
 #include <getopt.h>
 #include <json-c/json.h>
-#include <openssl/evp.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cvm/cvm.h"
 #include "initrd_cli.h"
 
 struct list {
@@ -45,11 +45,9 @@ static char type_char(mode_t m) {
 
 static void sha256_hex(const uint8_t *data, uint64_t size, char out[65]) {
         uint8_t md[32];
-        unsigned n = 0;
 
-        EVP_Digest(data ? data : (const uint8_t *) "", data ? size : 0, md, &n, EVP_sha256(), NULL);
-        for (unsigned i = 0; i < 32; i++)
-                sprintf(out + 2 * i, "%02x", md[i]);
+        cvm_digest(CVM_ALG_SHA256, data ? data : (const uint8_t *) "", data ? size : 0, md, NULL);
+        cvm_hex(md, sizeof(md), out);
 }
 
 static int list_one(const struct cvm_initrd_entry *e, void *userdata) {
