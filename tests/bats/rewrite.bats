@@ -220,13 +220,18 @@ bad() { # expected-message recipe-text [plugin-yaml]
         [ ! -e "$T/o.qcow2" ]
 }
 
+# Until a rewrite writing its progress to $1 has its appliance up (60 s at most).
+wait_for_launch() {
+        for _ in $(seq 1 120); do
+                grep -q "appliance up" "$1" && return 0
+                sleep 0.5
+        done
+}
+
 @test "SIGTERM in the middle: exit 143, the appliance shut down, no output, no temporary left" {
         "$RW" --recipe "$ROOT/recipes/example.yaml" "${P[@]}" --input "$W/guest.qcow2" --output "$T/t.qcow2" 2>"$T/t.err" &
         pid=$!
-        for _ in $(seq 1 120); do
-                grep -q "appliance up" "$T/t.err" && break
-                sleep 0.5
-        done
+        wait_for_launch "$T/t.err"
         kill -TERM "$pid"
         rc=0
         wait "$pid" || rc=$?
@@ -241,10 +246,7 @@ bad() { # expected-message recipe-text [plugin-yaml]
 @test "SIGKILL in the middle: the input unchanged, no output, named temporaries that the next run removes" {
         "$RW" --recipe "$ROOT/recipes/example.yaml" "${P[@]}" --input "$W/guest.qcow2" --output "$T/k.qcow2" 2>"$T/k.err" &
         pid=$!
-        for _ in $(seq 1 120); do
-                grep -q "appliance up" "$T/k.err" && break
-                sleep 0.5
-        done
+        wait_for_launch "$T/k.err"
         kill -9 "$pid"
         wait "$pid" || true
         [ ! -e "$T/k.qcow2" ]
