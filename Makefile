@@ -45,9 +45,10 @@ DEPS := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev lib
         zlib1g-dev libzstd-dev liblzma-dev libbz2-dev \
         libcmocka-dev bats jq xxd shellcheck clang libclang-rt-14-dev llvm valgrind tpm2-tools swtpm swtpm-tools \
         initramfs-tools linux-image-amd64 cpio zstd xz-utils bzip2 lz4 busybox-static \
-        libguestfs-dev libguestfs-tools qemu-system-x86 qemu-utils ovmf fuse3 python3
+        libguestfs-dev libguestfs-tools qemu-system-x86 qemu-utils ovmf fuse3 python3 \
+        debootstrap dosfstools mtools gdisk
 
-.PHONY: all deps check unit bats asan valgrind fuzz fuzz-build bench install clean help demo
+.PHONY: all deps check unit bats asan valgrind fuzz fuzz-build bench install clean help demo e2e clean-cache
 
 all: $(BINS) $(LIBS)
 
@@ -58,6 +59,9 @@ help:
 	@echo "make fuzz       run each libFuzzer harness for FUZZ_SECONDS (default 60)"
 	@echo "make bench      benchmarks against peer tools, printed as ratios"
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=..."
+	@echo "make demo       build a Debian 12 guest, rewrite it, boot it (QEMU+OVMF+swtpm), verify its evidence"
+	@echo "make e2e        the same closed loop as a test (also run by .ci/run)"
+	@echo "make clean-cache  drop the cached base guest images ($(CVM_CACHE))"
 
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
@@ -110,9 +114,10 @@ $(BUILD)/bin/cvm-initrd: $(INITRD_CLI_OBJS) $(BUILD)/lib/libcvminitrd.a $(BUILD)
 
 $(BUILD)/obj/rewriter/cvm-rewrite.o: CPPFLAGS += -DPLUGINS_DIR='"$(PREFIX)/share/cvm/plugins"'
 
-$(BUILD)/bin/cvm-rewrite: $(REWRITE_OBJS) $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a
+# The bundle step writes launchers too: cvm-rewrite embeds the same launcher as cvm-initrd.
+$(BUILD)/bin/cvm-rewrite: $(REWRITE_OBJS) $(BUILD)/obj/initrd/cli/launcher_blob.o $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $(REWRITE_OBJS) $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a $(REWRITE_LIBS) $(INITRD_LIBS) $(PKG_LIBS)
+	$(CC) $(CFLAGS) -o $@ $(REWRITE_OBJS) $(BUILD)/obj/initrd/cli/launcher_blob.o $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a $(REWRITE_LIBS) $(INITRD_LIBS) $(PKG_LIBS)
 
 $(BUILD)/bin/cvm-measure: $(MEASURE_OBJS) $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
@@ -144,7 +149,7 @@ fuzz-build: $(FUZZ_BINS)
 # A decompressed segment may grow to 64 MiB under the fuzzer (4 GiB otherwise), so a bomb is not a timeout.
 FUZZ_FLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -DINITRD_MAX_UNPACKED='(64ULL << 20)'
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(INITRD_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) \
-        $(filter-out %/cvm-rewrite.o,$(REWRITE_SRCS:%.c=$(BUILD)/fuzzobj/%.o))
+        $(filter-out %/cvm-rewrite.o,$(REWRITE_SRCS:%.c=$(BUILD)/fuzzobj/%.o)) $(BUILD)/obj/initrd/cli/launcher_blob.o
 
 $(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -182,17 +187,28 @@ install: all
 	install -m 0644 $(BUILD)/lib/cvm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 0644 measurer/include/cvm/*.h $(DESTDIR)$(PREFIX)/include/cvm/
 	install -d $(DESTDIR)$(PREFIX)/share/cvm/policy $(DESTDIR)$(PREFIX)/share/cvm/initrd
-	install -m 0644 measurer/policy/default.yaml $(DESTDIR)$(PREFIX)/share/cvm/policy/
-	cp -R initrd/initramfs-tools initrd/dracut initrd/systemd $(DESTDIR)$(PREFIX)/share/cvm/initrd/
+	install -m 0644 plugins/50-cvm-measurer/files/policy.yaml $(DESTDIR)$(PREFIX)/share/cvm/policy/default.yaml
+	cp -R $(addprefix plugins/50-cvm-measurer/files/,initramfs-tools dracut systemd) $(DESTDIR)$(PREFIX)/share/cvm/initrd/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 plugins/51-cvm-evidence/files/cvm-evidence.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 $(BUILD)/lib/libcvminitrd.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 initrd/include/cvm/*.h $(DESTDIR)$(PREFIX)/include/cvm/
 	install -d $(DESTDIR)$(PREFIX)/share/cvm/plugins $(DESTDIR)$(PREFIX)/share/cvm/recipes
 	cp -R plugins/[0-9]* $(DESTDIR)$(PREFIX)/share/cvm/plugins/
 	install -m 0644 recipes/*.yaml $(DESTDIR)$(PREFIX)/share/cvm/recipes/
 
-demo:
-	@echo "make demo: the closed loop (build a guest, rewrite, boot, verify) is coming; see README.md." >&2
-	@exit 2
+# The closed loop (tests/e2e/run-loop.sh): base images are cached under CVM_CACHE by their build script's hash.
+CVM_CACHE ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/cvmkit
+export CVM_CACHE
+
+e2e: deps all
+	@BUILD=$(BUILD) tests/e2e/run-loop.sh
+
+demo: deps all
+	@BUILD=$(BUILD) tests/e2e/run-loop.sh --demo
+
+clean-cache:
+	rm -rf $(CVM_CACHE)
 
 clean:
 	rm -rf $(BUILD)

@@ -138,6 +138,19 @@ static int edit_lines(struct session *ss, const struct step *s, const char *file
         return guestfs_write(ss->g, file, out, o) < 0 ? step_gfail(ss, s, file) : 0;
 }
 
+/*
+ * The length of a grub.cfg line's kernel command, "linux " or "linuxefi "
+ * (the EFI handover loader: the kernel's EFI stub runs, so it gets the TPM
+ * event log), with its blank; 0 for other lines.
+ */
+static int linux_command(const char *p) {
+        if (strncmp(p, "linux ", 6) == 0 || strncmp(p, "linux\t", 6) == 0)
+                return 6;
+        if (strncmp(p, "linuxefi ", 9) == 0 || strncmp(p, "linuxefi\t", 9) == 0)
+                return 9;
+        return 0;
+}
+
 int kernel_cmdline_run(struct session *ss, const struct step *s) {
         _cleanup_free_ char *file = grub_file(ss);
         char **entries = guestfs_glob_expand(ss->g, "/boot/loader/entries/*.conf");
@@ -175,14 +188,14 @@ int kernel_cmdline_run(struct session *ss, const struct step *s) {
                         return step_gfail(ss, s, "/boot/grub/grub.cfg");
                 for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                         char *p = line + strspn(line, " \t"), args[CMDLINE_MAX], kernel[1024];
-                        int indent = (int) (p - line);
-                        if (strncmp(p, "linux ", 6) != 0 || sscanf(p + 6, "%1023s", kernel) != 1) {
+                        int indent = (int) (p - line), cmd = linux_command(p);
+                        if (!cmd || sscanf(p + cmd, "%1023s", kernel) != 1) {
                                 o += (size_t) sprintf(out + o, "%s\n", line);
                                 continue;
                         }
-                        snprintf(args, sizeof(args), "%s", strstr(p + 6, kernel) + strlen(kernel));
+                        snprintf(args, sizeof(args), "%s", strstr(p + cmd, kernel) + strlen(kernel));
                         edit(s, args);
-                        o += (size_t) sprintf(out + o, "%.*slinux %s %s\n", indent, line, kernel, args);
+                        o += (size_t) sprintf(out + o, "%.*s%.*s%s %s\n", indent, line, cmd, p, kernel, args);
                 }
                 if (guestfs_write(ss->g, "/boot/grub/grub.cfg", out, o) < 0)
                         return step_gfail(ss, s, "/boot/grub/grub.cfg");
@@ -200,8 +213,9 @@ char *session_boot_cmdline(struct session *ss) {
         if (guestfs_is_file(ss->g, "/boot/grub/grub.cfg") > 0 && (text = guestfs_read_file(ss->g, "/boot/grub/grub.cfg", &n)))
                 for (char *line = strtok_r(text, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
                         char *p = line + strspn(line, " \t"), kernel[1024];
-                        if (strncmp(p, "linux ", 6) == 0 && sscanf(p + 6, "%1023s", kernel) == 1) {
-                                char *args = strstr(p + 6, kernel) + strlen(kernel);
+                        int cmd = linux_command(p);
+                        if (cmd && sscanf(p + cmd, "%1023s", kernel) == 1) {
+                                char *args = strstr(p + cmd, kernel) + strlen(kernel);
                                 args += strspn(args, " \t");
                                 /* GRUB puts BOOT_IMAGE= first; the kernel shows the line as GRUB passed it. */
                                 if (asprintf(&ret, "BOOT_IMAGE=%s %s", kernel, args) < 0)

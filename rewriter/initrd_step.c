@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../measurer/lib/internal.h"
@@ -23,47 +24,158 @@ static void initrd_closep(cvm_initrd **rd) {
         cvm_initrd_close(*rd);
 }
 
-/* The plugin's files under one new segment, appended to host copy in, written to out. */
-static int append_one(const struct step *s, const char *in, const char *out, cvm_error *err) {
-        _cleanup_(fileset_freep) cvm_initrd_fileset *fs = NULL;
+/* Copy guest path p (file, folder or symlink) into the set, staged under the host folder stage. */
+static int add_guest_path(struct session *ss, const struct step *s, cvm_initrd_fileset *fs, const char *stage,
+                          size_t index, const char *p) {
+        char host[PATH_MAX * 2], dir[PATH_MAX + 32];
+
+        /* Each path in a folder of its own (copy-out keeps only the last component). */
+        if ((size_t) snprintf(dir, sizeof(dir), "%s/%zu", stage, index) >= sizeof(dir) ||
+            (size_t) snprintf(host, sizeof(host), "%s/%s", dir, strrchr(p, '/') + 1) >= sizeof(host))
+                return cvm_error_set(ss->err, ENAMETOOLONG, "%s: path too long", stage);
+        if (guestfs_is_symlink(ss->g, p) > 0) {
+                _cleanup_free_ char *target = guestfs_readlink(ss->g, p);
+                struct cvm_initrd_entry e = { .path = p + 1, .mode = S_IFLNK | 0777, .link = target };
+                return target ? cvm_initrd_fileset_add_entry(fs, &e, ss->err) : step_gfail(ss, s, p);
+        }
+        if (guestfs_exists(ss->g, p) <= 0)
+                return cvm_error_set(ss->err, ENOENT, "%s: step initrd-append (plugin %s): guest path %s does not exist",
+                                     s->where, s->plugin->name, p);
+        if (mkdir(dir, 0700) < 0)
+                return cvm_error_set(ss->err, errno, "%s: %s", dir, strerror(errno));
+        if (guestfs_copy_out(ss->g, p, dir) < 0)
+                return step_gfail(ss, s, p);
+        if (guestfs_is_dir(ss->g, p) > 0)
+                return cvm_initrd_fileset_add_tree(fs, host, p, ss->err);
+        return cvm_initrd_fileset_add_file(fs, host, p, 0, ss->err);
+}
+
+/* The segment's files: the plugin's (add, tree) and the guest's (guest), the same for every initramfs. */
+static int build_fileset(struct session *ss, const struct step *s, cvm_initrd_fileset *fs) {
+        const struct arg *add = step_arg_full(s, "add"), *tree = step_arg_full(s, "tree"), *guest = step_arg_full(s, "guest");
+        char base[PATH_MAX], stage[PATH_MAX + 32];
+        int r;
+
+        snprintf(base, sizeof(base), "%s/files", s->plugin->dir);
+        for (char **a = add ? add->list : NULL; a && *a; a++)
+                if ((r = cvm_initrd_fileset_add_spec(fs, *a, base, ss->err)) < 0)
+                        return r;
+        for (char **t = tree ? tree->list : NULL; t && *t; t++)
+                if ((r = cvm_initrd_fileset_add_tree_spec(fs, *t, base, ss->err)) < 0)
+                        return r;
+        if (!guest)
+                return 0;
+        /* Staged under the session's scratch folder, which the session removes whole. */
+        snprintf(stage, sizeof(stage), "%s/initrd-guest.XXXXXX", ss->tmpdir);
+        if (!mkdtemp(stage))
+                return cvm_error_set(ss->err, errno, "%s: %s", stage, strerror(errno));
+        for (size_t i = 0; guest->list[i]; i++)
+                if ((r = add_guest_path(ss, s, fs, stage, i, guest->list[i])) < 0)
+                        return r;
+        return 0;
+}
+
+struct order_find {
+        const char *path;
+        char *text;
+        size_t len;
+        bool initramfs_tools;
+};
+
+/* Keep the last copy of one file (later segments override earlier ones), and whether this is initramfs-tools'. */
+static int order_cb(const struct cvm_initrd_entry *e, void *userdata) {
+        struct order_find *o = userdata;
+
+        o->initramfs_tools |= strcmp(e->path, "scripts/functions") == 0;
+        if (strcmp(e->path, o->path) != 0 || !S_ISREG(e->mode))
+                return 0;
+        free(o->text);
+        o->len = (size_t) e->size;
+        if (!(o->text = malloc(o->len + 1)))
+                return -ENOMEM;
+        memcpy(o->text, e->data, o->len);
+        o->text[o->len] = '\0';
+        return 0;
+}
+
+/*
+ * initramfs-tools runs a phase's scripts only through scripts/PHASE/ORDER,
+ * written by mkinitramfs; a script added later must be listed there too.
+ * Idempotent: an ORDER that already runs the script is kept as is.
+ */
+static int add_to_order(struct session *ss, const struct step *s, const cvm_initrd *rd, cvm_initrd_fileset *fs,
+                        const char *script, const char *image) {
+        struct order_find o = { 0 };
+        char order[PATH_MAX], line[PATH_MAX + 16], path[PATH_MAX];
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        snprintf(path, sizeof(path), "scripts/%s", script);
+        snprintf(order, sizeof(order), "scripts/%.*s/ORDER", (int) (strchr(script, '/') - script), script);
+        if (!cvm_initrd_fileset_contains(fs, path))
+                return cvm_error_set(ss->err, EINVAL, "%s: step initrd-append (plugin %s): initramfs-tools script /%s is not among the files this step adds",
+                                     s->where, s->plugin->name, path);
+        o.path = order;
+        r = cvm_initrd_foreach(rd, SIZE_MAX, true, order_cb, &o, ss->err);
+        text = o.text;
+        if (r < 0)
+                return r == -ENOMEM ? cvm_error_set(ss->err, ENOMEM, "out of memory") : r;
+        if (!o.initramfs_tools) {
+                session_warn(ss, "%s: %s is not an initramfs-tools image; /%s is added but nothing runs it", s->where, image, path);
+                return 0;
+        }
+        snprintf(line, sizeof(line), "/%s \"$@\"\n", path);
+        if (text && strstr(text, line))
+                return 0;
+        _cleanup_free_ char *next = NULL;
+        if (asprintf(&next, "%s%s%s[ -e /conf/param.conf ] && . /conf/param.conf\n", text ? text : "",
+                     text && o.len && text[o.len - 1] != '\n' ? "\n" : "", line) < 0)
+                return cvm_error_set(ss->err, ENOMEM, "out of memory");
+        struct cvm_initrd_entry e = { .path = order, .mode = S_IFREG | 0644, .size = strlen(next), .data = (const uint8_t *) next };
+        return cvm_initrd_fileset_add_entry(fs, &e, ss->err);
+}
+
+/* The step's set under one new segment, appended to host copy in, written to out. */
+static int append_one(struct session *ss, const struct step *s, cvm_initrd_fileset *fs, const char *in,
+                      const char *out, const char *image) {
         _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
-        const struct arg *add = step_arg_full(s, "add"), *tree = step_arg_full(s, "tree");
+        const struct arg *scripts = step_arg_full(s, "initramfs-tools");
         const char *comp = step_arg(s, "compress");
         enum cvm_initrd_compression c;
-        char base[PATH_MAX];
         int64_t epoch;
         size_t size;
         int r;
 
-        snprintf(base, sizeof(base), "%s/files", s->plugin->dir);
-        if (cvm_initrd_fileset_new(&fs) < 0)
-                return cvm_error_set(err, ENOMEM, "out of memory");
-        for (char **a = add ? add->list : NULL; a && *a; a++)
-                if ((r = cvm_initrd_fileset_add_spec(fs, *a, base, err)) < 0)
-                        return r;
-        for (char **t = tree ? tree->list : NULL; t && *t; t++)
-                if ((r = cvm_initrd_fileset_add_tree_spec(fs, *t, base, err)) < 0)
-                        return r;
-        if ((r = cvm_initrd_source_date_epoch(&epoch, err)) < 0 || (r = cvm_initrd_open_prefix(in, &rd, err)) < 0)
+        /* The prefix walk alone when nothing in the image has to be read (no ORDER to extend). */
+        if ((r = cvm_initrd_source_date_epoch(&epoch, ss->err)) < 0 ||
+            (r = scripts ? cvm_initrd_open(in, &rd, ss->err) : cvm_initrd_open_prefix(in, &rd, ss->err)) < 0)
                 return r;
+        for (char **sc = scripts ? scripts->list : NULL; sc && *sc; sc++)
+                if ((r = add_to_order(ss, s, rd, fs, *sc, image)) < 0)
+                        return r;
         c = cvm_initrd_segment(rd, cvm_initrd_segment_count(rd) - 1)->compression;
         if (comp && cvm_initrd_compression_from_name(comp, &c) < 0)
-                return cvm_error_set(err, EINVAL, "compress '%s': expected none, gzip, zstd, xz, lzma or bzip2", comp);
+                return cvm_error_set(ss->err, EINVAL, "compress '%s': expected none, gzip, zstd, xz, lzma or bzip2", comp);
         if (!cvm_initrd_can_compress(c))
                 c = CVM_INITRD_NONE;
         cvm_initrd_data(rd, &size);
-        if ((r = cvm_initrd_fileset_add_parents(fs, err)) < 0)
+        if ((r = cvm_initrd_fileset_add_parents(fs, ss->err)) < 0)
                 return r;
-        return cvm_initrd_write_image(rd, size, fs, c, epoch, out, err);
+        return cvm_initrd_write_image(rd, size, fs, c, epoch, out, ss->err);
 }
 
 int initrd_append_run(struct session *ss, const struct step *s) {
         static const char *const globs[] = { "/boot/initrd.img-*", "/boot/initramfs-*.img" };
+        _cleanup_(fileset_freep) cvm_initrd_fileset *fs = NULL;
         size_t done = 0;
         int r = 0;
 
-        if (!step_arg_full(s, "add") && !step_arg_full(s, "tree"))
-                return cvm_error_set(ss->err, EINVAL, "%s: step initrd-append needs add or tree", s->where);
+        if (!step_arg_full(s, "add") && !step_arg_full(s, "tree") && !step_arg_full(s, "guest"))
+                return cvm_error_set(ss->err, EINVAL, "%s: step initrd-append needs add, tree or guest", s->where);
+        if (cvm_initrd_fileset_new(&fs) < 0)
+                return cvm_error_set(ss->err, ENOMEM, "out of memory");
+        if ((r = build_fileset(ss, s, fs)) < 0)
+                return cvm_error_prefix(ss->err, "%s: step initrd-append (plugin %s): ", s->where, s->plugin->name), r;
         for (size_t gi = 0; gi < 2 && r == 0; gi++) {
                 char **paths = guestfs_glob_expand(ss->g, globs[gi]);
                 for (size_t i = 0; paths && paths[i] && r == 0; i++) {
@@ -76,7 +188,7 @@ int initrd_append_run(struct session *ss, const struct step *s) {
                                 r = step_gfail(ss, s, paths[i]);
                                 break;
                         }
-                        r = append_one(s, in, out, ss->err);
+                        r = append_one(ss, s, fs, in, out, paths[i]);
                         if (r < 0)
                                 cvm_error_prefix(ss->err, "%s: step initrd-append (plugin %s): %s: ", s->where,
                                                  s->plugin->name, paths[i]);

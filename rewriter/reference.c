@@ -123,6 +123,16 @@ int reference_values(guestfs_h *g, const char *tmpdir, const char *cmdline, stru
         r = (size_t) snprintf(path, sizeof(path), "%s" POLICY, mnt) >= sizeof(path)
                     ? cvm_error_set(err, ENAMETOOLONG, "%s: path too long", mnt)
                     : cvm_policy_load(path, &p, err);
+        /* The policy event names the policy where the measurer reads it at boot, not the build host's mount. */
+        if (r == 0) {
+                char *in_guest = strdup(POLICY);
+                if (!in_guest)
+                        r = cvm_error_set(err, ENOMEM, "out of memory");
+                else {
+                        free(p->path);
+                        p->path = in_guest;
+                }
+        }
         if (r == 0) {
                 tdx = space_json(p, mnt, proc, CVM_SPACE_CCMR, tdx_banks, 1, err);
                 tpm = tdx ? space_json(p, mnt, proc, CVM_SPACE_PCR, tpm_banks, 2, err) : NULL;

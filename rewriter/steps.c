@@ -512,7 +512,8 @@ static const struct kind kinds[] = {
         { "install", { "files" }, { 0 }, run_install },
         { "enable-service", { "name" }, { 0 }, run_enable_service },
         { "kernel-cmdline", { 0 }, { "add", "remove" }, kernel_cmdline_run },
-        { "initrd-append", { 0 }, { "add", "tree", "compress" }, initrd_append_run },
+        { "initrd-append", { 0 }, { "add", "tree", "guest", "initramfs-tools", "compress" }, initrd_append_run },
+        { "bundle", { "programs" }, { "libs", "prefix" }, bundle_run },
         { "resize", { 0 }, { 0 }, resize_run },
 };
 
@@ -547,10 +548,55 @@ static bool src_ok(const char *p) {
         return p[0] != '/' && cvm_initrd_path_normalise(p, norm, sizeof(norm)) == 0 && strcmp(norm, ".") != 0;
 }
 
-static const char *const list_args[] = { "files", "add", "remove", "tree" };
+static const char *const list_args[] = { "files", "add", "remove", "tree", "guest", "initramfs-tools", "programs", "libs" };
+
+/* A file name of this project's programs, a soname or an initramfs-tools script: no '/', no leading '.'. */
+static bool name_ok(const char *n) {
+        return *n && *n != '.' && strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == strlen(n);
+}
+
+/* initramfs-tools run phases a script may be added to (scripts/PHASE/ORDER). */
+static bool phase_ok(const char *p, size_t n) {
+        static const char *const phases[] = { "init-top", "init-premount", "local-top", "local-block",
+                                              "local-premount", "local-bottom", "init-bottom" };
+        for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++)
+                if (strlen(phases[i]) == n && strncmp(phases[i], p, n) == 0)
+                        return true;
+        return false;
+}
+
+/* The list arguments of initrd-append and bundle, and bundle's prefix. */
+static int step_validate_lists(const struct step *s, cvm_error *err) {
+        const struct arg *a;
+        const char *prefix = step_arg(s, "prefix");
+
+        if ((a = step_arg_full(s, "guest")))
+                for (char **f = a->list; *f; f++)
+                        if (!guest_path_ok(*f) || strcmp(*f, "/") == 0)
+                                return cvm_error_set(err, EINVAL, "%s: step %s: guest path '%s' must be absolute, below /, without '.' or '..'",
+                                                     s->where, s->kind, *f);
+        if ((a = step_arg_full(s, "initramfs-tools")))
+                for (char **f = a->list; *f; f++) {
+                        const char *slash = strchr(*f, '/');
+                        if (!slash || !phase_ok(*f, (size_t) (slash - *f)) || !name_ok(slash + 1))
+                                return cvm_error_set(err, EINVAL, "%s: step %s: initramfs-tools script '%s' must be PHASE/NAME, PHASE one of init-top, init-premount, local-top, local-block, local-premount, local-bottom, init-bottom",
+                                                     s->where, s->kind, *f);
+                }
+        for (const char *key = "programs"; key; key = strcmp(key, "programs") == 0 ? "libs" : NULL)
+                if ((a = step_arg_full(s, key)))
+                        for (char **f = a->list; *f; f++)
+                                if (!name_ok(*f))
+                                        return cvm_error_set(err, EPERM, "%s: step %s: %s entry '%s' must be a plain file name",
+                                                             s->where, s->kind, key, *f);
+        if (prefix && (!guest_path_ok(prefix) || strcmp(prefix, "/") == 0 || prefix[strlen(prefix) - 1] == '/'))
+                return cvm_error_set(err, EINVAL, "%s: step %s: prefix '%s' must be an absolute guest folder below /",
+                                     s->where, s->kind, prefix);
+        return 0;
+}
 
 int step_validate(const struct step *s, cvm_error *err) {
         const struct kind *k = find_kind(s->kind);
+        int r;
 
         for (size_t i = 0; i < MAX_ARGS && k->required[i]; i++)
                 if (!step_arg_full(s, k->required[i]))
@@ -583,6 +629,8 @@ int step_validate(const struct step *s, cvm_error *err) {
                                         return cvm_error_set(err, EPERM, "%s: step install: '%s' must be relative to the plugin's files/, without '..'",
                                                              s->where, *f);
         }
+        if ((r = step_validate_lists(s, err)) < 0)
+                return r;
         if (strcmp(s->kind, "password") == 0 && !step_arg(s, "password") == !step_arg(s, "hash"))
                 return cvm_error_set(err, EINVAL, "%s: step password needs exactly one of password and hash", s->where);
         return 0;

@@ -337,3 +337,12 @@ int cvm_initrd_fileset_add_parents(cvm_initrd_fileset *fs, cvm_error *err) {
 size_t cvm_initrd_fileset_count(const cvm_initrd_fileset *fs) {
         return fs->n;
 }
+
+bool cvm_initrd_fileset_contains(cvm_initrd_fileset *fs, const char *path) {
+        char norm[PATH_MAX];
+
+        if (cvm_initrd_path_normalise(path, norm, sizeof(norm)) < 0)
+                return false;
+        fileset_sort(fs);
+        return fileset_find(fs, fs->n, norm) != NULL;
+}

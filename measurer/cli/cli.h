@@ -106,5 +106,6 @@ int cmd_info(int argc, char **argv);
 int cmd_measurements(int argc, char **argv);
 int cmd_extend(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int cmd_parse_quote(int argc, char **argv);
 int cmd_quote(int argc, char **argv);

@@ -16,6 +16,7 @@ static const struct {
         { "measurements", cmd_measurements, "read the live registers" },
         { "extend", cmd_extend, "extend a register and append the event to the runtime log" },
         { "quote", cmd_quote, "a TDX or TPM2 quote bound to a nonce and user data" },
+        { "verify", cmd_verify, "check this boot (or a saved runtime log) against a cvm-rewrite manifest" },
 };
 
 static void help(FILE *f) {

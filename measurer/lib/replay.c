@@ -220,3 +220,12 @@ size_t cvm_replay_warnings(const cvm_replay *r, const char *const **ret) {
         *ret = (const char *const *) r->warnings;
         return r->nwarnings;
 }
+
+bool cvm_replay_computes(const cvm_replay *r, uint16_t alg) {
+        if (r->nbanks == 0)
+                return true;
+        for (size_t i = 0; i < r->nbanks; i++)
+                if (r->banks[i] == alg)
+                        return true;
+        return false;
+}

@@ -8,10 +8,16 @@
 int cvm_replay_check(const cvm_replay *r, cvm_imr *imr, struct cvm_register_check **ret, size_t *n, cvm_error *err) {
         enum cvm_reg_space space = cvm_imr_space(imr);
         uint32_t first = space == CVM_SPACE_CCMR ? 1 : 0, count = cvm_imr_count(imr);
-        const uint16_t *banks;
-        size_t nbanks = cvm_imr_banks(imr, &banks), k = 0;
+        const uint16_t *active;
+        uint16_t banks[CVM_LOG_MAX_ALGS];
+        size_t nactive = cvm_imr_banks(imr, &active), nbanks = 0, k = 0;
         struct cvm_register_check *c;
         int mismatches = 0;
+
+        /* A replay limited to some banks (replay --bank) is checked in those alone. */
+        for (size_t b = 0; b < nactive && nbanks < CVM_LOG_MAX_ALGS; b++)
+                if (cvm_replay_computes(r, active[b]))
+                        banks[nbanks++] = active[b];
 
         c = calloc((size_t) (count - first) * nbanks + 1, sizeof(*c));
         if (!c)

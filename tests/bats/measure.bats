@@ -218,7 +218,7 @@ groups:
 
 @test "the default policy parses and dry-runs over a minimal tree" {
         make_root "$T/r"
-        run --separate-stderr "$M" --dry-run --root "$T/r" --proc "$T/r/proc" --policy "$BATS_TEST_DIRNAME/../../measurer/policy/default.yaml" --json
+        run --separate-stderr "$M" --dry-run --root "$T/r" --proc "$T/r/proc" --policy "$BATS_TEST_DIRNAME/../../plugins/50-cvm-measurer/files/policy.yaml" --json
         [ "$status" -eq 0 ]
         [ "$(jq -r '.events[] | select(.item == "/boot/vmlinuz-6.1") | .name' <<<"$output")" = RTMR2 ]
 }

@@ -157,6 +157,9 @@ size_t cvm_initrd_fileset_remove(cvm_initrd_fileset *fs, const char *path);
 /* Add 0755 directories for every missing parent, so the kernel can create each entry. */
 int cvm_initrd_fileset_add_parents(cvm_initrd_fileset *fs, cvm_error *err);
 
+/* Whether the set holds path (any spelling that normalises to it). */
+bool cvm_initrd_fileset_contains(cvm_initrd_fileset *fs, const char *path);
+
 /* Number of entries in the set. */
 size_t cvm_initrd_fileset_count(const cvm_initrd_fileset *fs);
 

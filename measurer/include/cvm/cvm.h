@@ -18,6 +18,7 @@
 #include "cvm/replay.h"
 #include "cvm/report.h"
 #include "cvm/runtime.h"
+#include "cvm/verify.h"
 
 #define CVM_VERSION "0.1.0"
 

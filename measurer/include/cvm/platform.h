@@ -64,7 +64,8 @@ struct cvm_register_check {
 };
 
 /*
- * Compare every register of every active bank of imr with the replay
+ * Compare every register of every active bank of imr the replay computes
+ * (cvm_replay_computes) with the replay
  * (MRTD excluded: the TDX module measures it at build, no log covers it).
  * A register no event touched must hold its reset value.  Fills *ret
  * (sorted by index, then bank) and returns the number of mismatches.

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,3 +56,6 @@ size_t cvm_replay_events(const cvm_replay *r);
 size_t cvm_replay_warnings(const cvm_replay *r, const char *const **ret);
 
 void cvm_replay_free(cvm_replay *r);
+
+/* Whether the replay computes bank alg: any bank when none was requested, else the requested ones. */
+bool cvm_replay_computes(const cvm_replay *r, uint16_t alg);

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cvm-evidence verify: this boot's runtime events and registers against a cvm-rewrite manifest. */
+
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cvm/verify.h"
+
+enum { OPT_MANIFEST = 0x200, OPT_LOG, OPT_SPACE };
+
+static void help(FILE *f) {
+        fprintf(f, "Usage: %s verify --manifest FILE [--log FILE [--space tdx|tpm]] [--json] [OPTIONS]\n\n"
+                   "Compare this boot with the reference values a cvm-rewrite manifest holds: the\n"
+                   "measurer's events in the runtime log (%s) by register and subject, and\n"
+                   "the registers.  Names each file whose digest differs, each missing or extra\n"
+                   "event, and each register that differs.  A register other logs of this boot\n"
+                   "also extend (on TDX, RTMR2 holds the boot loader's events too) is compared with\n"
+                   "the replay of all of them; one only the measurer extends, with the manifest.\n\n"
+                   "  -m, --manifest FILE  the manifest (OUTPUT.manifest.json)\n"
+                   "  -l, --log FILE       check a saved runtime log instead of this boot (no device used)\n"
+                   "  -s, --space S        with --log: tdx or tpm (default: the log's own)\n"
+                   "  -j, --json           {match, space, alg, events: {expected, matched, other_writers},\n"
+                   "                       registers_checked, findings: [{finding, register, index, subject,\n"
+                   "                       expected_kind, got_kind, expected, got, basis}]}\n"
+                   IMR_OPTIONS_HELP
+                   "  -h, --help\n\n"
+                   "Exit codes: 0 match, 1 usage, 2 bad input, 3 mismatch, 4 no device.\n",
+                program_name, CVM_RUNTIME_LOG);
+}
+
+static void reference_freep(cvm_reference **r) {
+        cvm_reference_free(*r);
+}
+
+static void result_clearp(struct cvm_verify_result *r) {
+        cvm_verify_result_clear(r);
+}
+
+static const char *finding_name(enum cvm_finding_kind k) {
+        static const char *const names[] = { "changed", "missing", "extra", "register" };
+        return names[k];
+}
+
+/* The live registers the reference lists, each against the manifest or, if other logs touch it, all logs' replay. */
+static int check_live(const cvm_reference *ref, cvm_imr *imr, const struct cvm_platform_log *pl,
+                      struct cvm_verify_result *res, cvm_error *err) {
+        _cleanup_(replay_freep) cvm_replay *all = NULL, *others = NULL;
+        uint16_t alg = cvm_reference_alg(ref);
+        const uint32_t *regs;
+        size_t n = cvm_reference_registers(ref, &regs);
+        int r;
+
+        if ((r = cvm_replay_new(&alg, 1, &all, err)) < 0 || (r = cvm_replay_new(&alg, 1, &others, err)) < 0)
+                return r;
+        for (size_t i = 0; i < pl->nlogs; i++) {
+                if ((r = cvm_replay_add_log(all, pl->logs[i], err)) < 0)
+                        return cvm_error_prefix(err, "%s: ", pl->paths[i]);
+                if (strcmp(pl->paths[i], CVM_RUNTIME_LOG) != 0 && (r = cvm_replay_add_log(others, pl->logs[i], err)) < 0)
+                        return cvm_error_prefix(err, "%s: ", pl->paths[i]);
+        }
+        for (size_t i = 0; i < n; i++) {
+                uint8_t live[CVM_DIGEST_MAX];
+                const struct cvm_register_value *shared = cvm_replay_find(others, regs[i], alg);
+                const struct cvm_register_value *v = shared ? cvm_replay_find(all, regs[i], alg) : NULL;
+                if ((r = cvm_imr_read(imr, regs[i], alg, live, err)) < 0 ||
+                    (r = cvm_verify_register(ref, regs[i], live, (size_t) cvm_alg_size(alg), v ? v->digest : NULL,
+                                             v ? v->size : 0, res, err)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void print_text(const cvm_reference *ref, enum cvm_reg_space space, const struct cvm_verify_result *res,
+                       const char *label) {
+        const char *alg = cvm_alg_name(cvm_reference_alg(ref));
+
+        for (size_t i = 0; i < res->nfindings; i++) {
+                const struct cvm_finding *f = &res->findings[i];
+                char name[CVM_REG_NAME_MAX];
+                cvm_register_name(space, f->index, name);
+                if (f->kind == CVM_FINDING_REGISTER)
+                        printf("%s%s: %s %s is %s, expected %s (%s)\n", label, finding_name(f->kind), name, alg,
+                               f->got[0] ? f->got : "(not extended)", f->expected, f->basis);
+                else
+                        printf("%s%s: %s (%s, %s): expected %s %s, got %s %s\n", label, finding_name(f->kind),
+                               f->subject, name, alg, f->expected_kind ? f->expected_kind : "nothing",
+                               f->expected[0] ? f->expected : "", f->got_kind ? f->got_kind : "nothing",
+                               f->got[0] ? f->got : "");
+        }
+        printf("%s%s: %zu of %zu predicted events match, %zu findings, %zu registers checked%s\n", label,
+               res->nfindings ? "MISMATCH" : "match", res->matched_events, res->expected_events, res->nfindings,
+               res->registers_checked,
+               res->other_events ? " (other writers' events in the log were not compared)" : "");
+}
+
+static struct json_object *result_json(const cvm_reference *ref, enum cvm_reg_space space,
+                                       const struct cvm_verify_result *res, bool simulated) {
+        struct json_object *o = json_object_new_object(), *ev = json_object_new_object(), *fs = json_object_new_array();
+
+        json_object_object_add(o, "match", json_object_new_boolean(res->nfindings == 0));
+        if (simulated)
+                json_object_object_add(o, "simulated", json_object_new_boolean(1));
+        json_object_object_add(o, "space", json_object_new_string(space == CVM_SPACE_CCMR ? "tdx" : "tpm"));
+        json_object_object_add(o, "alg", json_object_new_string(cvm_alg_name(cvm_reference_alg(ref))));
+        json_object_object_add(ev, "expected", json_object_new_int64((int64_t) res->expected_events));
+        json_object_object_add(ev, "matched", json_object_new_int64((int64_t) res->matched_events));
+        json_object_object_add(ev, "other_writers", json_object_new_int64((int64_t) res->other_events));
+        json_object_object_add(o, "events", ev);
+        json_object_object_add(o, "registers_checked", json_object_new_int64((int64_t) res->registers_checked));
+        for (size_t i = 0; i < res->nfindings; i++) {
+                const struct cvm_finding *f = &res->findings[i];
+                struct json_object *j = json_object_new_object();
+                char name[CVM_REG_NAME_MAX];
+                cvm_register_name(space, f->index, name);
+                json_object_object_add(j, "finding", json_object_new_string(finding_name(f->kind)));
+                json_object_object_add(j, "register", json_object_new_string(name));
+                json_object_object_add(j, "index", json_object_new_int64(f->index));
+                json_object_object_add(j, "subject", f->subject ? json_object_new_string(f->subject) : NULL);
+                json_object_object_add(j, "expected_kind", f->expected_kind ? json_object_new_string(f->expected_kind) : NULL);
+                json_object_object_add(j, "got_kind", f->got_kind ? json_object_new_string(f->got_kind) : NULL);
+                json_object_object_add(j, "expected", f->expected[0] ? json_object_new_string(f->expected) : NULL);
+                json_object_object_add(j, "got", f->got[0] ? json_object_new_string(f->got) : NULL);
+                if (f->basis)
+                        json_object_object_add(j, "basis", json_object_new_string(f->basis));
+                json_object_array_add(fs, j);
+        }
+        json_object_object_add(o, "findings", fs);
+        return o;
+}
+
+int cmd_verify(int argc, char **argv) {
+        static const struct option options[] = {
+                { "manifest", required_argument, NULL, 'm' },
+                { "log", required_argument, NULL, 'l' },
+                { "space", required_argument, NULL, 's' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                IMR_LONG_OPTIONS,
+                {},
+        };
+        const char *manifest = NULL, *log_path = NULL, *space_name = NULL;
+        struct cvm_imr_options io = { 0 };
+        _cleanup_(imr_freep) cvm_imr *imr = NULL;
+        _cleanup_(platform_freep) struct cvm_platform_log *pl = NULL;
+        _cleanup_(eventlog_freep) cvm_eventlog *saved = NULL;
+        _cleanup_(reference_freep) cvm_reference *ref = NULL;
+        _cleanup_(result_clearp) struct cvm_verify_result res = { 0 };
+        const cvm_eventlog *runtime = NULL;
+        enum cvm_reg_space space;
+        cvm_error err = { 0 };
+        bool json = false;
+        int c, ret;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "m:l:s:jh", options, NULL)) >= 0) {
+                if ((ret = imr_option(c, optarg, &io)) < 0)
+                        return EXIT_USAGE;
+                if (ret > 0)
+                        continue;
+                switch (c) {
+                case 'm':
+                        manifest = optarg;
+                        break;
+                case 'l':
+                        log_path = optarg;
+                        break;
+                case 's':
+                        if (strcmp(optarg, "tdx") != 0 && strcmp(optarg, "tpm") != 0) {
+                                log_error("--space: expected tdx or tpm, got '%s'", optarg);
+                                return EXIT_USAGE;
+                        }
+                        space_name = optarg;
+                        break;
+                case 'j':
+                        json = true;
+                        break;
+                case 'h':
+                        help(stdout);
+                        return EXIT_OK;
+                default:
+                        help(stderr);
+                        return EXIT_USAGE;
+                }
+        }
+        if (!manifest || optind != argc || (space_name && !log_path)) {
+                log_error("verify: expected --manifest FILE, and --space only with --log (see --help)");
+                return EXIT_USAGE;
+        }
+        if (log_path) {
+                if (cvm_eventlog_load(log_path, CVM_LOG_AUTO, &saved, &err) < 0) {
+                        log_error("%s: %s", log_path, err.msg);
+                        return EXIT_BAD_INPUT;
+                }
+                runtime = saved;
+                space = space_name ? (strcmp(space_name, "tdx") == 0 ? CVM_SPACE_CCMR : CVM_SPACE_PCR)
+                                   : cvm_eventlog_space(saved);
+        } else {
+                if ((ret = open_imr(&io, &imr)) != EXIT_OK)
+                        return ret;
+                space = cvm_imr_space(imr);
+                struct cvm_platform_log_options po = { space, io.sysroot, NULL };
+                if (cvm_platform_log_load(&po, &pl, &err) < 0) {
+                        log_error("%s", err.msg);
+                        return EXIT_BAD_INPUT;
+                }
+                for (size_t i = 0; i < pl->nlogs; i++)
+                        if (strcmp(pl->paths[i], CVM_RUNTIME_LOG) == 0)
+                                runtime = pl->logs[i];
+                if (!runtime) {
+                        log_error("%sno runtime log at %s: cvm-measure did not run in this boot's initramfs", sim_label(imr),
+                                  CVM_RUNTIME_LOG);
+                        return EXIT_MISMATCH;
+                }
+        }
+        if (cvm_reference_load(manifest, space, &ref, &err) < 0) {
+                log_error("%s", err.msg);
+                return EXIT_BAD_INPUT;
+        }
+        if (cvm_verify_log(ref, runtime, &res, &err) < 0) {
+                log_error("%s: %s", log_path ? log_path : CVM_RUNTIME_LOG, err.msg);
+                return EXIT_BAD_INPUT;
+        }
+        if (imr && check_live(ref, imr, pl, &res, &err) < 0) {
+                log_error("%s%s", sim_label(imr), err.msg);
+                return EXIT_BAD_INPUT;
+        }
+        if (json) {
+                _cleanup_(json_putp) struct json_object *o = result_json(ref, space, &res, imr && cvm_imr_simulated(imr));
+                print_json(o);
+        } else {
+                print_text(ref, space, &res, imr ? sim_label(imr) : "");
+        }
+        return res.nfindings ? EXIT_MISMATCH : EXIT_OK;
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The closed loop's base guest: Debian 12 from Debian's package registry
+# (debootstrap minbase + systemd, udev, the Debian kernel, initramfs-tools),
+# laid out like Debian's genericcloud image: GPT, ext4 root labelled
+# cloudimg-rootfs as partition 1, an EFI system partition (GRUB) as
+# partition 15, /boot on the root, /etc/fstab by label, qcow2.
+#
+# Usage: make-base.sh CACHE_DIR
+# Prints the image's path.  The image is cached in CACHE_DIR under the hash
+# of this script, so a changed recipe builds a new one and an unchanged one
+# is reused.  No root file system is mounted on the host: the ext4 and FAT
+# file systems are written from folders (mke2fs -d, mtools) and placed into
+# the disk at their partitions' offsets.
+#
+# Needs root (debootstrap, chroot) and network access to deb.debian.org.
+set -euo pipefail
+
+CACHE=${1:?usage: make-base.sh CACHE_DIR}
+MIRROR=${CVM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+SUITE=bookworm
+LABEL=cloudimg-rootfs
+ROOT_MIB=1536
+ESP_MIB=64
+# Kernel command line: quiet, because console output over the emulated serial port costs seconds under TCG.
+CMDLINE="root=LABEL=$LABEL ro console=ttyS0,115200 quiet"
+
+key=$(sha256sum "$0" | cut -c1-16)
+out="$CACHE/debian-12-base-$key.qcow2"
+if [ -s "$out" ]; then
+        echo "$out"
+        exit 0
+fi
+[ "$(id -u)" = 0 ] || { echo "make-base.sh: debootstrap needs root" >&2; exit 1; }
+mkdir -p "$CACHE"
+work=$(mktemp -d "$CACHE/.base.XXXXXX")
+cleanup() {
+        for m in "$work/root/proc" "$work/root/sys" "$work/root/dev"; do
+                mountpoint -q "$m" 2>/dev/null && umount -l "$m"
+        done
+        rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+root=$work/root
+t0=$(date +%s)
+say() { echo "make-base: $* ($(( $(date +%s) - t0 )) s)" >&2; }
+
+say "debootstrap $SUITE minbase from $MIRROR"
+debootstrap --variant=minbase --include=systemd-sysv,udev,kmod,initramfs-tools,zstd,grub-efi-amd64-bin \
+        "$SUITE" "$root" "$MIRROR" >"$work/debootstrap.log" 2>&1 || {
+        tail -20 "$work/debootstrap.log" >&2
+        exit 1
+}
+
+# No documentation, manuals or translations in the guest; the initramfs holds only what this VM needs.
+cat >"$root/etc/dpkg/dpkg.cfg.d/01-cvm-nodoc" <<'EOF'
+path-exclude /usr/share/doc/*
+path-exclude /usr/share/man/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/info/*
+EOF
+printf 'MODULES=list\n' >"$root/etc/initramfs-tools/conf.d/cvm-e2e.conf"
+printf '%s\n' virtio_pci virtio_blk virtio_scsi sd_mod ext4 >>"$root/etc/initramfs-tools/modules"
+printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+chmod 0755 "$root/usr/sbin/policy-rc.d"
+
+say "kernel"
+mount -t proc proc "$root/proc"
+mount -t sysfs sysfs "$root/sys"
+mount --bind /dev "$root/dev"
+DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -qq --no-install-recommends linux-image-amd64 \
+        >"$work/kernel.log" 2>&1 || {
+        tail -20 "$work/kernel.log" >&2
+        exit 1
+}
+umount -l "$root/proc" "$root/sys" "$root/dev"
+rm -f "$root/usr/sbin/policy-rc.d"
+kver=$(basename "$(ls -d "$root"/lib/modules/*)")
+rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/* "$root"/var/cache/apt/archives/*.deb \
+        "$root"/var/lib/apt/lists/*_Packages
+
+say "configuration (kernel $kver)"
+echo cvm-e2e >"$root/etc/hostname"
+: >"$root/etc/machine-id"
+cat >"$root/etc/fstab" <<EOF
+LABEL=$LABEL / ext4 rw,discard,errors=remount-ro 0 1
+LABEL=UEFI /boot/efi vfat umask=0077 0 2
+EOF
+mkdir -p "$root/boot/efi" "$root/boot/grub"
+# GRUB as Debian's image has it: EFI binary on the ESP, modules and grub.cfg under /boot/grub.
+cp -r "$root/usr/lib/grub/x86_64-efi" "$root/boot/grub/"
+cat >"$root/boot/grub/grub.cfg" <<EOF
+set timeout=0
+set default=0
+# Measure what GRUB loads and runs into PCR 8 and 9.  linuxefi: the kernel's
+# EFI stub runs (Debian's plain "linux" skips it without Secure Boot), and the
+# stub is what hands the firmware's TPM event log to the kernel.
+insmod tpm
+menuentry 'Debian GNU/Linux' {
+        search --no-floppy --label $LABEL --set root
+        linuxefi /boot/vmlinuz-$kver $CMDLINE
+        initrdefi /boot/initrd.img-$kver
+}
+EOF
+cat >"$work/early.cfg" <<EOF
+search --no-floppy --label $LABEL --set root
+set prefix=(\$root)/boot/grub
+configfile \$prefix/grub.cfg
+EOF
+cp "$work/early.cfg" "$root/tmp/early.cfg"
+chroot "$root" grub-mkimage -O x86_64-efi -o /tmp/BOOTX64.EFI -p /boot/grub -c /tmp/early.cfg \
+        part_gpt fat ext2 search search_label configfile normal linux linuxefi echo test tpm gzio all_video efi_gop
+mv "$root/tmp/BOOTX64.EFI" "$work/BOOTX64.EFI"
+rm -f "$root/tmp/early.cfg"
+
+say "file systems"
+mkfs.vfat -C -n UEFI "$work/esp.img" $((ESP_MIB * 1024)) >/dev/null
+mmd -i "$work/esp.img" ::/EFI ::/EFI/BOOT
+mcopy -i "$work/esp.img" "$work/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+mke2fs -q -t ext4 -L "$LABEL" -d "$root" "$work/root.img" "${ROOT_MIB}M" >/dev/null
+
+say "disk"
+# Partition 1 (root) after partition 15 (ESP), both 1 MiB aligned, as in Debian's cloud images.
+esp_start=2048
+root_start=$(( esp_start + ESP_MIB * 2048 ))
+disk_mib=$(( 1 + ESP_MIB + ROOT_MIB + 1 ))
+truncate -s "${disk_mib}M" "$work/disk.raw"
+sgdisk -o -n "15:$esp_start:+${ESP_MIB}M" -t 15:ef00 -c 15:esp \
+        -n "1:$root_start:+${ROOT_MIB}M" -t 1:8300 -c 1:root "$work/disk.raw" >/dev/null
+dd if="$work/esp.img" of="$work/disk.raw" bs=1M seek=$((esp_start / 2048)) conv=notrunc,sparse status=none
+dd if="$work/root.img" of="$work/disk.raw" bs=1M seek=$((root_start / 2048)) conv=notrunc,sparse status=none
+qemu-img convert -f raw -O qcow2 "$work/disk.raw" "$work/base.qcow2"
+mv "$work/base.qcow2" "$out"
+say "done: $out"
+echo "$out"
