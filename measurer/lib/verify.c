@@ -136,42 +136,36 @@ static int parse_registers(cvm_reference *ref, struct json_object *regs, const c
         return 0;
 }
 
-int cvm_reference_load(const char *path, enum cvm_reg_space space, cvm_reference **ret, cvm_error *err) {
-        uint8_t *buf = NULL;
-        size_t len;
+int cvm_reference_parse(const uint8_t *buf, size_t len, const char *name, enum cvm_reg_space space, cvm_reference **ret,
+                        cvm_error *err) {
+        struct json_tokener *tok;
         struct json_object *top = NULL, *rv, *measurer, *sp, *events, *regs;
         cvm_reference *ref = NULL;
-        int r;
+        int r = 0;
 
-        if ((r = read_file(path, MANIFEST_MAX, &buf, &len, err)) < 0)
-                return r;
-        {
-                struct json_tokener *tok = json_tokener_new();
-                if (tok)
-                        top = json_tokener_parse_ex(tok, (const char *) buf, (int) len);
-                if (!top && tok)
-                        r = cvm_error_set(err, EINVAL, "%s: not JSON (offset %d: %s)", path, tok->char_offset,
-                                          json_tokener_error_desc(json_tokener_get_error(tok)));
-                else if (!tok)
-                        r = cvm_error_set(err, ENOMEM, "out of memory");
-                if (tok)
-                        json_tokener_free(tok);
-        }
-        free(buf);
+        if (len > MANIFEST_MAX)
+                return cvm_error_set(err, EFBIG, "%s: larger than %u bytes", name, MANIFEST_MAX);
+        if (!(tok = json_tokener_new()))
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        top = json_tokener_parse_ex(tok, (const char *) buf, (int) len);
+        if (!top || json_tokener_get_parse_end(tok) != len)
+                r = cvm_error_set(err, EINVAL, "%s: not JSON (offset %zu: %s)", name, json_tokener_get_parse_end(tok),
+                                  top ? "trailing bytes" : json_tokener_error_desc(json_tokener_get_error(tok)));
+        json_tokener_free(tok);
         if (r < 0)
-                return r;
-        if (!json_object_object_get_ex(top, "reference_values", &rv)) {
-                r = cvm_error_set(err, EINVAL, "%s: no reference_values: not a cvm-rewrite manifest", path);
+                goto out;
+        if (!json_object_is_type(top, json_type_object) || !json_object_object_get_ex(top, "reference_values", &rv)) {
+                r = cvm_error_set(err, EINVAL, "%s: no reference_values: not a cvm-rewrite manifest", name);
                 goto out;
         }
         if (!json_object_object_get_ex(rv, "measurer", &measurer) || !json_object_get_boolean(measurer)) {
-                r = cvm_error_set(err, EINVAL, "%s: the image has no measurer policy, so the manifest predicts no events", path);
+                r = cvm_error_set(err, EINVAL, "%s: the image has no measurer policy, so the manifest predicts no events", name);
                 goto out;
         }
         if (!json_object_object_get_ex(rv, space == CVM_SPACE_CCMR ? "tdx" : "tpm", &sp) ||
             !json_object_object_get_ex(sp, "events", &events) || !json_object_is_type(events, json_type_array) ||
             !json_object_object_get_ex(sp, "registers", &regs) || !json_object_is_type(regs, json_type_array)) {
-                r = cvm_error_set(err, EINVAL, "%s: reference_values.%s: expected events and registers arrays", path,
+                r = cvm_error_set(err, EINVAL, "%s: reference_values.%s: expected events and registers arrays", name,
                                   space == CVM_SPACE_CCMR ? "tdx" : "tpm");
                 goto out;
         }
@@ -181,13 +175,25 @@ int cvm_reference_load(const char *path, enum cvm_reg_space space, cvm_reference
         }
         ref->space = space;
         ref->alg = space == CVM_SPACE_CCMR ? CVM_ALG_SHA384 : CVM_ALG_SHA256;
-        if ((r = parse_events(ref, events, path, err)) < 0 || (r = parse_registers(ref, regs, path, err)) < 0)
+        if ((r = parse_events(ref, events, name, err)) < 0 || (r = parse_registers(ref, regs, name, err)) < 0)
                 goto out;
         *ret = ref;
         ref = NULL;
 out:
         cvm_reference_free(ref);
         json_object_put(top);
+        return r;
+}
+
+int cvm_reference_load(const char *path, enum cvm_reg_space space, cvm_reference **ret, cvm_error *err) {
+        uint8_t *buf = NULL;
+        size_t len;
+        int r;
+
+        if ((r = read_file(path, MANIFEST_MAX, &buf, &len, err)) < 0)
+                return r;
+        r = cvm_reference_parse(buf, len, path, space, ret, err);
+        free(buf);
         return r;
 }
 

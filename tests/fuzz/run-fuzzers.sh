@@ -19,6 +19,7 @@ seeds() {
         initrd) ls "$BUILD"/fuzz/seeds/initrd/* ;;
         elf) echo /etc/ld.so.cache "$BUILD"/fuzz/seeds/elf/* ;;
         recipe) ls "$BUILD"/fuzz/seeds/recipe/* ;;
+        manifest) ls "$BUILD"/fuzz/seeds/manifest/* 2>/dev/null ;;
         tcg12|ccel_table|qgs) ;;
         auto) ls "$FIXTURES"/*.bin "$FIXTURES"/*.txt ;;
         esac
@@ -48,6 +49,20 @@ make_seeds() {
         for f in recipes/*.yaml tests/rewriter/recipes/*.yaml; do
                 { printf '\002'; cat "$f"; } >"$d/recipe/recipe-${f//\//_}"
         done
+        # manifest: the first byte picks the space (odd: TDX); a dry run's reference values, both spaces.
+        mkdir -p "$d/manifest"
+        if [ -x "$BUILD/bin/cvm-measure" ] && t=$(mktemp -d); then
+                mkdir -p "$t/m/etc" && echo x >"$t/m/etc/hostname" && echo ro >"$t/m/cmdline"
+                printf 'version: 1\ngroups:\n  - name: g\n    class: os\n    items:\n      - cmdline: true\n      - file: /etc/hostname\n      - string: a=b\n' >"$t/m/p.yaml"
+                for s in tdx tpm; do
+                        { [ "$s" = tdx ] && printf '\001' || printf '\002'; \
+                          "$BUILD/bin/cvm-measure" --dry-run --root "$t/m" --proc "$t/m" --policy "$t/m/p.yaml" --json \
+                                $([ "$s" = tpm ] && echo --backend tpm2 --bank sha256) 2>/dev/null |
+                          jq -c --arg s "$s" '{reference_values: {measurer: true, ($s): {events: [.events[] | {index, kind, item, data, (.alg): .digest}], registers}}}'; \
+                        } >"$d/manifest/$s.json"
+                done
+                rm -rf "$t"
+        fi
         for f in /bin/true "$BUILD"/libexec/cvm-launch; do
                 [ -f "$f" ] && head -c 131072 "$f" >"$d/elf/${f##*/}"
         done

@@ -28,6 +28,10 @@ typedef struct cvm_reference cvm_reference;
 /* Load the reference values of space (TDX: CC MR, TPM: PCR) from a cvm-rewrite manifest (JSON). */
 int cvm_reference_load(const char *path, enum cvm_reg_space space, cvm_reference **ret, cvm_error *err);
 
+/* The same from a buffer holding the manifest; name is used in messages. */
+int cvm_reference_parse(const uint8_t *buf, size_t len, const char *name, enum cvm_reg_space space, cvm_reference **ret,
+                        cvm_error *err);
+
 /* Free; NULL is fine. */
 void cvm_reference_free(cvm_reference *ref);
 
