@@ -1,0 +1,178 @@
+# shellcheck shell=bash
+# The closed loop's boot and checks, shared by tests/e2e/run-loop.sh and
+# ci/build-foundation-image.sh.  The caller sets E (cvm-evidence), W (a
+# private work folder), MANIFEST (the image's manifest), BOOT_TIMEOUT, and an
+# EXIT trap that kills every PID in PIDS; STEP names the step that failed.
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+PIDS=()
+STEP="setup"
+
+kill_pids() {
+        for p in "${PIDS[@]}"; do
+                kill "$p" 2>/dev/null && { sleep 0.2; kill -9 "$p" 2>/dev/null; }
+        done
+        return 0
+}
+
+step() {
+        STEP=$1
+        STEP_T0=$(date +%s)
+        echo "== $1" >&2
+}
+done_step() {
+        echo "   $STEP: $(( $(date +%s) - STEP_T0 )) s" >&2
+}
+fail() {
+        echo "e2e: check failed: $*" >&2
+        exit 1
+}
+ok() {
+        echo "   ok: $*" >&2
+}
+
+# A TCP port nothing listens on, for the host's second swtpm.
+free_port() {
+        local p
+        for _ in $(seq 50); do
+                p=$(shuf -i 20000-60000 -n 1)
+                ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && echo "$p" && return 0
+        done
+        return 1
+}
+
+# boot IMAGE NONCE OUT: boot under OVMF + a new swtpm (state in OUT/tpm), serial to OUT/serial.log, blocks to OUT/.
+boot() {
+        local image=$1 nonce=$2 out=$3 qpid spid deadline
+        mkdir -p "$out/tpm"
+        cp "$OVMF_VARS" "$out/vars.fd"
+        swtpm socket --tpm2 --tpmstate dir="$out/tpm" --ctrl type=unixio,path="$out/tpm/ctrl" \
+                --log file="$out/swtpm.log" --terminate &
+        spid=$!
+        PIDS+=("$spid")
+        for _ in $(seq 50); do [ -S "$out/tpm/ctrl" ] && break; sleep 0.1; done
+        [ -S "$out/tpm/ctrl" ] || fail "swtpm did not start (see $out/swtpm.log)"
+        qemu-system-x86_64 -machine q35 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
+                -drive if=pflash,format=raw,unit=0,file="$OVMF_CODE",readonly=on \
+                -drive if=pflash,format=raw,unit=1,file="$out/vars.fd" \
+                -chardev socket,id=chrtpm,path="$out/tpm/ctrl" -tpmdev emulator,id=tpm0,chardev=chrtpm \
+                -device tpm-tis,tpmdev=tpm0 \
+                -drive file="$image",if=virtio,format=qcow2 -snapshot -nic none \
+                -fw_cfg name=opt/cvm/nonce,string="$nonce" -fw_cfg name=opt/cvm/manifest,file="$MANIFEST" \
+                -serial file:"$out/serial.log" -monitor none -display none >"$out/qemu.log" 2>&1 &
+        qpid=$!
+        PIDS+=("$qpid")
+        deadline=$(( $(date +%s) + BOOT_TIMEOUT ))
+        while kill -0 "$qpid" 2>/dev/null; do
+                if [ "$(date +%s)" -ge "$deadline" ]; then
+                        kill "$qpid"
+                        echo "--- last serial output ($out/serial.log):" >&2
+                        tail -c 4000 "$out/serial.log" | tr -d '\r' >&2
+                        fail "the guest did not power off within ${BOOT_TIMEOUT} s"
+                fi
+                sleep 1
+        done
+        wait "$qpid" || { cat "$out/qemu.log" >&2; fail "qemu exited with an error"; }
+        wait "$spid" 2>/dev/null || true
+        grep -q '^CVM-E2E-DONE' "$out/serial.log" || {
+                tail -c 4000 "$out/serial.log" | tr -d '\r' >&2
+                fail "the guest's report is incomplete (no CVM-E2E-DONE marker)"
+        }
+        # Each block: "CVM-E2E-BEGIN NAME rc=N", base64 lines, "CVM-E2E-END NAME".
+        tr -d '\r' <"$out/serial.log" | awk -v dir="$out" '
+                /^CVM-E2E-BEGIN / { name = $2; split($3, a, "="); print a[2] > (dir "/" name ".rc"); f = dir "/" name ".b64"; printf "" > f; next }
+                /^CVM-E2E-END / { name = ""; next }
+                name != "" { print >> f }'
+        for b in "$out"/*.b64; do
+                base64 -d <"$b" >"${b%.b64}" || fail "block ${b##*/} is not base64"
+        done
+}
+
+# rc OUT NAME WANT: the guest command's exit code, with its stderr when it is not WANT.
+expect_rc() {
+        local got
+        got=$(cat "$1/$2.rc" 2>/dev/null || echo none)
+        if [ "$got" != "$3" ]; then
+                [ -s "$1/$2.stderr" ] && cat "$1/$2.stderr" >&2
+                fail "in the guest, '$2' exited $got, expected $3"
+        fi
+}
+
+reg() { # JSON INDEX: the sha256 digest of PCR INDEX in a {registers: [...]} document
+        jq -r --argjson i "$2" '.registers[] | select(.index == $i and .alg == "sha256") | .digest' "$1"
+}
+
+check_boot() {
+        local out=$1 nonce=$2 manifest=$MANIFEST
+        for b in info measurements firmware-log runtime-log ima-log replay-check quote; do expect_rc "$out" "$b" 0; done
+        ok "in the guest: info, measurements, logs, replay --check (exit 0) and quote"
+
+        # 1. The logs the guest printed replay, on the host, to the live PCRs it read.
+        "$E" replay --json --bank sha256 "$out/firmware-log" "$out/runtime-log" "$out/ima-log" >"$out/host-replay.json" \
+                || fail "the host cannot replay the guest's logs"
+        local n=0 i live replayed
+        for i in $(seq 0 23); do
+                live=$(reg "$out/measurements" "$i")
+                replayed=$(reg "$out/host-replay.json" "$i")
+                if [ -z "$replayed" ]; then
+                        case $i in 17|18|19|20|21|22) replayed=$(printf 'f%.0s' $(seq 64)) ;; *) replayed=$(printf '0%.0s' $(seq 64)) ;; esac
+                else
+                        n=$((n + 1))
+                fi
+                [ "$live" = "$replayed" ] || fail "PCR$i: live $live, the host's replay of the guest's logs $replayed"
+        done
+        [ "$n" -ge 10 ] || fail "only $n PCRs were extended by the logs; firmware measured boot did not happen"
+        ok "host replay of firmware + runtime + IMA logs == live PCR0-23 (sha256; $n extended)"
+
+        # 2. The measurer's registers equal the manifest's prediction.
+        for i in 23 16; do
+                [ "$(reg "$out/measurements" "$i")" = "$(jq -r --argjson i "$i" \
+                        '.reference_values.tpm.registers[] | select(.index == $i and .alg == "sha256") | .digest' "$manifest")" ] \
+                        || fail "PCR$i differs from the manifest's reference value"
+        done
+        ok "PCR23 (OS TCB) and PCR16 (cloud-native TCB) == the manifest's predicted values"
+
+        # 3. The quote: signed by an AK of this swtpm, over the host's nonce, over the replayed PCRs.
+        jq -r .quote "$out/quote" | xxd -r -p >"$out/quote.attest"
+        jq -r .signature "$out/quote" | xxd -r -p >"$out/quote.sig"
+        jq -r .ak_pem "$out/quote" >"$out/ak.pem"
+        local rd
+        rd=$(printf '%s' "$nonce" | xxd -r -p | sha512sum | cut -d' ' -f1)
+        [ "$(jq -r .report_data "$out/quote")" = "$rd" ] || fail "the quote's report data is not SHA-512(the host's nonce)"
+        tpm2_checkquote -u "$out/ak.pem" -m "$out/quote.attest" -s "$out/quote.sig" -q "$rd" -g sha256 >/dev/null 2>&1 \
+                || fail "tpm2_checkquote rejects the quote"
+        local pcrs=""
+        for i in $(seq 0 23); do pcrs+=$(reg "$out/measurements" "$i"); done
+        [ "$(printf '%s' "$pcrs" | xxd -r -p | sha256sum | cut -d' ' -f1)" = "$(jq -r .parsed.pcr_digest "$out/quote")" ] \
+                || fail "the quote's PCR digest is not the digest of the replayed PCR0-23"
+        # The AK is the endorsement hierarchy's primary: the same swtpm derives the same key for the host.
+        local port
+        port=$(free_port) || fail "no free TCP port for the host's swtpm"
+        swtpm socket --tpm2 --tpmstate dir="$out/tpm" --server type=tcp,port="$port" --ctrl type=tcp,port=$((port + 1)) \
+                --flags not-need-init,startup-clear --log file="$out/swtpm-host.log" &
+        PIDS+=("$!")
+        sleep 0.5
+        "$E" quote --tcti "swtpm:host=127.0.0.1,port=$port" --nonce 00 --json >"$out/host-quote.json" \
+                || fail "the host cannot quote with the guest's swtpm"
+        kill "${PIDS[-1]}"
+        [ "$(jq -r .ak_pem "$out/host-quote.json")" = "$(jq -r .ak_pem "$out/quote")" ] \
+                || fail "the quote's AK is not this swtpm's endorsement-hierarchy key"
+        ok "quote: tpm2_checkquote passes with the host's nonce; PCR digest == replayed PCRs; AK == the swtpm's own"
+
+        # 4. The events name what the policy lists.
+        for f in /usr/lib/systemd/systemd /etc/passwd /usr/lib/os-release /etc/cvm/policy.yaml /usr/lib/cvm/bundle/libexec/cvm-measure; do
+                grep -aq "\"path\":\"$f\"" "$out/runtime-log" || fail "the runtime log has no event for $f"
+        done
+        grep -aq '"path":"/boot/vmlinuz-' "$out/runtime-log" || fail "the runtime log has no event for the kernel"
+        grep -aq '"value":"image=cvmkit-e2e"' "$out/runtime-log" || fail "the runtime log has no identity event"
+        ok "the runtime log names the kernel, systemd, /etc/passwd, os-release, the policy, the measurer, the identity"
+}
+
+
+# report_image IN OUT: IN plus the test-only report unit (tests/e2e/plugins/90-e2e-report) as OUT.
+# The unit lives in /usr/lib/systemd/system, which the policy does not measure, so IN's manifest still holds.
+report_image() {
+        "$BUILD/bin/cvm-rewrite" --recipe "$ROOT/tests/e2e/recipes/report.yaml" --plugins "$ROOT/tests/e2e/plugins" \
+                --input "$1" --output "$2" 2>"$W/report-rewrite.log" \
+                || { cat "$W/report-rewrite.log" >&2; fail "adding the report unit failed"; }
+}
