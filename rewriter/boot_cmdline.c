@@ -16,6 +16,8 @@
 #include "../measurer/lib/internal.h"
 #include "session.h"
 
+#define GRUB_CFG "/boot/grub/grub.cfg"
+
 #define CMDLINE_MAX 4096
 #define VAR "GRUB_CMDLINE_LINUX_DEFAULT="
 
@@ -96,7 +98,7 @@ static char *grub_file(struct session *ss) {
                         found = strdup(candidates[i]);
                 }
         }
-        if (!found && n > 0)
+        if (!found && guestfs_is_file(ss->g, "/etc/default/grub") > 0)
                 found = strdup("/etc/default/grub");
         for (size_t i = 0; cfgs && cfgs[i]; i++)
                 free(cfgs[i]);
@@ -151,6 +153,28 @@ static int linux_command(const char *p) {
         return 0;
 }
 
+/* Edit grub.cfg's linux lines directly: no generator in the guest, or it failed. */
+static int edit_grub_cfg(struct session *ss, const struct step *s) {
+        _cleanup_free_ char *text = NULL, *out = NULL;
+        size_t n, o = 0;
+        char *save;
+
+        if (!(text = guestfs_read_file(ss->g, GRUB_CFG, &n)) || !(out = malloc(n * 2 + CMDLINE_MAX)))
+                return step_gfail(ss, s, GRUB_CFG);
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *p = line + strspn(line, " \t"), args[CMDLINE_MAX], kernel[1024];
+                int indent = (int) (p - line), cmd = linux_command(p);
+                if (!cmd || sscanf(p + cmd, "%1023s", kernel) != 1) {
+                        o += (size_t) sprintf(out + o, "%s\n", line);
+                        continue;
+                }
+                snprintf(args, sizeof(args), "%s", strstr(p + cmd, kernel) + strlen(kernel));
+                edit(s, args);
+                o += (size_t) sprintf(out + o, "%.*s%.*s%s %s\n", indent, line, cmd, p, kernel, args);
+        }
+        return guestfs_write(ss->g, GRUB_CFG, out, o) < 0 ? step_gfail(ss, s, GRUB_CFG) : 0;
+}
+
 int kernel_cmdline_run(struct session *ss, const struct step *s) {
         _cleanup_free_ char *file = grub_file(ss);
         char **entries = guestfs_glob_expand(ss->g, "/boot/loader/entries/*.conf");
@@ -161,7 +185,12 @@ int kernel_cmdline_run(struct session *ss, const struct step *s) {
                 for (size_t i = 0; entries && entries[i]; i++)
                         free(entries[i]);
                 free(entries);
-                return step_gfail(ss, s, "neither /etc/default/grub nor BLS entries in /boot/loader/entries: no boot loader configuration this step knows");
+                /* GRUB without its generator (a minimal image): grub.cfg is the configuration. */
+                if (guestfs_is_file(ss->g, GRUB_CFG) > 0)
+                        return edit_grub_cfg(ss, s);
+                return cvm_error_set(ss->err, ENOENT, "%s: step kernel-cmdline (plugin %s): neither /etc/default/grub, "
+                                     GRUB_CFG " nor BLS entries in /boot/loader/entries: no boot loader configuration this step knows",
+                                     s->where, s->plugin->name);
         }
         if (file)
                 r = edit_lines(ss, s, file, VAR, true);
@@ -180,28 +209,9 @@ int kernel_cmdline_run(struct session *ss, const struct step *s) {
                 session_warn(ss, "%s: update-grub failed in the appliance (%s); editing /boot/grub/grub.cfg directly",
                              s->where, guestfs_last_error(ss->g));
         }
-        if (guestfs_is_file(ss->g, "/boot/grub/grub.cfg") > 0) {
-                _cleanup_free_ char *text = NULL, *out = NULL;
-                size_t n, o = 0;
-                char *save;
-                if (!(text = guestfs_read_file(ss->g, "/boot/grub/grub.cfg", &n)) || !(out = malloc(n * 2 + CMDLINE_MAX)))
-                        return step_gfail(ss, s, "/boot/grub/grub.cfg");
-                for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                        char *p = line + strspn(line, " \t"), args[CMDLINE_MAX], kernel[1024];
-                        int indent = (int) (p - line), cmd = linux_command(p);
-                        if (!cmd || sscanf(p + cmd, "%1023s", kernel) != 1) {
-                                o += (size_t) sprintf(out + o, "%s\n", line);
-                                continue;
-                        }
-                        snprintf(args, sizeof(args), "%s", strstr(p + cmd, kernel) + strlen(kernel));
-                        edit(s, args);
-                        o += (size_t) sprintf(out + o, "%.*s%.*s%s %s\n", indent, line, cmd, p, kernel, args);
-                }
-                if (guestfs_write(ss->g, "/boot/grub/grub.cfg", out, o) < 0)
-                        return step_gfail(ss, s, "/boot/grub/grub.cfg");
-        } else {
-                session_warn(ss, "%s: no update-grub and no /boot/grub/grub.cfg: only %s was changed", s->where, file);
-        }
+        if (guestfs_is_file(ss->g, GRUB_CFG) > 0)
+                return edit_grub_cfg(ss, s);
+        session_warn(ss, "%s: no update-grub and no " GRUB_CFG ": only %s was changed", s->where, file);
         return 0;
 }
 

@@ -341,10 +341,31 @@ static int builtins(const struct recipe *r, struct param out[2], cvm_error *err)
         return out[1].value ? 0 : oom(err);
 }
 
+static int expand_builtins(struct param *p, const struct param bi[2], cvm_error *err) {
+        const struct param *scopes[1] = { bi };
+        const size_t ns[1] = { 2 };
+        char *out;
+        int k;
+
+        if (!p->value || !strstr(p->value, "${"))
+                return 0;
+        if ((k = subst(p->value, scopes, ns, 1, p->where ? p->where : p->name, &out, err)) < 0)
+                return k;
+        free(p->value);
+        p->value = out;
+        return 0;
+}
+
 static int substitute_steps(struct recipe *r, cvm_error *err) {
         struct param bi[2];
         int k = builtins(r, bi, err);
 
+        /* Parameter values (defaults like "${recipe}") may use the builtins, and only those. */
+        for (size_t i = 0; k == 0 && i < r->nplugins; i++)
+                for (size_t j = 0; k == 0 && j < r->plugins[i].nparams; j++)
+                        k = expand_builtins(&r->plugins[i].params[j], bi, err);
+        for (size_t j = 0; k == 0 && j < r->nparams; j++)
+                k = expand_builtins(&r->params[j], bi, err);
         for (size_t i = 0; k == 0 && i < r->nplugins; i++) {
                 struct plugin *pl = &r->plugins[i];
                 const struct param *scopes[3] = { pl->params, r->params, bi };

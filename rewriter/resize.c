@@ -3,8 +3,9 @@
  * The resize step: the disk already has the recipe's output size (the
  * overlay is created with it); this grows the root file system's partition
  * to the end of the disk and the file system to the partition.  Whatever the
- * layout inspection found, as long as the root partition is the disk's last:
- * GPT's backup header is moved to the new end first.  The guest's file
+ * layout inspection found, as long as the root partition is the disk's last
+ * by position (Debian's cloud images number it 1 yet place it after the ESP,
+ * 15): GPT's backup header is moved to the new end first.  The guest's file
  * systems are unmounted around it and mounted again as inspection said.
  */
 
@@ -20,17 +21,21 @@ int resize_run(struct session *ss, const struct step *s) {
         struct guestfs_partition_list *parts;
         int num, last = 0, r = 0;
         int64_t sectors;
+        uint64_t last_start = 0;
 
         if (!(dev = guestfs_part_to_dev(ss->g, ss->root)) || (num = guestfs_part_to_partnum(ss->g, ss->root)) < 0)
                 return step_gfail(ss, s, "the root file system is not on a partition this step can grow");
         if (!(parts = guestfs_part_list(ss->g, dev)))
                 return step_gfail(ss, s, dev);
         for (size_t i = 0; i < parts->len; i++)
-                if (parts->val[i].part_num > last)
+                if (i == 0 || parts->val[i].part_start > last_start) {
+                        last_start = parts->val[i].part_start;
                         last = parts->val[i].part_num;
+                }
         guestfs_free_partition_list(parts);
         if (num != last)
-                return step_gfail(ss, s, "the root partition is not the disk's last; growing it would need moving the others");
+                return cvm_error_set(ss->err, EINVAL, "%s: step resize (plugin %s): the root partition %s is not the last on the disk (partition %d is); growing it would need moving the others",
+                                     s->where, s->plugin->name, ss->root, last);
         if (!(type = guestfs_vfs_type(ss->g, ss->root)) || !(ptype = guestfs_part_get_parttype(ss->g, dev)))
                 return step_gfail(ss, s, ss->root);
         if (guestfs_umount_all(ss->g) < 0)

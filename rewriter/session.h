@@ -28,11 +28,12 @@ int step_run(struct session *ss, const struct step *s);
 /* Set the session's error for step s: what, then libguestfs's last error; returns the negative errno. */
 int step_gfail(struct session *ss, const struct step *s, const char *what);
 
-/* The executors that live in their own files (boot_cmdline.c, initrd_step.c, resize.c, bundle_step.c). */
+/* The executors that live in their own files (boot_cmdline.c, initrd_step.c, resize.c, bundle_step.c, ima_step.c). */
 int kernel_cmdline_run(struct session *ss, const struct step *s);
 int initrd_append_run(struct session *ss, const struct step *s);
 int resize_run(struct session *ss, const struct step *s);
 int bundle_run(struct session *ss, const struct step *s);
+int ima_label_run(struct session *ss, const struct step *s);
 
 /* Mount the inspected guest's file systems, shortest mountpoint first: the number that failed (each a warning), or -EIO without mountpoints. */
 int session_mount(struct session *ss);

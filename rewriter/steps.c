@@ -514,6 +514,7 @@ static const struct kind kinds[] = {
         { "kernel-cmdline", { 0 }, { "add", "remove" }, kernel_cmdline_run },
         { "initrd-append", { 0 }, { "add", "tree", "guest", "initramfs-tools", "compress" }, initrd_append_run },
         { "bundle", { "programs" }, { "libs", "prefix" }, bundle_run },
+        { "ima-label", { "paths" }, { "hash" }, ima_label_run },
         { "resize", { 0 }, { 0 }, resize_run },
 };
 
@@ -548,7 +549,7 @@ static bool src_ok(const char *p) {
         return p[0] != '/' && cvm_initrd_path_normalise(p, norm, sizeof(norm)) == 0 && strcmp(norm, ".") != 0;
 }
 
-static const char *const list_args[] = { "files", "add", "remove", "tree", "guest", "initramfs-tools", "programs", "libs" };
+static const char *const list_args[] = { "files", "add", "remove", "tree", "guest", "initramfs-tools", "programs", "libs", "paths" };
 
 /* A file name of this project's programs, a soname or an initramfs-tools script: no '/', no leading '.'. */
 static bool name_ok(const char *n) {

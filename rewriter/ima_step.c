@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The ima-label step: write each regular file's security.ima xattr from the
+ * host, offline, as the kernel's ima_appraise=fix would on first access
+ * (ima_fix_xattr): for SHA-1 the legacy IMA_XATTR_DIGEST form (type 0x01,
+ * then the digest); for other hashes IMA_XATTR_DIGEST_NG (type 0x04, the
+ * kernel's enum hash_algo id, then the digest).  The anchor boots the guest
+ * with ima_appraise=fix to get the same labels.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../measurer/lib/internal.h"
+#include "cvm/initrd.h"
+#include "session.h"
+
+#define SCRIPT "/tmp/cvm-ima-label.sh"
+#define IMA_XATTR_DIGEST 0x01
+#define IMA_XATTR_DIGEST_NG 0x04
+
+/* coreutils' NAMEsum tools and the kernel's enum hash_algo (include/uapi/linux/hash_info.h). */
+static const struct {
+        const char *name;
+        uint8_t kernel_id;
+        size_t size;
+} hashes[] = {
+        { "sha1", 2, 20 },
+        { "sha256", 4, 32 },
+        { "sha384", 5, 48 },
+        { "sha512", 6, 64 },
+};
+
+/*
+ * Label every regular file under the paths (relative to the guest root) in
+ * one shell pipeline in the appliance, where the guest is mounted at
+ * /sysroot: its coreutils hash, its setfattr writes the hex value.  Not
+ * guestfs_lsetxattr: the protocol carries that value as a C string, so a
+ * digest with a zero byte (one file in eight for SHA-256) would be cut.
+ * Prints the number of files labelled, or fails.
+ */
+static int label_paths(struct session *ss, const struct step *s, size_t h, const char *paths, size_t *done) {
+        _cleanup_free_ char *cmd = NULL, *out = NULL;
+        char prefix[8];
+        const char *count;
+
+        if (hashes[h].kernel_id == 2)
+                snprintf(prefix, sizeof(prefix), "%02x", IMA_XATTR_DIGEST);
+        else
+                snprintf(prefix, sizeof(prefix), "%02x%02x", IMA_XATTR_DIGEST_NG, hashes[h].kernel_id);
+        /* bash (the appliance's sh is dash): NUL-separated names survive any file name. */
+        if (asprintf(&cmd,
+                     "set -o pipefail\ncd /sysroot\nfor p in %s; do [ -e \"$p\" ] || [ -L \"$p\" ] || { echo \"missing: /$p\"; exit 1; }; done\n"
+                     "find %s -xdev -type f -print0 | xargs -0 -r %ssum -z > /tmp/cvm-ima.sums || exit 1\n"
+                     "n=0\nwhile IFS= read -r -d '' l; do f=\"${l#* }\"; f=\"${f# }\"\n"
+                     "  setfattr -h -n security.ima -v 0x%s\"${l%%%% *}\" \"$f\" || exit 1; n=$((n + 1))\n"
+                     "done < /tmp/cvm-ima.sums\necho \"labelled: $n\"\n",
+                     paths, paths, hashes[h].name, prefix) < 0)
+                return cvm_error_set(ss->err, ENOMEM, "out of memory");
+        /* The script goes through the guest's /tmp (the appliance sees it under /sysroot) and is removed. */
+        if (guestfs_write(ss->g, SCRIPT, cmd, strlen(cmd)) < 0)
+                return step_gfail(ss, s, SCRIPT);
+        {
+                char *argv[] = { (char *) "bash /sysroot" SCRIPT " 2>&1", NULL };
+                out = guestfs_debug(ss->g, "sh", argv);
+        }
+        if (guestfs_rm_f(ss->g, SCRIPT) < 0 || !out)
+                return step_gfail(ss, s, "labelling in the appliance");
+        if (!(count = strstr(out, "labelled: ")))
+                return cvm_error_set(ss->err, EIO, "%s: step ima-label (plugin %s): %s", s->where, s->plugin->name,
+                                     strstr(out, "missing: ") ? strstr(out, "missing: ") : out);
+        *done += strtoul(count + 10, NULL, 10);
+        return 0;
+}
+
+int ima_label_run(struct session *ss, const struct step *s) {
+        const struct arg *paths = step_arg_full(s, "paths");
+        const char *hash = step_arg(s, "hash") ? step_arg(s, "hash") : "sha256";
+        size_t h = sizeof(hashes) / sizeof(hashes[0]), done = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++)
+                if (strcmp(hashes[i].name, hash) == 0)
+                        h = i;
+        if (h == sizeof(hashes) / sizeof(hashes[0]))
+                return cvm_error_set(ss->err, EINVAL, "%s: step ima-label: hash '%s': expected sha1, sha256, sha384 or sha512",
+                                     s->where, hash);
+        /* Each entry may hold several space-separated paths (a parameter substituted into one). */
+        for (char **p = paths->list; *p && r == 0; p++) {
+                _cleanup_free_ char *copy = strdup(*p), *rel = calloc(1, strlen(*p) * 3 + 8);
+                char *save;
+                size_t o = 0;
+                if (!copy || !rel)
+                        return cvm_error_set(ss->err, ENOMEM, "out of memory");
+                for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                        char norm[PATH_MAX];
+                        if (w[0] != '/' || strchr(w, '\'') || cvm_initrd_path_normalise(w, norm, sizeof(norm)) < 0 ||
+                            strcmp(norm, ".") == 0 || strstr(w, "/./") || strstr(w, "/.."))
+                                return cvm_error_set(ss->err, EINVAL, "%s: step ima-label: '%s' must be an absolute guest path below /, without '.', '..' or quotes",
+                                                     s->where, w);
+                        o += (size_t) sprintf(rel + o, "%s'%s'", o ? " " : "", norm);
+                }
+                if (o)
+                        r = label_paths(ss, s, h, rel, &done);
+        }
+        if (r == 0 && done == 0)
+                session_warn(ss, "%s: step ima-label labelled no file (no regular file under the paths given)", s->where);
+        return r;
+}
