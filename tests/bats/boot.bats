@@ -8,13 +8,19 @@ bats_require_minimum_version 1.5.0
 
 load helpers
 
-SCRIPTS="$BATS_TEST_DIRNAME/../../initrd"
+SCRIPTS="$BATS_TEST_DIRNAME/../../plugins/50-cvm-measurer/files"
 
 @test "every boot script passes shellcheck" {
         shellcheck -s sh "$SCRIPTS/initramfs-tools/hooks/cvm-measure" \
                 "$SCRIPTS/initramfs-tools/scripts/local-bottom/cvm-measure" \
                 "$SCRIPTS/dracut/90cvm-measure/cvm-measure-hook.sh"
         shellcheck -s bash "$SCRIPTS/dracut/90cvm-measure/module-setup.sh"
+}
+
+@test "the closed loop's, CI's and the plugins' scripts pass shellcheck" {
+        R="$BATS_TEST_DIRNAME/../.."
+        (cd "$R" && shellcheck -x tests/e2e/run-loop.sh tests/e2e/lib.sh tests/e2e/make-base.sh ci/build-foundation-image.sh)
+        shellcheck -s sh "$R/tests/e2e/plugins/90-e2e-report/files/report.sh" "$R/plugins/03-network/files/network.sh"
 }
 
 # Stub /scripts/functions of initramfs-tools: panic stops the script like the real one stops the boot.

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2034  # OVMF_*, STEP are read by the scripts that source this
+# shellcheck disable=SC2034,SC2153  # OVMF_*, STEP are read, MANIFEST set, by the scripts that source this
 # The closed loop's boot and checks, shared by tests/e2e/run-loop.sh and
 # ci/build-foundation-image.sh.  The caller sets E (cvm-evidence), W (a
 # private work folder), MANIFEST (the image's manifest), BOOT_TIMEOUT, and an

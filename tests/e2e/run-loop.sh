@@ -10,6 +10,8 @@
 # Environment: BUILD (default build), CVM_CACHE (base images; default
 # ~/.cache/cvmkit), BOOT_TIMEOUT (s, default 600), KEEP=1 keeps the work folder.
 # Exit 0 when every check passed; otherwise the failed step is named.
+# "A && B || fail" is meant: fail when either check does not hold.
+# shellcheck disable=SC2015
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -100,6 +102,50 @@ check_boot_tampered() {
 }
 check_boot_tampered
 ok "verify exits 3 naming only /usr/lib/os-release (changed) and PCR23; replay --check still passes (the log is honest)"
+done_step
+
+step "anchor-parity plugins on the base, applied twice (tests/e2e/recipes/parity.yaml), read back"
+# readback IMAGE OUT: the files the plugins write, their modes, the grub.cfg, one IMA label, the root size.
+readback() {
+        mkdir -p "$2"
+        guestfish --ro --format=qcow2 -a "$1" -m /dev/sda1 >"$2/fish.log" 2>&1 <<FISH || { cat "$2/fish.log" >&2; fail "reading back $1"; }
+copy-out /etc/motd /etc/tdx-attest.conf /etc/passwd /etc/group /etc/shadow /boot/grub/grub.cfg /etc/udev/rules.d/90-cvm-devices.rules /etc/tmpfiles.d/cvm-evidence.conf /etc/systemd/network/90-cvm-dhcp.network /etc/sudoers.d/90-cvm-alice /home/alice/.ssh/authorized_keys /etc/ima/ima-policy $2
+stat /etc/sudoers.d/90-cvm-alice | grep -E '^mode' > $2/sudoers.mode
+stat /usr/share/base-files/motd | grep -E '^mode' > $2/base-files.mode
+readlink /etc/systemd/system/multi-user.target.wants/systemd-networkd.service > $2/networkd.link
+lgetxattr /usr/sbin/agetty security.ima | xxd -p -c 64 > $2/agetty.ima
+checksum sha256 /usr/sbin/agetty > $2/agetty.sha256
+blockdev-getsize64 /dev/sda1 > $2/root.size
+FISH
+}
+"$BUILD/bin/cvm-rewrite" --recipe "$ROOT/tests/e2e/recipes/parity.yaml" --plugins "$ROOT/plugins" \
+        --input "$BASE" --output "$W/parity1.qcow2" 2>"$W/parity1.log" || { cat "$W/parity1.log" >&2; fail "the parity recipe failed"; }
+"$BUILD/bin/cvm-rewrite" --recipe "$ROOT/tests/e2e/recipes/parity.yaml" --plugins "$ROOT/plugins" \
+        --input "$W/parity1.qcow2" --output "$W/parity2.qcow2" 2>"$W/parity2.log" || { cat "$W/parity2.log" >&2; fail "the parity recipe failed on its own output"; }
+readback "$W/parity1.qcow2" "$W/rb1"
+readback "$W/parity2.qcow2" "$W/rb2"
+R="$W/rb1"
+grep -q 'cvmkit-parity' "$R/motd" && grep -q 'built by cvmkit from recipe parity on ' "$R/motd" || fail "02-motd: $(cat "$R/motd")"
+grep -q '^Type=ether' "$R/90-cvm-dhcp.network" && grep -q '^DHCP=yes' "$R/90-cvm-dhcp.network" &&
+        grep -q 'systemd-networkd.service' "$R/networkd.link" || fail "03-network: no networkd DHCP unit enabled"
+[ "$(grep -c '^alice:' "$R/passwd")" = 1 ] && grep -q '^alice:!' "$R/shadow" || fail "04-user: alice missing, twice, or with a password"
+grep -qx 'alice ALL=(ALL) NOPASSWD:ALL' "$R/90-cvm-alice" && grep -qx 'mode: 33056' "$R/sudoers.mode" || fail "04-user: sudoers (0440)"
+[ "$(grep -c 'alice@e2e' "$R/authorized_keys")" = 1 ] || fail "04-user: the SSH key is not there exactly once"
+[ $(( $(grep -o '[0-9]*' "$R/base-files.mode") & 0222 )) = 0 ] || fail "05-readonly-data: /usr/share/base-files/motd is writable"
+grep -q 'KERNEL=="tdx_guest", GROUP="cvm-evidence", MODE="0660"' "$R/90-cvm-devices.rules" &&
+        [ "$(grep -c '^cvm-evidence:' "$R/group")" = 1 ] || fail "07-device-permission"
+grep -q '^z /sys/kernel/security/tpm0/binary_bios_measurements 0440 root cvm-evidence -$' "$R/cvm-evidence.conf" || fail "08-evidence-permission"
+[ "$(cat "$R/tdx-attest.conf")" = port=4051 ] || fail "09-vsock-port"
+line=$(grep linuxefi "$R/grub.cfg")
+for a in cvm.parity=1 console=ttyS0,115200 ima_hash=sha256 ima_template=ima-ng ima_appraise=log; do
+        [ "$(tr ' ' '\n' <<<"$line" | grep -cx "$a")" = 1 ] || fail "10-kernel-cmdline/98-ima: '$a' is not on the kernel line exactly once: $line"
+done
+! tr ' ' '\n' <<<"$line" | grep -qx quiet || fail "10-kernel-cmdline: 'quiet' was not removed"
+# agetty's sha256 has a zero byte: the label must hold all 32 (ima_fix_xattr's IMA_XATTR_DIGEST_NG, HASH_ALGO_SHA256 = 4).
+[ "$(cat "$R/agetty.ima")" = "0404$(cat "$R/agetty.sha256")" ] || fail "98-ima: security.ima of /usr/sbin/agetty is $(cat "$R/agetty.ima")"
+[ "$(cat "$R/root.size")" -gt $((1900 * 1024 * 1024)) ] || fail "01-resize: the root partition is $(cat "$R/root.size") bytes"
+diff -r -x fish.log "$W/rb1" "$W/rb2" >&2 || fail "a second run of the same plugins changed the result (not idempotent)"
+ok "01-resize, 02-motd, 03-network, 04-user, 05-readonly-data, 07, 08, 09, 10-kernel-cmdline, 98-ima: each effect read back; a second run changes nothing"
 done_step
 
 TOTAL=$(( $(date +%s) - T0 ))
