@@ -78,6 +78,18 @@ bad() { # expected-message recipe-text [plugin-yaml]
         [ ! -e "$T/o.qcow2" ]
 }
 
+@test "--plan: every shipped recipe resolves with the shipped plugins (required parameters named when missing)" {
+        for r in "$ROOT"/recipes/*.yaml; do
+                run "$RW" --recipe "$r" --plugins "$ROOT/plugins" --plan --set user.ssh_key="ssh-ed25519 AAAAtest t@t"
+                [ "$status" -eq 0 ] || { echo "$r: $output"; false; }
+        done
+        run "$RW" --recipe "$ROOT/recipes/debian-12-tdx.yaml" --plugins "$ROOT/plugins" --plan
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"plugin 'user': required parameter 'ssh_key' is not set"* ]]
+        run "$RW" --recipe "$ROOT/recipes/minimal.yaml" --plugins "$ROOT/plugins" --plan --json
+        [ "$(jq -r '[.plugins[].name] | join(" ")' <<<"$output")" = "cvm-measurer cvm-evidence" ]
+}
+
 @test "bad recipes and plugins: each a clear error with file:line:column, exit 2, nothing written" {
         bad "r.yaml:3:11: plugin 'nosuch' is not in the search path" $'name: x\nplugins:\n  - name: nosuch'
         bad "r.yaml:2:1: unknown recipe key 'plugin'" $'name: x\nplugin: 1'
