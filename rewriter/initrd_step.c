@@ -69,9 +69,22 @@ static int build_fileset(struct session *ss, const struct step *s, cvm_initrd_fi
         snprintf(stage, sizeof(stage), "%s/initrd-guest.XXXXXX", ss->tmpdir);
         if (!mkdtemp(stage))
                 return cvm_error_set(ss->err, errno, "%s: %s", stage, strerror(errno));
-        for (size_t i = 0; guest->list[i]; i++)
-                if ((r = add_guest_path(ss, s, fs, stage, i, guest->list[i])) < 0)
-                        return r;
+        /* An entry may hold several space-separated paths (a parameter substituted into one). */
+        for (size_t i = 0, n = 0; guest->list[i]; i++) {
+                _cleanup_free_ char *copy = strdup(guest->list[i]);
+                char *save;
+                if (!copy)
+                        return cvm_error_set(ss->err, ENOMEM, "out of memory");
+                for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save), n++) {
+                        char norm[PATH_MAX];
+                        if (w[0] != '/' || cvm_initrd_path_normalise(w, norm, sizeof(norm)) < 0 || strcmp(norm, ".") == 0 ||
+                            strstr(w, "/./") || strstr(w, "/.."))
+                                return cvm_error_set(ss->err, EINVAL, "%s: step initrd-append: guest path '%s' must be absolute, below /, without '.' or '..'",
+                                                     s->where, w);
+                        if ((r = add_guest_path(ss, s, fs, stage, n, w)) < 0)
+                                return r;
+                }
+        }
         return 0;
 }
 

@@ -116,7 +116,11 @@ readlink /etc/systemd/system/multi-user.target.wants/systemd-networkd.service > 
 lgetxattr /usr/sbin/agetty security.ima | xxd -p -c 64 > $2/agetty.ima
 checksum sha256 /usr/sbin/agetty > $2/agetty.sha256
 blockdev-getsize64 /dev/sda1 > $2/root.size
+glob copy-out /boot/initrd.img-* $2
 FISH
+        # Appending twice adds a segment twice: compare the set of paths, not the bytes.
+        "$BUILD/bin/cvm-initrd" list --json "$2"/initrd.img-* | jq -r ".entries[].path" | sort -u >"$2/initrd.list" || fail "cvm-initrd cannot list $1's initramfs"
+        rm -f "$2"/initrd.img-*
 }
 "$BUILD/bin/cvm-rewrite" --recipe "$ROOT/tests/e2e/recipes/parity.yaml" --plugins "$ROOT/plugins" \
         --input "$BASE" --output "$W/parity1.qcow2" 2>"$W/parity1.log" || { cat "$W/parity1.log" >&2; fail "the parity recipe failed"; }
@@ -144,8 +148,9 @@ done
 # agetty's sha256 has a zero byte: the label must hold all 32 (ima_fix_xattr's IMA_XATTR_DIGEST_NG, HASH_ALGO_SHA256 = 4).
 [ "$(cat "$R/agetty.ima")" = "0404$(cat "$R/agetty.sha256")" ] || fail "98-ima: security.ima of /usr/sbin/agetty is $(cat "$R/agetty.ima")"
 [ "$(cat "$R/root.size")" -gt $((1900 * 1024 * 1024)) ] || fail "01-resize: the root partition is $(cat "$R/root.size") bytes"
+grep -qx 'etc/hostname' "$R/initrd.list" && grep -qx 'etc/cvm/initrd-files' "$R/initrd.list" || fail "60-initrd: the initramfs lacks /etc/hostname or /etc/cvm"
 diff -r -x fish.log "$W/rb1" "$W/rb2" >&2 || fail "a second run of the same plugins changed the result (not idempotent)"
-ok "01-resize, 02-motd, 03-network, 04-user, 05-readonly-data, 07, 08, 09, 10-kernel-cmdline, 98-ima: each effect read back; a second run changes nothing"
+ok "01-resize, 02-motd, 03-network, 04-user, 05-readonly-data, 07, 08, 09, 10-kernel-cmdline, 60-initrd, 98-ima: each effect read back; a second run changes nothing"
 done_step
 
 TOTAL=$(( $(date +%s) - T0 ))
