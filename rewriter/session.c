@@ -299,7 +299,7 @@ static int boot_files(struct session *ss, struct manifest *mf) {
 
 int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_summary *sum, int *exit_code,
                 cvm_error *err) {
-        struct session ss = { .err = err };
+        struct session ss = { .err = err, .recipe = r };
         char dir[PATH_MAX], base[PATH_MAX], overlay[PATH_MAX], part[PATH_MAX], in256[65], after256[65], out256[65];
         _cleanup_free_ char *fmt = NULL, *absin = NULL;
         struct manifest *mf = NULL;

@@ -17,6 +17,7 @@ struct session {
         int major, minor;
         char tmpdir[PATH_MAX];  /* host scratch (initramfs copies) */
         char *cmdline;          /* the kernel command line the guest will boot, when known */
+        const struct recipe *recipe;    /* the recipe being applied (the validate step reads its steps) */
         char **warnings;        /* said on stderr and kept for the manifest */
         size_t nwarnings;
         cvm_error *err;
@@ -28,12 +29,13 @@ int step_run(struct session *ss, const struct step *s);
 /* Set the session's error for step s: what, then libguestfs's last error; returns the negative errno. */
 int step_gfail(struct session *ss, const struct step *s, const char *what);
 
-/* The executors that live in their own files (boot_cmdline.c, initrd_step.c, resize.c, bundle_step.c, ima_step.c). */
+/* The executors that live in their own files (boot_cmdline.c, initrd_step.c, resize.c, bundle_step.c, ima_step.c, validate_step.c). */
 int kernel_cmdline_run(struct session *ss, const struct step *s);
 int initrd_append_run(struct session *ss, const struct step *s);
 int resize_run(struct session *ss, const struct step *s);
 int bundle_run(struct session *ss, const struct step *s);
 int ima_label_run(struct session *ss, const struct step *s);
+int validate_run(struct session *ss, const struct step *s);
 
 /* Mount the inspected guest's file systems, shortest mountpoint first: the number that failed (each a warning), or -EIO without mountpoints. */
 int session_mount(struct session *ss);

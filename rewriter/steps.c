@@ -515,6 +515,7 @@ static const struct kind kinds[] = {
         { "initrd-append", { 0 }, { "add", "tree", "guest", "initramfs-tools", "compress" }, initrd_append_run },
         { "bundle", { "programs" }, { "libs", "prefix" }, bundle_run },
         { "ima-label", { "paths" }, { "hash" }, ima_label_run },
+        { "validate", { 0 }, { 0 }, validate_run },
         { "resize", { 0 }, { 0 }, resize_run },
 };
 

@@ -153,6 +153,16 @@ diff -r -x fish.log "$W/rb1" "$W/rb2" >&2 || fail "a second run of the same plug
 ok "01-resize, 02-motd, 03-network, 04-user, 05-readonly-data, 07, 08, 09, 10-kernel-cmdline, 60-initrd, 98-ima: each effect read back; a second run changes nothing"
 done_step
 
+step "99-validate refuses a broken result (tests/e2e/recipes/broken.yaml)"
+if "$BUILD/bin/cvm-rewrite" --recipe "$ROOT/tests/e2e/recipes/broken.yaml" --plugins "$ROOT/plugins" \
+        --plugins "$ROOT/tests/e2e/plugins" --input "$BASE" --output "$W/broken.qcow2" 2>"$W/broken.log"; then
+        fail "a result with a missing file and a lost kernel argument was written"
+fi
+grep -q "2 problems: /etc/cvm-break-file (plugin break, .*) is missing; kernel argument 'cvm.break=1' (plugin break, .*) is not on the boot loader's command line" "$W/broken.log" &&
+        [ ! -e "$W/broken.qcow2" ] || { cat "$W/broken.log" >&2; fail "99-validate did not name both problems, or left an output"; }
+ok "99-validate: the rewrite fails naming the missing file and the lost kernel argument; no output"
+done_step
+
 TOTAL=$(( $(date +%s) - T0 ))
 if $DEMO; then
         cat <<EOF
