@@ -112,10 +112,10 @@ readback() {
 copy-out /etc/motd /etc/tdx-attest.conf /etc/passwd /etc/group /etc/shadow /boot/grub/grub.cfg /etc/udev/rules.d/90-cvm-devices.rules /etc/tmpfiles.d/cvm-evidence.conf /etc/systemd/network/90-cvm-dhcp.network /etc/sudoers.d/90-cvm-alice /home/alice/.ssh/authorized_keys /etc/ima/ima-policy $2
 stat /etc/sudoers.d/90-cvm-alice | grep -E '^mode' > $2/sudoers.mode
 stat /usr/share/base-files/motd | grep -E '^mode' > $2/base-files.mode
-readlink /etc/systemd/system/multi-user.target.wants/systemd-networkd.service > $2/networkd.link
+readlink /etc/systemd/system/multi-user.target.wants/systemd-networkd.service | cat > $2/networkd.link
 lgetxattr /usr/sbin/agetty security.ima | xxd -p -c 64 > $2/agetty.ima
-checksum sha256 /usr/sbin/agetty > $2/agetty.sha256
-blockdev-getsize64 /dev/sda1 > $2/root.size
+checksum sha256 /usr/sbin/agetty | cat > $2/agetty.sha256
+blockdev-getsize64 /dev/sda1 | cat > $2/root.size
 glob copy-out /boot/initrd.img-* $2
 FISH
         # Appending twice adds a segment twice: compare the set of paths, not the bytes.
