@@ -122,6 +122,9 @@ FISH
         "$BUILD/bin/cvm-initrd" list --json "$2"/initrd.img-* | jq -r ".entries[].path" | sort -u >"$2/initrd.list" || fail "cvm-initrd cannot list $1's initramfs"
         rm -f "$2"/initrd.img-*
 }
+# Same inputs, same result: the build date (motd) is pinned as for a reproducible build.
+export SOURCE_DATE_EPOCH
+SOURCE_DATE_EPOCH=$(date +%s)
 "$BUILD/bin/cvm-rewrite" --recipe "$ROOT/tests/e2e/recipes/parity.yaml" --plugins "$ROOT/plugins" \
         --input "$BASE" --output "$W/parity1.qcow2" 2>"$W/parity1.log" || { cat "$W/parity1.log" >&2; fail "the parity recipe failed"; }
 "$BUILD/bin/cvm-rewrite" --recipe "$ROOT/tests/e2e/recipes/parity.yaml" --plugins "$ROOT/plugins" \
