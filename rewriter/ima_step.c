@@ -78,7 +78,9 @@ static int label_paths(struct session *ss, const struct step *s, size_t h, const
 int ima_label_run(struct session *ss, const struct step *s) {
         const struct arg *paths = step_arg_full(s, "paths");
         const char *hash = step_arg(s, "hash") ? step_arg(s, "hash") : "sha256";
-        size_t h = sizeof(hashes) / sizeof(hashes[0]), done = 0;
+        size_t h = sizeof(hashes) / sizeof(hashes[0]), done = 0, n, o = 0, cap = 8;
+        _cleanup_free_ char *rel = NULL;
+        char **words;
         int r = 0;
 
         for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++)
@@ -88,23 +90,25 @@ int ima_label_run(struct session *ss, const struct step *s) {
                 return cvm_error_set(ss->err, EINVAL, "%s: step ima-label: hash '%s': expected sha1, sha256, sha384 or sha512",
                                      s->where, hash);
         /* Each entry may hold several space-separated paths (a parameter substituted into one). */
-        for (char **p = paths->list; *p && r == 0; p++) {
-                _cleanup_free_ char *copy = strdup(*p), *rel = calloc(1, strlen(*p) * 3 + 8);
-                char *save;
-                size_t o = 0;
-                if (!copy || !rel)
-                        return cvm_error_set(ss->err, ENOMEM, "out of memory");
-                for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-                        char norm[PATH_MAX];
-                        if (w[0] != '/' || strchr(w, '\'') || cvm_initrd_path_normalise(w, norm, sizeof(norm)) < 0 ||
-                            strcmp(norm, ".") == 0 || strstr(w, "/./") || strstr(w, "/.."))
-                                return cvm_error_set(ss->err, EINVAL, "%s: step ima-label: '%s' must be an absolute guest path below /, without '.', '..' or quotes",
-                                                     s->where, w);
+        if (!(words = step_words(paths, &n)))
+                return cvm_error_set(ss->err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++)
+                cap += strlen(words[i]) + 3;
+        if (!(rel = calloc(1, cap)))
+                r = cvm_error_set(ss->err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < n && r == 0; i++) {
+                char norm[PATH_MAX];
+                const char *w = words[i];
+                if (!step_guest_path_ok(w) || strcmp(w, "/") == 0 || strchr(w, '\'') ||
+                    cvm_initrd_path_normalise(w, norm, sizeof(norm)) < 0)
+                        r = cvm_error_set(ss->err, EINVAL, "%s: step ima-label: '%s' must be an absolute guest path below /, without '.', '..' or quotes",
+                                          s->where, w);
+                else
                         o += (size_t) sprintf(rel + o, "%s'%s'", o ? " " : "", norm);
-                }
-                if (o)
-                        r = label_paths(ss, s, h, rel, &done);
         }
+        strv_free(words, n);
+        if (r == 0 && o)
+                r = label_paths(ss, s, h, rel, &done);
         if (r == 0 && done == 0)
                 session_warn(ss, "%s: step ima-label labelled no file (no regular file under the paths given)", s->where);
         return r;

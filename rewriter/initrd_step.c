@@ -53,8 +53,9 @@ static int add_guest_path(struct session *ss, const struct step *s, cvm_initrd_f
 /* The segment's files: the plugin's (add, tree) and the guest's (guest), the same for every initramfs. */
 static int build_fileset(struct session *ss, const struct step *s, cvm_initrd_fileset *fs) {
         const struct arg *add = step_arg_full(s, "add"), *tree = step_arg_full(s, "tree"), *guest = step_arg_full(s, "guest");
-        char base[PATH_MAX], stage[PATH_MAX + 32];
-        int r;
+        char base[PATH_MAX], stage[PATH_MAX + 32], **words;
+        size_t n;
+        int r = 0;
 
         snprintf(base, sizeof(base), "%s/files", s->plugin->dir);
         for (char **a = add ? add->list : NULL; a && *a; a++)
@@ -70,22 +71,18 @@ static int build_fileset(struct session *ss, const struct step *s, cvm_initrd_fi
         if (!mkdtemp(stage))
                 return cvm_error_set(ss->err, errno, "%s: %s", stage, strerror(errno));
         /* An entry may hold several space-separated paths (a parameter substituted into one). */
-        for (size_t i = 0, n = 0; guest->list[i]; i++) {
-                _cleanup_free_ char *copy = strdup(guest->list[i]);
-                char *save;
-                if (!copy)
-                        return cvm_error_set(ss->err, ENOMEM, "out of memory");
-                for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save), n++) {
-                        char norm[PATH_MAX];
-                        if (w[0] != '/' || cvm_initrd_path_normalise(w, norm, sizeof(norm)) < 0 || strcmp(norm, ".") == 0 ||
-                            strstr(w, "/./") || strstr(w, "/.."))
-                                return cvm_error_set(ss->err, EINVAL, "%s: step initrd-append: guest path '%s' must be absolute, below /, without '.' or '..'",
-                                                     s->where, w);
-                        if ((r = add_guest_path(ss, s, fs, stage, n, w)) < 0)
-                                return r;
-                }
+        if (!(words = step_words(guest, &n)))
+                return cvm_error_set(ss->err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < n && r == 0; i++) {
+                const char *w = words[i];
+                if (!step_guest_path_ok(w) || strcmp(w, "/") == 0)
+                        r = cvm_error_set(ss->err, EINVAL, "%s: step initrd-append: guest path '%s' must be absolute, below /, without '.' or '..'",
+                                          s->where, w);
+                else
+                        r = add_guest_path(ss, s, fs, stage, i, w);
         }
-        return 0;
+        strv_free(words, n);
+        return r;
 }
 
 struct order_find {

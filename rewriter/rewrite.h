@@ -95,6 +95,13 @@ void recipe_free(struct recipe *r);
 const char *step_arg(const struct step *s, const char *key);
 const struct arg *step_arg_full(const struct step *s, const char *key);
 
+/* The words of argument a, NULL-terminated (*n of them): list entries and the scalar, split on
+ * blanks (a parameter substituted into one entry may hold several); NULL when out of memory. */
+char **step_words(const struct arg *a, size_t *n);
+
+/* Guest paths: absolute, no "." or ".." component (the appliance resolves them inside the guest). */
+bool step_guest_path_ok(const char *p);
+
 /* The step kinds: whether kind exists, and its argument rules (errors name s->where). */
 bool step_kind_known(const char *kind);
 int step_validate(const struct step *s, cvm_error *err);

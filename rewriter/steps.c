@@ -52,6 +52,32 @@ const char *step_arg(const struct step *s, const char *key) {
         return a ? a->value : NULL;
 }
 
+char **step_words(const struct arg *a, size_t *n) {
+        char **v = calloc(1, sizeof(char *));
+        const char *one[2] = { a ? a->value : NULL, NULL };
+
+        *n = 0;
+        for (const char *const *e = a && a->list ? (const char *const *) a->list : one; v && *e; e++) {
+                char *copy = strdup(*e), *save;
+                if (!copy) {
+                        strv_free(v, *n);
+                        return NULL;
+                }
+                for (char *w = strtok_r(copy, " \t", &save); v && w; w = strtok_r(NULL, " \t", &save)) {
+                        char **bigger = realloc(v, (*n + 2) * sizeof(char *));
+                        if (!bigger || !(bigger[*n] = strdup(w))) {
+                                strv_free(bigger ? bigger : v, *n);
+                                v = NULL;
+                                break;
+                        }
+                        v = bigger;
+                        v[++*n] = NULL;
+                }
+                free(copy);
+        }
+        return v;
+}
+
 const struct arg *step_arg_full(const struct step *s, const char *key) {
         for (size_t i = 0; i < s->nargs; i++)
                 if (strcmp(s->args[i].key, key) == 0)
@@ -537,8 +563,7 @@ static bool listed(const char *const *l, const char *key) {
         return false;
 }
 
-/* Guest paths: absolute, no "." or ".." component (the appliance resolves them inside the guest). */
-static bool guest_path_ok(const char *p) {
+bool step_guest_path_ok(const char *p) {
         char norm[PATH_MAX];
         return p[0] == '/' && cvm_initrd_path_normalise(p, norm, sizeof(norm)) == 0 && !strstr(p, "/./") &&
                strcmp(p + strlen(p) - (strlen(p) >= 2 ? 2 : 0), "/.") != 0;
@@ -574,7 +599,7 @@ static int step_validate_lists(const struct step *s, cvm_error *err) {
 
         if ((a = step_arg_full(s, "guest")))
                 for (char **f = a->list; *f; f++)
-                        if (!guest_path_ok(*f) || strcmp(*f, "/") == 0)
+                        if (!step_guest_path_ok(*f) || strcmp(*f, "/") == 0)
                                 return cvm_error_set(err, EINVAL, "%s: step %s: guest path '%s' must be absolute, below /, without '.' or '..'",
                                                      s->where, s->kind, *f);
         if ((a = step_arg_full(s, "initramfs-tools")))
@@ -590,7 +615,7 @@ static int step_validate_lists(const struct step *s, cvm_error *err) {
                                 if (!name_ok(*f))
                                         return cvm_error_set(err, EPERM, "%s: step %s: %s entry '%s' must be a plain file name",
                                                              s->where, s->kind, key, *f);
-        if (prefix && (!guest_path_ok(prefix) || strcmp(prefix, "/") == 0 || prefix[strlen(prefix) - 1] == '/'))
+        if (prefix && (!step_guest_path_ok(prefix) || strcmp(prefix, "/") == 0 || prefix[strlen(prefix) - 1] == '/'))
                 return cvm_error_set(err, EINVAL, "%s: step %s: prefix '%s' must be an absolute guest folder below /",
                                      s->where, s->kind, prefix);
         return 0;
@@ -619,7 +644,7 @@ int step_validate(const struct step *s, cvm_error *err) {
                                              s->kind, a->value);
                 if ((strcmp(a->key, "path") == 0 || strcmp(a->key, "dest") == 0 ||
                      (strcmp(a->key, "src") == 0 && strcmp(s->kind, "move") == 0)) &&
-                    !guest_path_ok(a->value))
+                    !step_guest_path_ok(a->value))
                         return cvm_error_set(err, EINVAL, "%s: step %s: guest path '%s' must be absolute, without '.' or '..'",
                                              s->where, s->kind, a->value);
                 if (strcmp(a->key, "src") == 0 && strcmp(s->kind, "copy") == 0 && !src_ok(a->value))

@@ -114,14 +114,12 @@ static bool mentioned_later(const struct recipe *r, const struct step *from, con
 
 static void check_cmdline(struct session *ss, const struct step *self, struct problems *pb) {
         _cleanup_free_ char *line = session_boot_cmdline(ss);
-        const struct step *st, *last_add_of = NULL;
+        const struct step *st;
+        bool any = false;
 
-        FOREACH_STEP_BEFORE(ss->recipe, st, self) {
-                if (strcmp(st->kind, "kernel-cmdline") != 0)
-                        continue;
-                last_add_of = st;
-        }
-        if (!last_add_of)
+        FOREACH_STEP_BEFORE(ss->recipe, st, self)
+                any |= strcmp(st->kind, "kernel-cmdline") == 0;
+        if (!any)
                 return;
         if (!line) {
                 session_warn(ss, "%s: validate: the kernel command line is not in /boot/grub/grub.cfg; its arguments were not checked",
@@ -171,7 +169,7 @@ static int scan_cb(const struct cvm_initrd_entry *e, void *userdata) {
         return 0;
 }
 
-static void check_initrd(struct session *ss, const struct step *self, struct problems *pb) {
+static void check_initrd(struct session *ss, struct problems *pb) {
         _cleanup_free_ char *policy = NULL;
         char **images;
         size_t plen;
@@ -210,7 +208,6 @@ static void check_initrd(struct session *ss, const struct step *self, struct pro
                 free(images[i]);
         }
         free(images);
-        (void) self;
 }
 
 int validate_run(struct session *ss, const struct step *s) {
@@ -218,7 +215,7 @@ int validate_run(struct session *ss, const struct step *s) {
 
         check_files(ss, s, &pb);
         check_cmdline(ss, s, &pb);
-        check_initrd(ss, s, &pb);
+        check_initrd(ss, &pb);
         if (pb.n)
                 return cvm_error_set(ss->err, EINVAL, "%s: step validate (plugin %s): %zu problem%s: %s", s->where,
                                      s->plugin->name, pb.n, pb.n == 1 ? "" : "s", pb.text);

@@ -80,7 +80,7 @@ bad() { # expected-message recipe-text [plugin-yaml]
 
 @test "--plan: every shipped recipe resolves with the shipped plugins (required parameters named when missing)" {
         for r in "$ROOT"/recipes/*.yaml; do
-                run "$RW" --recipe "$r" --plugins "$ROOT/plugins" --plan --set user.ssh_key="ssh-ed25519 AAAAtest t@t"
+                run "$RW" --recipe "$r" --plugins "$ROOT/plugins" --plan --set ssh_key="ssh-ed25519 AAAAtest t@t"
                 [ "$status" -eq 0 ] || { echo "$r: $output"; false; }
         done
         run "$RW" --recipe "$ROOT/recipes/debian-12-tdx.yaml" --plugins "$ROOT/plugins" --plan
