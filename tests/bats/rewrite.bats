@@ -87,7 +87,7 @@ bad() { # expected-message recipe-text [plugin-yaml]
         [ "$status" -eq 2 ]
         [[ "$output" == *"plugin 'user': required parameter 'ssh_key' is not set"* ]]
         run "$RW" --recipe "$ROOT/recipes/minimal.yaml" --plugins "$ROOT/plugins" --plan --json
-        [ "$(jq -r '[.plugins[].name] | join(" ")' <<<"$output")" = "cvm-measurer cvm-evidence" ]
+        [ "$(jq -r '[.plugins[].name] | join(" ")' <<<"$output")" = "cvm-measurer cvm-evidence validate" ]
 }
 
 @test "bad recipes and plugins: each a clear error with file:line:column, exit 2, nothing written" {
