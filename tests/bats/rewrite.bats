@@ -83,6 +83,10 @@ bad() { # expected-message recipe-text [plugin-yaml]
                 run "$RW" --recipe "$r" --plugins "$ROOT/plugins" --plan --set ssh_key="ssh-ed25519 AAAAtest t@t"
                 [ "$status" -eq 0 ] || { echo "$r: $output"; false; }
         done
+        printf 'name: s\noutput: {format: qcow2}\nplugins:\n  - name: sample\n' >"$T/sample.yaml"
+        run "$RW" --recipe "$T/sample.yaml" --plugins "$ROOT/plugins" --plan
+        [ "$status" -eq 0 ]
+        [ "$(grep -cE '^  [0-9]+\. ' <<<"$output")" -eq 25 ]
         run "$RW" --recipe "$ROOT/recipes/debian-12-tdx.yaml" --plugins "$ROOT/plugins" --plan
         [ "$status" -eq 2 ]
         [[ "$output" == *"plugin 'user': required parameter 'ssh_key' is not set"* ]]
