@@ -219,6 +219,16 @@ static int add_finding(struct cvm_verify_result *res, enum cvm_finding_kind kind
         return 0;
 }
 
+/* A register finding: expected and got values, and what the live or replayed value was compared against. */
+static int add_register_finding(struct cvm_verify_result *res, uint32_t index, const char *expected, const char *got,
+                                const char *basis, cvm_error *err) {
+        int r = add_finding(res, CVM_FINDING_REGISTER, index, NULL, NULL, NULL, expected, got, err);
+
+        if (r == 0)
+                res->findings[res->nfindings - 1].basis = basis;
+        return r;
+}
+
 struct log_event {
         const struct cvm_event *ev;
         char *kind, *subject;
@@ -298,11 +308,8 @@ static int compare_registers(const cvm_reference *ref, const struct log_event *l
                         if (v)
                                 cvm_hex(v->digest, v->size, got);
                         res->registers_checked++;
-                        if (strcmp(got, ref->reg_digest[i]) != 0) {
-                                r = add_finding(res, CVM_FINDING_REGISTER, ref->regs[i], NULL, NULL, NULL,
-                                                ref->reg_digest[i], got, err);
-                                res->findings[res->nfindings - 1].basis = "log";
-                        }
+                        if (strcmp(got, ref->reg_digest[i]) != 0)
+                                r = add_register_finding(res, ref->regs[i], ref->reg_digest[i], got, "log", err);
                 }
         cvm_replay_free(rp);
         cvm_eventlog_free(mine);
@@ -349,7 +356,6 @@ int cvm_verify_register(const cvm_reference *ref, uint32_t index, const uint8_t 
                         const uint8_t *logs_replay, size_t logs_len, struct cvm_verify_result *res, cvm_error *err) {
         char got[2 * CVM_DIGEST_MAX + 1], want[2 * CVM_DIGEST_MAX + 1];
         const char *expected = NULL;
-        int r;
 
         if (live_len != (size_t) cvm_alg_size(ref->alg) || (logs_replay && logs_len != live_len))
                 return cvm_error_set(err, EINVAL, "register %u: a %s value is %u bytes, not %zu", index,
@@ -365,10 +371,7 @@ int cvm_verify_register(const cvm_reference *ref, uint32_t index, const uint8_t 
         res->registers_checked++;
         if (strcmp(got, expected) == 0)
                 return 0;
-        if ((r = add_finding(res, CVM_FINDING_REGISTER, index, NULL, NULL, NULL, expected, got, err)) < 0)
-                return r;
-        res->findings[res->nfindings - 1].basis = logs_replay ? "live-vs-logs" : "live";
-        return 0;
+        return add_register_finding(res, index, expected, got, logs_replay ? "live-vs-logs" : "live", err);
 }
 
 void cvm_verify_result_clear(struct cvm_verify_result *res) {
