@@ -123,9 +123,14 @@ $(BUILD)/bin/cvm-measure: $(MEASURE_OBJS) $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(MEASURE_OBJS) $(BUILD)/lib/libcvm.a $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvminitrd.a
+# The rewriter's objects as an archive, so a unit test links only the parts it calls.
+$(BUILD)/lib/libcvmrewrite.a: $(filter-out %/cvm-rewrite.o,$(REWRITE_OBJS))
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Imeasurer/lib $(ALL_CFLAGS) -DFIXTURES='"$(FIXTURES)"' -o $@ $< $(BUILD)/lib/libcvminitrd.a \
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvmrewrite.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Imeasurer/lib $(ALL_CFLAGS) -DFIXTURES='"$(FIXTURES)"' -o $@ $< $(BUILD)/lib/libcvmrewrite.a $(BUILD)/lib/libcvminitrd.a \
 		$(BUILD)/lib/libcvm.a $(INITRD_LIBS) $(PKG_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 FIXTURES ?= $(abspath ../shared/fixtures)

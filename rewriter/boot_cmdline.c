@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../measurer/lib/internal.h"
+#include "grub_cfg.h"
 #include "session.h"
 
 #define GRUB_CFG "/boot/grub/grub.cfg"
@@ -215,22 +216,27 @@ int kernel_cmdline_run(struct session *ss, const struct step *s) {
         return 0;
 }
 
-char *session_boot_cmdline(struct session *ss) {
-        _cleanup_free_ char *text = NULL;
+/* grubenv's saved_entry (GRUB_DEFAULT=saved), or NULL. */
+static char *saved_entry(struct session *ss) {
+        _cleanup_free_ char *env = NULL;
+        char *p, *ret = NULL;
         size_t n;
-        char *save, *ret = NULL;
 
-        if (guestfs_is_file(ss->g, "/boot/grub/grub.cfg") > 0 && (text = guestfs_read_file(ss->g, "/boot/grub/grub.cfg", &n)))
-                for (char *line = strtok_r(text, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
-                        char *p = line + strspn(line, " \t"), kernel[1024];
-                        int cmd = linux_command(p);
-                        if (cmd && sscanf(p + cmd, "%1023s", kernel) == 1) {
-                                char *args = strstr(p + cmd, kernel) + strlen(kernel);
-                                args += strspn(args, " \t");
-                                /* GRUB puts BOOT_IMAGE= first; the kernel shows the line as GRUB passed it. */
-                                if (asprintf(&ret, "BOOT_IMAGE=%s %s", kernel, args) < 0)
-                                        ret = NULL;
-                        }
-                }
+        if (guestfs_is_file(ss->g, "/boot/grub/grubenv") <= 0 || !(env = guestfs_read_file(ss->g, "/boot/grub/grubenv", &n)) ||
+            strlen(env) != n)
+                return NULL;
+        for (p = env; p && !ret; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if (strncmp(p, "saved_entry=", 12) == 0)
+                        ret = strndup(p + 12, strcspn(p + 12, "\n"));
         return ret;
+}
+
+char *session_boot_cmdline(struct session *ss) {
+        _cleanup_free_ char *text = NULL, *saved = NULL;
+        size_t n;
+
+        if (guestfs_is_file(ss->g, GRUB_CFG) <= 0 || !(text = guestfs_read_file(ss->g, GRUB_CFG, &n)) || strlen(text) != n)
+                return NULL;
+        saved = saved_entry(ss);
+        return grub_cfg_default_cmdline(text, saved);
 }

@@ -19,7 +19,7 @@
 #define PLUGIN_MAX (1u << 20)
 #define FILES_MAX 4096
 
-static const char *const type_names[] = { "string", "int", "bool" };
+static const char *const type_names[] = { "string", "int", "bool", "host-files" };
 
 static char *where(const struct yx *c, const yaml_node_t *n) {
         char *w = NULL;
@@ -78,7 +78,7 @@ static int parse_param(const struct yx *c, const yaml_node_t *k, const yaml_node
                 else if ((r = yx_unique(c, v, q)) < 0)
                         break;
                 else if (strcmp(key, "type") == 0) {
-                        if ((r = yx_enum(c, qv, key, type_names, 3, &t)) >= 0)
+                        if ((r = yx_enum(c, qv, key, type_names, 4, &t)) >= 0)
                                 p->type = (enum param_type) t;
                 } else if (strcmp(key, "default") == 0) {
                         const char *d = yx_scalar(qv);
@@ -98,6 +98,9 @@ static int parse_param(const struct yx *c, const yaml_node_t *k, const yaml_node
                 return r;
         if (!p->description)
                 return yx_at(c, v, "parameter '%s' needs a description", name);
+        /* A plugin must not choose host files itself: they would leave the build host unasked. */
+        if (p->type == PARAM_HOST_FILES && p->value)
+                return yx_at(c, v, "parameter '%s': a host-files parameter has no default (the files are the user's)", name);
         if (p->value)
                 return param_check(p, p->value, p->where, c->err);
         return 0;

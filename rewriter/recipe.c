@@ -327,6 +327,58 @@ static int inherit_globals(struct recipe *r, cvm_error *err) {
         return 0;
 }
 
+/*
+ * A host-files value as absolute paths of regular files: relative ones from the recipe's folder
+ * (its value came from the recipe) or the working directory (--set).
+ */
+static int resolve_host_files(const struct recipe *r, struct param *p, cvm_error *err) {
+        _cleanup_free_ char *copy = strdup(p->value), *dir = strdup(r->path), *out = NULL;
+        size_t rl = strlen(r->path), n = 0;
+        bool from_recipe = !strncmp(p->where, r->path, rl) && p->where[rl] == ':';
+        char *save, *slash;
+
+        if (!copy || !dir || !(out = calloc(1, 1)))
+                return oom(err);
+        slash = strrchr(dir, '/');
+        if (slash)
+                slash[slash == dir] = '\0';
+        for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                char joined[PATH_MAX], real[PATH_MAX], *bigger;
+                struct stat st;
+                errno = 0;
+                if ((size_t) snprintf(joined, sizeof(joined), "%s%s%s", w[0] != '/' && from_recipe && slash ? dir : "",
+                                      w[0] != '/' && from_recipe && slash ? "/" : "", w) >= sizeof(joined) ||
+                    !realpath(joined, real) || stat(real, &st) < 0)
+                        return cvm_error_set(err, errno ? errno : ENAMETOOLONG, "%s: parameter '%s': host file '%s': %s",
+                                             p->where, p->name, joined, strerror(errno ? errno : ENAMETOOLONG));
+                if (!S_ISREG(st.st_mode))
+                        return cvm_error_set(err, EINVAL, "%s: parameter '%s': host file '%s' is not a regular file",
+                                             p->where, p->name, real);
+                if (strpbrk(real, " \t\n"))
+                        return cvm_error_set(err, EINVAL, "%s: parameter '%s': host file '%s' has a blank in its path (the list is space-separated)",
+                                             p->where, p->name, real);
+                if (!(bigger = realloc(out, n + strlen(real) + 2)))
+                        return oom(err);
+                out = bigger;
+                n += (size_t) sprintf(out + n, "%s%s", n ? " " : "", real);
+        }
+        free(p->value);
+        p->value = out;
+        out = NULL;
+        return 0;
+}
+
+static int resolve_all_host_files(struct recipe *r, cvm_error *err) {
+        for (size_t i = 0; i < r->nplugins; i++)
+                for (size_t j = 0; j < r->plugins[i].nparams; j++) {
+                        struct param *p = &r->plugins[i].params[j];
+                        int k;
+                        if (p->type == PARAM_HOST_FILES && p->value && (k = resolve_host_files(r, p, err)) < 0)
+                                return k;
+                }
+        return 0;
+}
+
 /* Builtins every step may use: ${recipe}, ${build_date} (SOURCE_DATE_EPOCH or now, UTC). */
 static int builtins(const struct recipe *r, struct param out[2], cvm_error *err) {
         const char *sde = getenv("SOURCE_DATE_EPOCH");
@@ -434,7 +486,8 @@ int recipe_load(const char *path, char *const *dirs, size_t ndirs, char *const *
         for (size_t i = 0; i < nsets; i++)
                 if ((k = apply_set(r, sets[i], &any, err)) < 0)
                         goto fail;
-        if ((k = inherit_globals(r, err)) < 0 || (k = substitute_steps(r, err)) < 0)
+        if ((k = inherit_globals(r, err)) < 0 || (k = resolve_all_host_files(r, err)) < 0 ||
+            (k = substitute_steps(r, err)) < 0)
                 goto fail;
         *ret = r;
         return 0;

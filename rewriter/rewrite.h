@@ -23,7 +23,9 @@ enum {
         RW_EXIT_IMAGE = 5,
 };
 
-enum param_type { PARAM_STRING, PARAM_INT, PARAM_BOOL };
+/* host-files: files on the build host the user names (never a plugin's default), space-separated;
+ * resolved to absolute paths (relative to the recipe's folder, or to the working directory for --set). */
+enum param_type { PARAM_STRING, PARAM_INT, PARAM_BOOL, PARAM_HOST_FILES };
 
 struct param {
         char *name;

@@ -26,16 +26,21 @@ struct session {
 /* Run step s in the session; an error names the step's plugin.yaml position. */
 int step_run(struct session *ss, const struct step *s);
 
+/* Set the session's error for step s (its position, kind and plugin, then the message); returns -EIO. */
+int step_fail(struct session *ss, const struct step *s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Set the session's error for step s: what, then libguestfs's last error; returns the negative errno. */
 int step_gfail(struct session *ss, const struct step *s, const char *what);
 
-/* The executors that live in their own files (boot_cmdline.c, initrd_step.c, resize.c, bundle_step.c, ima_step.c, validate_step.c). */
+/* The executors that live in their own files (boot_cmdline.c, initrd_step.c, resize.c, bundle_step.c, ima_step.c, validate_step.c,
+ * kernel_step.c). */
 int kernel_cmdline_run(struct session *ss, const struct step *s);
 int initrd_append_run(struct session *ss, const struct step *s);
 int resize_run(struct session *ss, const struct step *s);
 int bundle_run(struct session *ss, const struct step *s);
 int ima_label_run(struct session *ss, const struct step *s);
 int validate_run(struct session *ss, const struct step *s);
+int kernel_run(struct session *ss, const struct step *s);
 
 /* Mount the inspected guest's file systems, shortest mountpoint first: the number that failed (each a warning), or -EIO without mountpoints. */
 int session_mount(struct session *ss);
@@ -46,7 +51,7 @@ bool plugin_supports(const struct plugin *p, const struct session *ss);
 /* Record a warning (printed with the progress, kept for the manifest). */
 void session_warn(struct session *ss, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The kernel command line GRUB or BLS will pass (BOOT_IMAGE= included for GRUB), read from the guest. */
+/* The kernel command line GRUB will pass for its default entry (BOOT_IMAGE= first), read from the guest. */
 char *session_boot_cmdline(struct session *ss);
 
 struct rw_options {

@@ -30,8 +30,7 @@ struct kind {
         int (*run)(struct session *ss, const struct step *s);
 };
 
-static int fail(struct session *ss, const struct step *s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(struct session *ss, const struct step *s, const char *fmt, ...) {
+int step_fail(struct session *ss, const struct step *s, const char *fmt, ...) {
         char msg[768];
         va_list ap;
 
@@ -44,7 +43,7 @@ static int fail(struct session *ss, const struct step *s, const char *fmt, ...) 
 /* The libguestfs error of the call that just failed. */
 int step_gfail(struct session *ss, const struct step *s, const char *what) {
         const char *e = guestfs_last_error(ss->g);
-        return fail(ss, s, "%s: %s", what, e ? e : "failed");
+        return step_fail(ss, s, "%s: %s", what, e ? e : "failed");
 }
 
 const char *step_arg(const struct step *s, const char *key) {
@@ -122,7 +121,7 @@ static int run_copy(struct session *ss, const struct step *s) {
 
         host_src(s, src, host, sizeof(host));
         if (lstat(host, &st) < 0)
-                return fail(ss, s, "%s: %s", host, strerror(errno));
+                return step_fail(ss, s, "%s: %s", host, strerror(errno));
         if (S_ISDIR(st.st_mode)) {
                 /* copy-in puts DIR itself inside dest, as cp -r does. */
                 if (guestfs_mkdir_p(ss->g, dest) < 0 || guestfs_copy_in(ss->g, host, dest) < 0)
@@ -130,7 +129,7 @@ static int run_copy(struct session *ss, const struct step *s) {
                 return 0;
         }
         if (!S_ISREG(st.st_mode))
-                return fail(ss, s, "%s: not a file or directory", host);
+                return step_fail(ss, s, "%s: not a file or directory", host);
         snprintf(target, sizeof(target), "%s%s", dest, dest[strlen(dest) - 1] == '/' ? strrchr(host, '/') + 1 : "");
         if (guestfs_upload(ss->g, host, target) < 0)
                 return step_gfail(ss, s, target);
@@ -146,7 +145,7 @@ static int run_append_line(struct session *ss, const struct step *s) {
                 return step_gfail(ss, s, p);
         /* As virt-customize: a missing final newline is added before the line. */
         if (asprintf(&text, "%s%s%s\n", old ? old : "", n > 0 && old[n - 1] != '\n' ? "\n" : "", line) < 0)
-                return fail(ss, s, "out of memory");
+                return step_fail(ss, s, "out of memory");
         if (guestfs_write(ss->g, p, text, strlen(text)) < 0)
                 return step_gfail(ss, s, p);
         return 0;
@@ -188,14 +187,14 @@ static int run_replace(struct session *ss, const struct step *s) {
         int r = 0;
 
         if (regcomp(&re, pat, REG_EXTENDED | REG_NEWLINE) != 0)
-                return fail(ss, s, "pattern '%s' is not an extended regular expression", pat);
+                return step_fail(ss, s, "pattern '%s' is not an extended regular expression", pat);
         if (!(text = guestfs_read_file(ss->g, p, &n))) {
                 regfree(&re);
                 return step_gfail(ss, s, p);
         }
         if (strlen(text) != n) {
                 regfree(&re);
-                return fail(ss, s, "%s holds NUL bytes: not a text file", p);
+                return step_fail(ss, s, "%s holds NUL bytes: not a text file", p);
         }
         for (cur = text; regexec(&re, cur, 10, m, cur == text ? 0 : REG_NOTBOL) == 0; count++) {
                 buf_add(&out, cur, (size_t) m[0].rm_so);
@@ -222,9 +221,9 @@ static int run_replace(struct session *ss, const struct step *s) {
         buf_add(&out, cur, strlen(cur));
         regfree(&re);
         if (out.oom)
-                r = fail(ss, s, "out of memory");
+                r = step_fail(ss, s, "out of memory");
         else if (count == 0)
-                r = fail(ss, s, "pattern '%s' does not match in %s", pat, p);
+                r = step_fail(ss, s, "pattern '%s' does not match in %s", pat, p);
         else if (guestfs_write(ss->g, p, out.p ? out.p : "", out.n) < 0)
                 r = step_gfail(ss, s, p);
         free(out.p);
@@ -277,9 +276,9 @@ static int run_chown(struct session *ss, const struct step *s) {
         int uid, gid = -1, primary = -1;
 
         if (guest_id(ss, "/etc/passwd", owner, &uid, &primary, NULL) < 0)
-                return fail(ss, s, "owner '%s' is not in the guest's /etc/passwd", owner);
+                return step_fail(ss, s, "owner '%s' is not in the guest's /etc/passwd", owner);
         if (group && guest_id(ss, "/etc/group", group, &gid, NULL, NULL) < 0)
-                return fail(ss, s, "group '%s' is not in the guest's /etc/group", group);
+                return step_fail(ss, s, "group '%s' is not in the guest's /etc/group", group);
         if (guestfs_chown(ss->g, uid, gid >= 0 ? gid : primary >= 0 ? primary : uid, p) < 0)
                 return step_gfail(ss, s, p);
         return 0;
@@ -330,7 +329,7 @@ static int run_firstboot(struct session *ss, const struct step *s) {
         free(ls);
         snprintf(path, sizeof(path), FIRSTBOOT_DIR "/%02zu-%s.sh", n, s->plugin->name);
         if (asprintf(&script, "#!/bin/sh\n%s\n", step_arg(s, "command")) < 0)
-                return fail(ss, s, "out of memory");
+                return step_fail(ss, s, "out of memory");
         if (guestfs_write(ss->g, path, script, strlen(script)) < 0 || guestfs_chmod(ss->g, 0755, path) < 0 ||
             guestfs_write(ss->g, FIRSTBOOT_UNIT, unit, sizeof(unit) - 1) < 0 ||
             guestfs_mkdir_p(ss->g, "/etc/systemd/system/multi-user.target.wants") < 0 ||
@@ -347,10 +346,10 @@ static int run_ssh_inject(struct session *ss, const struct step *s) {
         size_t n = 0;
 
         if (guest_id(ss, "/etc/passwd", user, &uid, &gid, &home) < 0 || !home)
-                return fail(ss, s, "user '%s' is not in the guest's /etc/passwd", user);
+                return step_fail(ss, s, "user '%s' is not in the guest's /etc/passwd", user);
         if ((size_t) snprintf(dir, sizeof(dir), "%s/.ssh", home) >= sizeof(dir) ||
             (size_t) snprintf(keys, sizeof(keys), "%s/authorized_keys", dir) >= sizeof(keys))
-                return fail(ss, s, "home directory '%s' is too long", home);
+                return step_fail(ss, s, "home directory '%s' is too long", home);
         if (guestfs_mkdir_p(ss->g, dir) < 0 || guestfs_chmod(ss->g, 0700, dir) < 0 ||
             guestfs_chown(ss->g, uid, gid, dir) < 0)
                 return step_gfail(ss, s, dir);
@@ -359,7 +358,7 @@ static int run_ssh_inject(struct session *ss, const struct step *s) {
         if (old && strstr(old, key))
                 return 0;
         if (asprintf(&text, "%s%s%s\n", old ? old : "", n && old[n - 1] != '\n' ? "\n" : "", key) < 0)
-                return fail(ss, s, "out of memory");
+                return step_fail(ss, s, "out of memory");
         if (guestfs_write(ss->g, keys, text, strlen(text)) < 0 || guestfs_chmod(ss->g, 0600, keys) < 0 ||
             guestfs_chown(ss->g, uid, gid, keys) < 0)
                 return step_gfail(ss, s, keys);
@@ -380,26 +379,26 @@ static int run_password(struct session *ss, const struct step *s) {
 
         if (!hash) {
                 if (!pw || !*pw)
-                        return fail(ss, s, "an empty password is refused; give password or hash");
+                        return step_fail(ss, s, "an empty password is refused; give password or hash");
                 fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
                 if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t) sizeof(rnd)) {
                         if (fd >= 0)
                                 close(fd);
-                        return fail(ss, s, "no randomness for the salt");
+                        return step_fail(ss, s, "no randomness for the salt");
                 }
                 close(fd);
                 for (int i = 0; i < 16; i++)
                         salt[3 + i] = abc[rnd[i] % 64];
                 hash = crypt_r(pw, salt, &cd);
                 if (!hash || hash[0] != '$')
-                        return fail(ss, s, "crypt failed");
+                        return step_fail(ss, s, "crypt failed");
         } else if (strncmp(hash, "$6$", 3) != 0 && strncmp(hash, "$y$", 3) != 0) {
-                return fail(ss, s, "hash must be a crypt SHA-512 ($6$) or yescrypt ($y$) hash");
+                return step_fail(ss, s, "hash must be a crypt SHA-512 ($6$) or yescrypt ($y$) hash");
         }
         if (!(shadow = guestfs_read_file(ss->g, "/etc/shadow", &n)))
                 return step_gfail(ss, s, "/etc/shadow");
         if (!(out = malloc(n + strlen(hash) + 2)))
-                return fail(ss, s, "out of memory");
+                return step_fail(ss, s, "out of memory");
         for (line = strtok_r(shadow, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *colon = strchr(line, ':'), *rest;
                 if (colon && (size_t) (colon - line) == strlen(user) && strncmp(line, user, strlen(user)) == 0 &&
@@ -411,7 +410,7 @@ static int run_password(struct session *ss, const struct step *s) {
                 }
         }
         if (!found)
-                return fail(ss, s, "user '%s' is not in the guest's /etc/shadow", user);
+                return step_fail(ss, s, "user '%s' is not in the guest's /etc/shadow", user);
         if (guestfs_write(ss->g, "/etc/shadow", out, o) < 0)
                 return step_gfail(ss, s, "/etc/shadow");
         return 0;
@@ -423,13 +422,13 @@ static int run_hostname(struct session *ss, const struct step *s) {
         size_t n = 0;
 
         if (asprintf(&text, "%s\n", name) < 0)
-                return fail(ss, s, "out of memory");
+                return step_fail(ss, s, "out of memory");
         if (guestfs_write(ss->g, "/etc/hostname", text, strlen(text)) < 0)
                 return step_gfail(ss, s, "/etc/hostname");
         if (guestfs_exists(ss->g, "/etc/hosts") > 0 && !(hosts = guestfs_read_file(ss->g, "/etc/hosts", &n)))
                 return step_gfail(ss, s, "/etc/hosts");
         if (!(out = malloc(n + strlen(name) + 32)))
-                return fail(ss, s, "out of memory");
+                return step_fail(ss, s, "out of memory");
         out[0] = '\0';
         for (char *save, *line = hosts ? strtok_r(hosts, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
                 if (strncmp(line, "127.0.1.1", 9) != 0)
@@ -446,7 +445,7 @@ static int run_timezone(struct session *ss, const struct step *s) {
 
         snprintf(zp, sizeof(zp), "/usr/share/zoneinfo/%s", zone);
         if (guestfs_is_file(ss->g, zp) <= 0)
-                return fail(ss, s, "%s is not in the guest (no such time zone, or tzdata missing)", zp);
+                return step_fail(ss, s, "%s is not in the guest (no such time zone, or tzdata missing)", zp);
         snprintf(text, sizeof(text), "%s\n", zone);
         if (guestfs_ln_sf(ss->g, zp, "/etc/localtime") < 0 || guestfs_write(ss->g, "/etc/timezone", text, strlen(text)) < 0)
                 return step_gfail(ss, s, "/etc/localtime");
@@ -495,7 +494,7 @@ static int run_enable_service(struct session *ss, const struct step *s) {
                         unit[0] = '\0';
         }
         if (!*unit)
-                return fail(ss, s, "unit %s is not in the guest's systemd unit directories", name);
+                return step_fail(ss, s, "unit %s is not in the guest's systemd unit directories", name);
         if (!(text = guestfs_read_file(ss->g, unit, &n)))
                 return step_gfail(ss, s, unit);
         for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -513,7 +512,7 @@ static int run_enable_service(struct session *ss, const struct step *s) {
                 }
         }
         if (targets == 0)
-                return fail(ss, s, "%s has no WantedBy= or RequiredBy= in [Install]; nothing to enable it from", unit);
+                return step_fail(ss, s, "%s has no WantedBy= or RequiredBy= in [Install]; nothing to enable it from", unit);
         return 0;
 }
 
@@ -543,6 +542,7 @@ static const struct kind kinds[] = {
         { "ima-label", { "paths" }, { "hash" }, ima_label_run },
         { "validate", { 0 }, { 0 }, validate_run },
         { "resize", { 0 }, { 0 }, resize_run },
+        { "kernel", { "packages" }, { "default" }, kernel_run },
 };
 
 static const struct kind *find_kind(const char *name) {
@@ -575,7 +575,8 @@ static bool src_ok(const char *p) {
         return p[0] != '/' && cvm_initrd_path_normalise(p, norm, sizeof(norm)) == 0 && strcmp(norm, ".") != 0;
 }
 
-static const char *const list_args[] = { "files", "add", "remove", "tree", "guest", "initramfs-tools", "programs", "libs", "paths" };
+static const char *const list_args[] = { "files", "add", "remove", "tree", "guest", "initramfs-tools", "programs", "libs", "paths",
+                                         "packages" };
 
 /* A file name of this project's programs, a soname or an initramfs-tools script: no '/', no leading '.'. */
 static bool name_ok(const char *n) {
@@ -592,6 +593,20 @@ static bool phase_ok(const char *p, size_t n) {
         return false;
 }
 
+/* Whether path is one of the files the user gave the plugin's host-files parameters (never a plugin's own literal). */
+static bool user_host_file(const struct plugin *pl, const char *path) {
+        for (size_t i = 0; i < pl->nparams; i++) {
+                const char *v = pl->params[i].value;
+                size_t l = strlen(path);
+                if (pl->params[i].type != PARAM_HOST_FILES || !v)
+                        continue;
+                for (const char *m = strstr(v, path); m; m = strstr(m + 1, path))
+                        if ((m == v || m[-1] == ' ') && (m[l] == ' ' || !m[l]))
+                                return true;
+        }
+        return false;
+}
+
 /* The list arguments of initrd-append and bundle, and bundle's prefix. */
 static int step_validate_lists(const struct step *s, cvm_error *err) {
         const struct arg *a;
@@ -602,6 +617,22 @@ static int step_validate_lists(const struct step *s, cvm_error *err) {
                         if (!step_guest_path_ok(*f) || strcmp(*f, "/") == 0)
                                 return cvm_error_set(err, EINVAL, "%s: step %s: guest path '%s' must be absolute, below /, without '.' or '..'",
                                                      s->where, s->kind, *f);
+        if ((a = step_arg_full(s, "packages"))) {
+                size_t n;
+                char **w = step_words(a, &n);
+                if (!w)
+                        return cvm_error_set(err, ENOMEM, "out of memory");
+                for (size_t i = 0; i < n; i++)
+                        if (!user_host_file(s->plugin, w[i])) {
+                                int r = cvm_error_set(err, EPERM, "%s: step %s: package '%s' is not a file given to one of the plugin's host-files parameters",
+                                                      s->where, s->kind, w[i]);
+                                strv_free(w, n);
+                                return r;
+                        }
+                strv_free(w, n);
+                if (n == 0)
+                        return cvm_error_set(err, EINVAL, "%s: step %s: no packages", s->where, s->kind);
+        }
         if ((a = step_arg_full(s, "initramfs-tools")))
                 for (char **f = a->list; *f; f++) {
                         const char *slash = strchr(*f, '/');
@@ -658,6 +689,8 @@ int step_validate(const struct step *s, cvm_error *err) {
         }
         if ((r = step_validate_lists(s, err)) < 0)
                 return r;
+        if (step_arg(s, "default") && strcmp(step_arg(s, "default"), "true") && strcmp(step_arg(s, "default"), "false"))
+                return cvm_error_set(err, EINVAL, "%s: step %s: default must be true or false", s->where, s->kind);
         if (strcmp(s->kind, "password") == 0 && !step_arg(s, "password") == !step_arg(s, "hash"))
                 return cvm_error_set(err, EINVAL, "%s: step password needs exactly one of password and hash", s->where);
         return 0;

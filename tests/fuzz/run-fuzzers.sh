@@ -15,7 +15,9 @@ seeds() {
         ima) ls "$FIXTURES"/ima-* ;;
         cel) ls "$FIXTURES"/cel-* ;;
         quote) ls "$FIXTURES"/tdxquote-* ;;
-        policy) ls measurer/policy/*.yaml ;;
+        policy) ls plugins/50-cvm-measurer/files/policy.yaml ;;
+        grub_cfg) ls "$BUILD"/fuzz/seeds/grub/* ;;
+        kernel_pkg) ls "$BUILD"/fuzz/seeds/kernel/* ;;
         initrd) ls "$BUILD"/fuzz/seeds/initrd/* ;;
         elf) echo /etc/ld.so.cache "$BUILD"/fuzz/seeds/elf/* ;;
         recipe) ls "$BUILD"/fuzz/seeds/recipe/* ;;
@@ -61,6 +63,18 @@ make_seeds() {
                           jq -c --arg s "$s" '{reference_values: {measurer: true, ($s): {events: [.events[] | {index, kind, item, data, (.alg): .digest}], registers}}}'; \
                         } >"$d/manifest/$s.json"
                 done
+                rm -rf "$t"
+        fi
+        # grub_cfg: the first byte picks a saved_entry; the configurations the unit tests read.
+        mkdir -p "$d/grub" "$d/kernel"
+        { printf '\000'; cat tests/rewriter/make-guest.sh; } >"$d/grub/make-guest"
+        sed -n '/^static const char generated/,/^$/p;/^static const char handwritten/,/^$/p' tests/unit/test_kernel.c |
+                grep -o '"[^"]*\\n"' | sed 's/^"//;s/\\n"$//;s/\\t/\t/g;s/\\"/"/g' | { printf '\001'; cat; } >"$d/grub/unit"
+        # kernel_pkg: a small kernel .deb (xz, as dpkg-deb writes it).
+        if t=$(mktemp -d); then
+                mkdir -p "$t/p/DEBIAN" "$t/p/boot" && echo MZ >"$t/p/boot/vmlinuz-6.1.0-1-amd64"
+                printf 'Package: linux-image-test\nVersion: 1\nArchitecture: amd64\nMaintainer: t <t@t>\nDescription: t\n' >"$t/p/DEBIAN/control"
+                dpkg-deb -Zxz --build "$t/p" "$d/kernel/linux-image.deb" >/dev/null 2>&1
                 rm -rf "$t"
         fi
         for f in /bin/true "$BUILD"/libexec/cvm-launch; do

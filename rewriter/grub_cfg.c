@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * grub.cfg as a menu (grub_cfg.h).  One pass over the lines finds the
+ * menuentry and submenu blocks by their braces (function bodies are skipped
+ * the same way), each entry's first linux line, and the last `set default`
+ * outside any block.  Words follow GRUB's quoting: '...' literal, "..." and
+ * bare words with backslash escapes.
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grub_cfg.h"
+
+#define MAX_ITEMS 4096
+#define MAX_DEPTH 64
+#define WORD_MAX 512
+#define NONE ((size_t) -1)
+
+enum kind { ENTRY, SUBMENU };
+
+struct item {
+        enum kind kind;
+        int parent;             /* the enclosing submenu's index, -1 at top level */
+        size_t start, end;      /* the block: its first line up to after its closing brace */
+        size_t linux_at;        /* the entry's first linux line, NONE without one */
+        bool closed;            /* its closing brace was seen */
+        char title[WORD_MAX], id[WORD_MAX];
+};
+
+struct menu {
+        struct item *v;
+        size_t n;
+        char dflt[WORD_MAX];    /* the last `set default` value outside blocks, "" if none */
+        bool has_dflt;
+};
+
+static bool blank(char c) {
+        return c == ' ' || c == '\t';
+}
+
+/* The next word of the line [*p, end) dequoted into out (cut at WORD_MAX); false at the line's end. */
+static bool next_word(const char **p, const char *end, char *out, size_t *raw_len) {
+        const char *s = *p;
+        size_t o = 0;
+        char q = 0;
+
+        while (s < end && blank(*s))
+                s++;
+        if (s >= end)
+                return false;
+        const char *begin = s;
+        for (; s < end && (q || !blank(*s)); s++) {
+                char c = *s;
+                if (q == '\'' && c != '\'') {
+                } else if (c == '\'' || c == '"') {
+                        if (!q || q == c) {
+                                q = q ? 0 : c;
+                                continue;
+                        }
+                } else if (c == '\\' && q != '\'' && s + 1 < end) {
+                        c = *++s;
+                }
+                if (o + 1 < WORD_MAX)
+                        out[o++] = c;
+        }
+        out[o] = '\0';
+        if (raw_len)
+                *raw_len = (size_t) (s - begin);
+        *p = s;
+        return true;
+}
+
+/* The line starting at off: its end (without the newline) and the next line's offset. */
+static size_t line_end(const char *cfg, size_t off, size_t *next) {
+        const char *nl = strchr(cfg + off, '\n');
+        size_t e = nl ? (size_t) (nl - cfg) : strlen(cfg);
+        *next = nl ? e + 1 : e;
+        return e;
+}
+
+static bool is_linux(const char *w) {
+        return !strcmp(w, "linux") || !strcmp(w, "linuxefi") || !strcmp(w, "linux16");
+}
+
+static bool is_initrd(const char *w) {
+        return !strcmp(w, "initrd") || !strcmp(w, "initrdefi") || !strcmp(w, "initrd16");
+}
+
+/* A menuentry/submenu line's title (its first word) and --id / $menuentry_id_option value. */
+static void parse_head(const char *p, const char *end, struct item *it) {
+        char w[WORD_MAX];
+        bool want_id = false, first = true;
+
+        while (next_word(&p, end, w, NULL)) {
+                if (first) {
+                        snprintf(it->title, sizeof(it->title), "%s", w);
+                        first = false;
+                } else if (want_id) {
+                        snprintf(it->id, sizeof(it->id), "%s", w);
+                        want_id = false;
+                } else if (!strcmp(w, "--id") || !strcmp(w, "$menuentry_id_option") ||
+                           !strcmp(w, "${menuentry_id_option}")) {
+                        want_id = true;
+                } else if (!strncmp(w, "--id=", 5)) {
+                        snprintf(it->id, sizeof(it->id), "%s", w + 5);
+                }
+        }
+}
+
+static void menu_free(struct menu *m) {
+        free(m->v);
+        m->v = NULL;
+}
+
+/* The blocks and the default of cfg; -ENOMEM, or -EINVAL past MAX_ITEMS or MAX_DEPTH. */
+static int parse(const char *cfg, struct menu *m) {
+        int stack[MAX_DEPTH];   /* item index, or -1 for a block that is not an item */
+        size_t depth = 0, next;
+
+        *m = (struct menu) { 0 };
+        for (size_t off = 0; cfg[off]; off = next) {
+                size_t end = line_end(cfg, off, &next);
+                const char *p = cfg + off, *e = cfg + end;
+                char w[WORD_MAX];
+                size_t rawlen;
+
+                while (e > p && (blank(e[-1]) || e[-1] == '\r'))
+                        e--;
+                if (!next_word(&p, e, w, &rawlen) || w[0] == '#')
+                        continue;
+                bool opens = e[-1] == '{';
+                if (!strcmp(w, "menuentry") || !strcmp(w, "submenu")) {
+                        struct item *it;
+                        int parent = -1;
+                        if (m->n == MAX_ITEMS) {
+                                menu_free(m);
+                                return -EINVAL;
+                        }
+                        if (!(m->n & (m->n - 1))) {
+                                struct item *v = realloc(m->v, (m->n ? m->n * 2 : 8) * sizeof(*v));
+                                if (!v) {
+                                        menu_free(m);
+                                        return -ENOMEM;
+                                }
+                                m->v = v;
+                        }
+                        for (size_t d = depth; d > 0 && parent < 0; d--)
+                                if (stack[d - 1] >= 0 && m->v[stack[d - 1]].kind == SUBMENU)
+                                        parent = stack[d - 1];
+                        it = &m->v[m->n];
+                        *it = (struct item) { .kind = w[0] == 'm' ? ENTRY : SUBMENU, .parent = parent,
+                                              .start = off, .end = next, .linux_at = NONE };
+                        parse_head(p, opens ? e - 1 : e, it);
+                        if (opens) {
+                                if (depth == MAX_DEPTH) {
+                                        menu_free(m);
+                                        return -EINVAL;
+                                }
+                                stack[depth++] = (int) m->n;
+                        }
+                        m->n++;
+                } else if (w[0] == '}' && rawlen >= 1) {
+                        if (depth > 0 && stack[--depth] >= 0) {
+                                m->v[stack[depth]].end = next;
+                                m->v[stack[depth]].closed = true;
+                        }
+                } else if (opens) {
+                        if (depth == MAX_DEPTH) {
+                                menu_free(m);
+                                return -EINVAL;
+                        }
+                        stack[depth++] = -1;
+                } else if (is_linux(w) && depth > 0 && stack[depth - 1] >= 0 &&
+                           m->v[stack[depth - 1]].linux_at == NONE) {
+                        m->v[stack[depth - 1]].linux_at = off;
+                } else if (!strcmp(w, "set") && depth == 0 && next_word(&p, e, w, NULL) && !strncmp(w, "default=", 8) &&
+                           strcmp(w + 8, "${next_entry}") != 0 && strcmp(w + 8, "$next_entry") != 0) {
+                        snprintf(m->dflt, sizeof(m->dflt), "%s", w + 8);
+                        m->has_dflt = true;
+                }
+        }
+        return 0;
+}
+
+/* The child of parent that one component of a default path names: an index, an id or a title. */
+static int find_child(const struct menu *m, int parent, const char *name, size_t len) {
+        size_t index = 0;
+        bool numeric = len > 0 && len < 6 && strspn(name, "0123456789") >= len;
+        long want = numeric ? strtol(name, NULL, 10) : -1;
+
+        for (size_t i = 0; i < m->n; i++) {
+                const struct item *it = &m->v[i];
+                if (it->parent != parent)
+                        continue;
+                if (numeric ? (long) index == want
+                            : (strlen(it->id) == len && !strncmp(it->id, name, len)) ||
+                                      (strlen(it->title) == len && !strncmp(it->title, name, len)))
+                        return (int) i;
+                index++;
+        }
+        return -1;
+}
+
+/* The entry the default selects (a submenu selects its first entry); -1 if none. */
+static int default_entry(const struct menu *m, const char *saved) {
+        const char *path = m->has_dflt ? m->dflt : "0";
+        int cur = -1;
+
+        if (!strcmp(path, "${saved_entry}") || !strcmp(path, "$saved_entry"))
+                path = saved && *saved ? saved : "0";
+        for (const char *c = path; c;) {
+                const char *gt = strchr(c, '>');
+                cur = find_child(m, cur, c, gt ? (size_t) (gt - c) : strlen(c));
+                if (cur < 0)
+                        return -1;
+                c = gt ? gt + 1 : NULL;
+        }
+        while (cur >= 0 && m->v[cur].kind == SUBMENU)
+                cur = find_child(m, cur, "0", 1);
+        return cur;
+}
+
+/* The linux line of entry i: the kernel word (raw) and the arguments after it. */
+static bool linux_words(const char *cfg, const struct item *it, char *kernel, const char **args, const char **end) {
+        size_t next, e = line_end(cfg, it->linux_at, &next);
+        const char *p = cfg + it->linux_at, *stop = cfg + e;
+        char w[WORD_MAX];
+        size_t raw;
+
+        if (!next_word(&p, stop, w, NULL) || !next_word(&p, stop, w, &raw))
+                return false;
+        memcpy(kernel, p - raw, raw);
+        kernel[raw] = '\0';
+        while (p < stop && blank(*p))
+                p++;
+        *args = p;
+        *end = stop;
+        return true;
+}
+
+static char *default_linux(const char *cfg, const char *saved, bool whole) {
+        struct menu m;
+        char kernel[WORD_MAX];
+        const char *args, *end;
+        char *ret = NULL;
+        int d;
+
+        if (parse(cfg, &m) < 0)
+                return NULL;
+        d = default_entry(&m, saved);
+        if (d >= 0 && m.v[d].linux_at != NONE && linux_words(cfg, &m.v[d], kernel, &args, &end)) {
+                /* GRUB puts BOOT_IMAGE= first; the kernel shows the line as GRUB passed it. */
+                if (whole ? asprintf(&ret, "BOOT_IMAGE=%s %.*s", kernel, (int) (end - args), args) < 0
+                          : !(ret = strdup(kernel)))
+                        ret = NULL;
+        }
+        menu_free(&m);
+        return ret;
+}
+
+char *grub_cfg_default_cmdline(const char *cfg, const char *saved_entry) {
+        return default_linux(cfg, saved_entry, true);
+}
+
+char *grub_cfg_default_kernel(const char *cfg, const char *saved_entry) {
+        return default_linux(cfg, saved_entry, false);
+}
+
+static const char *base_name(const char *path) {
+        const char *s = strrchr(path, '/');
+        return s ? s + 1 : path;
+}
+
+/* An item's name in a default path: its id, else its title. */
+static const char *name_of(const struct item *it) {
+        return it->id[0] ? it->id : it->title;
+}
+
+int grub_cfg_entry_path(const char *cfg, const char *kernel, char **ret) {
+        struct menu m;
+        int r = parse(cfg, &m);
+
+        if (r < 0)
+                return r;
+        r = -ENOENT;
+        for (size_t i = 0; i < m.n && r == -ENOENT; i++) {
+                const struct item *it = &m.v[i];
+                char k[WORD_MAX];
+                const char *args, *end;
+                if (it->kind != ENTRY || it->linux_at == NONE || strstr(it->id, "recovery") ||
+                    strstr(it->title, "recovery mode") || !linux_words(cfg, it, k, &args, &end) || strcmp(base_name(k), kernel))
+                        continue;
+                /* Up through the submenus: each level's name before '>'. */
+                char path[4 * WORD_MAX] = "";
+                for (int j = (int) i; j >= 0; j = m.v[j].parent) {
+                        char tmp[sizeof(path)];
+                        snprintf(tmp, sizeof(tmp), "%s%s%s", name_of(&m.v[j]), *path ? ">" : "", path);
+                        memcpy(path, tmp, sizeof(path));
+                }
+                r = (*ret = strdup(path)) ? 0 : -ENOMEM;
+        }
+        menu_free(&m);
+        return r;
+}
+
+/* Replace the file name of the word after the command on line [p, e) with name; the rest as is. */
+static void put_renamed(FILE *f, const char *p, const char *e, bool last_word, const char *name) {
+        const char *q = p, *wstart = NULL, *wend = NULL;
+        char w[WORD_MAX];
+        size_t raw;
+        int n = 0;
+
+        while (next_word(&q, e, w, &raw)) {
+                if (++n >= 2 && (!wstart || last_word)) {
+                        wstart = q - raw;
+                        wend = q;
+                }
+        }
+        if (!wstart) {
+                fprintf(f, "%.*s\n", (int) (e - p), p);
+                return;
+        }
+        const char *slash = wstart;
+        for (const char *c = wstart; c < wend; c++)
+                if (*c == '/')
+                        slash = c + 1;
+        fprintf(f, "%.*s%s%.*s\n", (int) (slash - p), p, name, (int) (e - wend), wend);
+}
+
+/* The default entry's block as a new first entry: renamed, with the kernel and initrd replaced. */
+static void put_entry(FILE *f, const char *cfg, const struct item *d, const char *version, const char *kernel,
+                      const char *initrd) {
+        size_t next;
+
+        if (strchr(d->title, '\'') || strchr(d->title, '\\'))
+                fprintf(f, "menuentry 'Linux %s' --id 'cvm-kernel-%s' {\n", version, version);
+        else
+                fprintf(f, "menuentry '%s, with Linux %s' --id 'cvm-kernel-%s' {\n", d->title, version, version);
+        line_end(cfg, d->start, &next);
+        for (size_t off = next; off < d->end; off = next) {
+                size_t e = line_end(cfg, off, &next);
+                const char *p = cfg + off, *q = p;
+                char w[WORD_MAX];
+                bool word = next_word(&q, cfg + e, w, NULL);
+                if (word && is_linux(w))
+                        put_renamed(f, p, cfg + e, false, kernel);
+                else if (word && is_initrd(w))
+                        put_renamed(f, p, cfg + e, true, initrd);
+                else
+                        fprintf(f, "%.*s\n", (int) (e - off), p);
+        }
+}
+
+static bool name_ok(const char *s) {
+        return *s && !strpbrk(s, "'\"\\/ \t\n\r{}$;") && strlen(s) < 200;
+}
+
+int grub_cfg_add_default(const char *cfg, const char *version, const char *kernel, const char *initrd, char **ret) {
+        char id[WORD_MAX];
+        struct menu m;
+        char *out = NULL;
+        size_t outlen = 0, first = NONE, next;
+        bool have = false, set_seen = false;
+        FILE *f;
+        int r, d;
+
+        if (!name_ok(version) || !name_ok(kernel) || !name_ok(initrd))
+                return -EINVAL;
+        if ((r = parse(cfg, &m)) < 0)
+                return r;
+        snprintf(id, sizeof(id), "cvm-kernel-%s", version);
+        d = default_entry(&m, NULL);
+        for (size_t i = 0; i < m.n; i++) {
+                have |= m.v[i].parent < 0 && !strcmp(m.v[i].id, id);
+                if (m.v[i].parent < 0 && first == NONE)
+                        first = m.v[i].start;
+        }
+        char k[WORD_MAX];
+        const char *args, *end;
+        /* The entry to copy: whole (its closing brace seen) and loading a kernel. */
+        if (!have && (d < 0 || m.v[d].linux_at == NONE || !m.v[d].closed || !linux_words(cfg, &m.v[d], k, &args, &end))) {
+                menu_free(&m);
+                return -ENOENT;
+        }
+        if (!(f = open_memstream(&out, &outlen))) {
+                menu_free(&m);
+                return -ENOMEM;
+        }
+        /* Copy line by line: `set default` outside blocks names the new entry, which goes before the first. */
+        size_t depth = 0;
+        for (size_t off = 0; cfg[off]; off = next) {
+                size_t e = line_end(cfg, off, &next);
+                const char *p = cfg + off, *q = p;
+                char w[WORD_MAX], v[WORD_MAX];
+                if (off == first && !have) {
+                        if (!set_seen)
+                                fprintf(f, "set default='%s'\n", id);
+                        put_entry(f, cfg, &m.v[d], version, kernel, initrd);
+                }
+                const char *ee = cfg + e;
+                while (ee > p && (blank(ee[-1]) || ee[-1] == '\r'))
+                        ee--;
+                if (next_word(&q, ee, w, NULL) && w[0] != '#') {
+                        const char *q2 = q;
+                        if (w[0] == '}' && depth > 0)
+                                depth--;
+                        else if (ee[-1] == '{')
+                                depth++;
+                        else if (depth == 0 && !strcmp(w, "set") && next_word(&q2, ee, v, NULL) &&
+                                 !strncmp(v, "default=", 8) && strcmp(v + 8, "${next_entry}") && strcmp(v + 8, "$next_entry")) {
+                                fprintf(f, "%.*sset default='%s'\n", (int) (strspn(p, " \t")), p, id);
+                                set_seen = true;
+                                continue;
+                        }
+                }
+                fprintf(f, "%.*s\n", (int) (e - off), p);
+        }
+        menu_free(&m);
+        if (fclose(f) != 0) {
+                free(out);
+                return -ENOMEM;
+        }
+        /* Read back: a file whose blocks this reading and GRUB's could disagree on is refused, not half-edited. */
+        char *got = grub_cfg_default_kernel(out, NULL);
+        bool ok = got && !strcmp(base_name(got), kernel);
+        free(got);
+        if (!ok) {
+                free(out);
+                return -EINVAL;
+        }
+        *ret = out;
+        return 0;
+}
