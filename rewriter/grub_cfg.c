@@ -224,8 +224,9 @@ static int default_entry(const struct menu *m, const char *saved) {
         return cur;
 }
 
-/* The linux line of entry i: the kernel word (raw) and the arguments after it. */
-static bool linux_words(const char *cfg, const struct item *it, char *kernel, const char **args, const char **end) {
+/* The linux line of entry i: the kernel word (raw), where it starts, the arguments after it, the line's end. */
+static bool linux_words(const char *cfg, const struct item *it, char *kernel, const char **from, const char **args,
+                        const char **end) {
         size_t next, e = line_end(cfg, it->linux_at, &next);
         const char *p = cfg + it->linux_at, *stop = cfg + e;
         char w[WORD_MAX];
@@ -235,6 +236,7 @@ static bool linux_words(const char *cfg, const struct item *it, char *kernel, co
                 return false;
         memcpy(kernel, p - raw, raw);
         kernel[raw] = '\0';
+        *from = p - raw;
         while (p < stop && blank(*p))
                 p++;
         *args = p;
@@ -242,22 +244,49 @@ static bool linux_words(const char *cfg, const struct item *it, char *kernel, co
         return true;
 }
 
+/*
+ * The command line GRUB's linux command builds (grub_create_loader_cmdline):
+ * "BOOT_IMAGE=" and its arguments, the kernel first, each dequoted, then
+ * written with \\, ' and " escaped, in double quotes when it holds a blank,
+ * joined by one space.  So "ro  quiet" in grub.cfg is "ro quiet" in /proc/cmdline.
+ */
+static char *loader_cmdline(const char *args, const char *end) {
+        char w[WORD_MAX], *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        bool first = true;
+
+        if (!f)
+                return NULL;
+        fputs("BOOT_IMAGE=", f);
+        while (next_word(&args, end, w, NULL)) {
+                bool quote = strchr(w, ' ') != NULL;
+                fputs(first ? "" : " ", f);
+                fputs(quote ? "\"" : "", f);
+                for (const char *c = w; *c; c++)
+                        fprintf(f, "%s%c", strchr("\\'\"", *c) ? "\\" : "", *c);
+                fputs(quote ? "\"" : "", f);
+                first = false;
+        }
+        if (fclose(f) != 0) {
+                free(out);
+                return NULL;
+        }
+        return out;
+}
+
 static char *default_linux(const char *cfg, const char *saved, bool whole) {
         struct menu m;
         char kernel[WORD_MAX];
-        const char *args, *end;
+        const char *from, *args, *end;
         char *ret = NULL;
         int d;
 
         if (parse(cfg, &m) < 0)
                 return NULL;
         d = default_entry(&m, saved);
-        if (d >= 0 && m.v[d].linux_at != NONE && linux_words(cfg, &m.v[d], kernel, &args, &end)) {
-                /* GRUB puts BOOT_IMAGE= first; the kernel shows the line as GRUB passed it. */
-                if (whole ? asprintf(&ret, "BOOT_IMAGE=%s %.*s", kernel, (int) (end - args), args) < 0
-                          : !(ret = strdup(kernel)))
-                        ret = NULL;
-        }
+        if (d >= 0 && m.v[d].linux_at != NONE && linux_words(cfg, &m.v[d], kernel, &from, &args, &end))
+                ret = whole ? loader_cmdline(from, end) : strdup(kernel);
         menu_free(&m);
         return ret;
 }
@@ -290,9 +319,10 @@ int grub_cfg_entry_path(const char *cfg, const char *kernel, char **ret) {
         for (size_t i = 0; i < m.n && r == -ENOENT; i++) {
                 const struct item *it = &m.v[i];
                 char k[WORD_MAX];
-                const char *args, *end;
+                const char *from, *args, *end;
                 if (it->kind != ENTRY || it->linux_at == NONE || strstr(it->id, "recovery") ||
-                    strstr(it->title, "recovery mode") || !linux_words(cfg, it, k, &args, &end) || strcmp(base_name(k), kernel))
+                    strstr(it->title, "recovery mode") || !linux_words(cfg, it, k, &from, &args, &end) ||
+                    strcmp(base_name(k), kernel))
                         continue;
                 /* Up through the submenus: each level's name before '>'. */
                 char path[4 * WORD_MAX] = "";
@@ -380,9 +410,10 @@ int grub_cfg_add_default(const char *cfg, const char *version, const char *kerne
                         first = m.v[i].start;
         }
         char k[WORD_MAX];
-        const char *args, *end;
+        const char *from, *args, *end;
         /* The entry to copy: whole (its closing brace seen) and loading a kernel. */
-        if (!have && (d < 0 || m.v[d].linux_at == NONE || !m.v[d].closed || !linux_words(cfg, &m.v[d], k, &args, &end))) {
+        if (!have && (d < 0 || m.v[d].linux_at == NONE || !m.v[d].closed ||
+                      !linux_words(cfg, &m.v[d], k, &from, &args, &end))) {
                 menu_free(&m);
                 return -ENOENT;
         }

@@ -94,6 +94,36 @@ bad() { # expected-message recipe-text [plugin-yaml]
         [ "$(jq -r '[.plugins[].name] | join(" ")' <<<"$output")" = "cvm-measurer cvm-evidence validate" ]
 }
 
+@test "host-files: the user's files, resolved from the recipe's folder or the working directory; never a plugin's own" {
+        mkdir -p "$T/r/debs" "$T/p/k"
+        echo deb >"$T/r/debs/k.deb"
+        printf 'name: r\nplugins:\n  - name: guest-kernel\n    params: {packages: debs/k.deb}\n' >"$T/r/r.yaml"
+        run "$RW" --recipe "$T/r/r.yaml" --plugins "$ROOT/plugins" --plan --json
+        [ "$status" -eq 0 ]
+        [ "$(jq -r '.plugins[0].steps[0].args.packages[0]' <<<"$output")" = "$T/r/debs/k.deb" ]
+        # --set: from the working directory.
+        printf 'name: r\nplugins:\n  - name: guest-kernel\n' >"$T/r/s.yaml"
+        run bash -c "cd '$T/r/debs' && '$RW' --recipe ../s.yaml --plugins '$ROOT/plugins' --plan --set guest-kernel.packages=k.deb"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"packages=[$T/r/debs/k.deb]"* ]]
+        run "$RW" --recipe "$T/r/s.yaml" --plugins "$ROOT/plugins" --plan --set guest-kernel.packages="$T/r/none.deb"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"--set guest-kernel.packages: parameter 'packages': host file '$T/r/none.deb': No such file or directory"* ]]
+        run "$RW" --recipe "$T/r/s.yaml" --plugins "$ROOT/plugins" --plan --set guest-kernel.packages="$T/r"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"host file '$T/r' is not a regular file"* ]]
+        # A plugin cannot choose host files: no default, and no literal path in the step.
+        printf 'name: k\ndescription: d\nparams:\n  p: {type: host-files, default: /etc/shadow, description: d}\nsteps:\n  - kernel: {packages: ["${p}"]}\n' >"$T/p/k/plugin.yaml"
+        printf 'name: r\nplugins:\n  - name: k\n' >"$T/r/k.yaml"
+        run "$RW" --recipe "$T/r/k.yaml" --plugins "$T/p" --plan
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"plugin.yaml:4:6: parameter 'p': a host-files parameter has no default (the files are the user's)"* ]]
+        printf 'name: k\ndescription: d\nparams:\n  p: {type: host-files, description: d}\nsteps:\n  - kernel: {packages: ["${p}", /etc/shadow]}\n' >"$T/p/k/plugin.yaml"
+        run "$RW" --recipe "$T/r/k.yaml" --plugins "$T/p" --plan --set k.p="$T/r/debs/k.deb"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"step kernel: package '/etc/shadow' is not a file given to one of the plugin's host-files parameters"* ]]
+}
+
 @test "bad recipes and plugins: each a clear error with file:line:column, exit 2, nothing written" {
         bad "r.yaml:3:11: plugin 'nosuch' is not in the search path" $'name: x\nplugins:\n  - name: nosuch'
         bad "r.yaml:2:1: unknown recipe key 'plugin'" $'name: x\nplugin: 1'

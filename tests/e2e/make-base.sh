@@ -5,17 +5,27 @@
 # cloudimg-rootfs as partition 1, an EFI system partition (GRUB) as
 # partition 15, /boot on the root, /etc/fstab by label, qcow2.
 #
-# Usage: make-base.sh CACHE_DIR
-# Prints the image's path.  The image is cached in CACHE_DIR under the hash
-# of this script, so a changed recipe builds a new one and an unchanged one
-# is reused.  No root file system is mounted on the host: the ext4 and FAT
+# With "ubuntu", the same guest laid out like Ubuntu's cloud image instead
+# (the plugins' Ubuntu branch; files in tests/e2e/ubuntu-layout/):
+# os-release and lsb-release say Ubuntu 24.04, GRUB's generator
+# (grub2-common: update-grub) with /etc/default/grub and
+# grub.d/50-cloudimg-settings.cfg as Ubuntu ships them, and
+# /etc/netplan/50-cloud-init.yaml.  Its userland stays Debian's: the layout,
+# not the distribution, is what the plugins read.
+#
+# Usage: make-base.sh CACHE_DIR [debian|ubuntu]
+# Prints the image's path.  Both images are built together and cached in
+# CACHE_DIR under the hash of this script and the layout files, so a changed
+# recipe builds new ones and an unchanged one is reused.  No root file system is mounted on the host: the ext4 and FAT
 # file systems are written from folders (mke2fs -d, mtools) and placed into
 # the disk at their partitions' offsets.
 #
 # Needs root (debootstrap, chroot) and network access to deb.debian.org.
 set -euo pipefail
 
-CACHE=${1:?usage: make-base.sh CACHE_DIR}
+CACHE=${1:?usage: make-base.sh CACHE_DIR [debian|ubuntu]}
+LAYOUT=${2:-debian}
+ROOT_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 MIRROR=${CVM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
 LABEL=cloudimg-rootfs
@@ -24,10 +34,16 @@ ESP_MIB=64
 # Kernel command line: quiet, because console output over the emulated serial port costs seconds under TCG.
 CMDLINE="root=LABEL=$LABEL ro console=ttyS0,115200 quiet"
 
-key=$(sha256sum "$0" | cut -c1-16)
+key=$(cat "$0" "$ROOT_DIR"/tests/e2e/ubuntu-layout/* | sha256sum | cut -c1-16)
 out="$CACHE/debian-12-base-$key.qcow2"
-if [ -s "$out" ]; then
-        echo "$out"
+out_ubuntu="$CACHE/ubuntu-layout-base-$key.qcow2"
+case $LAYOUT in
+debian) want=$out ;;
+ubuntu) want=$out_ubuntu ;;
+*) echo "make-base.sh: the layout is debian or ubuntu, not '$LAYOUT'" >&2; exit 1 ;;
+esac
+if [ -s "$out" ] && [ -s "$out_ubuntu" ]; then
+        echo "$want"
         exit 0
 fi
 [ "$(id -u)" = 0 ] || { echo "make-base.sh: debootstrap needs root" >&2; exit 1; }
@@ -46,7 +62,7 @@ t0=$(date +%s)
 say() { echo "make-base: $* ($(( $(date +%s) - t0 )) s)" >&2; }
 
 say "debootstrap $SUITE minbase from $MIRROR"
-debootstrap --variant=minbase --include=systemd-sysv,udev,kmod,initramfs-tools,zstd,grub-efi-amd64-bin \
+debootstrap --variant=minbase --include=systemd-sysv,udev,kmod,initramfs-tools,zstd,grub-efi-amd64-bin,tzdata \
         "$SUITE" "$root" "$MIRROR" >"$work/debootstrap.log" 2>&1 || {
         tail -20 "$work/debootstrap.log" >&2
         exit 1
@@ -113,23 +129,49 @@ chroot "$root" grub-mkimage -O x86_64-efi -o /tmp/BOOTX64.EFI -p /boot/grub -c /
 mv "$root/tmp/BOOTX64.EFI" "$work/BOOTX64.EFI"
 rm -f "$root/tmp/early.cfg"
 
-say "file systems"
+# disk OUT: the ESP and the root tree as a GPT disk, qcow2.  Partition 1
+# (root) after partition 15 (ESP), both 1 MiB aligned, as in Debian's and
+# Ubuntu's cloud images.
+disk() {
+        local esp_start=2048 root_start disk_mib
+        root_start=$(( esp_start + ESP_MIB * 2048 ))
+        disk_mib=$(( 1 + ESP_MIB + ROOT_MIB + 1 ))
+        rm -f "$work/root.img" "$work/disk.raw"
+        mke2fs -q -t ext4 -L "$LABEL" -d "$root" "$work/root.img" "${ROOT_MIB}M" >/dev/null
+        truncate -s "${disk_mib}M" "$work/disk.raw"
+        sgdisk -o -n "15:$esp_start:+${ESP_MIB}M" -t 15:ef00 -c 15:esp \
+                -n "1:$root_start:+${ROOT_MIB}M" -t 1:8300 -c 1:root "$work/disk.raw" >/dev/null
+        dd if="$work/esp.img" of="$work/disk.raw" bs=1M seek=$((esp_start / 2048)) conv=notrunc,sparse status=none
+        dd if="$work/root.img" of="$work/disk.raw" bs=1M seek=$((root_start / 2048)) conv=notrunc,sparse status=none
+        qemu-img convert -f raw -O qcow2 "$work/disk.raw" "$work/disk.qcow2"
+        mv "$work/disk.qcow2" "$1"
+}
+
+say "file systems and disk (Debian layout)"
 mkfs.vfat -C -n UEFI "$work/esp.img" $((ESP_MIB * 1024)) >/dev/null
 mmd -i "$work/esp.img" ::/EFI ::/EFI/BOOT
 mcopy -i "$work/esp.img" "$work/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
-mke2fs -q -t ext4 -L "$LABEL" -d "$root" "$work/root.img" "${ROOT_MIB}M" >/dev/null
+disk "$out"
 
-say "disk"
-# Partition 1 (root) after partition 15 (ESP), both 1 MiB aligned, as in Debian's cloud images.
-esp_start=2048
-root_start=$(( esp_start + ESP_MIB * 2048 ))
-disk_mib=$(( 1 + ESP_MIB + ROOT_MIB + 1 ))
-truncate -s "${disk_mib}M" "$work/disk.raw"
-sgdisk -o -n "15:$esp_start:+${ESP_MIB}M" -t 15:ef00 -c 15:esp \
-        -n "1:$root_start:+${ROOT_MIB}M" -t 1:8300 -c 1:root "$work/disk.raw" >/dev/null
-dd if="$work/esp.img" of="$work/disk.raw" bs=1M seek=$((esp_start / 2048)) conv=notrunc,sparse status=none
-dd if="$work/root.img" of="$work/disk.raw" bs=1M seek=$((root_start / 2048)) conv=notrunc,sparse status=none
-qemu-img convert -f raw -O qcow2 "$work/disk.raw" "$work/base.qcow2"
-mv "$work/base.qcow2" "$out"
-say "done: $out"
-echo "$out"
+say "Ubuntu layout: GRUB's generator, grub.d/50-cloudimg-settings.cfg, netplan, os-release"
+mount -t proc proc "$root/proc"
+mount -t sysfs sysfs "$root/sys"
+mount --bind /dev "$root/dev"
+DEBIAN_FRONTEND=noninteractive chroot "$root" sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends grub2-common' \
+        >"$work/grub2.log" 2>&1 || {
+        tail -20 "$work/grub2.log" >&2
+        exit 1
+}
+umount -l "$root/proc" "$root/sys" "$root/dev"
+rm -f "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*_Packages
+mkdir -p "$root/etc/default/grub.d" "$root/etc/netplan"
+cp "$ROOT_DIR/tests/e2e/ubuntu-layout/grub" "$root/etc/default/grub"
+cp "$ROOT_DIR/tests/e2e/ubuntu-layout/50-cloudimg-settings.cfg" "$root/etc/default/grub.d/"
+install -m 0600 "$ROOT_DIR/tests/e2e/ubuntu-layout/50-cloud-init.yaml" "$root/etc/netplan/"
+# /etc/os-release is a symlink to ../usr/lib/os-release: replace the file it names.
+cp "$ROOT_DIR/tests/e2e/ubuntu-layout/os-release" "$root/usr/lib/os-release"
+cp "$ROOT_DIR/tests/e2e/ubuntu-layout/lsb-release" "$root/etc/lsb-release"
+echo cvm-e2e-ubuntu >"$root/etc/hostname"
+disk "$out_ubuntu"
+say "done: $out, $out_ubuntu"
+echo "$want"

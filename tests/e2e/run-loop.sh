@@ -7,7 +7,9 @@
 # change one measured file after the rewrite, boot again, and check that
 # verification names exactly that file and the register.  make e2e (not the
 # demo) also applies the anchor-parity plugins twice to the base and reads
-# every effect back, and checks that 99-validate refuses a broken result.
+# every effect back, checks that 99-validate refuses a broken result, and
+# rewrites the Ubuntu-laid-out base (a guest kernel made the default through
+# update-grub, netplan, grub.d) and boots it.
 #
 # Environment: BUILD (default build), CVM_CACHE (base images; default
 # ~/.cache/cvmkit), BOOT_TIMEOUT (s, default 600), KEEP=1 keeps the work folder.
@@ -113,7 +115,7 @@ step "anchor-parity plugins on the base, applied twice (tests/e2e/recipes/parity
 readback() {
         mkdir -p "$2"
         guestfish --ro --format=qcow2 -a "$1" -m /dev/sda1 >"$2/fish.log" 2>&1 <<FISH || { cat "$2/fish.log" >&2; fail "reading back $1"; }
-copy-out /etc/motd /etc/tdx-attest.conf /etc/passwd /etc/group /etc/shadow /boot/grub/grub.cfg /etc/udev/rules.d/90-cvm-devices.rules /etc/tmpfiles.d/cvm-evidence.conf /etc/systemd/network/90-cvm-dhcp.network /etc/sudoers.d/90-cvm-alice /home/alice/.ssh/authorized_keys /etc/ima/ima-policy $2
+copy-out /opt/cvm-sample/sample.conf /etc/timezone /etc/motd /etc/tdx-attest.conf /etc/passwd /etc/group /etc/shadow /boot/grub/grub.cfg /etc/udev/rules.d/90-cvm-devices.rules /etc/tmpfiles.d/cvm-evidence.conf /etc/systemd/network/90-cvm-dhcp.network /etc/sudoers.d/90-cvm-alice /home/alice/.ssh/authorized_keys /etc/ima/ima-policy $2
 stat /etc/sudoers.d/90-cvm-alice | grep -E '^mode' > $2/sudoers.mode
 stat /usr/share/base-files/motd | grep -E '^mode' > $2/base-files.mode
 readlink /etc/systemd/system/multi-user.target.wants/systemd-networkd.service | cat > $2/networkd.link
@@ -156,8 +158,9 @@ done
 [ "$(cat "$R/agetty.ima")" = "0404$(cat "$R/agetty.sha256")" ] || fail "98-ima: security.ima of /usr/sbin/agetty is $(cat "$R/agetty.ima")"
 [ "$(cat "$R/root.size")" -gt $((1900 * 1024 * 1024)) ] || fail "01-resize: the root partition is $(cat "$R/root.size") bytes"
 grep -qx 'etc/hostname' "$R/initrd.list" && grep -qx 'etc/cvm/initrd-files' "$R/initrd.list" || fail "60-initrd: the initramfs lacks /etc/hostname or /etc/cvm"
+grep -qx 'level=3' "$R/sample.conf" && [ "$(cat "$R/timezone")" = UTC ] || fail "97-sample: sample.conf or /etc/timezone"
 diff -r -x fish.log "$W/rb1" "$W/rb2" >&2 || fail "a second run of the same plugins changed the result (not idempotent)"
-ok "01-resize, 02-motd, 03-network, 04-user, 05-readonly-data, 07, 08, 09, 10-kernel-cmdline, 60-initrd, 98-ima: each effect read back; a second run changes nothing"
+ok "01-resize, 02-motd, 03-network, 04-user, 05-readonly-data, 07, 08, 09, 10-kernel-cmdline, 60-initrd, 97-sample, 98-ima: each effect read back; a second run changes nothing"
 done_step
 
 step "99-validate refuses a broken result (tests/e2e/recipes/broken.yaml)"
@@ -168,6 +171,39 @@ fi
 grep -q "2 problems: /etc/cvm-break-file (plugin break, .*) is missing; kernel argument 'cvm.break=1' (plugin break, .*) is not on the boot loader's command line" "$W/broken.log" &&
         [ ! -e "$W/broken.qcow2" ] || { cat "$W/broken.log" >&2; fail "99-validate did not name both problems, or left an output"; }
 ok "99-validate: the rewrite fails naming the missing file and the lost kernel argument; no output"
+done_step
+
+step "Ubuntu layout: 06-guest-kernel (Debian's cloud kernel), 02, 03 (netplan), 10 (grub.d), measurer, evidence; boot it"
+UBASE=$("$ROOT/tests/e2e/make-base.sh" "$CACHE" ubuntu)
+KDEB=$("$ROOT/tests/e2e/fetch-kernel.sh" "$CACHE")
+KVER=$(dpkg-deb --fsys-tarfile "$KDEB" | tar -t | sed -n 's|^\./boot/vmlinuz-||p')
+[ -n "$KVER" ] || fail "no kernel image in $KDEB"
+"$BUILD/bin/cvm-rewrite" --recipe "$ROOT/tests/e2e/recipes/ubuntu-layout.yaml" --plugins "$ROOT/plugins" \
+        --plugins "$ROOT/tests/e2e/plugins" --set guest-kernel.packages="$KDEB" \
+        --input "$UBASE" --output "$W/ubuntu.qcow2" 2>"$W/ubuntu.log" || { cat "$W/ubuntu.log" >&2; fail "the Ubuntu-layout recipe failed"; }
+grep -q 'guest: linux ubuntu 24.4' "$W/ubuntu.log" || fail "the Ubuntu-layout base was not inspected as Ubuntu 24.04: $(grep guest: "$W/ubuntu.log")"
+U="$W/rbu"
+mkdir -p "$U"
+guestfish --ro --format=qcow2 -a "$W/ubuntu.qcow2" -m /dev/sda1 >"$U/fish.log" 2>&1 <<FISH || { cat "$U/fish.log" >&2; fail "reading back the Ubuntu-layout image"; }
+copy-out /boot/grub/grub.cfg /etc/default/grub.d/99-cvm-guest-kernel.cfg /etc/default/grub.d/50-cloudimg-settings.cfg /etc/netplan/90-cvm-dhcp.yaml /etc/motd $U
+FISH
+grep -q 'match: {name: "e\*"}' "$U/90-cvm-dhcp.yaml" && grep -q 'dhcp4: true' "$U/90-cvm-dhcp.yaml" || fail "03-network: no netplan DHCP file"
+grep -qx 'GRUB_CMDLINE_LINUX_DEFAULT="console=tty1 console=ttyS0,115200 quiet cvm.layout=ubuntu"' "$U/50-cloudimg-settings.cfg" \
+        || fail "10-kernel-cmdline: 50-cloudimg-settings.cfg is $(grep CMDLINE "$U/50-cloudimg-settings.cfg")"
+entry=$(sed -n 's/^GRUB_DEFAULT="\(.*\)"$/\1/p' "$U/99-cvm-guest-kernel.cfg")
+[[ "$entry" == gnulinux-advanced-*">gnulinux-$KVER-advanced-"* ]] || fail "06-guest-kernel: GRUB_DEFAULT is '$entry'"
+grep -qF "set default=\"$entry\"" "$U/grub.cfg" || fail "06-guest-kernel: update-grub did not write set default=\"$entry\""
+ok "netplan DHCP file; the argument in 50-cloudimg-settings.cfg; GRUB_DEFAULT=$entry in grub.d, set by update-grub"
+MANIFEST="$W/ubuntu.qcow2.manifest.json"
+NONCE3=$(head -c 32 /dev/urandom | xxd -p -c 64)
+boot "$W/ubuntu.qcow2" "$NONCE3" "$W/ubuntu-boot"
+[ "$(cat "$W/ubuntu-boot/uname")" = "$KVER" ] || fail "06-guest-kernel: the guest booted $(cat "$W/ubuntu-boot/uname"), not $KVER"
+grep -qw cvm.layout=ubuntu "$W/ubuntu-boot/cmdline" || fail "10-kernel-cmdline: /proc/cmdline is $(cat "$W/ubuntu-boot/cmdline")"
+[ "$(jq -r .cmdline "$MANIFEST")" = "$(tr -d '\n' <"$W/ubuntu-boot/cmdline")" ] \
+        || fail "the manifest predicts the command line '$(jq -r .cmdline "$MANIFEST")', the guest booted '$(cat "$W/ubuntu-boot/cmdline")'"
+expect_rc "$W/ubuntu-boot" verify 0
+[ "$(jq -r .match "$W/ubuntu-boot/verify")" = true ] || fail "verify in the Ubuntu-layout guest did not match"
+ok "GRUB booted $KVER (GRUB_DEFAULT), with the predicted command line; the measurer ran in its initramfs and verify matches"
 done_step
 
 fi

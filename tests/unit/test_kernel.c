@@ -90,9 +90,13 @@ static void test_default(void **state) {
         /* The command line as GRUB passes it: BOOT_IMAGE first, the rest of the linux line as written. */
         cfg = with_default("0");
         line = grub_cfg_default_cmdline(cfg, NULL);
-        assert_string_equal(line, "BOOT_IMAGE=/boot/vmlinuz-6.1.0-56-amd64 root=UUID=U1 ro  console=tty0 console=ttyS0,115200");
+        assert_string_equal(line, "BOOT_IMAGE=/boot/vmlinuz-6.1.0-56-amd64 root=UUID=U1 ro console=tty0 console=ttyS0,115200");
         free(line);
         free(cfg);
+        /* Quoted words: dequoted, then written the way grub_create_loader_cmdline escapes them. */
+        line = grub_cfg_default_cmdline("menuentry x {\n  linux\t'/boot/vmlinuz 1' a=\"b c\" d\\\"e f'g'  \n}\n", NULL);
+        assert_string_equal(line, "BOOT_IMAGE=\"/boot/vmlinuz 1\" \"a=b c\" d\\\"e fg");
+        free(line);
 }
 
 static void test_entry_path(void **state) {

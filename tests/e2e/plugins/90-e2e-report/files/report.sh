@@ -21,6 +21,8 @@ block() { # NAME COMMAND...: the command's stdout as a base64 block, and its exi
 
 nonce=$(cat "$fwcfg/nonce/raw" 2>/dev/null)
 echo "CVM-E2E-START"
+block uname uname -r
+block cmdline cat /proc/cmdline
 block info cvm-evidence info --json
 block measurements cvm-evidence measurements --json
 block kernel-log dmesg
