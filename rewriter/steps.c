@@ -444,7 +444,8 @@ static int run_timezone(struct session *ss, const struct step *s) {
         char zp[PATH_MAX], text[PATH_MAX];
 
         snprintf(zp, sizeof(zp), "/usr/share/zoneinfo/%s", zone);
-        if (guestfs_is_file(ss->g, zp) <= 0)
+        /* tzdata ships UTC and many zones as symlinks (UTC -> Etc/UTC). */
+        if (guestfs_is_file_opts(ss->g, zp, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 1, -1) <= 0)
                 return step_fail(ss, s, "%s is not in the guest (no such time zone, or tzdata missing)", zp);
         snprintf(text, sizeof(text), "%s\n", zone);
         if (guestfs_ln_sf(ss->g, zp, "/etc/localtime") < 0 || guestfs_write(ss->g, "/etc/timezone", text, strlen(text)) < 0)
