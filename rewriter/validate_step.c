@@ -3,7 +3,7 @@
  * The validate step: before the output is written, check that what the
  * recipe's earlier steps asked for is what the image holds.  Every file or
  * folder a mkdir, copy or write step made is there with its mode (unless a
- * later step deleted or moved it); the kernel command line the boot loader
+ * later step deleted or moved it, or set its mode again); the kernel command line the boot loader
  * passes has every argument kernel-cmdline steps added and none they
  * removed (last word wins); when the image has a measurer policy, every
  * initramfs holds cvm-measure, the same policy, and (initramfs-tools) runs
@@ -51,14 +51,17 @@ static void problem(struct problems *p, const char *fmt, ...) {
                 for (size_t si_ = 0; !done_ && si_ < (r)->plugins[pi_].nsteps; si_++)                  \
                         if (((st) = &(r)->plugins[pi_].steps[si_]) == (stop) ? (done_ = 1, 0) : 1)
 
-/* Whether a step after `from` (and before stop) deletes or moves path away. */
-static bool removed_later(const struct recipe *r, const struct step *from, const struct step *stop, const char *path) {
+/* Whether a step after `from` (and before stop) deletes or moves path away (modes: or sets its mode again). */
+static bool changed_later(const struct recipe *r, const struct step *from, const struct step *stop, const char *path,
+                          bool modes) {
         const struct step *st;
         bool after = false;
 
         FOREACH_STEP_BEFORE(r, st, stop) {
                 const char *p = strcmp(st->kind, "delete") == 0 ? step_arg(st, "path")
                                 : strcmp(st->kind, "move") == 0 ? step_arg(st, "src") : NULL;
+                if (!p && modes && (strcmp(st->kind, "chmod") == 0 || step_arg(st, "mode")))
+                        p = step_arg(st, strcmp(st->kind, "copy") == 0 ? "dest" : "path");
                 if (after && p && strcmp(p, path) == 0)
                         return true;
                 after |= st == from;
@@ -73,14 +76,14 @@ static void check_files(struct session *ss, const struct step *self, struct prob
                 const char *path = step_arg(st, strcmp(st->kind, "copy") == 0 ? "dest" : "path"), *mode = step_arg(st, "mode");
                 struct guestfs_statns *sb;
                 if ((strcmp(st->kind, "mkdir") != 0 && strcmp(st->kind, "copy") != 0 && strcmp(st->kind, "write") != 0) ||
-                    !path || removed_later(ss->recipe, st, self, path))
+                    !path || changed_later(ss->recipe, st, self, path, false))
                         continue;
                 if (!(sb = guestfs_lstatns(ss->g, path))) {
                         problem(pb, "%s (plugin %s, %s) is missing", path, st->plugin->name, st->where);
                         continue;
                 }
                 if (mode && (sb->st_mode & 07777) != strtol(mode, NULL, 8) &&
-                    !(strcmp(st->kind, "copy") == 0 && S_ISDIR(sb->st_mode)))
+                    !(strcmp(st->kind, "copy") == 0 && S_ISDIR(sb->st_mode)) && !changed_later(ss->recipe, st, self, path, true))
                         problem(pb, "%s has mode %04o, plugin %s (%s) set %s", path, (unsigned) (sb->st_mode & 07777),
                                 st->plugin->name, st->where, mode);
                 guestfs_free_statns(sb);
