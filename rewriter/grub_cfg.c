@@ -326,12 +326,18 @@ int grub_cfg_entry_path(const char *cfg, const char *kernel, char **ret) {
                         continue;
                 /* Up through the submenus: each level's name before '>'. */
                 char path[4 * WORD_MAX] = "";
-                for (int j = (int) i; j >= 0; j = m.v[j].parent) {
-                        char tmp[sizeof(path)];
-                        snprintf(tmp, sizeof(tmp), "%s%s%s", name_of(&m.v[j]), *path ? ">" : "", path);
-                        memcpy(path, tmp, sizeof(path));
+                bool fits = true;
+                for (int j = (int) i; j >= 0 && fits; j = m.v[j].parent) {
+                        const char *name = name_of(&m.v[j]);
+                        size_t nl = strlen(name), pl = strlen(path), sep = pl ? 1 : 0;
+                        if ((fits = nl + sep + pl < sizeof(path))) {
+                                memmove(path + nl + sep, path, pl + 1);
+                                memcpy(path, name, nl);
+                                if (sep)
+                                        path[nl] = '>';
+                        }
                 }
-                r = (*ret = strdup(path)) ? 0 : -ENOMEM;
+                r = !fits ? -ENOENT : (*ret = strdup(path)) ? 0 : -ENOMEM;
         }
         menu_free(&m);
         return r;
