@@ -316,8 +316,12 @@ int grub_cfg_entry_path(const char *cfg, const char *kernel, char **ret) {
         if (r < 0)
                 return r;
         r = -ENOENT;
-        for (size_t i = 0; i < m.n && r == -ENOENT; i++) {
-                const struct item *it = &m.v[i];
+        /* First an entry whose id names the version (pinned), then any: "simple" follows the newest kernel. */
+        const char *ver = strncmp(kernel, "vmlinuz-", 8) == 0 ? kernel + 8 : kernel;
+        for (size_t n = 0; n < 2 * m.n && r == -ENOENT; n++) {
+                const struct item *it = &m.v[n % m.n];
+                if (n < m.n && !strstr(it->id, ver))
+                        continue;
                 char k[WORD_MAX];
                 const char *from, *args, *end;
                 if (it->kind != ENTRY || it->linux_at == NONE || strstr(it->id, "recovery") ||
@@ -327,7 +331,7 @@ int grub_cfg_entry_path(const char *cfg, const char *kernel, char **ret) {
                 /* Up through the submenus: each level's name before '>'. */
                 char path[4 * WORD_MAX] = "";
                 bool fits = true;
-                for (int j = (int) i; j >= 0 && fits; j = m.v[j].parent) {
+                for (int j = (int) (n % m.n); j >= 0 && fits; j = m.v[j].parent) {
                         const char *name = name_of(&m.v[j]);
                         size_t nl = strlen(name), pl = strlen(path), sep = pl ? 1 : 0;
                         if ((fits = nl + sep + pl < sizeof(path))) {

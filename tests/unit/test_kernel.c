@@ -107,9 +107,9 @@ static void test_entry_path(void **state) {
         assert_int_equal(grub_cfg_entry_path(cfg, "vmlinuz-6.1.0-56-cloud-amd64", &path), 0);
         assert_string_equal(path, "gnulinux-advanced-U1>gnulinux-6.1.0-56-cloud-amd64-advanced-U1");
         free(path);
-        /* The first entry loading the kernel: the top-level one, without a submenu. */
+        /* The entry whose id names the version, not the "simple" one that follows the newest kernel. */
         assert_int_equal(grub_cfg_entry_path(cfg, "vmlinuz-6.1.0-56-amd64", &path), 0);
-        assert_string_equal(path, "gnulinux-simple-U1");
+        assert_string_equal(path, "gnulinux-advanced-U1>gnulinux-6.1.0-56-amd64-advanced-U1");
         free(path);
         assert_int_equal(grub_cfg_entry_path(cfg, "vmlinuz-6.1.0-56", &path), -ENOENT);
         free(cfg);
