@@ -187,12 +187,12 @@ static int check_default(struct session *ss, const struct step *s, const char *k
                         got[strcspn(got, "\n")] = '\0';
                 return got && !strcmp(got, want) ? 0 : step_fail(ss, s, "grubby's default kernel is %s, not %s", got ? got : "unknown", want);
         }
-        _cleanup_free_ char *cfg = read_text(ss, GRUB_CFG);
-        if (cfg)
-                got = grub_cfg_default_kernel(cfg, NULL);
-        const char *base = got ? strrchr(got, '/') ? strrchr(got, '/') + 1 : got : NULL;
+        /* The same reading of grub.cfg (and grubenv) that predicts the manifest's command line. */
+        if ((got = session_boot_cmdline(ss)))
+                got[strcspn(got, " ")] = '\0';
+        const char *path = got ? got + strlen("BOOT_IMAGE=") : NULL, *base = path ? strrchr(path, '/') ? strrchr(path, '/') + 1 : path : NULL;
         return base && !strcmp(base, kernel) ? 0
-                                             : step_fail(ss, s, GRUB_CFG "'s default entry loads %s, not %s", got ? got : "nothing", kernel);
+                                             : step_fail(ss, s, GRUB_CFG "'s default entry loads %s, not %s", path ? path : "nothing", kernel);
 }
 
 static int make_default(struct session *ss, const struct step *s, const char *ver, const char *initrd) {
