@@ -17,6 +17,8 @@ BUILD=${BUILD:-build}
 FIXTURES=${FIXTURES:-$(cd "$(dirname "$0")/../.." && pwd)/shared/fixtures}
 export FIXTURES
 cd "$(dirname "$0")/.."
+# Absolute, because tests change directory before running the tools.
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-900}
 export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-180}

@@ -103,7 +103,7 @@ bad() { # expected-message recipe-text [plugin-yaml]
         [ "$(jq -r '.plugins[0].steps[0].args.packages[0]' <<<"$output")" = "$T/r/debs/k.deb" ]
         # --set: from the working directory.
         printf 'name: r\nplugins:\n  - name: guest-kernel\n' >"$T/r/s.yaml"
-        run bash -c "cd '$T/r/debs' && '$RW' --recipe ../s.yaml --plugins '$ROOT/plugins' --plan --set guest-kernel.packages=k.deb"
+        run bash -c "cd '$T/r/debs' && '$(realpath "$RW")' --recipe ../s.yaml --plugins '$ROOT/plugins' --plan --set guest-kernel.packages=k.deb"
         [ "$status" -eq 0 ]
         [[ "$output" == *"packages=[$T/r/debs/k.deb]"* ]]
         run "$RW" --recipe "$T/r/s.yaml" --plugins "$ROOT/plugins" --plan --set guest-kernel.packages="$T/r/none.deb"
