@@ -38,7 +38,9 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 BINS := $(BUILD)/bin/cvm-evidence $(BUILD)/bin/cvm-measure $(BUILD)/bin/cvm-initrd $(BUILD)/bin/cvm-rewrite
 MEASURE_OBJS := $(BUILD)/obj/measurer/measure/cvm-measure.o
-LIBS := $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvm.so $(BUILD)/lib/cvm.pc $(BUILD)/lib/libcvminitrd.a
+# libcvm's headers beside the library, as installed, for cvm-rewrite's library step.
+LIB_HDRS := $(patsubst measurer/include/%,$(BUILD)/include/%,$(sort $(wildcard measurer/include/cvm/*.h)))
+LIBS := $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvm.so $(BUILD)/lib/cvm.pc $(BUILD)/lib/libcvminitrd.a $(LIB_HDRS)
 
 # Debian 12 packages the build, the tests and the fuzzers need.
 DEPS := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev libarchive-dev \
@@ -85,6 +87,10 @@ $(BUILD)/lib/libcvm.a: $(LIB_OBJS)
 $(BUILD)/lib/libcvm.so: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,libcvm.so.0 $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/include/cvm/%.h: measurer/include/cvm/%.h
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 $(BUILD)/lib/cvm.pc: measurer/cvm.pc.in Makefile
 	@mkdir -p $(dir $@)

@@ -218,12 +218,10 @@ int kernel_cmdline_run(struct session *ss, const struct step *s) {
 
 /* grubenv's saved_entry (GRUB_DEFAULT=saved), or NULL. */
 static char *saved_entry(struct session *ss) {
-        _cleanup_free_ char *env = NULL;
+        _cleanup_free_ char *env = session_read_text(ss, "/boot/grub/grubenv");
         char *p, *ret = NULL;
-        size_t n;
 
-        if (guestfs_is_file(ss->g, "/boot/grub/grubenv") <= 0 || !(env = guestfs_read_file(ss->g, "/boot/grub/grubenv", &n)) ||
-            strlen(env) != n)
+        if (!env)
                 return NULL;
         for (p = env; p && !ret; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
                 if (strncmp(p, "saved_entry=", 12) == 0)
@@ -232,10 +230,9 @@ static char *saved_entry(struct session *ss) {
 }
 
 char *session_boot_cmdline(struct session *ss) {
-        _cleanup_free_ char *text = NULL, *saved = NULL;
-        size_t n;
+        _cleanup_free_ char *text = session_read_text(ss, GRUB_CFG), *saved = NULL;
 
-        if (guestfs_is_file(ss->g, GRUB_CFG) <= 0 || !(text = guestfs_read_file(ss->g, GRUB_CFG, &n)) || strlen(text) != n)
+        if (!text)
                 return NULL;
         saved = saved_entry(ss);
         return grub_cfg_default_cmdline(text, saved);

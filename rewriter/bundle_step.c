@@ -8,7 +8,6 @@
  */
 
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,19 +21,6 @@ extern const uint8_t cvm_launcher_start[], cvm_launcher_end[];
 
 static void bundle_freep(cvm_bundle **b) {
         cvm_bundle_free(*b);
-}
-
-/* The folder of the running cvm-rewrite: where its sibling programs are. */
-static int programs_dir(char *dir, size_t size, cvm_error *err) {
-        char exe[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-        if (n < 0)
-                return cvm_error_set(err, errno, "/proc/self/exe: %s", strerror(errno));
-        exe[n] = '\0';
-        if ((size_t) snprintf(dir, size, "%s", dirname(exe)) >= size)
-                return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", exe);
-        return 0;
 }
 
 /* Everything the bundle wrote (directories and files) to root:root in the guest. */
@@ -64,7 +50,7 @@ int bundle_run(struct session *ss, const struct step *s) {
         char dir[PATH_MAX], bin[PATH_MAX + 256], work[PATH_MAX + 16], out[PATH_MAX + 300], parent[PATH_MAX];
         int r;
 
-        if ((r = programs_dir(dir, sizeof(dir), ss->err)) < 0 || (r = cvm_bundle_new(prefix, &b, ss->err)) < 0)
+        if ((r = session_programs_dir(dir, sizeof(dir), ss->err)) < 0 || (r = cvm_bundle_new(prefix, &b, ss->err)) < 0)
                 goto fail;
         for (char **p = programs->list; *p; p++) {
                 snprintf(bin, sizeof(bin), "%s/%s", dir, *p);

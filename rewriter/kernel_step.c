@@ -62,9 +62,10 @@ static int guest_sh(struct session *ss, const struct step *s, const char *cmd) {
         return out ? 0 : step_gfail(ss, s, cmd);
 }
 
+/* A package already installed at the same version is skipped, so a second run of the recipe changes nothing. */
 static int upload_and_install(struct session *ss, const struct step *s, char **files, size_t n, enum kernel_pkg_format fmt) {
         const char *ext = fmt == KERNEL_PKG_DEB ? "deb" : "rpm";
-        char guest[64], cmd[256];
+        char guest[64], cmd[512];
         int r = 0;
 
         if (guestfs_mkdir_p(ss->g, CACHE) < 0)
@@ -75,9 +76,10 @@ static int upload_and_install(struct session *ss, const struct step *s, char **f
                         r = step_gfail(ss, s, files[i]);
         }
         if (fmt == KERNEL_PKG_DEB)
-                snprintf(cmd, sizeof(cmd), "DEBIAN_FRONTEND=noninteractive dpkg -i --force-confdef --force-confold " CACHE "/*.deb >/dev/null");
+                snprintf(cmd, sizeof(cmd), "DEBIAN_FRONTEND=noninteractive dpkg -i --skip-same-version --force-confdef --force-confold " CACHE "/*.deb >/dev/null");
         else
-                snprintf(cmd, sizeof(cmd), "rpm -i --replacepkgs " CACHE "/*.rpm >/dev/null");
+                snprintf(cmd, sizeof(cmd), "set --; for f in " CACHE "/*.rpm; do rpm -q \"$(rpm -qp \"$f\")\" >/dev/null 2>&1 || "
+                                           "set -- \"$@\" \"$f\"; done; [ $# -eq 0 ] || rpm -i \"$@\" >/dev/null");
         if (r == 0)
                 r = guest_sh(ss, s, cmd);
         if (guestfs_rm_rf(ss->g, CACHE) < 0 && r == 0)
@@ -129,16 +131,6 @@ static int write_dropin(struct session *ss, const struct step *s, const char *ve
         return 0;
 }
 
-static char *read_text(struct session *ss, const char *path) {
-        size_t n;
-        char *t = guestfs_read_file(ss->g, path, &n);
-        if (t && strlen(t) != n) {
-                free(t);
-                return NULL;
-        }
-        return t;
-}
-
 /* update-grub, the new entry's path as GRUB_DEFAULT, update-grub again. */
 static int default_generated(struct session *ss, const struct step *s, const char *ver, const char *kernel) {
         _cleanup_free_ char *cfg = NULL, *entry = NULL;
@@ -146,7 +138,7 @@ static int default_generated(struct session *ss, const struct step *s, const cha
 
         if (guest_sh(ss, s, "update-grub 2>/dev/null >/dev/null || update-grub >/dev/null") < 0)
                 return -EIO;
-        if (!(cfg = read_text(ss, GRUB_CFG)))
+        if (!(cfg = session_read_text(ss, GRUB_CFG)))
                 return step_gfail(ss, s, GRUB_CFG);
         if ((r = grub_cfg_entry_path(cfg, kernel, &entry)) < 0)
                 return step_fail(ss, s, "update-grub made no entry for %s in " GRUB_CFG, kernel);
@@ -163,7 +155,7 @@ static int default_grubby(struct session *ss, const struct step *s, const char *
 
 static int default_handwritten(struct session *ss, const struct step *s, const char *ver, const char *kernel,
                                const char *initrd) {
-        _cleanup_free_ char *cfg = read_text(ss, GRUB_CFG), *out = NULL;
+        _cleanup_free_ char *cfg = session_read_text(ss, GRUB_CFG), *out = NULL;
         int r;
 
         if (!cfg)

@@ -48,6 +48,32 @@ static double now(void) {
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
+char *session_read_text(struct session *ss, const char *path) {
+        size_t n;
+        char *t;
+
+        if (guestfs_is_file_opts(ss->g, path, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 1, -1) <= 0 ||
+            !(t = guestfs_read_file(ss->g, path, &n)))
+                return NULL;
+        if (strlen(t) != n) {
+                free(t);
+                return NULL;
+        }
+        return t;
+}
+
+int session_programs_dir(char *dir, size_t size, cvm_error *err) {
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+        if (n < 0)
+                return cvm_error_set(err, errno, "/proc/self/exe: %s", strerror(errno));
+        exe[n] = '\0';
+        if ((size_t) snprintf(dir, size, "%s", dirname(exe)) >= size)
+                return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", exe);
+        return 0;
+}
+
 void session_warn(struct session *ss, const char *fmt, ...) {
         char *msg = NULL, **w;
         va_list ap;

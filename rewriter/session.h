@@ -33,7 +33,7 @@ int step_fail(struct session *ss, const struct step *s, const char *fmt, ...) __
 int step_gfail(struct session *ss, const struct step *s, const char *what);
 
 /* The executors that live in their own files (boot_cmdline.c, initrd_step.c, resize.c, bundle_step.c, ima_step.c, validate_step.c,
- * kernel_step.c). */
+ * kernel_step.c, library_step.c). */
 int kernel_cmdline_run(struct session *ss, const struct step *s);
 int initrd_append_run(struct session *ss, const struct step *s);
 int resize_run(struct session *ss, const struct step *s);
@@ -41,6 +41,7 @@ int bundle_run(struct session *ss, const struct step *s);
 int ima_label_run(struct session *ss, const struct step *s);
 int validate_run(struct session *ss, const struct step *s);
 int kernel_run(struct session *ss, const struct step *s);
+int library_run(struct session *ss, const struct step *s);
 
 /* Mount the inspected guest's file systems, shortest mountpoint first: the number that failed (each a warning), or -EIO without mountpoints. */
 int session_mount(struct session *ss);
@@ -50,6 +51,12 @@ bool plugin_supports(const struct plugin *p, const struct session *ss);
 
 /* Record a warning (printed with the progress, kept for the manifest). */
 void session_warn(struct session *ss, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A guest text file, or NULL when it is missing, unreadable or holds a NUL byte. */
+char *session_read_text(struct session *ss, const char *path);
+
+/* The folder of the running cvm-rewrite: this build's sibling programs, and ../lib and ../include beside it. */
+int session_programs_dir(char *dir, size_t size, cvm_error *err);
 
 /* The kernel command line GRUB will pass for its default entry (BOOT_IMAGE= first), read from the guest. */
 char *session_boot_cmdline(struct session *ss);

@@ -544,6 +544,7 @@ static const struct kind kinds[] = {
         { "validate", { 0 }, { 0 }, validate_run },
         { "resize", { 0 }, { 0 }, resize_run },
         { "kernel", { "packages" }, { "default" }, kernel_run },
+        { "library", { 0 }, { "install" }, library_run },
 };
 
 static const struct kind *find_kind(const char *name) {
@@ -692,6 +693,10 @@ int step_validate(const struct step *s, cvm_error *err) {
                 return r;
         if (step_arg(s, "default") && strcmp(step_arg(s, "default"), "true") && strcmp(step_arg(s, "default"), "false"))
                 return cvm_error_set(err, EINVAL, "%s: step %s: default must be true or false", s->where, s->kind);
+        if (step_arg(s, "install") && strcmp(step_arg(s, "install"), "yes") && strcmp(step_arg(s, "install"), "auto") &&
+            strcmp(step_arg(s, "install"), "no"))
+                return cvm_error_set(err, EINVAL, "%s: step %s: install must be yes, auto or no, got '%s'", s->where, s->kind,
+                                     step_arg(s, "install"));
         if (strcmp(s->kind, "password") == 0 && !step_arg(s, "password") == !step_arg(s, "hash"))
                 return cvm_error_set(err, EINVAL, "%s: step password needs exactly one of password and hash", s->where);
         return 0;

@@ -9,6 +9,7 @@
 #include "cvm/bundle.h"
 
 #define MAX_NEEDED 1024
+#define MAX_VERSIONS 4096
 
 struct image {
         const uint8_t *buf;
@@ -52,11 +53,107 @@ static int bad(cvm_error *err, const char *what) {
         return cvm_error_set(err, EBADMSG, "malformed ELF: %s", what);
 }
 
+/* Where a version table's entry at off (of size bytes) lies, if it lies inside the file. */
+static bool entry_inside(const struct image *im, uint64_t off, size_t size) {
+        return off <= im->len && size <= im->len - off;
+}
+
+static int add_verneed(struct cvm_elf_info *info, const char *file, char *version, cvm_error *err) {
+        struct cvm_elf_verneed *v;
+        char *f = strdup(file);
+
+        if (!f || !(v = realloc(info->verneed, (info->n_verneed + 1) * sizeof(*v)))) {
+                free(f);
+                free(version);
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        }
+        info->verneed = v;
+        v[info->n_verneed++] = (struct cvm_elf_verneed) { .file = f, .version = version };
+        return 0;
+}
+
+/* DT_VERNEED: num Elf64_Verneed records chained by vn_next, each with vn_cnt Elf64_Vernaux chained by vna_next. */
+static int read_verneed(const struct image *im, uint64_t off, uint64_t num, uint64_t stroff, uint64_t strsz,
+                        struct cvm_elf_info *info, cvm_error *err) {
+        int r;
+
+        if (num > MAX_NEEDED)
+                return bad(err, "more than 1024 DT_VERNEED entries");
+        for (uint64_t i = 0; i < num; i++) {
+                _cleanup_free_ char *file = NULL;
+                Elf64_Verneed vn;
+                uint64_t aux;
+
+                if (!entry_inside(im, off, sizeof(vn)))
+                        return bad(err, "a version-needed entry lies outside the file");
+                memcpy(&vn, im->buf + off, sizeof(vn));
+                if (vn.vn_version != VER_NEED_CURRENT)
+                        return bad(err, "a version-needed entry of an unknown revision");
+                if (!(file = string_at(im, stroff, strsz, vn.vn_file)))
+                        return bad(err, "a version-needed file name lies outside the string table");
+                aux = off + vn.vn_aux;
+                for (uint16_t j = 0; j < vn.vn_cnt; j++) {
+                        Elf64_Vernaux vna;
+                        char *version;
+
+                        if (info->n_verneed == MAX_VERSIONS)
+                                return bad(err, "more than 4096 needed symbol versions");
+                        if (!entry_inside(im, aux, sizeof(vna)))
+                                return bad(err, "a needed version lies outside the file");
+                        memcpy(&vna, im->buf + aux, sizeof(vna));
+                        if (!(version = string_at(im, stroff, strsz, vna.vna_name)))
+                                return bad(err, "a needed version's name lies outside the string table");
+                        if ((r = add_verneed(info, file, version, err)) < 0)
+                                return r;
+                        if (j + 1 < vn.vn_cnt && vna.vna_next == 0)
+                                return bad(err, "a needed version's chain ends early");
+                        aux += vna.vna_next;
+                }
+                if (i + 1 < num && vn.vn_next == 0)
+                        return bad(err, "the version-needed chain ends early");
+                off += vn.vn_next;
+        }
+        return 0;
+}
+
+/* DT_VERDEF: num Elf64_Verdef records chained by vd_next; a version's name is its first Elf64_Verdaux. */
+static int read_verdef(const struct image *im, uint64_t off, uint64_t num, uint64_t stroff, uint64_t strsz,
+                       struct cvm_elf_info *info, cvm_error *err) {
+        if (num > MAX_VERSIONS)
+                return bad(err, "more than 4096 DT_VERDEF entries");
+        if (!(info->verdef = calloc(num ? num : 1, sizeof(char *))))
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        for (uint64_t i = 0; i < num; i++) {
+                Elf64_Verdef vd;
+                Elf64_Verdaux vda;
+
+                if (!entry_inside(im, off, sizeof(vd)))
+                        return bad(err, "a version definition lies outside the file");
+                memcpy(&vd, im->buf + off, sizeof(vd));
+                if (vd.vd_version != VER_DEF_CURRENT)
+                        return bad(err, "a version definition of an unknown revision");
+                if (vd.vd_cnt == 0 || !entry_inside(im, off + vd.vd_aux, sizeof(vda)))
+                        return bad(err, "a version definition without a name inside the file");
+                memcpy(&vda, im->buf + off + vd.vd_aux, sizeof(vda));
+                if (!(vd.vd_flags & VER_FLG_BASE)) {
+                        if (!(info->verdef[info->n_verdef] = string_at(im, stroff, strsz, vda.vda_name)))
+                                return bad(err, "a defined version's name lies outside the string table");
+                        info->n_verdef++;
+                }
+                if (i + 1 < num && vd.vd_next == 0)
+                        return bad(err, "the version-definition chain ends early");
+                off += vd.vd_next;
+        }
+        return 0;
+}
+
 static int read_dynamic(const struct image *im, const Elf64_Phdr *dyn, struct cvm_elf_info *info, cvm_error *err) {
         uint64_t strtab = 0, strsz = 0, stroff, rpath = UINT64_MAX, runpath = UINT64_MAX, soname = UINT64_MAX;
+        uint64_t verneed = 0, verneednum = 0, verdef = 0, verdefnum = 0, off;
         uint64_t needed[MAX_NEEDED];
         size_t n_needed = 0, n;
         bool have_strtab = false;
+        int r;
 
         if (dyn->p_offset > im->len || dyn->p_filesz > im->len - dyn->p_offset)
                 return bad(err, "PT_DYNAMIC lies outside the file");
@@ -88,11 +185,24 @@ static int read_dynamic(const struct image *im, const Elf64_Phdr *dyn, struct cv
                 case DT_SONAME:
                         soname = d.d_un.d_val;
                         break;
+                case DT_VERNEED:
+                        verneed = d.d_un.d_ptr;
+                        break;
+                case DT_VERNEEDNUM:
+                        verneednum = d.d_un.d_val;
+                        break;
+                case DT_VERDEF:
+                        verdef = d.d_un.d_ptr;
+                        break;
+                case DT_VERDEFNUM:
+                        verdefnum = d.d_un.d_val;
+                        break;
                 default:
                         break;
                 }
         }
-        if (n_needed == 0 && rpath == UINT64_MAX && runpath == UINT64_MAX && soname == UINT64_MAX)
+        if (n_needed == 0 && rpath == UINT64_MAX && runpath == UINT64_MAX && soname == UINT64_MAX && verneednum == 0 &&
+            verdefnum == 0)
                 return 0;
         if (!have_strtab || vaddr_to_offset(im, strtab, &stroff) < 0)
                 return bad(err, "DT_STRTAB is missing or not mapped from the file");
@@ -111,6 +221,18 @@ static int read_dynamic(const struct image *im, const Elf64_Phdr *dyn, struct cv
                 return bad(err, "DT_RUNPATH lies outside the string table");
         if (soname != UINT64_MAX && !(info->soname = string_at(im, stroff, strsz, soname)))
                 return bad(err, "DT_SONAME lies outside the string table");
+        if (verneednum > 0) {
+                if (vaddr_to_offset(im, verneed, &off) < 0)
+                        return bad(err, "DT_VERNEED is not mapped from the file");
+                if ((r = read_verneed(im, off, verneednum, stroff, strsz, info, err)) < 0)
+                        return r;
+        }
+        if (verdefnum > 0) {
+                if (vaddr_to_offset(im, verdef, &off) < 0)
+                        return bad(err, "DT_VERDEF is not mapped from the file");
+                if ((r = read_verdef(im, off, verdefnum, stroff, strsz, info, err)) < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -157,6 +279,14 @@ void cvm_elf_info_clear(struct cvm_elf_info *info) {
         for (size_t i = 0; i < info->n_needed; i++)
                 free(info->needed[i]);
         free(info->needed);
+        for (size_t i = 0; i < info->n_verneed; i++) {
+                free(info->verneed[i].file);
+                free(info->verneed[i].version);
+        }
+        free(info->verneed);
+        for (size_t i = 0; i < info->n_verdef; i++)
+                free(info->verdef[i]);
+        free(info->verdef);
         free(info->interp);
         free(info->soname);
         free(info->rpath);

@@ -79,6 +79,11 @@ expect_rc "$W/boot" verify 0
 "$E" verify --manifest "$W/foundation.qcow2.manifest.json" --log "$W/boot/runtime-log" >/dev/null \
         || fail "the host's offline verify of the guest's runtime log failed"
 ok "cvm-evidence verify --manifest: match in the guest (live PCRs) and on the host (saved log)"
+expect_rc "$W/boot" libcvm 0
+grep -q 'libtss2-esys.so.0 => /lib/x86_64-linux-gnu/' "$W/boot/libcvm" &&
+        ! cat "$W/boot/libcvm" "$W/boot/libcvm.stderr" 2>/dev/null | grep -E 'not found|undefined symbol' >&2 \
+        || fail "libcvm does not load on the guest's own libraries: $(cat "$W/boot/libcvm" "$W/boot/libcvm.stderr" 2>/dev/null)"
+ok "libcvm (51-cvm-evidence, /usr/local/lib): ldd -r in the guest resolves every library, version and symbol"
 done_step
 
 step "tamper: change /usr/lib/os-release in the image after the rewrite"
@@ -173,32 +178,43 @@ grep -q "2 problems: /etc/cvm-break-file (plugin break, .*) is missing; kernel a
 ok "99-validate: the rewrite fails naming the missing file and the lost kernel argument; no output"
 done_step
 
-# Opt-in (CVM_E2E_UBUNTU=1) until it has passed end to end; see the README.
-if [ "${CVM_E2E_UBUNTU:-0}" = 1 ]; then
-step "Ubuntu layout: 06-guest-kernel (Debian's cloud kernel), 02, 03 (netplan), 10 (grub.d), measurer, evidence; boot it"
+step "Ubuntu layout: 06-guest-kernel (Debian's cloud kernel), 02, 03 (netplan), 10 (grub.d), measurer, evidence, applied twice; boot it"
 UBASE=$("$ROOT/tests/e2e/make-base.sh" "$CACHE" ubuntu)
 KDEB=$("$ROOT/tests/e2e/fetch-kernel.sh" "$CACHE")
 KVER=$(dpkg-deb --fsys-tarfile "$KDEB" | tar -t | sed -n 's|^\./boot/vmlinuz-||p')
 [ -n "$KVER" ] || fail "no kernel image in $KDEB"
-"$BUILD/bin/cvm-rewrite" --recipe "$ROOT/tests/e2e/recipes/ubuntu-layout.yaml" --plugins "$ROOT/plugins" \
-        --plugins "$ROOT/tests/e2e/plugins" --set guest-kernel.packages="$KDEB" \
-        --input "$UBASE" --output "$W/ubuntu.qcow2" 2>"$W/ubuntu.log" || { cat "$W/ubuntu.log" >&2; fail "the Ubuntu-layout recipe failed"; }
-grep -q 'guest: linux ubuntu 24.4' "$W/ubuntu.log" || fail "the Ubuntu-layout base was not inspected as Ubuntu 24.04: $(grep guest: "$W/ubuntu.log")"
-U="$W/rbu"
-mkdir -p "$U"
-guestfish --ro --format=qcow2 -a "$W/ubuntu.qcow2" -m /dev/sda1 >"$U/fish.log" 2>&1 <<FISH || { cat "$U/fish.log" >&2; fail "reading back the Ubuntu-layout image"; }
-copy-out /boot/grub/grub.cfg /etc/default/grub.d/99-cvm-guest-kernel.cfg /etc/default/grub.d/50-cloudimg-settings.cfg /etc/netplan/90-cvm-dhcp.yaml /etc/motd $U
+# ubuntu_rewrite IN OUT: the Ubuntu-layout recipe with the cloud kernel.
+ubuntu_rewrite() {
+        "$BUILD/bin/cvm-rewrite" --recipe "$ROOT/tests/e2e/recipes/ubuntu-layout.yaml" --plugins "$ROOT/plugins" \
+                --plugins "$ROOT/tests/e2e/plugins" --set guest-kernel.packages="$KDEB" \
+                --input "$1" --output "$2" 2>"$2.log" || { cat "$2.log" >&2; fail "the Ubuntu-layout recipe failed on $1"; }
+}
+# ubuntu_readback IMAGE OUT: what 06, 02, 03 and 10 write, and the kernels in /boot.
+ubuntu_readback() {
+        mkdir -p "$2"
+        guestfish --ro --format=qcow2 -a "$1" -m /dev/sda1 >"$2/fish.log" 2>&1 <<FISH || { cat "$2/fish.log" >&2; fail "reading back $1"; }
+copy-out /boot/grub/grub.cfg /etc/default/grub.d/99-cvm-guest-kernel.cfg /etc/default/grub.d/50-cloudimg-settings.cfg /etc/netplan/90-cvm-dhcp.yaml /etc/motd /var/log/dpkg.log $2
+ls /boot | cat > $2/boot.list
 FISH
+}
+ubuntu_rewrite "$UBASE" "$W/ubuntu1.qcow2"
+grep -q 'guest: linux ubuntu 24.4' "$W/ubuntu1.qcow2.log" || fail "the Ubuntu-layout base was not inspected as Ubuntu 24.04: $(grep guest: "$W/ubuntu1.qcow2.log")"
+ubuntu_rewrite "$W/ubuntu1.qcow2" "$W/ubuntu2.qcow2"
+ubuntu_readback "$W/ubuntu1.qcow2" "$W/rbu1"
+ubuntu_readback "$W/ubuntu2.qcow2" "$W/rbu2"
+U="$W/rbu1"
 grep -q 'match: {name: "e\*"}' "$U/90-cvm-dhcp.yaml" && grep -q 'dhcp4: true' "$U/90-cvm-dhcp.yaml" || fail "03-network: no netplan DHCP file"
 grep -qx 'GRUB_CMDLINE_LINUX_DEFAULT="console=tty1 console=ttyS0,115200 quiet cvm.layout=ubuntu"' "$U/50-cloudimg-settings.cfg" \
         || fail "10-kernel-cmdline: 50-cloudimg-settings.cfg is $(grep CMDLINE "$U/50-cloudimg-settings.cfg")"
 entry=$(sed -n 's/^GRUB_DEFAULT="\(.*\)"$/\1/p' "$U/99-cvm-guest-kernel.cfg")
 [[ "$entry" == gnulinux-advanced-*">gnulinux-$KVER-advanced-"* ]] || fail "06-guest-kernel: GRUB_DEFAULT is '$entry'"
 grep -qF "set default=\"$entry\"" "$U/grub.cfg" || fail "06-guest-kernel: update-grub did not write set default=\"$entry\""
-ok "netplan DHCP file; the argument in 50-cloudimg-settings.cfg; GRUB_DEFAULT=$entry in grub.d, set by update-grub"
-MANIFEST="$W/ubuntu.qcow2.manifest.json"
+[ "$(grep -c " install linux-image-$KVER:amd64 " "$W/rbu2/dpkg.log")" = 1 ] || fail "06-guest-kernel: the second run installed the kernel again (dpkg.log)"
+diff -r -x fish.log "$W/rbu1" "$W/rbu2" >&2 || fail "a second run of the Ubuntu-layout recipe changed the result (not idempotent)"
+ok "netplan DHCP file; the argument in 50-cloudimg-settings.cfg; GRUB_DEFAULT=$entry in grub.d, set by update-grub; a second run changes none of it"
+MANIFEST="$W/ubuntu2.qcow2.manifest.json"
 NONCE3=$(head -c 32 /dev/urandom | xxd -p -c 64)
-boot "$W/ubuntu.qcow2" "$NONCE3" "$W/ubuntu-boot"
+boot "$W/ubuntu2.qcow2" "$NONCE3" "$W/ubuntu-boot"
 [ "$(cat "$W/ubuntu-boot/uname")" = "$KVER" ] || fail "06-guest-kernel: the guest booted $(cat "$W/ubuntu-boot/uname"), not $KVER"
 grep -qw cvm.layout=ubuntu "$W/ubuntu-boot/cmdline" || fail "10-kernel-cmdline: /proc/cmdline is $(cat "$W/ubuntu-boot/cmdline")"
 [ "$(jq -r .cmdline "$MANIFEST")" = "$(tr -d '\n' <"$W/ubuntu-boot/cmdline")" ] \
@@ -207,7 +223,6 @@ expect_rc "$W/ubuntu-boot" verify 0
 [ "$(jq -r .match "$W/ubuntu-boot/verify")" = true ] || fail "verify in the Ubuntu-layout guest did not match"
 ok "GRUB booted $KVER (GRUB_DEFAULT), with the predicted command line; the measurer ran in its initramfs and verify matches"
 done_step
-fi
 
 fi
 

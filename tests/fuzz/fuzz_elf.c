@@ -24,6 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         n += info.interp ? strlen(info.interp) : 0;
         n += info.runpath ? strlen(info.runpath) : 0;
         n += info.rpath ? strlen(info.rpath) : 0;
+        for (size_t i = 0; i < info.n_verneed; i++)
+                n += strlen(info.verneed[i].file) + strlen(info.verneed[i].version);
+        for (size_t i = 0; i < info.n_verdef; i++)
+                n += strlen(info.verdef[i]);
         cvm_elf_info_clear(&info);
         return n == SIZE_MAX;
 }

@@ -193,6 +193,11 @@ static void test_elf_and_ldcache(void **state) {
         for (size_t i = 0; i < info.n_needed; i++)
                 libc |= strcmp(info.needed[i], "libc.so.6") == 0;
         assert_true(libc);
+        /* Symbol versions: /bin/true needs glibc's base version from libc.so.6. */
+        libc = false;
+        for (size_t i = 0; i < info.n_verneed; i++)
+                libc |= !strcmp(info.verneed[i].file, "libc.so.6") && !strcmp(info.verneed[i].version, "GLIBC_2.2.5");
+        assert_true(libc);
         cvm_elf_info_clear(&info);
         /* Cut inside the program headers: refused, not read past. */
         assert_int_equal(cvm_elf_parse(elf, 100, &info, &err), -EBADMSG);
@@ -201,6 +206,17 @@ static void test_elf_and_ldcache(void **state) {
         assert_int_equal(cvm_ldcache_lookup(cache, clen, "libc.so.6", &path, &err), 0);
         assert_non_null(strstr(path, "libc.so.6"));
         assert_int_equal(access(path, R_OK), 0);
+        /* libc defines its versions (GLIBC_2.34 since Debian 12), never its own name as one. */
+        free(elf);
+        elf = slurp(path, &len);
+        assert_int_equal(cvm_elf_parse(elf, len, &info, &err), 0);
+        libc = false;
+        for (size_t i = 0; i < info.n_verdef; i++) {
+                libc |= !strcmp(info.verdef[i], "GLIBC_2.34");
+                assert_string_not_equal(info.verdef[i], "libc.so.6");
+        }
+        assert_true(libc);
+        cvm_elf_info_clear(&info);
         assert_int_equal(cvm_ldcache_lookup(cache, clen, "libno-such-lib.so.9", &path, &err), -ENOENT);
         assert_int_equal(cvm_ldcache_lookup(cache, 30, "libc.so.6", &path, &err), -EBADMSG);
         free(elf);

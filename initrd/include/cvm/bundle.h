@@ -24,6 +24,12 @@
 
 #include "cvm/error.h"
 
+/* One symbol version an object needs from a library (DT_VERNEED). */
+struct cvm_elf_verneed {
+        char *file;             /* the library's soname, as in DT_NEEDED */
+        char *version;          /* e.g. GLIBC_2.34 */
+};
+
 /* What the loader needs to know about one ELF object. */
 struct cvm_elf_info {
         uint16_t machine;       /* e_machine */
@@ -34,6 +40,10 @@ struct cvm_elf_info {
         char *runpath;          /* DT_RUNPATH, or NULL */
         char **needed;          /* DT_NEEDED, in order */
         size_t n_needed;
+        struct cvm_elf_verneed *verneed;        /* the symbol versions it needs, by library */
+        size_t n_verneed;
+        char **verdef;          /* the symbol versions it defines (not the base entry, its own name) */
+        size_t n_verdef;
 };
 
 /* Parse a 64-bit little-endian ELF image (bounds-checked: any input is safe). */

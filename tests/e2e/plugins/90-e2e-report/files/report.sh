@@ -23,6 +23,8 @@ nonce=$(cat "$fwcfg/nonce/raw" 2>/dev/null)
 echo "CVM-E2E-START"
 block uname uname -r
 block cmdline cat /proc/cmdline
+# libcvm (51-cvm-evidence) on the guest's own libraries: every symbol resolved, every version there.
+block libcvm ldd -r /usr/local/lib/libcvm.so.0
 block info cvm-evidence info --json
 block measurements cvm-evidence measurements --json
 block kernel-log dmesg
