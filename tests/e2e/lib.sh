@@ -170,6 +170,16 @@ check_boot() {
 }
 
 
+# read_back_both CMDS IMG1 OUT1 IMG2 OUT2: one guestfish launch over two images; CMDS DEV OUT prints
+# the guestfish commands that read the root file system on DEV, mounted at /, into OUT.
+read_back_both() {
+        local cmds=$1
+        mkdir -p "$3" "$5"
+        { echo run; echo "mount-ro /dev/sda1 /"; "$cmds" /dev/sda1 "$3"; echo "umount /"
+          echo "mount-ro /dev/sdb1 /"; "$cmds" /dev/sdb1 "$5"; } |
+                guestfish --ro --format=qcow2 -a "$2" -a "$4" >"$3/fish.log" 2>&1 || { cat "$3/fish.log" >&2; fail "reading back $2 and $4"; }
+}
+
 # report_image IN OUT: IN plus the test-only report unit (tests/e2e/plugins/90-e2e-report) as OUT.
 # The unit lives in /usr/lib/systemd/system, which the policy does not measure, so IN's manifest still holds.
 report_image() {

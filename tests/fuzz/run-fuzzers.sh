@@ -77,7 +77,7 @@ make_seeds() {
                 dpkg-deb -Zxz --build "$t/p" "$d/kernel/linux-image.deb" >/dev/null 2>&1
                 rm -rf "$t"
         fi
-        for f in /bin/true "$BUILD"/libexec/cvm-launch; do
+        for f in /bin/true /lib/x86_64-linux-gnu/libz.so.1 "$BUILD"/libexec/cvm-launch; do
                 [ -f "$f" ] && head -c 131072 "$f" >"$d/elf/${f##*/}"
         done
 }
