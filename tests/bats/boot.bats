@@ -19,7 +19,7 @@ SCRIPTS="$BATS_TEST_DIRNAME/../../plugins/50-cvm-measurer/files"
 
 @test "the closed loop's, CI's and the plugins' scripts pass shellcheck" {
         R="$BATS_TEST_DIRNAME/../.."
-        (cd "$R" && shellcheck -x tests/e2e/run-loop.sh tests/e2e/lib.sh tests/e2e/make-base.sh ci/build-foundation-image.sh)
+        (cd "$R" && shellcheck -x tests/e2e/run-loop.sh tests/e2e/lib.sh tests/e2e/make-base.sh tests/e2e/fetch-kernel.sh ci/build-foundation-image.sh)
         shellcheck -s sh "$R/tests/e2e/plugins/90-e2e-report/files/report.sh" "$R/plugins/03-network/files/network.sh" \
                 "$R/plugins/60-initrd/files/cvm-initrd-files"
 }

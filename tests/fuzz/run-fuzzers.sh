@@ -82,23 +82,40 @@ make_seeds() {
         done
 }
 
-make_seeds
-failed=0
-for bin in "$BUILD"/fuzz/fuzz_*; do
-        [ -x "$bin" ] || continue
-        name=${bin##*/fuzz_}
-        corpus="$BUILD/fuzz/corpus/$name"
+# run_one NAME: one harness for FUZZ_SECONDS; its line of result in BUILD/fuzz/NAME.result, exit 1 on a finding.
+run_one() {
+        local name=$1 bin="$BUILD/fuzz/fuzz_$1" corpus="$BUILD/fuzz/corpus/$1" start runs
         mkdir -p "$corpus"
         for s in $(seeds "$name"); do cp -f "$s" "$corpus/"; done
         start=$(date +%s)
         if "$bin" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -max_len=131072 -timeout=10 \
                 -artifact_prefix="$BUILD/fuzz/$name-" -print_final_stats=1 "$corpus" >"$BUILD/fuzz/$name.log" 2>&1; then
                 runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$BUILD/fuzz/$name.log" | grep -o '[0-9]*$')
-                echo "fuzz $name: ok, ${runs:-?} inputs in $(( $(date +%s) - start )) s, corpus $(ls "$corpus" | wc -l)"
-        else
-                failed=$((failed + 1))
-                echo "fuzz $name: FAILED (see $BUILD/fuzz/$name.log)"
-                grep -E 'ERROR|SUMMARY|artifact' "$BUILD/fuzz/$name.log" | head -5
+                echo "fuzz $name: ok, ${runs:-?} inputs in $(( $(date +%s) - start )) s, corpus $(ls "$corpus" | wc -l)" >"$BUILD/fuzz/$name.result"
+                return 0
         fi
+        { echo "fuzz $name: FAILED (see $BUILD/fuzz/$name.log)"
+          grep -E 'ERROR|SUMMARY|artifact' "$BUILD/fuzz/$name.log" | head -5; } >"$BUILD/fuzz/$name.result"
+        return 1
+}
+
+make_seeds
+# FUZZ_JOBS harnesses at a time (each is single-threaded): one per core by default.
+jobs_max=${FUZZ_JOBS:-$(nproc)}
+names=()
+for bin in "$BUILD"/fuzz/fuzz_*; do
+        [ -x "$bin" ] || continue
+        names+=("${bin##*/fuzz_}")
+done
+for name in "${names[@]}"; do
+        while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
+        rm -f "$BUILD/fuzz/$name.result"
+        run_one "$name" &
+done
+wait
+failed=0
+for name in "${names[@]}"; do
+        cat "$BUILD/fuzz/$name.result" 2>/dev/null || echo "fuzz $name: FAILED (no result)"
+        grep -q ': ok,' "$BUILD/fuzz/$name.result" 2>/dev/null || failed=$((failed + 1))
 done
 [ "$failed" -eq 0 ]
