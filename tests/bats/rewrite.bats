@@ -266,8 +266,8 @@ bad() { # expected-message recipe-text [plugin-yaml]
         printf 'name: lib\ndescription: d\nsteps:\n  - library: {}\n' >"$T/p/41-lib/plugin.yaml"
         printf 'name: x\nplugins:\n  - name: lib\n' >"$T/l.yaml"
         run "$RW" --recipe "$T/l.yaml" --plugins "$T/p" --input "$W/guest.qcow2" --output "$T/o.qcow2"
-        [ "$status" -ne 0 ]
-        [[ "$output" == *"41-lib/plugin.yaml:4:5: step library (plugin lib): libcvm would not load in this guest (install the guest's packages for these first, or use install: auto): not in its /etc/ld.so.cache: libcrypto.so.3 libjson-c.so.5 "*]]
+        [ "$status" -eq 5 ]
+        [[ "$output" == *"41-lib/plugin.yaml:4:5: step library (plugin lib): libcvm would not load in this guest (install the guest's packages for these first, or use install: auto): not in its /etc/ld.so.cache: libcrypto.so.3 libjson-c.so.5 "* ]]
         [ ! -e "$T/o.qcow2" ]
 
         mkdir -p "$T/p/40-fedora-only"
