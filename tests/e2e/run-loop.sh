@@ -8,8 +8,9 @@
 # verification names exactly that file and the register.  make e2e (not the
 # demo) also applies the anchor-parity plugins twice to the base and reads
 # every effect back, checks that 99-validate refuses a broken result, and
-# rewrites the Ubuntu-laid-out base (a guest kernel made the default through
-# update-grub, netplan, grub.d) and boots it.
+# rewrites the Ubuntu-laid-out base twice (a guest kernel made the default
+# through update-grub, netplan, grub.d), checks that the second run changed
+# nothing, and boots it.
 #
 # Environment: BUILD (default build), CVM_CACHE (base images; default
 # ~/.cache/cvmkit), BOOT_TIMEOUT (s, default 600), KEEP=1 keeps the work folder.
