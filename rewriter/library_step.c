@@ -36,7 +36,7 @@ static void elf_clearp(struct cvm_elf_info *i) {
         cvm_elf_info_clear(i);
 }
 
-static int parse_host_elf(const char *path, struct cvm_elf_info *info, cvm_error *err) {
+static int parse_elf_file(const char *path, struct cvm_elf_info *info, cvm_error *err) {
         _cleanup_free_ uint8_t *buf = NULL;
         size_t len;
         int r;
@@ -70,7 +70,7 @@ static int guest_library(struct session *ss, const uint8_t *cache, size_t clen, 
                 fprintf(f, "; the guest's %s cannot be read", real);
                 return -EIO;
         }
-        r = parse_host_elf(tmp, info, NULL);
+        r = parse_elf_file(tmp, info, NULL);
         unlink(tmp);
         if (r < 0)
                 fprintf(f, "; the guest's %s is not a readable ELF object", real);
@@ -205,7 +205,7 @@ int library_run(struct session *ss, const struct step *s) {
         snprintf(path, sizeof(path), "%s/../include/cvm", dir);
         if (!realpath(path, inc))
                 return step_fail(ss, s, "this cvm-rewrite has no libcvm headers beside it: %s: %s", path, strerror(errno));
-        if ((r = parse_host_elf(lib, &cvm, ss->err)) < 0)
+        if ((r = parse_elf_file(lib, &cvm, ss->err)) < 0)
                 return r;
 
         /* Closed (and its buffer final) before the buffer is freed: declared after it. */

@@ -240,6 +240,14 @@ bad() { # expected-message recipe-text [plugin-yaml]
           "policy cmdline $(jq -r '.boot[0].path' "$m") /etc/greeting /opt/cvm-test/tree/dir/file /etc/app.conf cluster=test-cluster separator separator" ]
 }
 
+# rewrite_with NAME PLUGIN_YAML: rewrite the test guest into $T/o.qcow2 with a recipe of that one plugin.
+rewrite_with() {
+        mkdir -p "$T/p/40-$1"
+        printf '%s\n' "$2" >"$T/p/40-$1/plugin.yaml"
+        printf 'name: x\nplugins:\n  - name: %s\n' "$1" >"$T/$1.yaml"
+        run "$RW" --recipe "$T/$1.yaml" --plugins "$T/p" --input "$W/guest.qcow2" --output "$T/o.qcow2"
+}
+
 @test "image errors: a missing input, a corrupt qcow2, a full output file system, libcvm without its libraries, a guest a plugin does not support" {
         run "$RW" --recipe "$ROOT/recipes/example.yaml" "${P[@]}" --input "$T/none.qcow2" --output "$T/o.qcow2"
         [ "$status" -eq 5 ]
@@ -262,18 +270,12 @@ bad() { # expected-message recipe-text [plugin-yaml]
         [ "$(sha256sum <"$W/guest.qcow2")" = "$(cat "$W/guest.sha")" ]
 
         # library, install: yes: libcvm would not load on the guest's libraries, so the rewrite fails, naming them.
-        mkdir -p "$T/p/41-lib"
-        printf 'name: lib\ndescription: d\nsteps:\n  - library: {}\n' >"$T/p/41-lib/plugin.yaml"
-        printf 'name: x\nplugins:\n  - name: lib\n' >"$T/l.yaml"
-        run "$RW" --recipe "$T/l.yaml" --plugins "$T/p" --input "$W/guest.qcow2" --output "$T/o.qcow2"
+        rewrite_with lib $'name: lib\ndescription: d\nsteps:\n  - library: {}'
         [ "$status" -eq 5 ]
-        [[ "$output" == *"41-lib/plugin.yaml:4:5: step library (plugin lib): libcvm would not load in this guest (install the guest's packages for these first, or use install: auto): not in its /etc/ld.so.cache: libcrypto.so.3 libjson-c.so.5 "* ]]
+        [[ "$output" == *"40-lib/plugin.yaml:4:5: step library (plugin lib): libcvm would not load in this guest (install the guest's packages for these first, or use install: auto): not in its /etc/ld.so.cache: libcrypto.so.3 libjson-c.so.5 "* ]]
         [ ! -e "$T/o.qcow2" ]
 
-        mkdir -p "$T/p/40-fedora-only"
-        printf 'name: fedora-only\ndescription: d\nfamilies: [fedora]\nsteps:\n  - touch: {path: /x}\n' >"$T/p/40-fedora-only/plugin.yaml"
-        printf 'name: x\nplugins:\n  - name: fedora-only\n' >"$T/f.yaml"
-        run "$RW" --recipe "$T/f.yaml" --plugins "$T/p" --input "$W/guest.qcow2" --output "$T/o.qcow2"
+        rewrite_with fedora-only $'name: fedora-only\ndescription: d\nfamilies: [fedora]\nsteps:\n  - touch: {path: /x}'
         [ "$status" -eq 4 ]
         [[ "$output" == *"plugin fedora-only does not support this guest (linux debian 12.5)"* ]]
         [ ! -e "$T/o.qcow2" ]
