@@ -84,8 +84,8 @@ static bool defines(const struct cvm_elf_info *lib, const char *version) {
         return false;
 }
 
-/* What keeps libcvm from loading in the guest: the sonames its ld.so.cache lacks (on missing), the rest on f. */
-static void check_guest(struct session *ss, const struct cvm_elf_info *cvm, FILE *missing, FILE *f) {
+/* Walk libcvm's needs against the guest: the sonames its ld.so.cache lacks on missing, the other problems on f. */
+static void walk_needs(struct session *ss, const struct cvm_elf_info *cvm, FILE *missing, FILE *f) {
         _cleanup_free_ char *cache = NULL;
         size_t clen = 0;
 
@@ -98,6 +98,32 @@ static void check_guest(struct session *ss, const struct cvm_elf_info *cvm, FILE
                         if (strcmp(cvm->verneed[j].file, cvm->needed[i]) == 0 && !defines(&lib, cvm->verneed[j].version))
                                 fprintf(f, "; the guest's %s has no symbol version %s", cvm->needed[i], cvm->verneed[j].version);
         }
+}
+
+/* What keeps libcvm from loading in the guest, in one line into *why (NULL when it loads). */
+static int check_guest(struct session *ss, const struct cvm_elf_info *cvm, char **why) {
+        _cleanup_free_ char *missing = NULL, *other = NULL;
+        size_t mlen = 0, olen = 0;
+        int r = 0;
+
+        {
+                /* Closed (their buffers final) at the end of this block, before the buffers are read. */
+                _cleanup_(fclosep) FILE *m = open_memstream(&missing, &mlen);
+                _cleanup_(fclosep) FILE *f = open_memstream(&other, &olen);
+                if (!m || !f)
+                        return -ENOMEM;
+                walk_needs(ss, cvm, m, f);
+                if (fflush(m) != 0 || fflush(f) != 0)
+                        r = -ENOMEM;
+        }
+        *why = NULL;
+        if (r == 0 && (mlen > 0 || olen > 0) &&
+            asprintf(why, "%s%s%s%s", mlen ? "not in its /etc/ld.so.cache:" : "", mlen ? missing : "",
+                     mlen && olen ? "; " : "", olen ? other + 2 : "") < 0) {
+                *why = NULL;
+                r = -ENOMEM;
+        }
+        return r;
 }
 
 static bool header_name_ok(const char *n, size_t len) {
@@ -190,9 +216,8 @@ static int check_installed(struct session *ss, const struct step *s) {
 int library_run(struct session *ss, const struct step *s) {
         const char *mode = step_arg(s, "install") ? step_arg(s, "install") : "yes";
         _cleanup_(elf_clearp) struct cvm_elf_info cvm = { 0 };
-        _cleanup_free_ char *missing = NULL, *other = NULL;
+        _cleanup_free_ char *why = NULL;
         char dir[PATH_MAX], path[PATH_MAX + 32], lib[PATH_MAX], inc[PATH_MAX];
-        size_t mlen = 0, olen = 0;
         int r;
 
         if (strcmp(mode, "no") == 0)
@@ -208,25 +233,16 @@ int library_run(struct session *ss, const struct step *s) {
         if ((r = parse_elf_file(lib, &cvm, ss->err)) < 0)
                 return r;
 
-        /* Closed (and its buffer final) before the buffer is freed: declared after it. */
-        _cleanup_(fclosep) FILE *m = open_memstream(&missing, &mlen);
-        _cleanup_(fclosep) FILE *f = open_memstream(&other, &olen);
-        if (!m || !f)
+        if (check_guest(ss, &cvm, &why) < 0)
                 return step_fail(ss, s, "out of memory");
-        check_guest(ss, &cvm, m, f);
-        if (fflush(m) != 0 || fflush(f) != 0)
-                return step_fail(ss, s, "out of memory");
-        if (mlen > 0 || olen > 0) {
-                const char *sep = mlen > 0 && olen > 0 ? "; " : "";
-                if (strcmp(mode, "auto") == 0) {
-                        session_warn(ss, "%s: plugin %s: libcvm was not installed, it would not load in this guest: %s%s%s%s",
-                                     s->where, s->plugin->name, mlen ? "not in its /etc/ld.so.cache:" : "", mlen ? missing : "", sep,
-                                     olen ? other + 2 : "");
-                        return 0;
-                }
-                return step_fail(ss, s, "libcvm would not load in this guest (install the guest's packages for these first, or use install: auto): %s%s%s%s",
-                                 mlen ? "not in its /etc/ld.so.cache:" : "", mlen ? missing : "", sep, olen ? other + 2 : "");
+        if (why && strcmp(mode, "auto") == 0) {
+                session_warn(ss, "%s: plugin %s: libcvm was not installed, it would not load in this guest: %s", s->where,
+                             s->plugin->name, why);
+                return 0;
         }
+        if (why)
+                return step_fail(ss, s, "libcvm would not load in this guest (install the guest's packages for these first, or use install: auto): %s",
+                                 why);
         if ((r = install(ss, s, lib, inc)) < 0)
                 return r;
         return check_installed(ss, s);
