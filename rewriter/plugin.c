@@ -281,7 +281,8 @@ static int collect(const char *top, const char *rel, struct file_rec **recs, siz
                         target[tl] = '\0';
                         for (const char *s = sub; *s; s++)
                                 depth += *s == '/';
-                        for (char *t = target, *save, *tok = strtok_r(t, "/", &save); tok; tok = strtok_r(NULL, "/", &save))
+                        /* Out as soon as a ".." climbs above the folder, even if the target comes back in ("../../x/in"). */
+                        for (char *t = target, *save, *tok = strtok_r(t, "/", &save); tok && depth >= 0; tok = strtok_r(NULL, "/", &save))
                                 depth += strcmp(tok, "..") == 0 ? -1 : strcmp(tok, ".") == 0 ? 0 : 1;
                         if (target[0] == '/' || tl == 0 || depth < 0)
                                 r = cvm_error_set(err, EPERM, "%s: a symlink out of the plugin folder", full);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cvm/error.h"
 
@@ -103,6 +104,17 @@ char **step_words(const struct arg *a, size_t *n);
 
 /* Guest paths: absolute, no "." or ".." component (the appliance resolves them inside the guest). */
 bool step_guest_path_ok(const char *p);
+
+/*
+ * The one rule for every host file a step reads: a path relative to the
+ * plugin's files/ (not absolute, no ".."), resolved beneath files/ so that no
+ * symlink leads out, or a file the user gave a host-files parameter.  Opens it
+ * (non-blocking, close-on-exec) into *fd when it is of type want (S_IFREG,
+ * S_IFDIR, or 0 for either); errors name the step's plugin.yaml position.
+ * Called when the plan is made and again when the step runs, which then reads
+ * the file through *fd.
+ */
+int host_source_open(const struct step *s, const char *src, mode_t want, int *fd, cvm_error *err);
 
 /* The step kinds: whether kind exists, and its argument rules (errors name s->where). */
 bool step_kind_known(const char *kind);
