@@ -40,6 +40,7 @@ bool param_is_secret(const char *name) {
 
 /* A parameter's value against its type; where names the value. */
 int param_check(const struct param *p, const char *value, const char *at, cvm_error *err) {
+        const char *shown = param_is_secret(p->name) ? SECRET_SHOWN : value;
         char *end;
 
         switch (p->type) {
@@ -47,12 +48,12 @@ int param_check(const struct param *p, const char *value, const char *at, cvm_er
                 errno = 0;
                 (void) strtoll(value, &end, 10);
                 if (!*value || *end || errno)
-                        return cvm_error_set(err, EINVAL, "%s: parameter '%s' is an int, got '%s'", at, p->name, value);
+                        return cvm_error_set(err, EINVAL, "%s: parameter '%s' is an int, got '%s'", at, p->name, shown);
                 return 0;
         case PARAM_BOOL:
                 if (strcmp(value, "true") && strcmp(value, "false"))
                         return cvm_error_set(err, EINVAL, "%s: parameter '%s' is a bool (true or false), got '%s'", at,
-                                             p->name, value);
+                                             p->name, shown);
                 return 0;
         default:
                 return 0;
@@ -383,6 +384,9 @@ void plugin_clear(struct plugin *p) {
                         free(s->args[j].list);
                 }
                 free(s->args);
+                for (char **v = s->secrets; v && *v; v++)
+                        free(*v);
+                free(s->secrets);
                 free(s->kind);
                 free(s->where);
         }

@@ -408,6 +408,45 @@ static int expand_builtins(struct param *p, const struct param bi[2], cvm_error 
         return 0;
 }
 
+/* The parameter ${name} (n bytes) resolves to, as subst looks it up. */
+static const struct param *scoped(const char *name, size_t n, const struct param *const *scopes, const size_t *ns, size_t nscope) {
+        for (size_t s = 0; s < nscope; s++)
+                for (size_t i = 0; i < ns[s]; i++)
+                        if (strlen(scopes[s][i].name) == n && strncmp(scopes[s][i].name, name, n) == 0)
+                                return &scopes[s][i];
+        return NULL;
+}
+
+/*
+ * Secrecy follows the value: an argument named like a secret, or into which
+ * raw (its text before substitution) puts a secret parameter, is secret, and
+ * the parameter's value joins the step's secrets (hidden in its errors).
+ */
+static int note_secrets(struct step *st, struct arg *a, const char *raw, const struct param *const *scopes, const size_t *ns,
+                        size_t nscope, cvm_error *err) {
+        a->secret |= param_is_secret(a->key);
+        for (const char *p = strstr(raw, "${"), *end; p && (end = strchr(p + 2, '}')); p = strstr(end, "${")) {
+                const struct param *q = scoped(p + 2, (size_t) (end - p - 2), scopes, ns, nscope);
+                size_t n = 0;
+                bool known = false;
+                if (!q || !param_is_secret(q->name))
+                        continue;
+                a->secret = true;
+                for (; st->secrets && st->secrets[n]; n++)
+                        known |= strcmp(st->secrets[n], q->value) == 0;
+                if (!known && *q->value) {
+                        char **bigger = realloc(st->secrets, (n + 2) * sizeof(char *));
+                        if (!bigger)
+                                return oom(err);
+                        st->secrets = bigger;
+                        if (!(bigger[n] = strdup(q->value)))
+                                return oom(err);
+                        bigger[n + 1] = NULL;
+                }
+        }
+        return 0;
+}
+
 static int substitute_steps(struct recipe *r, cvm_error *err) {
         struct param bi[2];
         int k = builtins(r, bi, err);
@@ -426,7 +465,11 @@ static int substitute_steps(struct recipe *r, cvm_error *err) {
                         struct step *st = &pl->steps[s];
                         for (size_t a = 0; k == 0 && a < st->nargs; a++) {
                                 char *out;
-                                if (st->args[a].value) {
+                                if (st->args[a].value)
+                                        k = note_secrets(st, &st->args[a], st->args[a].value, scopes, ns, 3, err);
+                                for (char **l = st->args[a].list; k == 0 && l && *l; l++)
+                                        k = note_secrets(st, &st->args[a], *l, scopes, ns, 3, err);
+                                if (k == 0 && st->args[a].value) {
                                         if ((k = subst(st->args[a].value, scopes, ns, 3, st->where, &out, err)) == 0) {
                                                 free(st->args[a].value);
                                                 st->args[a].value = out;
@@ -438,8 +481,8 @@ static int substitute_steps(struct recipe *r, cvm_error *err) {
                                                 *l = out;
                                         }
                         }
-                        if (k == 0)
-                                k = step_validate(st, err);
+                        if (k == 0 && (k = step_validate(st, err)) < 0)
+                                step_redact(st, err);
                 }
         }
         free(bi[1].value);

@@ -42,6 +42,7 @@ struct arg {
         char *key;
         char *value;
         char **list;            /* list values (install files, kernel-cmdline add/remove): NULL-terminated */
+        bool secret;            /* a secret parameter was substituted into it: never printed or recorded */
 };
 
 struct step {
@@ -50,6 +51,7 @@ struct step {
         size_t nargs;
         char *where;            /* plugin.yaml:line:column */
         const struct plugin *plugin;
+        char **secrets;         /* the secret values substituted into its arguments (NULL-terminated or NULL), hidden in its errors */
 };
 
 struct plugin {
@@ -126,6 +128,13 @@ int subst(const char *in, const struct param *const *scopes, const size_t *nscop
 
 /* Whether a parameter's value must never be printed or recorded (its name holds "password" or "secret"). */
 bool param_is_secret(const char *name);
+
+/* What may be shown of argument a's scalar value: SECRET_SHOWN when it is secret. */
+#define SECRET_SHOWN "(hidden)"
+const char *arg_shown(const struct arg *a);
+
+/* Replace every secret value of step s in err's message with SECRET_SHOWN; returns -err->code. */
+int step_redact(const struct step *s, cvm_error *err);
 
 /* The resolved plan as text (--plan) or JSON (--plan --json). */
 void plan_print(const struct recipe *r, bool json);

@@ -295,7 +295,7 @@ static int run_steps(struct session *ss, const struct recipe *r, struct manifest
                                 return rr;
                         }
                         fprintf(stderr, "cvm-rewrite:   [%zu/%zu] %s %.40s %.2f s\n", ++k, total, s->kind,
-                                s->nargs && s->args[0].value && strcmp(s->kind, "password") ? s->args[0].value : "",
+                                s->nargs && s->args[0].value ? arg_shown(&s->args[0]) : "",
                                 now() - ts);
                         manifest_step(mf, p, s, now() - ts);
                         sum->steps = k;

@@ -33,6 +33,30 @@ struct kind {
         int (*run)(struct session *ss, const struct step *s);
 };
 
+const char *arg_shown(const struct arg *a) {
+        return a->secret ? SECRET_SHOWN : a->value;
+}
+
+int step_redact(const struct step *s, cvm_error *err) {
+        const size_t pl = strlen(SECRET_SHOWN);
+
+        for (char **v = s->secrets; err && v && *v; v++)
+                for (char *m = strstr(err->msg, *v); m; m = strstr(m + pl, *v)) {
+                        size_t at = (size_t) (m - err->msg), vl = strlen(*v), tail = strlen(m + vl);
+                        /* The placeholder may be longer than the value: the message is cut rather than overrun. */
+                        if (at + pl >= sizeof(err->msg)) {
+                                *m = '\0';
+                                break;
+                        }
+                        if (at + pl + tail >= sizeof(err->msg))
+                                tail = sizeof(err->msg) - 1 - at - pl;
+                        memmove(m + pl, m + vl, tail);
+                        m[pl + tail] = '\0';
+                        memcpy(m, SECRET_SHOWN, pl);
+                }
+        return err ? -err->code : -EIO;
+}
+
 int step_fail(struct session *ss, const struct step *s, const char *fmt, ...) {
         char msg[768];
         va_list ap;
@@ -40,7 +64,8 @@ int step_fail(struct session *ss, const struct step *s, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        return cvm_error_set(ss->err, EIO, "%s: step %s (plugin %s): %s", s->where, s->kind, s->plugin->name, msg);
+        cvm_error_set(ss->err, EIO, "%s: step %s (plugin %s): %s", s->where, s->kind, s->plugin->name, msg);
+        return step_redact(s, ss->err);
 }
 
 /* The libguestfs error of the call that just failed. */
@@ -771,5 +796,17 @@ int step_validate(const struct step *s, cvm_error *err) {
 }
 
 int step_run(struct session *ss, const struct step *s) {
-        return find_kind(s->kind)->run(ss, s);
+        int verbose = guestfs_get_verbose(ss->g), trace = guestfs_get_trace(ss->g), r;
+
+        /* libguestfs's trace and the appliance's debug lines would show a secret step's arguments. */
+        if (s->secrets) {
+                guestfs_set_verbose(ss->g, 0);
+                guestfs_set_trace(ss->g, 0);
+        }
+        r = find_kind(s->kind)->run(ss, s);
+        if (s->secrets) {
+                guestfs_set_verbose(ss->g, verbose > 0);
+                guestfs_set_trace(ss->g, trace > 0);
+        }
+        return r < 0 ? step_redact(s, ss->err) : r;
 }
