@@ -35,6 +35,9 @@ struct param {
         char *description;
         bool required;
         char *where;            /* file:line:column of the value that was set last (for type errors) */
+        bool ranged;            /* an int with min and max (plugin.yaml "min", "max") */
+        int64_t min, max;
+        char **values;          /* a string's allowed values (plugin.yaml "values"), NULL-terminated; NULL = any */
 };
 
 /* One key: value argument of a step, after substitution. */
@@ -121,6 +124,9 @@ int host_source_open(const struct step *s, const char *src, mode_t want, int *fd
 /* The step kinds: whether kind exists, and its argument rules (errors name s->where). */
 bool step_kind_known(const char *kind);
 int step_validate(const struct step *s, cvm_error *err);
+
+/* An ima-label step's hash and guest paths (absolute, below /, no '.', '..' or quote), at --plan and again when it runs. */
+int ima_label_validate(const struct step *s, cvm_error *err);
 
 /* Replace ${name} in in with the parameters' values; an unknown name is an error naming where. */
 int subst(const char *in, const struct param *const *scopes, const size_t *nscopes, size_t nscope, const char *where,

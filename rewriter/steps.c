@@ -782,7 +782,8 @@ int step_validate(const struct step *s, cvm_error *err) {
                         return cvm_error_set(err, EINVAL, "%s: step %s: guest path '%s' must be absolute, without '.' or '..'",
                                              s->where, s->kind, a->value);
         }
-        if ((r = step_validate_lists(s, err)) < 0 || (r = step_validate_sources(s, err)) < 0)
+        if ((r = step_validate_lists(s, err)) < 0 || (r = step_validate_sources(s, err)) < 0 ||
+            (strcmp(s->kind, "ima-label") == 0 && (r = ima_label_validate(s, err)) < 0))
                 return r;
         if (step_arg(s, "default") && strcmp(step_arg(s, "default"), "true") && strcmp(step_arg(s, "default"), "false"))
                 return cvm_error_set(err, EINVAL, "%s: step %s: default must be true or false", s->where, s->kind);

@@ -80,7 +80,10 @@ bad() { # expected-message recipe-text [plugin-yaml]
 
 @test "--plan: every shipped recipe resolves with the shipped plugins (required parameters named when missing)" {
         for r in "$ROOT"/recipes/*.yaml; do
-                run "$RW" --recipe "$r" --plugins "$ROOT/plugins" --plan --set ssh_key="ssh-ed25519 AAAAtest t@t"
+                # --set of a parameter no plugin of the recipe has is refused: only where the user plugin is.
+                local set=()
+                ! grep -q 'name: user$' "$r" || set=(--set ssh_key="ssh-ed25519 AAAAtest t@t")
+                run "$RW" --recipe "$r" --plugins "$ROOT/plugins" --plan "${set[@]}"
                 [ "$status" -eq 0 ] || { echo "$r: $output"; false; }
         done
         printf 'name: s\noutput: {format: qcow2}\nplugins:\n  - name: sample\n' >"$T/sample.yaml"
