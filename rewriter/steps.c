@@ -709,6 +709,12 @@ static int step_validate_lists(const struct step *s, cvm_error *err) {
         return 0;
 }
 
+/* A crypt(3) SHA-512 or yescrypt hash: its alphabet only (no ':' or line break to forge a shadow field). */
+static bool crypt_hash_ok(const char *h) {
+        return (strncmp(h, "$6$", 3) == 0 || strncmp(h, "$y$", 3) == 0) &&
+               strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./$") == strlen(h);
+}
+
 /* Check one host source now (so --plan refuses it), as the step will open it. */
 static int check_source(const struct step *s, const char *src, mode_t want, cvm_error *err) {
         int fd, r = host_source_open(s, src, want, &fd, err);
@@ -793,6 +799,10 @@ int step_validate(const struct step *s, cvm_error *err) {
                                      step_arg(s, "install"));
         if (strcmp(s->kind, "password") == 0 && !step_arg(s, "password") == !step_arg(s, "hash"))
                 return cvm_error_set(err, EINVAL, "%s: step password needs exactly one of password and hash", s->where);
+        /* The hash goes into a shadow line as is (and is secret: never shown). */
+        if (strcmp(s->kind, "password") == 0 && step_arg(s, "hash") && !crypt_hash_ok(step_arg(s, "hash")))
+                return cvm_error_set(err, EINVAL, "%s: step password: hash must be a crypt SHA-512 ($6$) or yescrypt ($y$) hash of [A-Za-z0-9./$]",
+                                     s->where);
         return 0;
 }
 
