@@ -51,6 +51,12 @@ make_seeds() {
         for f in recipes/*.yaml tests/rewriter/recipes/*.yaml; do
                 { printf '\002'; cat "$f"; } >"$d/recipe/recipe-${f//\//_}"
         done
+        # recipe with a fuzzed plugin tree (RECIPE \0 PLUGIN_YAML \0 NAME \0 CONTENT ...): every-step and its files.
+        t=tests/rewriter/plugins/10-every-step
+        { printf '\002name: t\nplugins:\n  - name: fuzzed\n    params: {key: k, password: p}\n\0'
+          sed 's/^name: every-step$/name: fuzzed/' "$t/plugin.yaml"
+          (cd "$t/files" && find . -type f | sed 's|^\./||' | while read -r f; do printf '\0%s\0' "$f"; cat "$f"; done)
+          printf '\0@link\0app.conf'; } >"$d/recipe/tree-every-step"
         # manifest: the first byte picks the space (odd: TDX); a dry run's reference values, both spaces.
         mkdir -p "$d/manifest"
         if [ -x "$BUILD/bin/cvm-measure" ] && t=$(mktemp -d); then
