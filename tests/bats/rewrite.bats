@@ -133,7 +133,7 @@ bad() { # expected-message recipe-text [plugin-yaml]
         bad "r.yaml:4:1: YAML error: did not find expected node content" $'name: x\nplugins: [\n'
         bad "30-bad/plugin.yaml:4:5: unknown step 'format-disk'" $'name: x\nplugins:\n  - name: bad' \
                 $'name: bad\ndescription: d\nsteps:\n  - format-disk: {dev: /dev/sda}'
-        bad "30-bad/plugin.yaml:4:5: step copy: src '../../etc/shadow' must be relative to the plugin's files/, without '..'" \
+        bad "30-bad/plugin.yaml:4:5: step copy: host source '../../etc/shadow' must be a path relative to the plugin's files/, without '..'" \
                 $'name: x\nplugins:\n  - name: bad' $'name: bad\ndescription: d\nsteps:\n  - copy: {src: ../../etc/shadow, dest: /x}'
         bad "unknown parameter '\${nope}'" $'name: x\nplugins:\n  - name: bad' \
                 $'name: bad\ndescription: d\nsteps:\n  - write: {path: /x, content: "${nope}"}'
