@@ -1,11 +1,9 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2034,SC2153  # OVMF_*, STEP are read, MANIFEST set, by the scripts that source this
+# shellcheck disable=SC2034,SC2153  # STEP is read, MANIFEST and ROOT set, by the scripts that source this
 # The closed loop's boot and checks, shared by tests/e2e/run-loop.sh and
 # ci/build-foundation-image.sh.  The caller sets E (cvm-evidence), W (a
 # private work folder), MANIFEST (the image's manifest), BOOT_TIMEOUT, and an
 # EXIT trap that kills every PID in PIDS; STEP names the step that failed.
-OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
-OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 PIDS=()
 STEP="setup"
 
@@ -42,39 +40,23 @@ free_port() {
         return 1
 }
 
-# boot IMAGE NONCE OUT: boot under OVMF + a new swtpm (state in OUT/tpm), serial to OUT/serial.log, blocks to OUT/.
+# boot IMAGE NONCE OUT: boot with the launch helper (ci/cvm-vm, TPM flavour: OVMF + a new swtpm whose
+# state stays in OUT/tpm), serial to OUT/serial.log, the nonce and the manifest through fw_cfg; blocks to OUT/.
 boot() {
-        local image=$1 nonce=$2 out=$3 qpid spid deadline
-        mkdir -p "$out/tpm"
-        cp "$OVMF_VARS" "$out/vars.fd"
-        swtpm socket --tpm2 --tpmstate dir="$out/tpm" --ctrl type=unixio,path="$out/tpm/ctrl" \
-                --log file="$out/swtpm.log" --terminate &
-        spid=$!
-        PIDS+=("$spid")
-        for _ in $(seq 50); do [ -S "$out/tpm/ctrl" ] && break; sleep 0.1; done
-        [ -S "$out/tpm/ctrl" ] || fail "swtpm did not start (see $out/swtpm.log)"
-        qemu-system-x86_64 -machine q35 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
-                -drive if=pflash,format=raw,unit=0,file="$OVMF_CODE",readonly=on \
-                -drive if=pflash,format=raw,unit=1,file="$out/vars.fd" \
-                -chardev socket,id=chrtpm,path="$out/tpm/ctrl" -tpmdev emulator,id=tpm0,chardev=chrtpm \
-                -device tpm-tis,tpmdev=tpm0 \
-                -drive file="$image",if=virtio,format=qcow2 -snapshot -nic none \
-                -fw_cfg name=opt/cvm/nonce,string="$nonce" -fw_cfg name=opt/cvm/manifest,file="$MANIFEST" \
-                -serial file:"$out/serial.log" -monitor none -display none >"$out/qemu.log" 2>&1 &
-        qpid=$!
-        PIDS+=("$qpid")
-        deadline=$(( $(date +%s) + BOOT_TIMEOUT ))
-        while kill -0 "$qpid" 2>/dev/null; do
-                if [ "$(date +%s)" -ge "$deadline" ]; then
-                        kill "$qpid"
-                        echo "--- last serial output ($out/serial.log):" >&2
-                        tail -c 4000 "$out/serial.log" | tr -d '\r' >&2
-                        fail "the guest did not power off within ${BOOT_TIMEOUT} s"
-                fi
-                sleep 1
-        done
-        wait "$qpid" || { cat "$out/qemu.log" >&2; fail "qemu exited with an error"; }
-        wait "$spid" 2>/dev/null || true
+        local image=$1 nonce=$2 out=$3 vpid rc=0
+        mkdir -p "$out"
+        "$ROOT/ci/cvm-vm" run --tpm --accel tcg --memory 1024 --cpus 2 --snapshot --state "$out" \
+                --serial "$out/serial.log" --fw-cfg-string "opt/cvm/nonce=$nonce" --fw-cfg "opt/cvm/manifest=$MANIFEST" \
+                --timeout "$BOOT_TIMEOUT" "$image" 2>"$out/cvm-vm.log" &
+        vpid=$!
+        PIDS+=("$vpid")
+        wait "$vpid" || rc=$?
+        if [ "$rc" -ne 0 ]; then
+                cat "$out/cvm-vm.log" >&2
+                echo "--- last serial output ($out/serial.log):" >&2
+                tail -c 4000 "$out/serial.log" 2>/dev/null | tr -d '\r' >&2
+                fail "the guest did not boot and power off (cvm-vm exited $rc)"
+        fi
         grep -q '^CVM-E2E-DONE' "$out/serial.log" || {
                 tail -c 4000 "$out/serial.log" | tr -d '\r' >&2
                 fail "the guest's report is incomplete (no CVM-E2E-DONE marker)"
