@@ -52,7 +52,7 @@ DEPS := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev lib
         libcmocka-dev bats jq xxd shellcheck clang libclang-rt-14-dev llvm valgrind tpm2-tools swtpm swtpm-tools \
         initramfs-tools linux-image-amd64 cpio zstd xz-utils bzip2 lz4 busybox-static \
         libguestfs-dev libguestfs-tools qemu-system-x86 qemu-utils ovmf fuse3 python3 \
-        debootstrap dosfstools mtools gdisk
+        debootstrap dosfstools mtools gdisk libvirt-clients libxml2-utils
 
 .PHONY: all deps check unit bats asan valgrind fuzz fuzz-build bench install clean help demo e2e clean-cache \
         build-deps after-deps-check after-deps-demo after-deps-e2e after-deps-fuzz after-deps-bench

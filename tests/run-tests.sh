@@ -4,7 +4,8 @@
 #   unit     cmocka suites, plain build
 #   cli      bats suites against build/bin
 #   asan     the same two again, built with ASan+UBSan (build.bats, which
-#            builds copies of the tree itself, runs in the plain pass only)
+#            builds copies of the tree itself, and vm.bats, which runs no
+#            tool of the build, run in the plain pass only)
 #   tsan     the cmocka suites built with ThreadSanitizer
 #   valgrind the unit suites, and the hostile-input bats suites' tool calls
 #            (CVM_WRAP), under valgrind (memcheck, definite leaks are errors)
@@ -83,7 +84,7 @@ if [ -d "$BUILD/asan" ]; then
         unit_suites "$BUILD/asan" asan-unit
         sanitized=()
         for f in tests/bats/*.bats; do
-                [ "$f" = tests/bats/build.bats ] || sanitized+=("$f")
+                case $f in tests/bats/build.bats | tests/bats/vm.bats) ;; *) sanitized+=("$f") ;; esac
         done
         bats_suites "$BUILD/asan/bin" asan-cli "${sanitized[@]}"
 fi
