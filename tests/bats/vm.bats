@@ -155,3 +155,21 @@ PY
         fi
         ! pgrep -f "$T/disk.qcow2"
 }
+
+@test "ci/tdx-host-check.sh: usage errors exit 1; on a host without TDX it exits 2 naming what is missing, leaving nothing" {
+        H="$BATS_TEST_DIRNAME/../../ci/tdx-host-check.sh"
+        run timeout 10 "$H" "$T/disk.qcow2"
+        [ "$status" -eq 1 ] && [[ "$output" == *"usage:"* ]]
+        run timeout 10 "$H" "$T/disk.qcow2" "$T/missing.json"
+        [ "$status" -eq 1 ] && [[ "$output" == *"missing.json: not a regular file"* ]]
+        if [ "$(cat /sys/module/kvm_intel/parameters/tdx 2>/dev/null)" = Y ]; then
+                skip "this host has TDX"
+        fi
+        echo '{}' >"$T/m.json"
+        mkdir "$T/tmp"
+        run env TMPDIR="$T/tmp" timeout 60 "$H" "$T/disk.qcow2" "$T/m.json"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"this host cannot run a TDX guest"* ]]
+        [ -z "$(ls -A "$T/tmp")" ]
+        ! pgrep -f "$T/disk.qcow2"
+}

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2034,SC2153  # STEP is read, MANIFEST and ROOT set, by the scripts that source this
+# shellcheck disable=SC2034,SC2153,SC2015  # STEP is read, MANIFEST and ROOT set, by the scripts that source this; "A && B || fail" is meant
 # The closed loop's boot and checks, shared by tests/e2e/run-loop.sh and
 # ci/build-foundation-image.sh.  The caller sets E (cvm-evidence), W (a
 # private work folder), MANIFEST (the image's manifest), BOOT_TIMEOUT, and an
@@ -40,12 +40,16 @@ free_port() {
         return 1
 }
 
-# boot IMAGE NONCE OUT: boot with the launch helper (ci/cvm-vm, TPM flavour: OVMF + a new swtpm whose
-# state stays in OUT/tpm), serial to OUT/serial.log, the nonce and the manifest through fw_cfg; blocks to OUT/.
+# How boot starts the guest: the launch helper's flavour options. The TPM flavour under TCG is the
+# closed loop's (OVMF + a new swtpm whose state stays in OUT/tpm); ci/tdx-host-check.sh sets --tdx.
+VM_ARGS=(--tpm --accel tcg --memory 1024 --cpus 2)
+
+# boot IMAGE NONCE OUT: boot with the launch helper (ci/cvm-vm, VM_ARGS), serial to OUT/serial.log,
+# the nonce and the manifest through fw_cfg; blocks to OUT/.
 boot() {
         local image=$1 nonce=$2 out=$3 vpid rc=0
         mkdir -p "$out"
-        "$ROOT/ci/cvm-vm" run --tpm --accel tcg --memory 1024 --cpus 2 --snapshot --state "$out" \
+        "$ROOT/ci/cvm-vm" run "${VM_ARGS[@]}" --snapshot --state "$out" \
                 --serial "$out/serial.log" --fw-cfg-string "opt/cvm/nonce=$nonce" --fw-cfg "opt/cvm/manifest=$MANIFEST" \
                 --timeout "$BOOT_TIMEOUT" "$image" 2>"$out/cvm-vm.log" &
         vpid=$!
@@ -151,6 +155,33 @@ check_boot() {
         ok "the runtime log names the kernel, systemd, /etc/passwd, os-release, the policy, the measurer, the identity"
 }
 
+
+# check_boot_tdx OUT NONCE: a trust domain's evidence (ci/tdx-host-check.sh). The guest ran the TDX
+# backend; the host's replay of the CCEL log and the runtime log equals the live RTMRs and the RTMRs
+# of the quote, whose report data is SHA-512(the host's nonce); verify matches in the guest and on the host.
+check_boot_tdx() {
+        local out=$1 nonce=$2 i live replayed quoted rd
+        for b in info measurements firmware-log runtime-log replay-check quote verify; do expect_rc "$out" "$b" 0; done
+        [ "$(jq -r .backend "$out/info")" = tdx ] || fail "the guest's backend is $(jq -r .backend "$out/info"), not tdx"
+        [ "$(jq -r .simulated "$out/info")" = false ] || fail "the guest's TDX backend is simulated"
+        ok "in the guest: the TDX backend; info, measurements, CCEL and runtime logs, replay --check, quote and verify (exit 0)"
+        "$E" replay --json --bank sha384 "$out/firmware-log" "$out/runtime-log" >"$out/host-replay.json" \
+                || fail "the host cannot replay the guest's CCEL and runtime logs"
+        for i in 1 2 3 4; do
+                live=$(jq -r --argjson i "$i" '.registers[] | select(.index == $i) | .digest' "$out/measurements")
+                replayed=$(jq -r --argjson i "$i" '.registers[] | select(.index == $i) | .digest' "$out/host-replay.json")
+                quoted=$(jq -r --argjson i "$((i - 1))" '.parsed.rtmr[$i]' "$out/quote")
+                [ -n "$live" ] && [ "$live" = "$replayed" ] && [ "$live" = "$quoted" ] \
+                        || fail "RTMR$((i - 1)): live $live, the host's replay $replayed, the quote $quoted"
+        done
+        ok "RTMR0-3: live == the host's replay of CCEL + runtime log == the quote's"
+        rd=$(printf '%s' "$nonce" | xxd -r -p | sha512sum | cut -d' ' -f1)
+        [ "$(jq -r .parsed.report_data "$out/quote")" = "$rd" ] || fail "the quote's report data is not SHA-512(the host's nonce)"
+        ok "the quote's report data is SHA-512(the host's nonce)"
+        "$E" verify --manifest "$MANIFEST" --log "$out/runtime-log" >/dev/null || fail "the host's verify of the runtime log failed"
+        [ "$(jq -r .match "$out/verify")" = true ] || fail "verify in the guest did not match"
+        ok "cvm-evidence verify --manifest: match in the guest (live RTMRs) and on the host (saved log)"
+}
 
 # read_back_both CMDS IMG1 OUT1 IMG2 OUT2: one guestfish launch over two images; CMDS DEV OUT prints
 # the guestfish commands that read the root file system on DEV, mounted at /, into OUT.
