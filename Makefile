@@ -218,6 +218,7 @@ after-deps-bench: all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/cvm
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 ci/cvm-vm $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(BUILD)/lib/libcvm.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(BUILD)/lib/libcvm.so $(DESTDIR)$(PREFIX)/lib/libcvm.so.0
 	ln -sf libcvm.so.0 $(DESTDIR)$(PREFIX)/lib/libcvm.so
