@@ -189,9 +189,9 @@ int cvm_runtime_log_load(const char *log_path, cvm_eventlog **ret, cvm_error *er
         size_t len;
         int fd, r;
 
-        fd = open(log_path, O_RDONLY | O_CLOEXEC);
+        fd = open_input(log_path, CVM_INPUT_MAX, err);
         if (fd < 0)
-                return cvm_error_set(err, errno, "%s: cannot open: %s", log_path, strerror(errno));
+                return fd;
         /* Waits for a writer in the middle of an extend. */
         if (flock(fd, LOCK_SH) < 0) {
                 r = cvm_error_set(err, errno, "%s: cannot lock: %s", log_path, strerror(errno));
@@ -203,7 +203,7 @@ int cvm_runtime_log_load(const char *log_path, cvm_eventlog **ret, cvm_error *er
                 close(fd);
                 return dirty_error(marker, err);
         }
-        r = read_file(log_path, CVM_INPUT_MAX, &buf, &len, err);
+        r = read_fd(fd, log_path, CVM_INPUT_MAX, &buf, &len, err);
         close(fd);
         if (r < 0)
                 return r;
