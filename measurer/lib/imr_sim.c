@@ -143,9 +143,6 @@ static int sim_extend(cvm_imr *imr, uint32_t index, const struct cvm_event_diges
         struct sim *s = imr->priv;
         int fd, r;
 
-        /* As on hardware: the TDX module measures MRTD at build time; nobody extends it later. */
-        if (imr->space == CVM_SPACE_CCMR && index == 0)
-                return cvm_error_set(err, EPERM, "MRTD is measured by the TDX module at build time and cannot be extended (simulated)");
         fd = lock_state(imr, LOCK_EX, err);
         if (fd < 0)
                 return fd;

@@ -10,7 +10,7 @@
 #include "cvm/digest.h"
 #include "cvm/encoding.h"
 #include "cvm/runtime.h"
-#include "internal.h"
+#include "imr_internal.h"
 
 static int write_all(int fd, const uint8_t *p, size_t n) {
         while (n > 0) {
@@ -89,6 +89,58 @@ static int encode_record(cvm_eventlog *scratch, uint32_t index, uint32_t type, c
         return 0;
 }
 
+/*
+ * Open (creating it if absent) the log to extend, locked exclusively: a
+ * regular file or nothing, never a FIFO or a device (the event must be able to
+ * land before the register moves).  *created says whether this call made it,
+ * so a failed extend removes it again.
+ */
+static int open_log_locked(const char *log_path, bool *created, cvm_error *err) {
+        char dir[4096];
+        struct stat st, now;
+        int fd;
+
+        snprintf(dir, sizeof(dir), "%s", log_path);
+        dirname(dir);
+        for (;;) {
+                *created = true;
+                fd = open(log_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (fd < 0 && errno == ENOENT && mkdir(dir, 0755) == 0)
+                        continue;   /* the default /run/cvm/ on a first boot */
+                if (fd < 0 && errno == EEXIST) {
+                        *created = false;
+                        fd = open(log_path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+                }
+                if (fd < 0)
+                        return cvm_error_set(err, errno, "%s: cannot open the runtime log: %s", log_path,
+                                             errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+                if (fstat(fd, &st) < 0) {
+                        int e = errno;
+                        close(fd);
+                        return cvm_error_set(err, e, "%s: cannot stat: %s", log_path, strerror(e));
+                }
+                if (!S_ISREG(st.st_mode)) {
+                        close(fd);
+                        return cvm_error_set(err, EINVAL, "%s: %s, expected a regular file as the runtime log", log_path,
+                                             file_type_name(st.st_mode));
+                }
+                if (access(dir, W_OK) < 0) {
+                        close(fd);
+                        return cvm_error_set(err, errno, "%s: cannot write the dirty marker beside the log: %s", dir,
+                                             strerror(errno));
+                }
+                if (flock(fd, LOCK_EX) < 0) {
+                        int e = errno;
+                        close(fd);
+                        return cvm_error_set(err, e, "%s: cannot lock: %s", log_path, strerror(e));
+                }
+                /* A writer whose extend failed removed the log it had created: lock the file that is there now. */
+                if (stat(log_path, &now) == 0 && now.st_dev == st.st_dev && now.st_ino == st.st_ino)
+                        return fd;
+                close(fd);
+        }
+}
+
 int cvm_runtime_extend(cvm_imr *imr, const char *log_path, uint32_t index, uint32_t type,
                        const void *data, size_t len, const struct cvm_event_digest *digests, size_t ndigests,
                        cvm_error *err) {
@@ -96,10 +148,11 @@ int cvm_runtime_extend(cvm_imr *imr, const char *log_path, uint32_t index, uint3
         struct cvm_event_digest own[CVM_LOG_MAX_ALGS];
         uint8_t hashes[CVM_LOG_MAX_ALGS][CVM_DIGEST_MAX], *rec = NULL;
         const uint16_t *banks;
-        char marker[4096], dir[4096], hex[2 * CVM_DIGEST_MAX + 1];
-        size_t nbanks = cvm_imr_banks(imr, &banks), rec_len, hdr_len;
+        char marker[4096], hex[2 * CVM_DIGEST_MAX + 1];
+        size_t nbanks = cvm_imr_banks(imr, &banks), rec_len, hdr_len, skip;
         cvm_eventlog *scratch = NULL;
         struct stat st;
+        bool created;
         int fd, mfd, r;
 
         for (size_t i = 0; i < nbanks; i++)
@@ -114,6 +167,11 @@ int cvm_runtime_extend(cvm_imr *imr, const char *log_path, uint32_t index, uint3
                 digests = own;
                 ndigests = nbanks;
         }
+        /* Everything the device would refuse is refused before the log is touched. */
+        if ((r = imr_check_extend(imr, index, digests, ndigests, err)) < 0)
+                return r;
+        if (snprintf(marker, sizeof(marker), "%s.dirty", log_path) >= (int) sizeof(marker))
+                return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", log_path);
         r = cvm_eventlog_new_tcg2(cvm_imr_space(imr), algs, nbanks, &scratch, err);
         if (r < 0)
                 return r;
@@ -121,35 +179,25 @@ int cvm_runtime_extend(cvm_imr *imr, const char *log_path, uint32_t index, uint3
         if (r < 0)
                 goto out_scratch;
 
-        snprintf(dir, sizeof(dir), "%s", log_path);
-        if (mkdir(dirname(dir), 0755) < 0 && errno != EEXIST) {
-                r = cvm_error_set(err, errno, "%s: cannot create: %s", dir, strerror(errno));
-                goto out_rec;
-        }
-        fd = open(log_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        fd = open_log_locked(log_path, &created, err);
         if (fd < 0) {
-                r = cvm_error_set(err, errno, "%s: cannot open: %s", log_path, strerror(errno));
+                r = fd;
                 goto out_rec;
         }
-        if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0) {
-                r = cvm_error_set(err, errno, "%s: cannot lock: %s", log_path, strerror(errno));
+        if (fstat(fd, &st) < 0) {
+                r = cvm_error_set(err, errno, "%s: cannot stat: %s", log_path, strerror(errno));
                 goto out_fd;
         }
-        marker_path(log_path, marker, sizeof(marker));
         if (access(marker, F_OK) == 0) {
                 r = dirty_error(marker, err);
                 goto out_fd;
         }
-        if (st.st_size == 0) {
-                /* A new log starts with the Spec ID header of the IMR's banks. */
-                if ((r = write_all(fd, rec, hdr_len)) < 0) {
-                        r = cvm_error_set(err, -r, "%s: cannot write the header: %s", log_path, strerror(-r));
-                        goto out_fd;
-                }
-        } else if ((r = check_header(fd, log_path, scratch, err)) < 0)
+        /* A new (empty) log gets the Spec ID header of the IMR's banks with its first event, in one write. */
+        skip = st.st_size == 0 ? 0 : hdr_len;
+        if (skip && (r = check_header(fd, log_path, scratch, err)) < 0)
                 goto out_fd;
 
-        mfd = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        mfd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (mfd < 0) {
                 r = cvm_error_set(err, errno, "%s: cannot create the dirty marker: %s", marker, strerror(errno));
                 goto out_fd;
@@ -166,15 +214,20 @@ int cvm_runtime_extend(cvm_imr *imr, const char *log_path, uint32_t index, uint3
                 unlink(marker);     /* nothing was extended: the log is still exact */
                 goto out_fd;
         }
-        if (lseek(fd, 0, SEEK_END) < 0 || (r = write_all(fd, rec + hdr_len, rec_len - hdr_len)) < 0 || fsync(fd) < 0) {
+        if (lseek(fd, 0, SEEK_END) < 0 || (r = write_all(fd, rec + skip, rec_len - skip)) < 0 || fsync(fd) < 0) {
                 /* Extended but not logged: the marker stays, so readers learn the log is short. */
                 r = cvm_error_set(err, r < 0 ? -r : errno, "%s: register extended but the event could not be appended: %s",
                                   log_path, strerror(r < 0 ? -r : errno));
+                created = false;
                 goto out_fd;
         }
+        created = false;
         if (unlink(marker) < 0)
                 r = cvm_error_set(err, errno, "%s: cannot remove the dirty marker: %s", marker, strerror(errno));
 out_fd:
+        /* Still under the lock: a log this call created and never wrote goes, so a failure leaves nothing behind. */
+        if (created)
+                unlink(log_path);
         close(fd);
 out_rec:
         free(rec);
