@@ -109,3 +109,4 @@ int cmd_replay(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_parse_quote(int argc, char **argv);
 int cmd_quote(int argc, char **argv);
+int cmd_recover(int argc, char **argv);

@@ -178,5 +178,12 @@ static inline size_t tcg2_header_size(const uint8_t *buf) {
         return 32 + (size_t) le32(buf + 28);
 }
 
+struct cvm_platform_log_options;
+struct cvm_platform_log;
+
+/* cvm_platform_log_load with runtime (taken over; NULL: loaded from o->runtime_log) as the runtime log. */
+int platform_log_load_with(const struct cvm_platform_log_options *o, cvm_eventlog *runtime, struct cvm_platform_log **ret,
+                           cvm_error *err);
+
 /* True if buf starts a TCG2 header record whose data is a Spec ID Event03. */
 bool tcg2_has_spec_id(const uint8_t *buf, size_t len);

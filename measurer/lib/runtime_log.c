@@ -9,6 +9,8 @@
 
 #include "cvm/digest.h"
 #include "cvm/encoding.h"
+#include "cvm/platform.h"
+#include "cvm/replay.h"
 #include "cvm/runtime.h"
 #include "imr_internal.h"
 
@@ -30,19 +32,26 @@ static void marker_path(const char *log_path, char *buf, size_t size) {
         snprintf(buf, size, "%s.dirty", log_path);
 }
 
-/* A dirty marker's content, for the error message. */
-static int dirty_error(const char *marker, cvm_error *err) {
-        char what[256] = "";
+/* A dirty marker's first line (the pending event) into what; "" if it cannot be read. */
+static void marker_text(const char *marker, char *what, size_t size) {
         FILE *f = fopen(marker, "re");
 
+        what[0] = '\0';
         if (f) {
-                if (!fgets(what, sizeof(what), f))
+                if (!fgets(what, (int) size, f))
                         what[0] = '\0';
                 fclose(f);
                 what[strcspn(what, "\n")] = '\0';
         }
+}
+
+static int dirty_error(const char *marker, cvm_error *err) {
+        char what[256];
+
+        marker_text(marker, what, sizeof(what));
         return cvm_error_set(err, EUCLEAN, "%s exists: a writer died between extending a register and appending "
-                             "its event (%s); the runtime log may not match the registers", marker, what);
+                             "its event (%s); the runtime log may not match the registers (see 'cvm-evidence recover')",
+                             marker, what);
 }
 
 /* The header of an existing log must declare the IMR's space and banks. */
@@ -263,4 +272,74 @@ int cvm_runtime_log_load(const char *log_path, cvm_eventlog **ret, cvm_error *er
         r = cvm_eventlog_parse(buf, len, CVM_LOG_AUTO, ret, err);
         free(buf);
         return r < 0 ? cvm_error_prefix(err, "%s: ", log_path) : 0;
+}
+
+/* The first register that differs, as the error of a recover that keeps the marker. */
+static int disagree_error(const cvm_imr *imr, const struct cvm_register_check *c, size_t n, const char *log_path,
+                          const char *marker, cvm_error *err) {
+        char name[CVM_REG_NAME_MAX], live[2 * CVM_DIGEST_MAX + 1], rep[2 * CVM_DIGEST_MAX + 1], what[256];
+
+        for (size_t i = 0; i < n; i++) {
+                if (c[i].match)
+                        continue;
+                marker_text(marker, what, sizeof(what));
+                return cvm_error_set(err, EUCLEAN, "%s: %s %s is %s live, but this boot's logs replay to %s: the log does not "
+                                     "match the registers, so %s stays (pending event: %s)", log_path,
+                                     cvm_register_name(cvm_imr_space(imr), c[i].index, name), cvm_alg_name(c[i].alg),
+                                     cvm_hex(c[i].live, c[i].size, live), cvm_hex(c[i].replayed, c[i].size, rep), marker, what);
+        }
+        return 0;
+}
+
+/* The dirty log's check, under the caller's exclusive lock on fd: 0 the registers agree, else <0 with a message. */
+static int check_dirty(cvm_imr *imr, int fd, const char *log_path, const char *sysroot, const char *marker, cvm_error *err) {
+        struct cvm_platform_log_options po = { cvm_imr_space(imr), sysroot, log_path };
+        struct cvm_platform_log *pl = NULL;
+        struct cvm_register_check *c = NULL;
+        cvm_eventlog *log = NULL;
+        cvm_replay *rp = NULL;
+        const uint16_t *banks;
+        size_t nbanks = cvm_imr_banks(imr, &banks), n = 0, len;
+        uint8_t *buf = NULL;
+        int r;
+
+        if ((r = read_fd(fd, log_path, CVM_INPUT_MAX, &buf, &len, err)) < 0)
+                return r;
+        r = cvm_eventlog_parse(buf, len, CVM_LOG_AUTO, &log, err);
+        free(buf);
+        if (r < 0)
+                return cvm_error_prefix(err, "%s: ", log_path);
+        if ((r = platform_log_load_with(&po, log, &pl, err)) < 0)
+                return r;
+        r = cvm_replay_new(banks, nbanks, &rp, err);
+        for (size_t i = 0; r >= 0 && i < pl->nlogs; i++)
+                if ((r = cvm_replay_add_log(rp, pl->logs[i], err)) < 0)
+                        r = cvm_error_prefix(err, "%s: ", pl->paths[i]);
+        if (r >= 0 && (r = cvm_replay_check(rp, imr, &c, &n, err)) > 0)
+                r = disagree_error(imr, c, n, log_path, marker, err);
+        free(c);
+        cvm_replay_free(rp);
+        cvm_platform_log_free(pl);
+        return r;
+}
+
+int cvm_runtime_recover(cvm_imr *imr, const char *log_path, const char *sysroot, cvm_error *err) {
+        char marker[4096];
+        int fd, r;
+
+        if (snprintf(marker, sizeof(marker), "%s.dirty", log_path) >= (int) sizeof(marker))
+                return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", log_path);
+        fd = open_input(log_path, CVM_INPUT_MAX, err);
+        if (fd < 0)
+                return fd;
+        /* Exclusive: no writer extends while the registers are compared, and none sees the marker go half-way. */
+        if (flock(fd, LOCK_EX) < 0) {
+                r = cvm_error_set(err, errno, "%s: cannot lock: %s", log_path, strerror(errno));
+        } else if (access(marker, F_OK) < 0) {
+                r = 0;
+        } else if ((r = check_dirty(imr, fd, log_path, sysroot, marker, err)) == 0) {
+                r = unlink(marker) < 0 ? cvm_error_set(err, errno, "%s: cannot remove: %s", marker, strerror(errno)) : 1;
+        }
+        close(fd);
+        return r;
 }
