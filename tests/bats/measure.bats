@@ -222,3 +222,24 @@ groups:
         [ "$status" -eq 0 ]
         [ "$(jq -r '.events[] | select(.item == "/boot/vmlinuz-6.1") | .name' <<<"$output")" = RTMR2 ]
 }
+
+@test "glob follows a symlinked directory inside the root, as file and tree do; the last component is never followed" {
+        mkdir -p "$T/g/usr/lib/mods/a" "$T/g/etc"
+        printf 'ko\n' >"$T/g/usr/lib/mods/a/x.ko"
+        ln -s usr/lib "$T/g/lib"
+        ln -s /usr/lib/mods/a/x.ko "$T/g/etc/x-link"
+        cat >"$T/g/p.yaml" <<'YAML'
+version: 1
+groups:
+  - name: os
+    class: os
+    items:
+      - glob: /lib/mods/*/x.ko
+      - file: /lib/mods/a/x.ko
+      - glob: /etc/x-*
+YAML
+        run --separate-stderr "$M" --dry-run --root "$T/g" --policy "$T/g/p.yaml" --json
+        [ "$status" -eq 0 ]
+        [ "$(jq -r '[.events[] | select(.item == "/lib/mods/a/x.ko") | .kind] | join(",")' <<<"$output")" = file,file ]
+        [ "$(jq -r '.events[] | select(.item == "/etc/x-link") | .kind' <<<"$output")" = symlink ]
+}
