@@ -120,6 +120,8 @@ static int open_log_locked(const char *log_path, bool *created, cvm_error *err) 
                         *created = false;
                         fd = open(log_path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
                 }
+                if (fd < 0 && errno == EISDIR)
+                        return cvm_error_set(err, EISDIR, "%s: a directory, expected a regular file as the runtime log", log_path);
                 if (fd < 0)
                         return cvm_error_set(err, errno, "%s: cannot open the runtime log: %s", log_path,
                                              errno == ELOOP ? "it is a symbolic link" : strerror(errno));
