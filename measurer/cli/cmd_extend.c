@@ -97,7 +97,7 @@ int cmd_extend(int argc, char **argv) {
         r = cvm_runtime_extend(imr, log_path, (uint32_t) index, (uint32_t) type, data ? data : "", data ? strlen(data) : 0,
                                digest_hex ? &d : NULL, digest_hex ? 1 : 0, &err);
         if (r < 0) {
-                log_error("%s", err.msg);
+                log_error("%s%s", sim_label(imr), err.msg);
                 return index >= cvm_imr_count(imr) ? EXIT_USAGE : EXIT_BAD_INPUT;
         }
         fprintf(stderr, "%s: %sextended index %zu and appended the event to %s\n", program_name, sim_label(imr), index, log_path);
