@@ -87,6 +87,17 @@ teardown_file() {
 }
 
 @test "sim: processes that create the state file at the same time all read it whole (created and filled, then linked)" {
+        # Deterministic: the creator is held for 1 s at its first flock (where the old code had created the file
+        # empty and not yet locked it); a second process opening the state file then must read it whole.
+        if command -v strace >/dev/null; then
+                strace -f -qq -o /dev/null -e trace=flock -e inject=flock:delay_enter=1000000:when=1 \
+                        "$E" measurements --backend sim --sim-state "$T/held" --sim-space cc-mr >/dev/null 2>&1 &
+                held=$!
+                sleep 0.5
+                run "$E" measurements --backend sim --sim-state "$T/held" --sim-space cc-mr
+                wait "$held"
+                [ "$status" -eq 0 ]
+        fi
         for round in $(seq 1 15); do
                 rm -f "$T/race"
                 pids=()
