@@ -243,3 +243,22 @@ YAML
         [ "$(jq -r '[.events[] | select(.item == "/lib/mods/a/x.ko") | .kind] | join(",")' <<<"$output")" = file,file ]
         [ "$(jq -r '.events[] | select(.item == "/etc/x-link") | .kind' <<<"$output")" = symlink ]
 }
+
+@test "a measured file replaced by a FIFO between the walk and the hash is an error event, not a boot that never ends" {
+        command -v strace >/dev/null || skip "strace is needed to hold cvm-measure between the walk and the hash"
+        mkdir -p "$T/sw/etc"
+        printf 'a\n' >"$T/sw/etc/a"
+        printf 'version: 1\ngroups:\n  - name: os\n    class: os\n    items:\n      - file: /etc/a\n' >"$T/sw/p.yaml"
+        # The hashing threads start 1 s late (their clone is held); the file becomes a FIFO meanwhile.
+        timeout 20 strace -f -qq -o /dev/null -e trace=clone3,clone -e inject=clone3:delay_enter=1000000:when=1 \
+                -e inject=clone:delay_enter=1000000:when=1 \
+                "$M" --dry-run --threads 2 --root "$T/sw" --policy "$T/sw/p.yaml" >/dev/null 2>"$T/err" &
+        pid=$!
+        sleep 0.5
+        rm "$T/sw/etc/a"
+        mkfifo "$T/sw/etc/a"
+        status=0
+        wait "$pid" || status=$?
+        [ "$status" -eq 3 ]
+        grep -q "/etc/a: changed while being measured" "$T/err"
+}
