@@ -409,3 +409,13 @@ manifest() {
 @test "cvm-measure: an unknown option is a usage error" {
         bad 1 "*unrecognized option '--bogus'*" "$M" --bogus
 }
+
+@test "cvm-measure: a policy register with a sign is refused with file:line:column (one strict number parser)" {
+        printf 'version: 1\ngroups:\n  - name: os\n    class: os\n    rtmr: +2\n    items:\n      - string: x\n' >"$IN/p.yaml"
+        bad 2 "*in/p.yaml:5:11: rtmr: expected an integer from 0 to 3, got '+2'*" "$M" --dry-run --root "$IN" --policy "$IN/p.yaml"
+}
+
+@test "cvm-measure: a policy version of 1e0 is not 1" {
+        printf 'version: 1e0\ngroups:\n  - name: os\n    class: os\n    items:\n      - string: x\n' >"$IN/p.yaml"
+        bad 2 "*in/p.yaml:1:10: version: expected an integer from 1 to 1, got '1e0'*" "$M" --dry-run --root "$IN" --policy "$IN/p.yaml"
+}
