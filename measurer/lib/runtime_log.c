@@ -107,7 +107,7 @@ static int encode_record(cvm_eventlog *scratch, uint32_t index, uint32_t type, c
 static int open_log_locked(const char *log_path, bool *created, cvm_error *err) {
         char dir[4096];
         struct stat st, now;
-        int fd;
+        int fd, r;
 
         snprintf(dir, sizeof(dir), "%s", log_path);
         dirname(dir);
@@ -125,30 +125,25 @@ static int open_log_locked(const char *log_path, bool *created, cvm_error *err) 
                 if (fd < 0)
                         return cvm_error_set(err, errno, "%s: cannot open the runtime log: %s", log_path,
                                              errno == ELOOP ? "it is a symbolic link" : strerror(errno));
-                if (fstat(fd, &st) < 0) {
-                        int e = errno;
-                        close(fd);
-                        return cvm_error_set(err, e, "%s: cannot stat: %s", log_path, strerror(e));
-                }
-                if (!S_ISREG(st.st_mode)) {
-                        close(fd);
-                        return cvm_error_set(err, EINVAL, "%s: %s, expected a regular file as the runtime log", log_path,
-                                             file_type_name(st.st_mode));
-                }
-                if (access(dir, W_OK) < 0) {
-                        close(fd);
-                        return cvm_error_set(err, errno, "%s: cannot write the dirty marker beside the log: %s", dir,
-                                             strerror(errno));
-                }
-                if (flock(fd, LOCK_EX) < 0) {
-                        int e = errno;
-                        close(fd);
-                        return cvm_error_set(err, e, "%s: cannot lock: %s", log_path, strerror(e));
-                }
+                if (fstat(fd, &st) < 0)
+                        r = cvm_error_set(err, errno, "%s: cannot stat: %s", log_path, strerror(errno));
+                else if (!S_ISREG(st.st_mode))
+                        r = cvm_error_set(err, EINVAL, "%s: %s, expected a regular file as the runtime log", log_path,
+                                          file_type_name(st.st_mode));
+                else if (access(dir, W_OK) < 0)
+                        r = cvm_error_set(err, errno, "%s: cannot write the dirty marker beside the log: %s", dir, strerror(errno));
+                else if (flock(fd, LOCK_EX) < 0)
+                        r = cvm_error_set(err, errno, "%s: cannot lock: %s", log_path, strerror(errno));
                 /* A writer whose extend failed removed the log it had created: lock the file that is there now. */
-                if (stat(log_path, &now) == 0 && now.st_dev == st.st_dev && now.st_ino == st.st_ino)
+                else if (stat(log_path, &now) == 0 && now.st_dev == st.st_dev && now.st_ino == st.st_ino)
                         return fd;
+                else
+                        r = 0;
+                if (r < 0 && *created)
+                        unlink(log_path);
                 close(fd);
+                if (r < 0)
+                        return r;
         }
 }
 
