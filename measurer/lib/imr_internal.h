@@ -31,6 +31,9 @@ struct cvm_imr {
         void *priv;
 };
 
+/* What cvm_imr_extend refuses (index, MRTD, banks, digest sizes), checked without touching a register. */
+int imr_check_extend(const cvm_imr *imr, uint32_t index, const struct cvm_event_digest *digests, size_t n, cvm_error *err);
+
 /* Each fills imr (ops, space, count, banks, reason) or fails with -ENODEV and a message. */
 int imr_tpm2_open(cvm_imr *imr, const char *tcti, cvm_error *err);
 int imr_tdx_open(cvm_imr *imr, const char *sysroot, cvm_error *err);

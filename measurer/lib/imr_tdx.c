@@ -116,8 +116,6 @@ static int tdx_extend(cvm_imr *imr, uint32_t index, const struct cvm_event_diges
         int fd;
 
         (void) n;
-        if (index == 0)
-                return cvm_error_set(err, EPERM, "MRTD is measured by the TDX module at build time and cannot be extended");
         if (!t->sysfs)
                 return cvm_error_set(err, EOPNOTSUPP, "this kernel has no TSM measurement sysfs (6.16+): RTMR extend is not available");
         mr_file(t, index, p, sizeof(p));

@@ -6,11 +6,13 @@
  * same events without a device (what the rewriter predicts).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -82,6 +84,11 @@ static void help(FILE *f) {
                    "5 extend or runtime-log failure.\n");
 }
 
+/* --dry-run --log FILE writes the predicted log (the default log is never written by a dry run). */
+static bool writes_predicted(const struct args *a) {
+        return a->dry_run && a->log && strcmp(a->log, CVM_RUNTIME_LOG) != 0;
+}
+
 static int parse_argv(int argc, char **argv, struct args *a) {
         static const struct option options[] = {
                 { "root", required_argument, NULL, 'r' },
@@ -103,7 +110,7 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                 { "version", no_argument, NULL, 'V' },
                 {}
         };
-        char *end;
+        uint64_t threads;
         int c;
 
         a->root = "/";
@@ -121,11 +128,11 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                         a->log = optarg;
                         break;
                 case 't':
-                        a->threads = (unsigned) strtoul(optarg, &end, 10);
-                        if (*end || a->threads == 0 || a->threads > 64) {
+                        if (cvm_parse_uint(optarg, SIZE_MAX, 10, 64, &threads) < 0 || threads == 0) {
                                 err_msg("--threads: expected 1 to 64, got '%s'", optarg);
                                 return -1;
                         }
+                        a->threads = (unsigned) threads;
                         break;
                 case 'n':
                         a->dry_run = true;
@@ -186,6 +193,11 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                 err_msg("unexpected argument '%s'", argv[optind]);
                 return -1;
         }
+        /* Refused before any work: the predicted log never replaces a file (checked again, atomically, when written). */
+        if (writes_predicted(a) && access(a->log, F_OK) == 0) {
+                err_msg("%s: exists; --dry-run --log writes a new file and never replaces one", a->log);
+                return -1;
+        }
         if (a->nbanks && !a->dry_run) {
                 err_msg("--bank is for --dry-run; a device extends all its active banks");
                 return -1;
@@ -224,6 +236,57 @@ static struct json_object *events_json(const struct cvm_measurement *m, enum cvm
         return a;
 }
 
+/* buf as the new file path, whole or not at all: a temp file beside it, linked into place (never over an existing file). */
+static int write_new_file(const char *path, const uint8_t *buf, size_t len) {
+        char *tmp = NULL;
+        int fd, r = 0;
+
+        if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+                return -ENOMEM;
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0) {
+                r = -errno;
+                free(tmp);
+                return r;
+        }
+        for (size_t off = 0; r == 0 && off < len;) {
+                ssize_t n = write(fd, buf + off, len - off);
+                if (n < 0 && errno != EINTR)
+                        r = -errno;
+                else if (n > 0)
+                        off += (size_t) n;
+        }
+        if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && link(tmp, path) < 0)
+                r = -errno;
+        unlink(tmp);
+        free(tmp);
+        return r;
+}
+
+/* --dry-run --log: the predicted log is written before anything is printed, so a failure prints nothing. */
+static int write_predicted(const struct args *a, const cvm_eventlog *log) {
+        cvm_error err = { 0 };
+        uint8_t *buf = NULL;
+        size_t len;
+        int r;
+
+        if (cvm_eventlog_write_tcg2(log, &buf, &len, &err) < 0) {
+                err_msg("%s: cannot write the predicted log: %s", a->log, err.msg);
+                return EXIT_BAD_INPUT;
+        }
+        r = write_new_file(a->log, buf, len);
+        free(buf);
+        if (r < 0) {
+                err_msg("%s: cannot write the predicted log: %s", a->log, strerror(-r));
+                return EXIT_BAD_INPUT;
+        }
+        return EXIT_OK;
+}
+
 static int print_result(const struct args *a, const struct cvm_measurement *m, const struct cvm_measure_options *mo,
                         bool simulated) {
         cvm_eventlog *log = NULL;
@@ -235,6 +298,8 @@ static int print_result(const struct args *a, const struct cvm_measurement *m, c
             cvm_replay_add_log(r, log, &err) < 0) {
                 err_msg("%s", err.msg);
                 ret = EXIT_BAD_INPUT;
+        } else if (writes_predicted(a) && (ret = write_predicted(a, log)) != EXIT_OK) {
+                /* the message is out; nothing is printed */
         } else if (a->json) {
                 struct json_object *o = json_object_new_object();
                 json_object_object_add(o, "dry_run", json_object_new_boolean(a->dry_run));
@@ -251,17 +316,6 @@ static int print_result(const struct args *a, const struct cvm_measurement *m, c
                         printf("%s%-6s %-7s %s\n", simulated ? "SIMULATED " : "", cvm_register_name(mo->space, regs[i].index, name),
                                cvm_alg_name(regs[i].alg), cvm_hex(regs[i].digest, regs[i].size, hex));
                 }
-        }
-        if (ret == EXIT_OK && a->dry_run && a->log && strcmp(a->log, CVM_RUNTIME_LOG) != 0) {
-                uint8_t *buf = NULL;
-                size_t len;
-                FILE *f;
-                if (cvm_eventlog_write_tcg2(log, &buf, &len, &err) < 0 || !(f = fopen(a->log, "wbx")) ||
-                    fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
-                        err_msg("%s: cannot write the predicted log: %s", a->log, err.msg[0] ? err.msg : strerror(errno));
-                        ret = EXIT_BAD_INPUT;
-                }
-                free(buf);
         }
         cvm_replay_free(r);
         cvm_eventlog_free(log);
