@@ -11,7 +11,9 @@ static void help(void) {
         printf("Usage: %s extract INITRD DIR [PATH...]\n\n"
                "Extract every segment in order (later entries override earlier ones) into DIR,\n"
                "or only the PATHs given and what is below them.  Entries resolve inside DIR:\n"
-               "a symlink in the archive never leads a later entry out of it.\n",
+               "a symlink in the archive never leads a later entry out of it.  DIR must not exist\n"
+               "or be empty: the image is extracted beside it and renamed onto it only when every\n"
+               "entry was good.  Device nodes are not made and set-user/group-ID bits are dropped.\n",
                program_name);
 }
 

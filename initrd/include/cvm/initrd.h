@@ -190,5 +190,22 @@ int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_files
  */
 int cvm_initrd_extract(const cvm_initrd *rd, const char *dir, char *const *only, size_t n_only, cvm_error *err);
 
+/*
+ * Remove the running write's temporary output on SIGINT, SIGTERM and SIGHUP,
+ * then exit 128+N (a temporary directory: after the writer stops at its next
+ * entry and cvm_initrd_interrupted() says so).  For programs that call only
+ * this library's writers; 0 or a negative errno.
+ */
+int cvm_initrd_catch_signals(void);
+
+/* The signal that stopped a write of a temporary directory, or 0. */
+int cvm_initrd_interrupted(void);
+
+/* Largest image read (4 GiB - 1, as for the decoded bytes of one segment); larger is refused. */
+#define CVM_INITRD_MAX_IMAGE 0xffffffffULL
+
+/* Largest file a cpio newc entry can hold (its size field is 32 bits). */
+#define CVM_INITRD_MAX_ENTRY 0xffffffffULL
+
 /* Normalise an archive or destination path into out; -EINVAL for "..", empty or too long. */
 int cvm_initrd_path_normalise(const char *in, char *out, size_t size);
