@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvm-initrd extract: every segment into a directory, never outside it. */
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <string.h>
@@ -61,6 +62,9 @@ int cmd_extract(int argc, char **argv) {
                 goto out;
         }
         r = cvm_initrd_extract(rd, argv[optind + 1], only, n_only, &err) < 0 ? EXIT_BAD_INPUT : EXIT_OK;
+        /* DIR exists and is not an empty directory: an output that cannot be written, not a bad image. */
+        if (r && (err.code == EEXIST || err.code == ENOTEMPTY))
+                r = EXIT_OUTPUT;
         if (r)
                 errorf("%s", err.msg);
 out:

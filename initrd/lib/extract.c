@@ -29,6 +29,7 @@
 #define KEPT_MODE 01777
 
 struct extract {
+        const cvm_initrd *rd;
         int root;
         char *const *only;
         size_t n_only;
@@ -133,6 +134,7 @@ static int write_file(int pfd, const char *name, const struct cvm_initrd_entry *
 static int make_hardlink(int root, int pfd, const char *name, const struct cvm_initrd_entry *e, cvm_error *err) {
         char parent[PATH_MAX];
         const char *base;
+        struct stat st;
         char *slash;
         int tfd, r = 0;
 
@@ -142,7 +144,11 @@ static int make_hardlink(int root, int pfd, const char *name, const struct cvm_i
         if (slash)
                 *slash = '\0';
         tfd = open_in_root(root, slash ? parent : ".", O_PATH | O_DIRECTORY);
-        if (tfd < 0 || linkat(tfd, base, pfd, name, 0) < 0)
+        /* Only to a regular file: a later entry may have replaced the target by a symlink to a host file. */
+        if (tfd >= 0 && fstatat(tfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+                r = cvm_error_set(err, EINVAL, "'%s': a hard link to '%s', which is %s by now, not a regular file",
+                                  e->path, e->hardlink, initrd_type_name(st.st_mode));
+        else if (tfd < 0 || linkat(tfd, base, pfd, name, 0) < 0)
                 r = cvm_error_set(err, errno, "'%s': cannot link to '%s': %s", e->path, e->hardlink, strerror(errno));
         if (tfd >= 0)
                 close(tfd);
@@ -169,15 +175,12 @@ static int clear_name(int pfd, const char *name, const struct cvm_initrd_entry *
         return 0;
 }
 
-static int extract_one(const struct cvm_initrd_entry *e, void *userdata) {
-        struct extract *x = userdata;
+static int extract_entry(struct extract *x, const struct cvm_initrd_entry *e) {
         char parent[PATH_MAX];
         const char *name;
         char *slash;
         int pfd, r;
 
-        if ((r = initrd_check_interrupted(x->err)) < 0)
-                return r;
         if (!wanted(x, e->path) || strcmp(e->path, ".") == 0)
                 return 0;
         snprintf(parent, sizeof(parent), "%s", e->path);
@@ -228,6 +231,16 @@ out:
         return r;
 }
 
+/* One entry; what goes wrong is said with the image and segment it came from. */
+static int extract_one(const struct cvm_initrd_entry *e, void *userdata) {
+        struct extract *x = userdata;
+        int r = initrd_check_interrupted(x->err);
+
+        if (r == 0)
+                r = extract_entry(x, e);
+        return r < 0 ? cvm_error_prefix(x->err, "%s: segment %zu: ", initrd_name(x->rd), e->segment) : 0;
+}
+
 /* 0 when dir is absent or an empty directory (rename(2) replaces only those); else why not. */
 static int check_target(const char *dir, cvm_error *err) {
         struct stat st;
@@ -259,7 +272,7 @@ static int check_target(const char *dir, cvm_error *err) {
  * partial tree.
  */
 int cvm_initrd_extract(const cvm_initrd *rd, const char *dir, char *const *only, size_t n_only, cvm_error *err) {
-        struct extract x = { .only = only, .n_only = n_only, .err = err };
+        struct extract x = { .rd = rd, .only = only, .n_only = n_only, .err = err };
         char tmp[PATH_MAX];
         mode_t mask;
         int r;
