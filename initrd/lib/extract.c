@@ -266,6 +266,12 @@ static int check_target(const char *dir, cvm_error *err) {
         return 0;
 }
 
+static int no_op(const struct cvm_initrd_entry *e, void *userdata) {
+        (void) e;
+        (void) userdata;
+        return 0;
+}
+
 /*
  * Everything is extracted into a temporary directory beside dir, renamed
  * onto dir only when every entry was good: a bad image leaves no dir and no
@@ -278,6 +284,10 @@ int cvm_initrd_extract(const cvm_initrd *rd, const char *dir, char *const *only,
         int r;
 
         r = check_target(dir, err);
+        if (r < 0)
+                return r;
+        /* Every header first (names, sizes, truncation): a malformed image never touches the disk. */
+        r = cvm_initrd_foreach(rd, SIZE_MAX, false, no_op, NULL, err);
         if (r < 0)
                 return r;
         r = initrd_temp_create(dir, true, tmp, sizeof(tmp), err);

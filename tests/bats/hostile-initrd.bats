@@ -52,6 +52,13 @@ sys.stdout.buffer.write(out)
 EOF
 )
 
+# Placing entries needs openat2(RESOLVE_IN_ROOT), which valgrind 3.19 does not know (syscall 437).
+needs_openat2() {
+        if [[ "${CVM_WRAP:-}" == *valgrind* ]]; then
+                skip "valgrind 3.19 does not implement openat2"
+        fi
+}
+
 setup() {
         hostile_setup
         echo payload >"$IN/file"
@@ -122,18 +129,21 @@ setup() {
 }
 
 @test "extract: an entry through a symlink to a file names the entry and the link's target" {
+        needs_openat2
         printf 'f file x\nl x file\nf x/y pwned\n' | mkcpio >"$IN/h.img"
         bad 2 "*'x/y': its parent 'x' is a symlink to 'file', which is not a directory inside the extraction directory*" \
                 "$I" extract "$IN/h.img" "$OUT/d"
 }
 
 @test "extract: an entry through a dangling absolute symlink names the entry and the target" {
+        needs_openat2
         printf 'l esc /cvm-nowhere\nf esc/pwned pwned\n' | mkcpio >"$IN/h.img"
         bad 2 "*'esc/pwned': its parent 'esc' is a symlink to '/cvm-nowhere'*" "$I" extract "$IN/h.img" "$OUT/d"
         [ ! -e /cvm-nowhere ]
 }
 
 @test "extract: a hard link whose target was replaced by a symlink to a host file writes nothing through it" {
+        needs_openat2
         printf 'F a one\nl a /etc/shadow\nh b a pwned\n' | mkcpio >"$IN/hl.img"
         before=$(sha256sum /etc/shadow)
         bad 2 "*$IN/hl.img*'b': a hard link to 'a', which is a symlink by now, not a regular file*" \
