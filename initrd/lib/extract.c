@@ -77,21 +77,22 @@ static int open_dir_p(int root, const char *path, const char *entry, cvm_error *
         snprintf(buf, sizeof(buf), "%s", path);
         for (char *p = buf; fd >= 0;) {
                 char *end = p + strcspn(p, "/"), c = *end;
-                int next;
+                int next, e;
 
                 *end = '\0';
                 next = open_in_root(root, buf, O_PATH | O_DIRECTORY);
                 if (next < 0 && errno == ENOENT) {
                         if (mkdirat(fd, p, 0755) < 0 && errno != EEXIST) {
-                                int e = errno;
+                                e = errno;
                                 close(fd);
                                 return cvm_error_set(err, e, "'%s': cannot create '%s': %s", entry, buf, strerror(e));
                         }
                         next = open_in_root(root, buf, O_PATH | O_DIRECTORY);
                 }
+                e = errno;
                 close(fd);
                 if (next < 0)
-                        return parent_error(root, entry, buf, errno, err);
+                        return parent_error(root, entry, buf, e, err);
                 fd = next;
                 if (c == '\0')
                         break;
