@@ -103,16 +103,31 @@ bool plugin_supports(const struct plugin *p, const struct session *ss) {
         return false;
 }
 
-/* sha256 (and sha384 when out384) of a host file, streamed. */
+/* What a file that is not a regular one is, for a message. */
+static const char *file_type(mode_t mode) {
+        return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISCHR(mode) ? "a character device"
+               : S_ISBLK(mode) ? "a block device" : S_ISSOCK(mode) ? "a socket" : "not a regular file";
+}
+
+/* sha256 (and sha384 when out384) of a host file, streamed; never blocks on a FIFO or device put in its place. */
 int file_digests(const char *path, char out256[65], char *out384, cvm_error *err) {
         EVP_MD_CTX *a = EVP_MD_CTX_new(), *b = EVP_MD_CTX_new();
         _cleanup_free_ uint8_t *buf = malloc(1 << 20);
         uint8_t md[48];
         ssize_t n;
-        int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), r = 0;
 
         if (fd < 0 || !a || !b || !buf) {
                 r = cvm_error_set(err, fd < 0 ? errno : ENOMEM, "%s: %s", path, fd < 0 ? strerror(errno) : "out of memory");
+                goto out;
+        }
+        if (fstat(fd, &st) < 0) {
+                r = cvm_error_set(err, errno, "%s: %s", path, strerror(errno));
+                goto out;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                r = cvm_error_set(err, EINVAL, "%s: %s, not a regular file", path, file_type(st.st_mode));
                 goto out;
         }
         EVP_DigestInit_ex(a, EVP_sha256(), NULL);
@@ -140,8 +155,59 @@ out:
         return r;
 }
 
+/* The input: a non-empty regular file (never waiting on a FIFO or a device); exit 5 otherwise. */
+static int check_input(const char *input, struct stat *st, cvm_error *err) {
+        int fd = open(input, O_RDONLY | O_NONBLOCK | O_CLOEXEC), r = 0;
+
+        if (fd < 0)
+                return cvm_error_set(err, errno, "--input %s: %s", input, strerror(errno));
+        if (fstat(fd, st) < 0)
+                r = cvm_error_set(err, errno, "--input %s: %s", input, strerror(errno));
+        else if (!S_ISREG(st->st_mode))
+                r = cvm_error_set(err, EINVAL, "--input %s is %s, not a disk image file", input, file_type(st->st_mode));
+        else if (st->st_size == 0)
+                r = cvm_error_set(err, EINVAL, "--input %s is empty (0 bytes), not a disk image", input);
+        close(fd);
+        return r;
+}
+
+/* Whether path names the file in (same device and inode, whatever the path's form). */
+static bool same_file(const char *path, const struct stat *in) {
+        struct stat st;
+        return stat(path, &st) == 0 && st.st_dev == in->st_dev && st.st_ino == in->st_ino;
+}
+
+/*
+ * What the end of a rewrite replaces (the output and its manifest) must not be
+ * the input, by any path (symlink, hard link, ./), and must be a regular file
+ * or absent; its directory must exist and be writable.  Exit 1 otherwise.
+ */
+static int check_output(const char *output, const char *dir, const char *input, const struct stat *in, cvm_error *err) {
+        char manifest[PATH_MAX + 32];
+        const char *const targets[] = { output, manifest };
+        struct stat st;
+
+        if (stat(dir, &st) < 0)
+                return cvm_error_set(err, errno, "--output %s: its directory %s: %s", output, dir, strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+                return cvm_error_set(err, ENOTDIR, "--output %s: %s is not a directory", output, dir);
+        if (access(dir, W_OK) < 0)
+                return cvm_error_set(err, errno, "--output %s: cannot write in %s: %s", output, dir, strerror(errno));
+        if ((size_t) snprintf(manifest, sizeof(manifest), "%s.manifest.json", output) >= sizeof(manifest))
+                return cvm_error_set(err, ENAMETOOLONG, "--output %s: path too long", output);
+        for (size_t i = 0; i < 2; i++) {
+                if (same_file(targets[i], in))
+                        return cvm_error_set(err, EEXIST, "--output %s: %s is the input %s (the same file): write the output "
+                                             "elsewhere, the input is never modified", output, targets[i], input);
+                if (stat(targets[i], &st) == 0 && !S_ISREG(st.st_mode))
+                        return cvm_error_set(err, EEXIST, "--output %s: %s is %s: the output replaces a regular file or nothing",
+                                             output, targets[i], file_type(st.st_mode));
+        }
+        return 0;
+}
+
 /* .BASE.cvm-rewrite.PID.* of dead PIDs in the output's directory: what a SIGKILLed run left. */
-static void clean_stale(const char *dir, const char *base) {
+static void clean_stale(const char *dir, const char *base, const struct stat *input) {
         char prefix[PATH_MAX];
         struct dirent *de;
         DIR *d = opendir(dir);
@@ -158,8 +224,11 @@ static void clean_stale(const char *dir, const char *base) {
                 if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
                         continue;
                 pid = strtol(de->d_name + strlen(prefix), NULL, 10);
+                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                /* An input named like a temporary stays: the input is never modified. */
+                if (same_file(path, input))
+                        continue;
                 if (pid <= 0 || (kill((pid_t) pid, 0) < 0 && errno == ESRCH)) {
-                        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
                         fprintf(stderr, "cvm-rewrite: removing %s, left by an interrupted run (PID %ld)\n", path, pid);
                         remove(path);
                 }
@@ -344,15 +413,19 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 snprintf(dir, sizeof(dir), "%s", dirname(d));
                 snprintf(base, sizeof(base), "%s", basename(b));
         }
-        clean_stale(dir, base);
+        if ((rr = check_input(o->input, &st, err)) < 0)
+                return rr;
+        if ((rr = check_output(o->output, dir, o->input, &st, err)) < 0) {
+                *exit_code = RW_EXIT_USAGE;
+                return rr;
+        }
+        clean_stale(dir, base, &st);
         if (!(absin = realpath(o->input, NULL)))
                 return cvm_error_set(err, errno, "--input %s: %s", o->input, strerror(errno));
         if ((size_t) snprintf(overlay, sizeof(overlay), "%s/.%s.cvm-rewrite.%ld.overlay.qcow2", dir, base, (long) getpid()) >= sizeof(overlay) ||
             (size_t) snprintf(part, sizeof(part), "%s/.%s.cvm-rewrite.%ld.part", dir, base, (long) getpid()) >= sizeof(part) ||
             (size_t) snprintf(ss.tmpdir, sizeof(ss.tmpdir), "%s/.%s.cvm-rewrite.%ld.d", dir, base, (long) getpid()) >= sizeof(ss.tmpdir))
                 return cvm_error_set(err, ENAMETOOLONG, "--output %s: path too long", o->output);
-        if (stat(o->output, &st) == 0 && S_ISDIR(st.st_mode))
-                return cvm_error_set(err, EISDIR, "--output %s is a directory", o->output);
         if ((rr = file_digests(absin, in256, NULL, err)) < 0)
                 return rr;
         for (int i = 0; i < 3; i++)
