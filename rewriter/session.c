@@ -14,9 +14,11 @@
 #include <ftw.h>
 #include <libgen.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,98 @@ static double now(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/*
+ * The appliance watchdog.  guestfs_launch cannot be interrupted (it retries
+ * on EINTR, and the handle's lock keeps guestfs_get_pid and
+ * guestfs_kill_subprocess waiting until it returns), and where /dev/kvm
+ * exists but does not work it never returns.  So a thread watches while the
+ * handle has processes: past the launch deadline, or at the first
+ * SIGINT/SIGTERM/SIGHUP, it kills every child of ours (qemu, libguestfs's
+ * recovery process, supermin) and its process group; the call in progress
+ * then fails, and the session ends as for any error.
+ */
+struct watchdog {
+        pthread_t thread;
+        bool started;
+        atomic_bool launching, done, timed_out;
+        double deadline;
+};
+
+/* SIGKILL to each child of this process, and to its process group when it leads one (qemu does: set_pgroup). */
+static void kill_children(void) {
+        struct dirent *de;
+        DIR *d = opendir("/proc");
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                char path[64], buf[512], *p;
+                long ppid, pgrp;
+                ssize_t n;
+                int fd;
+                if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
+                    (size_t) snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name) >= sizeof(path) ||
+                    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+                        continue;
+                n = read(fd, buf, sizeof(buf) - 1);
+                close(fd);
+                /* pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so parse after the last ')'. */
+                if (n <= 0)
+                        continue;
+                buf[n] = '\0';
+                if (!(p = strrchr(buf, ')')) || sscanf(p + 1, " %*c %ld %ld", &ppid, &pgrp) != 2 || ppid != (long) getpid())
+                        continue;
+                long pid = strtol(de->d_name, NULL, 10);
+                if (pgrp == pid)
+                        kill((pid_t) -pid, SIGKILL);
+                kill((pid_t) pid, SIGKILL);
+        }
+        closedir(d);
+}
+
+static void *watch(void *arg) {
+        struct watchdog *w = arg;
+        const struct timespec tick = { 0, 100 * 1000 * 1000 };
+
+        while (!w->done) {
+                bool late = w->launching && now() > w->deadline;
+                if (stop_signal || late) {
+                        w->timed_out = late && !stop_signal;
+                        kill_children();
+                        return NULL;
+                }
+                nanosleep(&tick, NULL);
+        }
+        return NULL;
+}
+
+/* Start watching the launch, which has seconds to succeed. */
+static int watchdog_start(struct watchdog *w, unsigned seconds, cvm_error *err) {
+        sigset_t all, old;
+        int r;
+
+        w->launching = true;
+        w->deadline = now() + seconds;
+        /* The signals go to the main thread, where they interrupt the call in progress. */
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        r = pthread_create(&w->thread, NULL, watch, w);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (r != 0)
+                return cvm_error_set(err, r, "cannot start the appliance watchdog: %s", strerror(r));
+        w->started = true;
+        return 0;
+}
+
+/* Stop watching (the appliance has shut down, or never started). */
+static void watchdog_stop(struct watchdog *w) {
+        if (!w->started)
+                return;
+        w->done = true;
+        pthread_join(w->thread, NULL);
+        w->started = false;
 }
 
 char *session_read_text(struct session *ss, const char *path) {
@@ -321,7 +415,8 @@ static int inspect(struct session *ss, int *exit_code) {
                 for (size_t i = 0; i < n; i++)
                         free(roots[i]);
                 free(roots);
-                *exit_code = RW_EXIT_UNSUPPORTED;
+                /* None: not a system image at all (an image error); several: one this tool does not handle. */
+                *exit_code = n ? RW_EXIT_UNSUPPORTED : RW_EXIT_IMAGE;
                 return cvm_error_set(ss->err, ENOENT, "the image holds %zu operating systems; cvm-rewrite needs exactly one", n);
         }
         ss->root = roots[0];
@@ -395,13 +490,14 @@ static int boot_files(struct session *ss, struct manifest *mf) {
 int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_summary *sum, int *exit_code,
                 cvm_error *err) {
         struct session ss = { .err = err, .recipe = r };
+        struct watchdog wd = { 0 };
         char dir[PATH_MAX], base[PATH_MAX], overlay[PATH_MAX], part[PATH_MAX], in256[65], after256[65], out256[65];
         _cleanup_free_ char *fmt = NULL, *absin = NULL;
         struct manifest *mf = NULL;
         struct json_object *ref = NULL;
         struct sigaction sa = { .sa_handler = on_signal }, old[3];
         static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-        struct stat st;
+        struct stat in_st, st;
         double t0 = now();
         int rr;
 
@@ -413,13 +509,13 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 snprintf(dir, sizeof(dir), "%s", dirname(d));
                 snprintf(base, sizeof(base), "%s", basename(b));
         }
-        if ((rr = check_input(o->input, &st, err)) < 0)
+        if ((rr = check_input(o->input, &in_st, err)) < 0)
                 return rr;
-        if ((rr = check_output(o->output, dir, o->input, &st, err)) < 0) {
+        if ((rr = check_output(o->output, dir, o->input, &in_st, err)) < 0) {
                 *exit_code = RW_EXIT_USAGE;
                 return rr;
         }
-        clean_stale(dir, base, &st);
+        clean_stale(dir, base, &in_st);
         if (!(absin = realpath(o->input, NULL)))
                 return cvm_error_set(err, errno, "--input %s: %s", o->input, strerror(errno));
         if ((size_t) snprintf(overlay, sizeof(overlay), "%s/.%s.cvm-rewrite.%ld.overlay.qcow2", dir, base, (long) getpid()) >= sizeof(overlay) ||
@@ -451,6 +547,12 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 rr = cvm_error_set(err, EINVAL, "--input %s: not a disk image qemu can read", o->input);
                 goto out;
         }
+        /* qemu takes any file for raw data; a disk is whole sectors (a text file, say, is not). */
+        if (strcmp(fmt, "raw") == 0 && in_st.st_size % 512 != 0) {
+                rr = cvm_error_set(err, EINVAL, "--input %s: not a disk image: raw data of %lld bytes, not whole 512-byte sectors",
+                                   o->input, (long long) in_st.st_size);
+                goto out;
+        }
         if (guestfs_disk_create(ss.g, overlay, "qcow2", -1, GUESTFS_DISK_CREATE_BACKINGFILE, absin,
                                 GUESTFS_DISK_CREATE_BACKINGFORMAT, fmt, -1) < 0) {
                 rr = cvm_error_set(err, EIO, "--input %s: %s", o->input, guestfs_last_error(ss.g));
@@ -466,7 +568,16 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 _cleanup_free_ char *backend = guestfs_get_backend(ss.g);
                 fprintf(stderr, "cvm-rewrite: launching the appliance (%s) ...\n", backend ? backend : "?");
         }
-        if (guestfs_launch(ss.g) < 0) {
+        if ((rr = watchdog_start(&wd, o->launch_timeout, err)) < 0)
+                goto out;
+        rr = guestfs_launch(ss.g);
+        wd.launching = false;
+        if (rr < 0 && wd.timed_out) {
+                rr = cvm_error_set(err, ETIMEDOUT, "the appliance did not start in %u s; set "
+                                   "LIBGUESTFS_BACKEND_SETTINGS=force_tcg where KVM is not usable", o->launch_timeout);
+                goto out;
+        }
+        if (rr < 0) {
                 rr = cvm_error_set(err, EIO, "appliance launch failed: %s", guestfs_last_error(ss.g));
                 goto out;
         }
@@ -491,6 +602,7 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
         }
         guestfs_close(ss.g);
         ss.g = NULL;
+        watchdog_stop(&wd);
         if (stop_signal) {
                 rr = cvm_error_set(err, EINTR, "interrupted by signal %d", (int) stop_signal);
                 goto out;
@@ -536,8 +648,12 @@ out:
                 guestfs_shutdown(ss.g);
                 guestfs_close(ss.g);
         }
-        if (rr < 0 && stop_signal)
+        watchdog_stop(&wd);
+        /* Whatever failed after a signal failed because of it (the watchdog ended the appliance). */
+        if (rr < 0 && stop_signal) {
                 *exit_code = 128 + stop_signal;
+                cvm_error_set(err, EINTR, "interrupted by signal %d", (int) stop_signal);
+        }
         if (rr < 0)
                 manifest_abort(mf, o->output);
         manifest_free(mf);
