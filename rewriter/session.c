@@ -431,6 +431,21 @@ static int inspect(struct session *ss, int *exit_code) {
         return 0;
 }
 
+/* A step's progress label: its first argument's first line, cut at a word boundary when longer than fits. */
+static void step_label(const struct step *s, char *buf, size_t size) {
+        const char *v = s->nargs && s->args[0].value && strcmp(s->kind, "password") ? s->args[0].value : "";
+        size_t n = strcspn(v, "\n"), cut = n;
+
+        if (n >= size) {
+                cut = size - 4;
+                while (cut > 0 && v[cut] != ' ')
+                        cut--;
+                if (cut == 0)
+                        cut = size - 4;
+        }
+        snprintf(buf, size, "%.*s%s", (int) cut, v, cut < strlen(v) ? "..." : "");
+}
+
 static int run_steps(struct session *ss, const struct recipe *r, struct manifest *mf, struct rw_summary *sum,
                      int *exit_code) {
         size_t total = 0, k = 0;
@@ -450,6 +465,7 @@ static int run_steps(struct session *ss, const struct recipe *r, struct manifest
                 for (size_t j = 0; j < p->nsteps; j++) {
                         const struct step *s = &p->steps[j];
                         double ts = now();
+                        char label[64];
                         int rr;
                         if (stop_signal)
                                 return cvm_error_set(ss->err, EINTR, "interrupted by signal %d", (int) stop_signal);
@@ -458,9 +474,8 @@ static int run_steps(struct session *ss, const struct recipe *r, struct manifest
                                 *exit_code = RW_EXIT_IMAGE;
                                 return rr;
                         }
-                        fprintf(stderr, "cvm-rewrite:   [%zu/%zu] %s %.40s %.2f s\n", ++k, total, s->kind,
-                                s->nargs && s->args[0].value && strcmp(s->kind, "password") ? s->args[0].value : "",
-                                now() - ts);
+                        step_label(s, label, sizeof(label));
+                        fprintf(stderr, "cvm-rewrite:   [%zu/%zu] %s %s %.2f s\n", ++k, total, s->kind, label, now() - ts);
                         manifest_step(mf, p, s, now() - ts);
                         sum->steps = k;
                 }
@@ -498,7 +513,8 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
         struct sigaction sa = { .sa_handler = on_signal }, old[3];
         static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
         struct stat in_st, st;
-        double t0 = now();
+        double t0 = now(), tphase;
+        int64_t disk;
         int rr;
 
         *exit_code = RW_EXIT_IMAGE;
@@ -590,12 +606,16 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
         manifest_guest(mf, ss.type, ss.distro, ss.major, ss.minor, ss.arch, ss.root);
         if ((rr = run_steps(&ss, r, mf, sum, exit_code)) < 0)
                 goto out;
+        fprintf(stderr, "cvm-rewrite: computing the reference values ...\n");
+        tphase = now();
         boot_files(&ss, mf);
         ss.cmdline = session_boot_cmdline(&ss);
         manifest_cmdline(mf, ss.cmdline);
         if ((rr = reference_values(ss.g, ss.tmpdir, ss.cmdline, &ref, err)) < 0)
                 goto out;
         manifest_reference(mf, ref);
+        disk = guestfs_blockdev_getsize64(ss.g, "/dev/sda");
+        fprintf(stderr, "cvm-rewrite: reference values done in %.1f s\n", now() - tphase);
         if (guestfs_umount_all(ss.g) < 0 || guestfs_shutdown(ss.g) < 0) {
                 rr = cvm_error_set(err, EIO, "closing the guest file systems: %s", guestfs_last_error(ss.g));
                 goto out;
@@ -607,10 +627,13 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 rr = cvm_error_set(err, EINTR, "interrupted by signal %d", (int) stop_signal);
                 goto out;
         }
-        fprintf(stderr, "cvm-rewrite: writing %s (%s%s) ...\n", o->output, r->format,
-                strcmp(r->compression, "zlib") == 0 ? ", compressed" : "");
+        /* qemu-img reads the whole disk here: say so, the phase takes a while for a large one. */
+        fprintf(stderr, "cvm-rewrite: converting the output (%s%s, %lld MiB disk) into %s ...\n", r->format,
+                strcmp(r->compression, "zlib") == 0 ? ", compressed" : "", (long long) (disk >> 20), o->output);
+        tphase = now();
         if ((rr = convert(overlay, part, r, err)) < 0)
                 goto out;
+        fprintf(stderr, "cvm-rewrite: converted in %.1f s\n", now() - tphase);
         {
                 int fd = open(part, O_RDONLY | O_CLOEXEC);
                 if (fd < 0 || fsync(fd) < 0) {
