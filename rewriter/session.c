@@ -35,7 +35,8 @@
 
 extern char **environ;
 
-static volatile sig_atomic_t stop_signal;
+/* Read by the watchdog thread too: an atomic int (lock-free, so also safe to store from the handler). */
+static atomic_int stop_signal;
 
 /* The first signal stops at the next safe point and cleans up; a second one exits at once (the next run cleans up). */
 static void on_signal(int sig) {

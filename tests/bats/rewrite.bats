@@ -125,6 +125,15 @@ left_running() {
         [ ! -e "$T/s.qcow2" ]
 }
 
+@test "an input that holds no operating system (zeros, whole sectors): exit 5, an image error, not 4" {
+        head -c $((4 << 20)) /dev/zero >"$T/zeros.img"
+        run "$RW" --recipe "$ROOT/recipes/example.yaml" "${P[@]}" --input "$T/zeros.img" --output "$T/z.qcow2"
+        [ "$status" -eq 5 ]
+        [[ "$output" == *"the image holds 0 operating systems; cvm-rewrite needs exactly one"* ]]
+        [ ! -e "$T/z.qcow2" ]
+        [ "$(ls -A "$T" | grep -c cvm-rewrite)" -eq 0 ]
+}
+
 @test "plugins: found beside the executable, in the checkout's plugins/ or an install's share/cvm/plugins, wherever it was moved" {
         unset CVM_PLUGINS_DIR
         run bash -c "cd '$T' && '$RW' --recipe '$ROOT/recipes/minimal.yaml' --plan"
