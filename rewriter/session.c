@@ -5,7 +5,8 @@
  * every step, the reference values, then qemu-img converts the overlay into a
  * temporary file beside the output, which is fsynced and renamed.  Every
  * temporary is named .OUT.cvm-rewrite.PID.*: an error or SIGINT/SIGTERM
- * removes them; after SIGKILL the next run removes those of dead PIDs.
+ * removes them; after SIGKILL the next run removes those of dead PIDs.  The
+ * launch is bounded, and no child process outlives the session (the watchdog).
  */
 
 #include <dirent.h>
@@ -38,7 +39,7 @@ extern char **environ;
 /* Read by the watchdog thread too: an atomic int (lock-free, so also safe to store from the handler). */
 static atomic_int stop_signal;
 
-/* The first signal stops at the next safe point and cleans up; a second one exits at once (the next run cleans up). */
+/* The first signal ends the appliance (the watchdog) and the run cleans up; a second one exits at once (the next run cleans up). */
 static void on_signal(int sig) {
         if (stop_signal)
                 _exit(128 + sig);
