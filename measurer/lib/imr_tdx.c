@@ -41,25 +41,31 @@ bool imr_tdx_present(const char *sysroot) {
         return tdx_path(p, sizeof(p), root, TDX_GUEST) && access(p, F_OK) == 0;
 }
 
-bool cvm_tdx_guest_cpu(const char *sysroot) {
-        char p[PATH_MAX], *line = NULL;
-        size_t cap = 0;
-        bool td = false;
-        FILE *f;
+/* True if the flags line holds word as a whole word. */
+static bool has_flag(char *line, const char *word) {
+        for (char *save = NULL, *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+                if (strcmp(w, word) == 0)
+                        return true;
+        return false;
+}
 
-        if (!tdx_path(p, sizeof(p), sysroot_prefix(sysroot), "/proc/cpuinfo") || !(f = fopen(p, "re")))
+bool cvm_tdx_guest_cpu(const char *sysroot) {
+        char p[PATH_MAX], buf[64 * 1024];
+        size_t len = 0;
+        ssize_t n;
+        int fd;
+
+        if (!tdx_path(p, sizeof(p), sysroot_prefix(sysroot), "/proc/cpuinfo") || (fd = open_input(p, SIZE_MAX, NULL)) < 0)
                 return false;
-        /* Every CPU has the same flags: the first "flags" line decides. */
-        while (getline(&line, &cap, f) > 0) {
-                if (strncmp(line, "flags", 5) != 0)
-                        continue;
-                for (char *save = NULL, *w = strtok_r(line, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
-                        td |= strcmp(w, "tdx_guest") == 0;
-                break;
-        }
-        free(line);
-        fclose(f);
-        return td;
+        /* Every CPU has the same flags, and the first CPU's block is a few KiB: the first 64 KiB decide. */
+        while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+                len += (size_t) n;
+        close(fd);
+        buf[len] = '\0';
+        for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+                if (strncmp(line, "flags", 5) == 0)
+                        return has_flag(line, "tdx_guest");
+        return false;
 }
 
 int cvm_tdx_wait_interface(const char *sysroot, unsigned timeout_ms) {

@@ -51,8 +51,10 @@ int cvm_backend_from_name(const char *name, enum cvm_backend *ret);
 
 /*
  * Open the backend asked for, or detect one: TDX (the TSM measurement
- * directory exists under sysroot), then TPM2 (a TCTI is configured or
- * /dev/tpmrm0 exists).  -ENODEV with a message when nothing is there.
+ * directory or /dev/tdx_guest exists under sysroot), then TPM2 (a TCTI is
+ * configured or /dev/tpmrm0 exists).  -ENODEV with a message when nothing is
+ * there.  A tdx backend opens on a kernel that cannot extend, too (reads and
+ * quotes work): cvm_imr_can_extend tells.
  */
 int cvm_imr_open(const struct cvm_imr_options *opts, cvm_imr **ret, cvm_error *err);
 void cvm_imr_close(cvm_imr *imr);
