@@ -336,7 +336,7 @@ SH
         run env rootmnt="$T/root" CVM_SCRIPTS="$T/scripts" CVM_MEASURE="$T/measure" CVM_MODPROBE="$T/modprobe" \
                 CVM_CPUINFO="$T/td/proc/cpuinfo" sh "$PLUGIN/initramfs-tools/scripts/local-bottom/cvm-measure"
         [ "$status" -eq 0 ]
-        [ "$(cut -d' ' -f1-6 "$T/calls")" = "modprobe -q -a tdx_guest tsm_report tsm
+        [ "$(cat "$T/calls")" = "modprobe -q -a tdx_guest tsm_report tsm configfs
 measure --root $T/root --policy /etc/cvm/policy.yaml" ]
         # A modprobe that fails (a kernel without the driver) does not stop the boot: the measurer reports it.
         rm "$T/calls"
