@@ -452,6 +452,41 @@ static int cannot_extend(const struct args *a, const struct cvm_policy *p, cvm_i
         return note_unmeasured(a, cvm_imr_space(imr), banks, nbanks, "no-extend", kernel_release(&u), why);
 }
 
+/*
+ * The CC device of a real run, in *imr; or *imr NULL and the exit code to
+ * stop with, everything already said (no device, or one that cannot extend).
+ */
+static int open_device(struct args *a, const struct cvm_policy *p, cvm_imr **imr) {
+        bool td = (a->imr.backend == CVM_BACKEND_AUTO || a->imr.backend == CVM_BACKEND_TDX) &&
+                  cvm_tdx_guest_cpu(a->imr.sysroot);
+        bool required = a->require_device || p->require_device;
+        cvm_error err = { 0 };
+        int r, ret;
+
+        *imr = NULL;
+        if (td)
+                wait_for_tdx(a);
+        r = cvm_imr_open(&a->imr, imr, &err);
+        if (r == -ENODEV && td)
+                return td_without_device(a, required);
+        if (r == -ENODEV) {
+                err_msg("%s: %s", required ? "error" : "nothing measured", err.msg);
+                return required ? EXIT_NO_DEVICE : EXIT_OK;
+        }
+        if (r < 0) {
+                err_msg("%s", err.msg);
+                return EXIT_DEVICE;
+        }
+        fprintf(stderr, "cvm-measure: %s%s\n", cvm_imr_simulated(*imr) ? "SIMULATED " : "", cvm_imr_reason(*imr));
+        if (cvm_imr_can_extend(*imr, &err) < 0) {
+                ret = cannot_extend(a, p, *imr, err.msg);
+                cvm_imr_close(*imr);
+                *imr = NULL;
+                return ret;
+        }
+        return EXIT_OK;
+}
+
 static int run(struct args *a) {
         struct cvm_policy *p = NULL;
         struct cvm_measurement *m = NULL;
@@ -472,29 +507,8 @@ static int run(struct args *a) {
                 mo.banks = a->banks;
                 mo.nbanks = a->nbanks;
         } else {
-                bool td = (a->imr.backend == CVM_BACKEND_AUTO || a->imr.backend == CVM_BACKEND_TDX) &&
-                          cvm_tdx_guest_cpu(a->imr.sysroot);
-                if (td)
-                        wait_for_tdx(a);
-                r = cvm_imr_open(&a->imr, &imr, &err);
-                if (r == -ENODEV) {
-                        bool required = a->require_device || p->require_device;
-                        if (td)
-                                ret = td_without_device(a, required);
-                        else
-                                err_msg("%s: %s", required ? "error" : "nothing measured", err.msg);
-                        cvm_policy_free(p);
-                        return td ? ret : required ? EXIT_NO_DEVICE : EXIT_OK;
-                }
-                if (r < 0) {
-                        err_msg("%s", err.msg);
-                        cvm_policy_free(p);
-                        return EXIT_DEVICE;
-                }
-                fprintf(stderr, "cvm-measure: %s%s\n", cvm_imr_simulated(imr) ? "SIMULATED " : "", cvm_imr_reason(imr));
-                if (cvm_imr_can_extend(imr, &err) < 0) {
-                        ret = cannot_extend(a, p, imr, err.msg);
-                        cvm_imr_close(imr);
+                ret = open_device(a, p, &imr);
+                if (!imr) {
                         cvm_policy_free(p);
                         return ret;
                 }
