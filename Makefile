@@ -7,6 +7,10 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 VERSION := 0.1.0
 
+# pkg-config answers only once `make deps` has installed the -dev packages, and
+# make reads these when it parses this file: so every target that installs them
+# first (check, demo, e2e, fuzz, bench) runs deps and then a second make, which
+# parses this file again and gets the flags (see "after deps" below).
 PKGS     := libcrypto json-c tss2-mu tss2-esys tss2-tctildr tss2-rc yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
@@ -48,11 +52,27 @@ DEPS := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev lib
         libcmocka-dev bats jq xxd shellcheck clang libclang-rt-14-dev llvm valgrind tpm2-tools swtpm swtpm-tools \
         initramfs-tools linux-image-amd64 cpio zstd xz-utils bzip2 lz4 busybox-static \
         libguestfs-dev libguestfs-tools qemu-system-x86 qemu-utils ovmf fuse3 python3 \
-        debootstrap dosfstools mtools gdisk
+        debootstrap dosfstools mtools gdisk libvirt-clients libxml2-utils
 
-.PHONY: all deps check unit bats asan valgrind fuzz fuzz-build bench install clean help demo e2e clean-cache
+.PHONY: all deps check unit bats asan valgrind fuzz fuzz-build bench install clean help demo e2e clean-cache \
+        build-deps after-deps-check after-deps-demo after-deps-e2e after-deps-fuzz after-deps-bench
 
 all: $(BINS) $(LIBS)
+
+# Every object waits for this check, so a build without the -dev packages stops
+# at once naming them instead of at the first missing header.
+build-deps:
+	@if ! pkg-config --exists $(PKGS) $(INITRD_PKGS) libguestfs 2>/dev/null; then \
+		echo "missing build dependencies (pkg-config: $$(for p in $(PKGS) $(INITRD_PKGS) libguestfs; do \
+			pkg-config --exists $$p 2>/dev/null || printf '%s ' $$p; done))" >&2; \
+		echo "run 'make deps' (as root it installs them; otherwise it prints the apt-get command)" >&2; \
+		exit 1; \
+	fi
+
+# After deps: each of these installs the packages, then runs a second make that
+# reads the pkg-config flags afresh (a fresh machine's first `make demo` links).
+check demo e2e fuzz bench: deps
+	@$(MAKE) --no-print-directory after-deps-$@
 
 help:
 	@echo "make            build into $(BUILD)/ (bin/, lib/)"
@@ -76,7 +96,7 @@ deps:
 		echo "  sudo apt-get install -y" $$missing >&2; exit 1; \
 	fi
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | build-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -92,9 +112,12 @@ $(BUILD)/include/cvm/%.h: measurer/include/cvm/%.h
 	@mkdir -p $(dir $@)
 	cp $< $@
 
+# cvm.pc for a prefix; `make install` writes its own for the PREFIX it installs to.
+make_pc = sed -e 's|@PREFIX@|$(1)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(PKGS)|g' measurer/cvm.pc.in
+
 $(BUILD)/lib/cvm.pc: measurer/cvm.pc.in Makefile
 	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(PKGS)|g' $< > $@
+	$(call make_pc,$(PREFIX)) > $@
 
 # Tools link libcvm statically so they run from the build tree and install anywhere.
 $(BUILD)/bin/cvm-evidence: $(CLI_OBJS) $(BUILD)/lib/libcvm.a
@@ -118,7 +141,7 @@ $(BUILD)/bin/cvm-initrd: $(INITRD_CLI_OBJS) $(BUILD)/lib/libcvminitrd.a $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(INITRD_CLI_OBJS) $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a $(INITRD_LIBS) $(PKG_LIBS)
 
-$(BUILD)/obj/rewriter/cvm-rewrite.o: CPPFLAGS += -DPLUGINS_DIR='"$(PREFIX)/share/cvm/plugins"'
+$(BUILD)/obj/rewriter/cvm-rewrite.o: CPPFLAGS += -DCHECKOUT_PLUGINS='"$(shell realpath -m --relative-to=$(BUILD)/bin plugins)"'
 
 # The bundle step writes launchers too: cvm-rewrite embeds the same launcher as cvm-initrd.
 $(BUILD)/bin/cvm-rewrite: $(REWRITE_OBJS) $(BUILD)/obj/initrd/cli/launcher_blob.o $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a
@@ -134,7 +157,7 @@ $(BUILD)/lib/libcvmrewrite.a: $(filter-out %/cvm-rewrite.o,$(REWRITE_OBJS))
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvmrewrite.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvmrewrite.a | build-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Imeasurer/lib $(ALL_CFLAGS) -DFIXTURES='"$(FIXTURES)"' -o $@ $< $(BUILD)/lib/libcvmrewrite.a $(BUILD)/lib/libcvminitrd.a \
 		$(BUILD)/lib/libcvm.a $(INITRD_LIBS) $(PKG_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -142,16 +165,26 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a $(BUILD
 FIXTURES ?= $(abspath ../shared/fixtures)
 export FIXTURES
 
-unit: $(UNIT_BINS)
-bats: $(BINS)
+# The fake /dev/tdx_guest of tests/bats/tdx.bats, an LD_PRELOAD ioctl shim; never
+# sanitized, as it is preloaded into sanitized tools.
+TEST_SHIMS := $(BUILD)/tests/fake_tdx_guest.so
+$(BUILD)/tests/fake_tdx_guest.so: tests/shim/fake_tdx_guest.c measurer/lib/tdx_guest.h | build-deps
+	@mkdir -p $(dir $@)
+	gcc $(CPPFLAGS) -Imeasurer/lib -std=gnu11 $(WARN) -O2 -g -fPIC -shared -o $@ $< -lcrypto -ldl
 
-# The whole suite: plain build, then ASan+UBSan, then valgrind on the unit tests.
-check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+unit: $(UNIT_BINS)
+bats: $(BINS) $(TEST_SHIMS)
+
+# The whole suite: plain build, then ASan+UBSan, ThreadSanitizer on the unit
+# tests, and valgrind on the unit tests and the hostile-input suites' tools.
+after-deps-check:
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(TEST_SHIMS)
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CC=clang \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-		all $(UNIT_BINS:$(BUILD)/%=$(BUILD)/asan/%)
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/vg CFLAGS="-O1 -g" $(UNIT_BINS:$(BUILD)/%=$(BUILD)/vg/%)
+		all $(UNIT_BINS:$(BUILD)/%=$(BUILD)/asan/%) $(TEST_SHIMS:$(BUILD)/%=$(BUILD)/asan/%)
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CC=clang CFLAGS="-O1 -g -fsanitize=thread" \
+		$(UNIT_BINS:$(BUILD)/%=$(BUILD)/tsan/%)
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/vg CFLAGS="-O1 -g" all $(UNIT_BINS:$(BUILD)/%=$(BUILD)/vg/%)
 	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) tests/run-tests.sh
 
 fuzz-build: $(FUZZ_BINS)
@@ -162,7 +195,7 @@ FUZZ_FLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undef
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(INITRD_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) \
         $(filter-out %/cvm-rewrite.o,$(REWRITE_SRCS:%.c=$(BUILD)/fuzzobj/%.o)) $(BUILD)/obj/initrd/cli/launcher_blob.o
 
-$(BUILD)/fuzzobj/%.o: %.c
+$(BUILD)/fuzzobj/%.o: %.c | build-deps
 	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c -o $@ $<
 
@@ -171,7 +204,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_eventlog.h $(FUZZ_LIB_OBJS)
 	clang $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJS) $(REWRITE_LIBS) $(INITRD_LIBS) $(PKG_LIBS)
 
 FUZZ_SECONDS ?= 60
-fuzz: deps fuzz-build
+after-deps-fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) FIXTURES=$(FIXTURES) tests/fuzz/run-fuzzers.sh
 
 $(BUILD)/bench/mklog: tests/bench/mklog.c $(BUILD)/lib/libcvm.a
@@ -182,7 +215,7 @@ $(BUILD)/bench/imrbench: tests/bench/imrbench.c $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/lib/libcvm.a $(PKG_LIBS)
 
-bench: deps all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench
+after-deps-bench: all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench
 	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) tests/bench/bench-evidence.sh
 	@BUILD=$(BUILD) tests/bench/bench-live.sh
 	@BUILD=$(BUILD) tests/bench/bench-measure.sh
@@ -192,10 +225,11 @@ bench: deps all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/cvm
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 ci/cvm-vm $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(BUILD)/lib/libcvm.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(BUILD)/lib/libcvm.so $(DESTDIR)$(PREFIX)/lib/libcvm.so.0
 	ln -sf libcvm.so.0 $(DESTDIR)$(PREFIX)/lib/libcvm.so
-	install -m 0644 $(BUILD)/lib/cvm.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	$(call make_pc,$(PREFIX)) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cvm.pc
 	install -m 0644 measurer/include/cvm/*.h $(DESTDIR)$(PREFIX)/include/cvm/
 	install -d $(DESTDIR)$(PREFIX)/share/cvm/policy $(DESTDIR)$(PREFIX)/share/cvm/initrd
 	install -m 0644 plugins/50-cvm-measurer/files/policy.yaml $(DESTDIR)$(PREFIX)/share/cvm/policy/default.yaml
@@ -212,10 +246,10 @@ install: all
 CVM_CACHE ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/cvmkit
 export CVM_CACHE
 
-e2e: deps all
+after-deps-e2e: all
 	@BUILD=$(BUILD) tests/e2e/run-loop.sh
 
-demo: deps all
+after-deps-demo: all
 	@BUILD=$(BUILD) tests/e2e/run-loop.sh --demo
 
 clean-cache:

@@ -409,7 +409,7 @@ int plugin_load(const char *dir, struct plugin *p, cvm_error *err) {
         if (!(p->dir = strdup(dir)))
                 return cvm_error_set(err, ENOMEM, "out of memory");
         snprintf(path, sizeof(path), "%s/plugin.yaml", dir);
-        if ((r = input_read(path, PLUGIN_MAX, &buf, &len, err)) < 0)
+        if ((r = read_file(path, PLUGIN_MAX, &buf, &len, err)) < 0)
                 return r;
         r = yx_load(buf, len, path, &doc, err);
         free(buf);

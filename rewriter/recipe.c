@@ -3,8 +3,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -549,42 +547,6 @@ static int substitute_steps(struct recipe *r, cvm_error *err) {
         return k;
 }
 
-int input_read(const char *path, size_t max, uint8_t **ret, size_t *len, cvm_error *err) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), e;
-        struct stat st;
-        uint8_t *buf;
-        ssize_t n;
-
-        if (fd < 0)
-                return cvm_error_set(err, errno, "%s: cannot open: %s", path, strerror(errno));
-        /* A FIFO or a device would block or never end: only a regular file is a recipe or a plugin.yaml. */
-        errno = 0;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-                e = errno;
-                close(fd);
-                return cvm_error_set(err, EINVAL, "%s: %s", path, e ? strerror(e) : "not a regular file");
-        }
-        if ((uint64_t) st.st_size > max) {
-                close(fd);
-                return cvm_error_set(err, EFBIG, "%s: %jd bytes, larger than the %zu KiB limit", path, (intmax_t) st.st_size, max >> 10);
-        }
-        if (!(buf = malloc(max + 1))) {
-                close(fd);
-                return cvm_error_set(err, ENOMEM, "out of memory");
-        }
-        *len = 0;
-        while ((n = read(fd, buf + *len, max + 1 - *len)) > 0 || (n < 0 && errno == EINTR))
-                *len += n > 0 ? (size_t) n : 0;
-        e = errno;
-        close(fd);
-        if (n < 0 || *len > max) {
-                free(buf);
-                return cvm_error_set(err, n < 0 ? e : EFBIG, "%s: %s", path, n < 0 ? strerror(e) : "grew past the limit while read");
-        }
-        *ret = buf;
-        return 0;
-}
-
 static void sha256_file(const uint8_t *buf, size_t len, char out[65]) {
         uint8_t md[32];
         cvm_digest(CVM_ALG_SHA256, buf, len, md, NULL);
@@ -603,7 +565,7 @@ int recipe_load(const char *path, char *const *dirs, size_t ndirs, char *const *
 
         if (!r || !(r->path = strdup(path)))
                 return free(r), oom(err);
-        if ((k = input_read(path, RECIPE_MAX, &buf, &len, err)) < 0)
+        if ((k = read_file(path, RECIPE_MAX, &buf, &len, err)) < 0)
                 goto fail;
         sha256_file(buf, len, r->sha256);
         k = yx_load(buf, len, path, &doc, err);

@@ -86,9 +86,6 @@ struct recipe {
 /* value against p's type; at names where the value came from. */
 int param_check(const struct param *p, const char *value, const char *at, cvm_error *err);
 
-/* A recipe or plugin.yaml into *buf (*len bytes): a regular file (opened non-blocking) of at most max bytes. */
-int input_read(const char *path, size_t max, uint8_t **buf, size_t *len, cvm_error *err);
-
 /* Parse a plugin folder (plugin.yaml + files/). */
 int plugin_load(const char *dir, struct plugin *ret, cvm_error *err);
 void plugin_clear(struct plugin *p);

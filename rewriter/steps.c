@@ -188,7 +188,8 @@ int host_source_open(const struct step *s, const char *src, mode_t want, int *re
                                                                       : strerror(errno));
         if (fstat(fd, &st) < 0 || !((want ? (st.st_mode & S_IFMT) == want : S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))) {
                 close(fd);
-                return cvm_error_set(err, EINVAL, "%s: step %s: host source '%s' is not %s", s->where, s->kind, src, type_name(want));
+                return cvm_error_set(err, EINVAL, "%s: step %s: host source '%s' is %s, expected %s", s->where, s->kind, src,
+                                     S_ISREG(st.st_mode) ? "a regular file" : file_type_name(st.st_mode), type_name(want));
         }
         *ret = fd;
         return 0;

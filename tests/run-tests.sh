@@ -3,8 +3,12 @@
 #
 #   unit     cmocka suites, plain build
 #   cli      bats suites against build/bin
-#   asan     the same two again, built with ASan+UBSan
-#   valgrind the unit suites under valgrind (memcheck, definite leaks are errors)
+#   asan     the same two again, built with ASan+UBSan (build.bats, which
+#            builds copies of the tree itself, and vm.bats, which runs no
+#            tool of the build, run in the plain pass only)
+#   tsan     the cmocka suites built with ThreadSanitizer
+#   valgrind the unit suites, and the hostile-input bats suites' tool calls
+#            (CVM_WRAP), under valgrind (memcheck, definite leaks are errors)
 #
 # Each suite speaks TAP; a suite that exits non-zero without reporting a
 # failed test (a crash, a sanitizer abort) counts as one failure. Every suite
@@ -16,7 +20,7 @@ set -u
 BUILD=${BUILD:-build}
 FIXTURES=${FIXTURES:-$(cd "$(dirname "$0")/../.." && pwd)/shared/fixtures}
 export FIXTURES
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 # Absolute, because tests change directory before running the tools.
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 
@@ -61,10 +65,15 @@ unit_suites() {
         done
 }
 
+# bats_suites BINDIR LABEL [FILE...]: the given bats files (default: all).
 bats_suites() {
         local bindir=$1 label=$2
-        CVM_BIN=$bindir run_tap "$label" bats --tap tests/bats
+        shift 2
+        [ "$#" -gt 0 ] || set -- tests/bats
+        CVM_BIN=$bindir run_tap "$label" bats --tap "$@"
 }
+
+VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
 
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
@@ -73,13 +82,23 @@ unit_suites "$BUILD" unit
 bats_suites "$BUILD/bin" cli
 if [ -d "$BUILD/asan" ]; then
         unit_suites "$BUILD/asan" asan-unit
-        bats_suites "$BUILD/asan/bin" asan-cli
+        sanitized=()
+        for f in tests/bats/*.bats; do
+                case $f in tests/bats/build.bats | tests/bats/vm.bats) ;; *) sanitized+=("$f") ;; esac
+        done
+        bats_suites "$BUILD/asan/bin" asan-cli "${sanitized[@]}"
+fi
+if [ -d "$BUILD/tsan/tests" ]; then
+        unit_suites "$BUILD/tsan" tsan-unit
 fi
 if [ -d "$BUILD/vg/tests" ] && command -v valgrind >/dev/null; then
         for t in "$BUILD"/vg/tests/test_*; do
-                CMOCKA_MESSAGE_OUTPUT=TAP run_tap valgrind \
-                        valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$t"
+                # shellcheck disable=SC2086 # VALGRIND is a command line
+                CMOCKA_MESSAGE_OUTPUT=TAP run_tap valgrind $VALGRIND "$t"
         done
+        if [ -d "$BUILD/vg/bin" ] && compgen -G 'tests/bats/hostile-*.bats' >/dev/null; then
+                CVM_WRAP=$VALGRIND HOSTILE_TIMEOUT=180 bats_suites "$BUILD/vg/bin" valgrind-cli tests/bats/hostile-*.bats
+        fi
 fi
 
 if [ "$fail" -gt 0 ]; then

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvm-initrd extract: every segment into a directory, never outside it. */
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <string.h>
@@ -11,7 +12,9 @@ static void help(void) {
         printf("Usage: %s extract INITRD DIR [PATH...]\n\n"
                "Extract every segment in order (later entries override earlier ones) into DIR,\n"
                "or only the PATHs given and what is below them.  Entries resolve inside DIR:\n"
-               "a symlink in the archive never leads a later entry out of it.\n",
+               "a symlink in the archive never leads a later entry out of it.  DIR must not exist\n"
+               "or be empty: the image is extracted beside it and renamed onto it only when every\n"
+               "entry was good.  Device nodes are not made and set-user/group-ID bits are dropped.\n",
                program_name);
 }
 
@@ -59,6 +62,9 @@ int cmd_extract(int argc, char **argv) {
                 goto out;
         }
         r = cvm_initrd_extract(rd, argv[optind + 1], only, n_only, &err) < 0 ? EXIT_BAD_INPUT : EXIT_OK;
+        /* DIR exists and is not an empty directory: an output that cannot be written, not a bad image. */
+        if (r && (err.code == EEXIST || err.code == ENOTEMPTY))
+                r = EXIT_OUTPUT;
         if (r)
                 errorf("%s", err.msg);
 out:

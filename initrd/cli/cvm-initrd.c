@@ -28,7 +28,8 @@ static void help(void) {
                program_name);
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 printf("  %-8s %s\n", commands[i].name, commands[i].what);
-        printf("\n`%s COMMAND --help` for each.  Exit codes: 0 ok, 1 usage, 2 bad input, 3 cannot write output.\n",
+        printf("\n`%s COMMAND --help` for each.  Exit codes: 0 ok, 1 usage, 2 bad input, 3 cannot write output,\n"
+               "128+N stopped by signal N (no temporary output is left).\n",
                program_name);
 }
 
@@ -47,8 +48,16 @@ int main(int argc, char **argv) {
         }
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 if (strcmp(argv[1], commands[i].name) == 0) {
+                        int r, sig;
+                        /* A temporary output must not outlive SIGINT or SIGTERM. */
+                        if (cvm_initrd_catch_signals() < 0) {
+                                errorf("cannot install the signal handlers");
+                                return EXIT_OUTPUT;
+                        }
                         optind = 1;
-                        return commands[i].run(argc - 1, argv + 1);
+                        r = commands[i].run(argc - 1, argv + 1);
+                        sig = cvm_initrd_interrupted();
+                        return sig ? 128 + sig : r;
                 }
         errorf("unknown command '%s' (see --help)", argv[1]);
         return EXIT_USAGE;

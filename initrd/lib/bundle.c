@@ -4,7 +4,6 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -56,7 +55,7 @@ int cvm_bundle_new(const char *prefix, cvm_bundle **ret, cvm_error *err) {
                 free(b);
                 return cvm_error_set(err, ENOMEM, "out of memory");
         }
-        if (read_file(LDCACHE, MAX_OBJECT, &b->cache, &b->cache_len, NULL) < 0)
+        if (initrd_read_regular(LDCACHE, MAX_OBJECT, "the largest object bundled", &b->cache, &b->cache_len, NULL) < 0)
                 b->cache = NULL;
         *ret = b;
         return 0;
@@ -91,7 +90,7 @@ static int load(const cvm_bundle *b, const char *path, struct cvm_elf_info *info
         size_t len;
         int r;
 
-        r = read_file(path, MAX_OBJECT, &buf, &len, err);
+        r = initrd_read_regular(path, MAX_OBJECT, "the largest object bundled", &buf, &len, err);
         if (r < 0)
                 return r;
         r = cvm_elf_parse(buf, len, info, err);
@@ -349,7 +348,7 @@ static int copy_file(const char *src, int dirfd, const char *name, mode_t mode, 
         size_t len;
         int fd, r;
 
-        r = read_file(src, MAX_OBJECT, &buf, &len, err);
+        r = initrd_read_regular(src, MAX_OBJECT, "the largest object bundled", &buf, &len, err);
         if (r < 0)
                 return r;
         fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -396,13 +395,6 @@ static int write_launcher(const cvm_bundle *b, int dirfd, const char *name, cons
         return r;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        return remove(path) < 0 ? -1 : 0;
-}
-
 static int write_into(const cvm_bundle *b, const char *dir, const uint8_t *launcher, size_t launcher_len,
                       cvm_error *err) {
         static const char *const subdirs[] = { "bin", "lib", "libexec" };
@@ -421,6 +413,8 @@ static int write_into(const cvm_bundle *b, const char *dir, const uint8_t *launc
         }
         for (size_t i = 0; i < b->n && r == 0; i++) {
                 const struct object *o = &b->obj[i];
+                if ((r = initrd_check_interrupted(err)) < 0)
+                        break;
                 if (o->binary) {
                         r = write_launcher(b, fds[0], o->name, launcher, launcher_len, err);
                         if (r == 0)
@@ -436,26 +430,23 @@ static int write_into(const cvm_bundle *b, const char *dir, const uint8_t *launc
 
 int cvm_bundle_write(const cvm_bundle *b, const char *out, const uint8_t *launcher, size_t launcher_len,
                      cvm_error *err) {
-        char tmp[PATH_MAX], d[PATH_MAX], base[PATH_MAX];
+        char tmp[PATH_MAX];
         int r;
 
         if (!b->interp)
                 return cvm_error_set(err, EINVAL, "the bundle has no binary");
         if (access(out, F_OK) == 0)
                 return cvm_error_set(err, EEXIST, "%s: already exists; the bundle is written to a new directory", out);
-        snprintf(d, sizeof(d), "%s", out);
-        snprintf(base, sizeof(base), "%s", out);
-        if ((size_t) snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dirname(d), basename(base)) >= sizeof(tmp))
-                return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", out);
-        if (!mkdtemp(tmp))
-                return cvm_error_set(err, errno, "%s: cannot create a temporary directory beside it: %s", out,
-                                     strerror(errno));
+        r = initrd_temp_create(out, true, tmp, sizeof(tmp), err);
+        if (r < 0)
+                return r;
         r = chmod(tmp, 0755) < 0 ? cvm_error_set(err, errno, "%s: %s", tmp, strerror(errno)) : 0;
         if (r == 0)
                 r = write_into(b, tmp, launcher, launcher_len, err);
         if (r == 0 && rename(tmp, out) < 0)
                 r = cvm_error_set(err, errno, "%s: cannot rename into place: %s", out, strerror(errno));
         if (r < 0)
-                nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+                initrd_remove_tree(tmp);
+        initrd_temp_done();
         return r;
 }

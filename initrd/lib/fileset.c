@@ -74,13 +74,15 @@ int cvm_initrd_fileset_add_file(cvm_initrd_fileset *fs, const char *src, const c
                                 cvm_error *err) {
         struct fs_entry *e;
         struct stat st;
+        int fd;
 
-        if (stat(src, &st) < 0)
-                return cvm_error_set(err, errno, "%s: %s", src, strerror(errno));
-        if (!S_ISREG(st.st_mode))
-                return cvm_error_set(err, EINVAL, "%s: not a regular file (use a tree for directories)", src);
         if (mode & ~(mode_t) 07777)
                 return cvm_error_set(err, EINVAL, "%s: mode %o has bits beyond 07777", src, (unsigned) mode);
+        /* Opened, not just stat'ed: a FIFO or a device is refused here, before anything is written. */
+        fd = initrd_open_regular(src, CVM_INITRD_MAX_ENTRY, "a cpio newc entry can hold", false, &st, err);
+        if (fd < 0)
+                return fd;
+        close(fd);
         e = push(fs, dest, err);
         if (!e)
                 return -err->code;
@@ -93,29 +95,33 @@ int cvm_initrd_fileset_add_file(cvm_initrd_fileset *fs, const char *src, const c
 
 static int add_node(cvm_initrd_fileset *fs, const char *host, const char *dest, cvm_error *err);
 
+/* Each member of a host directory; its names are read first, so a deep tree holds no descriptor per level. */
 static int add_dir(cvm_initrd_fileset *fs, const char *host, const char *dest, cvm_error *err) {
-        DIR *d = opendir(host);
-        struct dirent *de;
-        int r = 0;
+        struct dirent **names;
+        int n = scandir(host, &names, NULL, alphasort), r = 0;
 
-        if (!d)
+        if (n < 0)
                 return cvm_error_set(err, errno, "%s: %s", host, strerror(errno));
-        while ((errno = 0, de = readdir(d))) {
-                char h[PATH_MAX], t[PATH_MAX];
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+        for (int i = 0; i < n; i++) {
+                const char *name = names[i]->d_name;
+                _cleanup_free_ char *h = NULL, *t = NULL;
+
+                if (r < 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
                         continue;
-                if ((size_t) snprintf(h, sizeof(h), "%s/%s", host, de->d_name) >= sizeof(h) ||
-                    (size_t) snprintf(t, sizeof(t), "%s/%s", dest, de->d_name) >= sizeof(t)) {
-                        r = cvm_error_set(err, ENAMETOOLONG, "%s/%s: path too long", host, de->d_name);
-                        break;
+                if (asprintf(&h, "%s/%s", host, name) < 0 || asprintf(&t, "%s/%s", dest, name) < 0) {
+                        h = t = NULL;
+                        r = oom(err);
+                        continue;
                 }
-                r = add_node(fs, h, t, err);
-                if (r < 0)
-                        break;
+                if (strlen(h) >= PATH_MAX || strlen(t) >= PATH_MAX)
+                        r = cvm_error_set(err, ENAMETOOLONG, "%s: path too long (a cpio name holds at most %d bytes)",
+                                          h, PATH_MAX - 1);
+                else
+                        r = add_node(fs, h, t, err);
         }
-        if (r == 0 && errno)
-                r = cvm_error_set(err, errno, "%s: %s", host, strerror(errno));
-        closedir(d);
+        for (int i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
         return r;
 }
 
@@ -134,6 +140,10 @@ static int add_node(cvm_initrd_fileset *fs, const char *host, const char *dest, 
         e->mode = st.st_mode & (S_IFMT | 07777);
         e->mtime = st.st_mtime;
         if (S_ISREG(st.st_mode)) {
+                if ((uint64_t) st.st_size > CVM_INITRD_MAX_ENTRY)
+                        return cvm_error_set(err, EFBIG, "%s: %llu bytes, more than a cpio newc entry can hold (%llu bytes)",
+                                             host, (unsigned long long) st.st_size,
+                                             (unsigned long long) CVM_INITRD_MAX_ENTRY);
                 e->size = (uint64_t) st.st_size;
                 e->src = strdup(host);
                 e->src_nofollow = true;
@@ -164,7 +174,7 @@ int cvm_initrd_fileset_add_tree(cvm_initrd_fileset *fs, const char *dir, const c
         if (stat(dir, &st) < 0)
                 return cvm_error_set(err, errno, "%s: %s", dir, strerror(errno));
         if (!S_ISDIR(st.st_mode))
-                return cvm_error_set(err, ENOTDIR, "%s: not a directory", dir);
+                return cvm_error_set(err, ENOTDIR, "%s: is %s, not a directory", dir, initrd_type_name(st.st_mode));
         return add_node(fs, dir, dest, err);
 }
 
@@ -182,6 +192,10 @@ static int split_spec(const char *spec, const char *base, char *a, size_t asize,
         return *b ? 0 : oom(err);
 }
 
+/*
+ * SRC:DEST[:MODE].  Neither SRC nor DEST can hold a ':' (the separator); a
+ * third field is always a mode, octal and at most 07777, never part of DEST.
+ */
 int cvm_initrd_fileset_add_spec(cvm_initrd_fileset *fs, const char *spec, const char *base, cvm_error *err) {
         char src[PATH_MAX], *dest, *mode_s;
         unsigned long mode = 0;
@@ -189,13 +203,21 @@ int cvm_initrd_fileset_add_spec(cvm_initrd_fileset *fs, const char *spec, const 
 
         if ((r = split_spec(spec, base, src, sizeof(src), &dest, err)) < 0)
                 return r;
-        mode_s = strrchr(dest, ':');
-        if (mode_s && mode_s[1] && strspn(mode_s + 1, "01234567") == strlen(mode_s + 1)) {
+        mode_s = strchr(dest, ':');
+        if (mode_s) {
                 *mode_s++ = '\0';
-                mode = strtoul(mode_s, NULL, 8);
+                size_t n = strlen(mode_s);
+                mode = n > 0 && n <= 8 && strspn(mode_s, "01234567") == n ? strtoul(mode_s, NULL, 8) : ~0UL;
+                if (mode > 07777) {
+                        r = cvm_error_set(err, EINVAL,
+                                          "'%s': mode '%s' is not an octal mode of at most 07777 (SRC:DEST[:MODE]; "
+                                          "a destination cannot contain ':')",
+                                          spec, mode_s);
+                        free(dest);
+                        return r;
+                }
         }
-        r = mode > 07777 ? cvm_error_set(err, EINVAL, "'%s': mode %lo is beyond 07777", spec, mode)
-                         : cvm_initrd_fileset_add_file(fs, src, dest, (mode_t) mode, err);
+        r = cvm_initrd_fileset_add_file(fs, src, dest, (mode_t) mode, err);
         free(dest);
         return r;
 }
@@ -206,7 +228,11 @@ int cvm_initrd_fileset_add_tree_spec(cvm_initrd_fileset *fs, const char *spec, c
 
         if ((r = split_spec(spec, base, dir, sizeof(dir), &dest, err)) < 0)
                 return r;
-        r = cvm_initrd_fileset_add_tree(fs, dir, dest, err);
+        if (strchr(dest, ':'))
+                r = cvm_error_set(err, EINVAL, "'%s': expected DIR:DEST (a tree takes no mode; a destination cannot "
+                                  "contain ':')", spec);
+        else
+                r = cvm_initrd_fileset_add_tree(fs, dir, dest, err);
         free(dest);
         return r;
 }

@@ -51,15 +51,12 @@ static int open_file(const char *path, bool prefix_only, cvm_initrd **ret, cvm_e
         void *map;
         int fd, e;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = initrd_open_regular(path, CVM_INITRD_MAX_IMAGE, "the largest image read", false, &st, err);
         if (fd < 0)
-                return cvm_error_set(err, errno, "%s: cannot open: %s", path, strerror(errno));
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-                e = errno;
+                return fd;
+        if (st.st_size == 0) {
                 close(fd);
-                if (S_ISREG(st.st_mode) && st.st_size == 0)
-                        return cvm_error_set(err, EBADMSG, "%s: empty file", path);
-                return cvm_error_set(err, e ? e : EINVAL, "%s: not a regular file", path);
+                return cvm_error_set(err, EBADMSG, "%s: empty file", path);
         }
         map = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         e = errno;

@@ -57,10 +57,10 @@ static int write_host_file(struct archive *a, struct sink *s, const struct fs_en
 
         if (!buf)
                 return cvm_error_set(err, ENOMEM, "out of memory");
-        fd = open(e->src, O_RDONLY | O_CLOEXEC | (e->src_nofollow ? O_NOFOLLOW : 0));
+        fd = initrd_open_regular(e->src, CVM_INITRD_MAX_ENTRY, "a cpio newc entry can hold", e->src_nofollow, &st, err);
         if (fd < 0)
-                return cvm_error_set(err, errno, "%s: %s", e->src, strerror(errno));
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t) st.st_size != e->size) {
+                return fd;
+        if ((uint64_t) st.st_size != e->size) {
                 close(fd);
                 return cvm_error_set(err, EBUSY, "%s: changed while the archive was written", e->src);
         }
@@ -255,7 +255,7 @@ static int write_zeros(int fd, size_t n, cvm_error *err) {
 
 int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_fileset *fs,
                            enum cvm_initrd_compression c, int64_t mtime, const char *out, cvm_error *err) {
-        char tmp[PATH_MAX], dir[PATH_MAX], base[PATH_MAX];
+        char tmp[PATH_MAX];
         size_t size;
         mode_t mask;
         int fd, r;
@@ -265,13 +265,9 @@ int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_files
                 cvm_initrd_data(rd, &size);
         if (keep > size)
                 return cvm_error_set(err, EINVAL, "cannot keep %llu bytes of %zu", (unsigned long long) keep, size);
-        snprintf(dir, sizeof(dir), "%s", out);
-        snprintf(base, sizeof(base), "%s", out);
-        if ((size_t) snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dirname(dir), basename(base)) >= sizeof(tmp))
-                return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", out);
-        fd = mkostemp(tmp, O_CLOEXEC);
+        fd = initrd_temp_create(out, false, tmp, sizeof(tmp), err);
         if (fd < 0)
-                return cvm_error_set(err, errno, "%s: cannot create a temporary file beside it: %s", out, strerror(errno));
+                return fd;
         r = copy_prefix(rd, fd, keep, err);
         /*
          * The kernel wants a cpio archive 4-byte aligned; a compressed stream may
@@ -290,9 +286,8 @@ int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_files
                 r = cvm_error_set(err, errno, "%s: %s", tmp, strerror(errno));
         if (r == 0 && rename(tmp, out) < 0)
                 r = cvm_error_set(err, errno, "%s: cannot rename into place: %s", out, strerror(errno));
-        if (r < 0) {
+        if (r < 0)
                 unlink(tmp);
-                return cvm_error_prefix(err, "%s: ", out);
-        }
-        return 0;
+        initrd_temp_done();
+        return r < 0 ? cvm_error_prefix(err, "%s: ", out) : 0;
 }

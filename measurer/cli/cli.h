@@ -86,7 +86,7 @@ void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse --format's argument; prints the error and returns -1 on a bad word. */
 int parse_format(const char *arg, enum cvm_log_format *ret);
 
-/* Parse an unsigned count/start argument; -1 after printing on a bad one. */
+/* Parse an unsigned count/start/index argument (cvm_parse_uint: digits only); -1 after printing on a bad one. */
 int parse_size(const char *opt, const char *arg, size_t *ret);
 
 /* Load a log, printing its warnings on stderr; returns EXIT_OK, or EXIT_BAD_INPUT after printing. */
@@ -109,3 +109,4 @@ int cmd_replay(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_parse_quote(int argc, char **argv);
 int cmd_quote(int argc, char **argv);
+int cmd_recover(int argc, char **argv);

@@ -30,13 +30,10 @@ int parse_format(const char *arg, enum cvm_log_format *ret) {
 }
 
 int parse_size(const char *opt, const char *arg, size_t *ret) {
-        unsigned long long v;
-        char *end;
+        uint64_t v;
 
-        errno = 0;
-        v = strtoull(arg, &end, 10);
-        if (errno || end == arg || *end || arg[0] == '-') {
-                log_error("%s: expected a non-negative integer, got '%s'", opt, arg);
+        if (cvm_parse_uint(arg, SIZE_MAX, 10, SIZE_MAX, &v) < 0) {
+                log_error("%s: expected a non-negative decimal integer (digits only), got '%s'", opt, arg);
                 return -1;
         }
         *ret = (size_t) v;

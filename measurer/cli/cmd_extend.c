@@ -38,9 +38,9 @@ int cmd_extend(int argc, char **argv) {
         uint8_t digest[CVM_DIGEST_MAX];
         struct cvm_event_digest d;
         uint16_t alg = 0;
-        size_t index = SIZE_MAX, type = CVM_EV_EVENT_TAG;
+        size_t index = SIZE_MAX;
+        uint64_t type = CVM_EV_EVENT_TAG;
         cvm_error err = { 0 };
-        char *end;
         int c, r;
 
         optind = 0;
@@ -67,8 +67,7 @@ int cmd_extend(int argc, char **argv) {
                         }
                         break;
                 case 't':
-                        type = strtoul(optarg, &end, 0);
-                        if (*end || type > UINT32_MAX) {
+                        if (cvm_parse_uint(optarg, SIZE_MAX, 0, UINT32_MAX, &type) < 0) {
                                 log_error("--event-type: expected a number, got '%s'", optarg);
                                 return EXIT_USAGE;
                         }
@@ -98,7 +97,7 @@ int cmd_extend(int argc, char **argv) {
         r = cvm_runtime_extend(imr, log_path, (uint32_t) index, (uint32_t) type, data ? data : "", data ? strlen(data) : 0,
                                digest_hex ? &d : NULL, digest_hex ? 1 : 0, &err);
         if (r < 0) {
-                log_error("%s", err.msg);
+                log_error("%s%s", sim_label(imr), err.msg);
                 return index >= cvm_imr_count(imr) ? EXIT_USAGE : EXIT_BAD_INPUT;
         }
         fprintf(stderr, "%s: %sextended index %zu and appended the event to %s\n", program_name, sim_label(imr), index, log_path);

@@ -71,19 +71,15 @@ static int parse_pcrs(const char *arg, struct cvm_tpm2_pcr_selection *sel, size_
                         goto bad;
                 s->size = 3;
                 for (item = strtok_r(colon + 1, ",", &save2); item; item = strtok_r(NULL, ",", &save2)) {
-                        unsigned long lo, hi;
-                        char *end;
+                        uint64_t lo, hi;
+                        char *dash = strchr(item, '-');
                         if (strcmp(item, "all") == 0) {
                                 lo = 0;
                                 hi = 23;
-                        } else {
-                                lo = hi = strtoul(item, &end, 10);
-                                if (*end == '-')
-                                        hi = strtoul(end + 1, &end, 10);
-                                if (*end || end == item || lo > hi || hi > 23)
-                                        goto bad;
-                        }
-                        for (unsigned long i = lo; i <= hi; i++)
+                        } else if (cvm_parse_uint(item, dash ? (size_t) (dash - item) : SIZE_MAX, 10, 23, &lo) < 0 ||
+                                   cvm_parse_uint(dash ? dash + 1 : item, SIZE_MAX, 10, 23, &hi) < 0 || lo > hi)
+                                goto bad;
+                        for (uint64_t i = lo; i <= hi; i++)
                                 s->select[i / 8] |= (uint8_t) (1u << (i % 8));
                 }
                 (*n)++;
@@ -162,8 +158,7 @@ int cmd_quote(int argc, char **argv) {
         const char *out = NULL;
         cvm_error err = { 0 };
         bool json = false;
-        unsigned long handle;
-        char *end;
+        uint64_t handle;
         int c, r;
 
         optind = 0;
@@ -191,8 +186,7 @@ int cmd_quote(int argc, char **argv) {
                         req.pcrs = sel;
                         break;
                 case 'k':
-                        handle = strtoul(optarg, &end, 16);
-                        if (*end || end == optarg || handle > UINT32_MAX) {
+                        if (cvm_parse_uint(optarg, SIZE_MAX, 16, UINT32_MAX, &handle) < 0) {
                                 log_error("--ak-handle: expected a hex handle such as 0x81010002, got '%s'", optarg);
                                 return EXIT_USAGE;
                         }

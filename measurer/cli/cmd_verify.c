@@ -189,7 +189,7 @@ int cmd_verify(int argc, char **argv) {
         }
         if (log_path) {
                 if (cvm_eventlog_load(log_path, CVM_LOG_AUTO, &saved, &err) < 0) {
-                        log_error("%s: %s", log_path, err.msg);
+                        log_error("%s", err.msg);
                         return EXIT_BAD_INPUT;
                 }
                 runtime = saved;

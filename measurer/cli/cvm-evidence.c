@@ -15,6 +15,7 @@ static const struct {
         { "info", cmd_info, "the measurement backend (tdx, tpm2, sim) and why it was picked" },
         { "measurements", cmd_measurements, "read the live registers" },
         { "extend", cmd_extend, "extend a register and append the event to the runtime log" },
+        { "recover", cmd_recover, "clear a dead writer's dirty marker if the log matches the registers" },
         { "quote", cmd_quote, "a TDX or TPM2 quote bound to a nonce and user data" },
         { "verify", cmd_verify, "check this boot (or a saved runtime log) against a cvm-rewrite manifest" },
 };

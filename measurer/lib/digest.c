@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -7,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "cvm/digest.h"
+#include "cvm/encoding.h"
 #include "internal.h"
 
 struct alg_info {
@@ -38,8 +40,7 @@ const char *cvm_alg_name(uint16_t alg) {
 }
 
 int cvm_alg_from_name(const char *name, uint16_t *ret) {
-        char *end;
-        unsigned long v;
+        uint64_t v;
 
         for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
                 if (strcasecmp(name, algs[i].name) == 0 || strcasecmp(name, algs[i].alias) == 0) {
@@ -48,9 +49,7 @@ int cvm_alg_from_name(const char *name, uint16_t *ret) {
                 }
         if (strncasecmp(name, "0x", 2) != 0)
                 return -EINVAL;
-        errno = 0;
-        v = strtoul(name, &end, 16);
-        if (errno || *end || v > 0xffff)
+        if (cvm_parse_uint(name, SIZE_MAX, 16, 0xffff, &v) < 0)
                 return -EINVAL;
         *ret = (uint16_t) v;
         return 0;
@@ -61,26 +60,30 @@ int cvm_alg_size(uint16_t alg) {
         return a ? a->size : -ENOENT;
 }
 
-/* Fetched once per algorithm: EVP_MD_fetch is costly next to hashing a 48-byte extend. */
+/*
+ * Fetched once for every algorithm, at first use, under pthread_once (callers
+ * hash from several threads): EVP_MD_fetch is costly next to hashing a 48-byte
+ * extend.  NULL: this OpenSSL lacks it.
+ */
 static EVP_MD *md_cache[sizeof(algs) / sizeof(algs[0])];
-static int md_state[sizeof(algs) / sizeof(algs[0])];   /* 0 unknown, 1 present, -1 missing */
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_fetch_all(void) {
+        for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+                EVP_MD *md = EVP_MD_fetch(NULL, algs[i].evp_name, NULL);
+                if (md && EVP_MD_get_size(md) != algs[i].size) {
+                        EVP_MD_free(md);
+                        md = NULL;
+                }
+                md_cache[i] = md;
+        }
+}
 
 const EVP_MD *alg_md(uint16_t alg) {
-        for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
-                if (algs[i].id != alg)
-                        continue;
-                if (md_state[i] == 0) {
-                        EVP_MD *md = EVP_MD_fetch(NULL, algs[i].evp_name, NULL);
-                        if (md && EVP_MD_get_size(md) != algs[i].size) {
-                                EVP_MD_free(md);
-                                md = NULL;
-                        }
-                        /* Racing initialisations fetch the same object: harmless, one leaks a ref. */
-                        md_cache[i] = md;
-                        md_state[i] = md ? 1 : -1;
-                }
-                return md_cache[i];
-        }
+        pthread_once(&md_once, md_fetch_all);
+        for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+                if (algs[i].id == alg)
+                        return md_cache[i];
         return NULL;
 }
 

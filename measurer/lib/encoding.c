@@ -52,6 +52,33 @@ int cvm_unhex(const char *hex, uint8_t *out, size_t max) {
         return (int) (n / 2);
 }
 
+int cvm_parse_uint(const char *s, size_t len, int base, uint64_t max, uint64_t *ret) {
+        uint64_t v = 0;
+        size_t i = 0;
+
+        if (len == SIZE_MAX)
+                len = strlen(s);
+        if (base != 10 && len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+                base = 16;
+                i = 2;
+        } else if (base == 0)
+                base = 10;
+        if (i == len)
+                return -EINVAL;
+        for (; i < len; i++) {
+                int d = base == 16 ? nibble(s[i]) : s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -1;
+                if (d < 0)
+                        return -EINVAL;
+                if (v > (UINT64_MAX - (uint64_t) d) / (uint64_t) base)
+                        return -ERANGE;
+                v = v * (uint64_t) base + (uint64_t) d;
+        }
+        if (v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
 char *cvm_base64_alloc(const uint8_t *buf, size_t len) {
         size_t n = 4 * ((len + 2) / 3) + 1;
         char *s;

@@ -218,16 +218,15 @@ static int parse_ascii_line(cvm_eventlog *log, const char *line, const char *end
         size_t tok_len, name_len, dig_len, path_len, extra_len = 0, data_len, hash_len, d_len;
         uint8_t hash[CVM_DIGEST_MAX], d[CVM_DIGEST_MAX + 24], *data, *q;
         const char *extra = NULL;
-        unsigned long pcr;
+        uint64_t pcr;
         uint16_t alg;
-        char *e;
 
-        if (!token(&p, end, &tok, &tok_len) || tok_len > 10)
+        if (!token(&p, end, &tok, &tok_len))
                 return cvm_error_set(err, EBADMSG, "line %zu: expected a PCR number", lineno);
-        errno = 0;
-        pcr = strtoul(tok, &e, 10);
-        if (e != tok + tok_len || pcr > UINT32_MAX || errno)
-                return cvm_error_set(err, EBADMSG, "line %zu: expected a PCR number, got \"%.*s\"", lineno, (int) tok_len, tok);
+        /* The token is not NUL-terminated (the list's last line may have no newline): parse exactly its bytes. */
+        if (cvm_parse_uint(tok, tok_len, 10, UINT32_MAX, &pcr) < 0)
+                return cvm_error_set(err, EBADMSG, "line %zu: expected a PCR number, got \"%.*s\"", lineno,
+                                     (int) (tok_len > 32 ? 32 : tok_len), tok);
         if (!token(&p, end, &tok, &tok_len) || !is_hex(tok, tok_len) || tok_len > 2 * CVM_DIGEST_MAX)
                 return cvm_error_set(err, EBADMSG, "line %zu: expected a hex template hash", lineno);
         switch (tok_len) {

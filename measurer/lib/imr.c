@@ -86,6 +86,18 @@ const char *cvm_imr_reason(const cvm_imr *imr) {
         return imr->reason;
 }
 
+const char *cvm_imr_read_via(const cvm_imr *imr) {
+        return imr->read_via ? imr->read_via : cvm_backend_name(imr->backend);
+}
+
+const char *cvm_imr_extend_via(const cvm_imr *imr) {
+        return imr->extend_via ? imr->extend_via : cvm_backend_name(imr->backend);
+}
+
+int cvm_imr_can_extend(const cvm_imr *imr, cvm_error *err) {
+        return imr->ops->can_extend ? imr->ops->can_extend(imr, err) : 0;
+}
+
 bool cvm_imr_simulated(const cvm_imr *imr) {
         return imr->backend == CVM_BACKEND_SIM;
 }
@@ -149,11 +161,14 @@ int cvm_imr_read_bank(cvm_imr *imr, uint16_t alg, uint8_t *out, cvm_error *err) 
         return 0;
 }
 
-int cvm_imr_extend(cvm_imr *imr, uint32_t index, const struct cvm_event_digest *digests, size_t n, cvm_error *err) {
+int imr_check_extend(const cvm_imr *imr, uint32_t index, const struct cvm_event_digest *digests, size_t n, cvm_error *err) {
         int r;
 
-        if ((r = check_index(imr, index, err)) < 0)
+        if ((r = check_index(imr, index, err)) < 0 || (r = cvm_imr_can_extend(imr, err)) < 0)
                 return r;
+        /* As on hardware: the TDX module measures MRTD at build time; nobody extends it later. */
+        if (imr->space == CVM_SPACE_CCMR && index == 0)
+                return cvm_error_set(err, EPERM, "MRTD is measured by the TDX module at build time and cannot be extended");
         if (n == 0 || n > imr->nbanks)
                 return cvm_error_set(err, EINVAL, "extend needs 1 to %zu digests, not %zu", imr->nbanks, n);
         for (size_t i = 0; i < n; i++) {
@@ -166,5 +181,11 @@ int cvm_imr_extend(cvm_imr *imr, uint32_t index, const struct cvm_event_digest *
                         if (digests[j].alg == digests[i].alg)
                                 return cvm_error_set(err, EINVAL, "two %s digests", cvm_alg_name(digests[i].alg));
         }
-        return imr->ops->extend(imr, index, digests, n, err);
+        return 0;
+}
+
+int cvm_imr_extend(cvm_imr *imr, uint32_t index, const struct cvm_event_digest *digests, size_t n, cvm_error *err) {
+        int r = imr_check_extend(imr, index, digests, n, err);
+
+        return r < 0 ? r : imr->ops->extend(imr, index, digests, n, err);
 }

@@ -9,13 +9,16 @@
  *   1 sha384 <hex>
  *
  * Extends take an exclusive flock and rewrite the file in place (a rename
- * would let a waiting writer lock the old inode and lose an update).
+ * would let a waiting writer lock the old inode and lose an update).  A new
+ * file is filled under a temporary name and linked into place, so no reader
+ * ever sees it empty.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cvm/digest.h"
@@ -113,10 +116,21 @@ bad:
 /* Open and lock the state file; the caller closes the fd (which drops the lock). */
 static int lock_state(cvm_imr *imr, int how, cvm_error *err) {
         struct sim *s = imr->priv;
-        int fd = open(s->path, O_RDWR | O_CLOEXEC);
+        int fd = open(s->path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        struct stat st;
 
         if (fd < 0)
                 return cvm_error_set(err, errno, "%s: cannot open: %s", s->path, strerror(errno));
+        if (fstat(fd, &st) < 0) {
+                int e = errno;
+                close(fd);
+                return cvm_error_set(err, e, "%s: cannot stat: %s", s->path, strerror(e));
+        }
+        if (!S_ISREG(st.st_mode)) {
+                close(fd);
+                return cvm_error_set(err, EINVAL, "%s: %s, expected a regular file of simulated registers", s->path,
+                                     file_type_name(st.st_mode));
+        }
         if (flock(fd, how) < 0) {
                 int e = errno;
                 close(fd);
@@ -143,9 +157,6 @@ static int sim_extend(cvm_imr *imr, uint32_t index, const struct cvm_event_diges
         struct sim *s = imr->priv;
         int fd, r;
 
-        /* As on hardware: the TDX module measures MRTD at build time; nobody extends it later. */
-        if (imr->space == CVM_SPACE_CCMR && index == 0)
-                return cvm_error_set(err, EPERM, "MRTD is measured by the TDX module at build time and cannot be extended (simulated)");
         fd = lock_state(imr, LOCK_EX, err);
         if (fd < 0)
                 return fd;
@@ -174,6 +185,7 @@ static const struct imr_ops sim_ops = {
 
 static int create_state(cvm_imr *imr, const struct cvm_imr_options *o, cvm_error *err) {
         struct sim *s = imr->priv;
+        char tmp[PATH_MAX + 8];
         int fd, r;
 
         imr->space = o->sim_space;
@@ -194,12 +206,20 @@ static int create_state(cvm_imr *imr, const struct cvm_imr_options *o, cvm_error
         for (uint32_t i = 0; i < imr->count; i++)
                 for (size_t b = 0; b < imr->nbanks; b++)
                         memset(s->value[i][b], cvm_register_reset_byte(imr->space, i), CVM_DIGEST_MAX);
-        fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (access(s->path, F_OK) == 0)
+                return 0;
+        /* Filled under a temporary name, then linked into place: nobody ever opens a state file that is empty or half written. */
+        if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", s->path) >= (int) sizeof(tmp))
+                return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", s->path);
+        fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
-                return errno == EEXIST ? 0 : cvm_error_set(err, errno, "%s: cannot create: %s", s->path, strerror(errno));
-        flock(fd, LOCK_EX);
-        r = save(imr, fd, err);
+                return cvm_error_set(err, errno, "%s: cannot create: %s", s->path, strerror(errno));
+        r = fchmod(fd, 0644) < 0 ? cvm_error_set(err, errno, "%s: %s", tmp, strerror(errno)) : save(imr, fd, err);
         close(fd);
+        /* EEXIST: another process linked its state first; both hold the same reset values, and theirs is used. */
+        if (r >= 0 && link(tmp, s->path) < 0 && errno != EEXIST)
+                r = cvm_error_set(err, errno, "%s: cannot create: %s", s->path, strerror(errno));
+        unlink(tmp);
         return r;
 }
 

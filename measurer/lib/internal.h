@@ -9,12 +9,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "cvm/eventlog.h"
 
 #define CVM_LOG_MAX_ALGS 16
 /* Files larger than this are refused: real firmware logs are < 1 MiB, IMA lists < 100 MiB. */
 #define CVM_INPUT_MAX ((size_t) 512 << 20)
+/* A TDX quote with its certificate chain is < 16 KiB, a TPM2 quote < 4 KiB: 1 MiB leaves room and refuses junk at once. */
+#define CVM_QUOTE_MAX ((size_t) 1 << 20)
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
@@ -158,13 +161,29 @@ const EVP_MD *alg_md(uint16_t alg);
 int digest_ctx(EVP_MD_CTX *ctx, uint16_t alg, const void *data, size_t len, uint8_t *out, cvm_error *err);
 int extend_ctx(EVP_MD_CTX *ctx, uint16_t alg, uint8_t *reg, const uint8_t *digest, cvm_error *err);
 
-/* Read a whole file (sysfs files included, which report no size) into a malloc'ed buffer. */
+/* "a FIFO", "a directory", ...: what a non-regular file is, for messages. */
+const char *file_type_name(mode_t m);
+
+/* Open an input file: non-blocking, regular files only, at most max bytes by its size; the fd or <0 with a message. */
+int open_input(const char *path, size_t max, cvm_error *err);
+
+/* The rest of fd into a malloc'ed buffer, refused past max bytes (sysfs files report no size); path names it in messages. */
+int read_fd(int fd, const char *path, size_t max, uint8_t **ret, size_t *ret_len, cvm_error *err);
+
+/* open_input + read_fd: every input file libcvm reads goes through here. */
 int read_file(const char *path, size_t max, uint8_t **ret, size_t *ret_len, cvm_error *err);
 
 /* Bytes of a TCG2 log's SHA-1-shaped header record (32 fixed + its event size); buf holds at least 32. */
 static inline size_t tcg2_header_size(const uint8_t *buf) {
         return 32 + (size_t) le32(buf + 28);
 }
+
+struct cvm_platform_log_options;
+struct cvm_platform_log;
+
+/* cvm_platform_log_load with runtime (taken over; NULL: loaded from o->runtime_log) as the runtime log. */
+int platform_log_load_with(const struct cvm_platform_log_options *o, cvm_eventlog *runtime, struct cvm_platform_log **ret,
+                           cvm_error *err);
 
 /* True if buf starts a TCG2 header record whose data is a Spec ID Event03. */
 bool tcg2_has_spec_id(const uint8_t *buf, size_t len);

@@ -41,7 +41,8 @@ static void fail_entry(struct entry *e, const char *what, int error) {
 
 /* One file, read once, every bank; 0, or <0 for a failure that is not the file's. */
 static int hash_one(struct pool *p, struct entry *e, EVP_MD_CTX **ctx, uint8_t *buf) {
-        struct open_how how = { .flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+        /* O_NONBLOCK: a FIFO swapped in since the walk must not hang the boot in open(); fstat then refuses it. */
+        struct open_how how = { .flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
                                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
         struct stat st;
         long fd;

@@ -198,8 +198,12 @@ static bool has_magic(const char *s, size_t n) {
         return false;
 }
 
-/* Paths under dfd (at path) matching the components of pat from *rest on; dfd is consumed. */
-static int glob_dir(int dfd, char *path, size_t plen, const char *rest, struct entries *m, cvm_error *err) {
+/*
+ * Paths under dfd (at path) matching the components of pat from *rest on; dfd is consumed.
+ * A directory component is opened by its path from the root, so a symlink to a
+ * directory is followed inside the root, as a file or tree item's directories are.
+ */
+static int glob_dir(int rootfd, int dfd, char *path, size_t plen, const char *rest, struct entries *m, cvm_error *err) {
         size_t clen;
         char comp[NAME_MAX + 1];
         DIR *d;
@@ -224,7 +228,6 @@ static int glob_dir(int dfd, char *path, size_t plen, const char *rest, struct e
         }
         while (r >= 0 && (de = readdir(d))) {
                 size_t nlen = strlen(de->d_name);
-                struct stat st;
                 if (de->d_name[0] == '.' && (nlen == 1 || (nlen == 2 && de->d_name[1] == '.')))
                         continue;
                 if (has_magic(comp, clen) ? fnmatch(comp, de->d_name, FNM_PERIOD) != 0 : strcmp(comp, de->d_name) != 0)
@@ -236,10 +239,12 @@ static int glob_dir(int dfd, char *path, size_t plen, const char *rest, struct e
                 if (!*rest) {
                         if (!entry_add(m, path, NULL))
                                 r = cvm_error_set(err, ENOMEM, "out of memory");
-                } else if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-                        int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                } else {
+                        struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+                        long sub = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
                         if (sub >= 0)
-                                r = glob_dir(sub, path, plen + 1 + nlen, rest, m, err);
+                                r = glob_dir(rootfd, (int) sub, path, plen + 1 + nlen, rest, m, err);
                 }
                 path[plen] = '\0';
         }
@@ -255,7 +260,7 @@ static int walk_glob(int rootfd, const char *pattern, const struct cvm_policy_gr
         dfd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return cvm_error_set(err, errno, "cannot open the root: %s", strerror(errno));
-        r = glob_dir(dfd, path, 0, pattern, &matches, err);
+        r = glob_dir(rootfd, dfd, path, 0, pattern, &matches, err);
         if (r >= 0 && matches.n == 0)
                 r = add_error(out, pattern, g, ENTRY_MISSING, NULL, err);
         if (matches.n)

@@ -58,15 +58,22 @@ static int add_file(struct cvm_platform_log *pl, const char *root, const char *r
 }
 
 int cvm_platform_log_load(const struct cvm_platform_log_options *o, struct cvm_platform_log **ret, cvm_error *err) {
+        return platform_log_load_with(o, NULL, ret, err);
+}
+
+int platform_log_load_with(const struct cvm_platform_log_options *o, cvm_eventlog *runtime, struct cvm_platform_log **ret,
+                           cvm_error *err) {
         const char *root = sysroot_prefix(o->sysroot);
         const char *rt = o->runtime_log ? o->runtime_log : CVM_RUNTIME_LOG;
         struct cvm_platform_log *pl = calloc(1, sizeof(*pl));
-        cvm_eventlog *log = NULL;
+        cvm_eventlog *log = runtime;
         char ima[PATH_MAX];
         int r;
 
-        if (!pl)
+        if (!pl) {
+                cvm_eventlog_free(runtime);
                 return cvm_error_set(err, ENOMEM, "out of memory");
+        }
         if (o->space == CVM_SPACE_CCMR)
                 r = add_file(pl, root, CCEL_DATA, CVM_LOG_CCEL, "CCEL firmware log", err);
         else
@@ -74,7 +81,8 @@ int cvm_platform_log_load(const struct cvm_platform_log_options *o, struct cvm_p
         if (r < 0)
                 goto fail;
 
-        r = cvm_runtime_log_load(rt, &log, err);
+        r = runtime ? 0 : cvm_runtime_log_load(rt, &log, err);
+        runtime = NULL;
         if (r == -ENOENT) {
                 pl_warn(pl, "no runtime log at %s", rt);
                 r = 0;
@@ -101,6 +109,7 @@ int cvm_platform_log_load(const struct cvm_platform_log_options *o, struct cvm_p
         *ret = pl;
         return 0;
 fail:
+        cvm_eventlog_free(runtime);
         cvm_platform_log_free(pl);
         return r;
 }

@@ -13,10 +13,10 @@
 
 #define POLICY_MAX (1u << 20)
 
-/* An int setting through the shared long long reader. */
+/* A small non-negative int setting through the shared strict reader. */
 static int get_int(const struct yx *c, const yaml_node_t *n, const char *key, int lo, int hi, int *ret) {
-        long long v;
-        int r = yx_int(c, n, key, lo, hi, &v);
+        uint64_t v;
+        int r = yx_uint(c, n, key, (uint64_t) lo, (uint64_t) hi, &v);
         if (r == 0)
                 *ret = (int) v;
         return r;

@@ -66,7 +66,7 @@ int cvm_quote_load(const char *path, struct cvm_quote **ret, cvm_error *err) {
         size_t len;
         int r;
 
-        r = read_file(path, CVM_INPUT_MAX, &buf, &len, err);
+        r = read_file(path, CVM_QUOTE_MAX, &buf, &len, err);
         if (r < 0)
                 return r;
         r = cvm_quote_parse(buf, len, ret, err);

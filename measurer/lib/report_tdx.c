@@ -18,7 +18,6 @@
 #include "imr_internal.h"
 #include "tdx_guest.h"
 
-#define QUOTE_MAX (1u << 20)
 #define QGS_REQ_SIZE (QGS_HEADER_SIZE + 8 + CVM_TDREPORT_SIZE)
 #define GET_QUOTE_BUF_SIZE (16 * 1024)
 
@@ -101,7 +100,7 @@ static int tsm_quote(const char *entry, const uint8_t *data, struct cvm_report *
                 return r;
         if (!tdx_path(p, sizeof(p), entry, "/outblob"))
                 return cvm_error_set(err, ENAMETOOLONG, "configfs-tsm entry path too long");
-        r = read_file(p, QUOTE_MAX, &rep->quote, &rep->quote_len, err);
+        r = read_file(p, CVM_QUOTE_MAX, &rep->quote, &rep->quote_len, err);
         if (r < 0)
                 return r;
         r = read_generation(entry, &after, err);

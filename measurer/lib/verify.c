@@ -83,54 +83,126 @@ static int describe(const char *data, size_t len, char **kind, char **subject) {
         return tok ? r : -ENOMEM;
 }
 
-static int parse_events(cvm_reference *ref, struct json_object *events, const char *file, cvm_error *err) {
+/*
+ * Schema checks: every field the verifier reads is checked for its JSON type
+ * and range before it is used (json-c would coerce null, "three" or 1e300 into
+ * something), and a bad one is named by its JSON path.
+ */
+static int bad_field(cvm_error *err, const char *file, const char *path, const char *key, const char *want, bool present,
+                     struct json_object *got) {
+        return cvm_error_set(err, EINVAL, "%s: %s%s%s: expected %s, got %s", file, path, key ? "." : "", key ? key : "", want,
+                             present ? json_type_to_name(json_object_get_type(got)) : "nothing (missing)");
+}
+
+/* Member key of o, of type t; else an error naming path.key. */
+static int member(struct json_object *o, const char *key, enum json_type t, const char *want, const char *file,
+                  const char *path, struct json_object **ret, cvm_error *err) {
+        struct json_object *v = NULL;
+
+        bool present = json_object_object_get_ex(o, key, &v);
+
+        if (!present || !json_object_is_type(v, t))
+                return bad_field(err, file, path, key, want, present, v);
+        *ret = v;
+        return 0;
+}
+
+/* A register index: an integer below the space's register count. */
+static int index_field(struct json_object *o, enum cvm_reg_space space, const char *file, const char *path, uint32_t *ret,
+                       cvm_error *err) {
+        uint32_t count = space == CVM_SPACE_CCMR ? CVM_CCMR_MAX : CVM_PCR_MAX;
+        struct json_object *v;
+        int64_t i;
+        char want[64];
+
+        snprintf(want, sizeof(want), "an integer from 0 to %u", count - 1);
+        if (member(o, "index", json_type_int, want, file, path, &v, err) < 0)
+                return -EINVAL;
+        errno = 0;
+        i = json_object_get_int64(v);
+        if (errno || i < 0 || i >= count)
+                return cvm_error_set(err, EINVAL, "%s: %s.index: expected %s, got %s", file, path, want,
+                                     json_object_to_json_string(v));
+        *ret = (uint32_t) i;
+        return 0;
+}
+
+/* A digest of alg as hex (either case) into out, lower-cased so it compares with the log's. */
+static int digest_field(struct json_object *o, const char *key, uint16_t alg, const char *file, const char *path, char *out,
+                        cvm_error *err) {
+        struct json_object *v;
+        const char *hex;
+        size_t want = 2u * (size_t) cvm_alg_size(alg);
+        char what[96];
+
+        snprintf(what, sizeof(what), "a %s digest (%zu hex digits)", cvm_alg_name(alg), want);
+        if (member(o, key, json_type_string, what, file, path, &v, err) < 0)
+                return -EINVAL;
+        hex = json_object_get_string(v);
+        if (strlen(hex) != want || strspn(hex, "0123456789abcdefABCDEF") != want)
+                return cvm_error_set(err, EINVAL, "%s: %s.%s: expected %s, got \"%.*s\"%s", file, path, key, what, 32, hex,
+                                     strlen(hex) > 32 ? "..." : "");
+        for (size_t i = 0; i <= want; i++)
+                out[i] = (char) (hex[i] >= 'A' && hex[i] <= 'F' ? hex[i] - 'A' + 'a' : hex[i]);
+        return 0;
+}
+
+static int parse_events(cvm_reference *ref, struct json_object *events, const char *file, const char *sp, cvm_error *err) {
         const char *alg = cvm_alg_name(ref->alg);
         size_t n = json_object_array_length(events);
 
         if (!(ref->events = calloc(n ? n : 1, sizeof(*ref->events))))
                 return cvm_error_set(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < n; i++) {
-                struct json_object *e = json_object_array_get_idx(events, i), *index, *data, *digest;
+                struct json_object *e = json_object_array_get_idx(events, i), *data;
                 struct ref_event *re = &ref->events[ref->nevents];
-                const char *d, *hex;
+                char path[64];
+                const char *d;
                 int r;
 
-                if (!json_object_object_get_ex(e, "index", &index) || !json_object_object_get_ex(e, "data", &data) ||
-                    !json_object_object_get_ex(e, alg, &digest) || !(d = json_object_get_string(data)) ||
-                    !(hex = json_object_get_string(digest)) || strlen(hex) != 2u * cvm_alg_size(ref->alg) ||
-                    strspn(hex, "0123456789abcdef") != strlen(hex))
-                        return cvm_error_set(err, EINVAL, "%s: reference event %zu: expected index, data and a %s digest of %u bytes in hex",
-                                             file, i, alg, cvm_alg_size(ref->alg));
+                snprintf(path, sizeof(path), "reference_values.%s.events[%zu]", sp, i);
+                if (!json_object_is_type(e, json_type_object))
+                        return bad_field(err, file, path, NULL, "an object", true, e);
+                if (index_field(e, ref->space, file, path, &re->index, err) < 0 ||
+                    member(e, "data", json_type_string, "a string", file, path, &data, err) < 0 ||
+                    digest_field(e, alg, ref->alg, file, path, re->digest, err) < 0)
+                        return -EINVAL;
+                d = json_object_get_string(data);
                 if ((r = describe(d, strlen(d), &re->kind, &re->subject)) <= 0)
-                        return cvm_error_set(err, r < 0 ? -r : EINVAL, "%s: reference event %zu: data is not a measurer event",
-                                             file, i);
-                re->index = (uint32_t) json_object_get_int64(index);
-                memcpy(re->digest, hex, strlen(hex) + 1);
+                        return cvm_error_set(err, r < 0 ? -r : EINVAL, "%s: %s.data: expected a measurer event ({\"cvm\":1,...})",
+                                             file, path);
                 ref->nevents++;
         }
         return 0;
 }
 
-static int parse_registers(cvm_reference *ref, struct json_object *regs, const char *file, cvm_error *err) {
+static int parse_registers(cvm_reference *ref, struct json_object *regs, const char *file, const char *sp, cvm_error *err) {
         size_t n = json_object_array_length(regs);
 
         if (!(ref->regs = calloc(n ? n : 1, sizeof(*ref->regs))) ||
             !(ref->reg_digest = calloc(n ? n : 1, sizeof(*ref->reg_digest))))
                 return cvm_error_set(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < n; i++) {
-                struct json_object *r = json_object_array_get_idx(regs, i), *index, *alg, *digest;
-                const char *hex;
+                struct json_object *r = json_object_array_get_idx(regs, i), *alg;
+                char path[64], digest[2 * CVM_DIGEST_MAX + 1];
+                uint32_t index;
+                uint16_t id;
 
-                if (!json_object_object_get_ex(r, "index", &index) || !json_object_object_get_ex(r, "alg", &alg) ||
-                    !json_object_object_get_ex(r, "digest", &digest) || !(hex = json_object_get_string(digest)))
-                        return cvm_error_set(err, EINVAL, "%s: reference register %zu: expected index, alg and digest", file, i);
-                if (strcmp(json_object_get_string(alg), cvm_alg_name(ref->alg)) != 0)
-                        continue;
-                if (strlen(hex) != 2u * cvm_alg_size(ref->alg))
-                        return cvm_error_set(err, EINVAL, "%s: reference register %zu: a %s digest is %u bytes", file, i,
-                                             cvm_alg_name(ref->alg), cvm_alg_size(ref->alg));
-                ref->regs[ref->nregs] = (uint32_t) json_object_get_int64(index);
-                memcpy(ref->reg_digest[ref->nregs], hex, strlen(hex) + 1);
+                snprintf(path, sizeof(path), "reference_values.%s.registers[%zu]", sp, i);
+                if (!json_object_is_type(r, json_type_object))
+                        return bad_field(err, file, path, NULL, "an object", true, r);
+                if (index_field(r, ref->space, file, path, &index, err) < 0 ||
+                    member(r, "alg", json_type_string, "an algorithm name (sha256, sha384, ...)", file, path, &alg, err) < 0)
+                        return -EINVAL;
+                if (cvm_alg_from_name(json_object_get_string(alg), &id) < 0 || cvm_alg_size(id) <= 0)
+                        return cvm_error_set(err, EINVAL, "%s: %s.alg: expected an algorithm name (sha256, sha384, ...), got \"%.32s\"",
+                                             file, path, json_object_get_string(alg));
+                if (digest_field(r, "digest", id, file, path, digest, err) < 0)
+                        return -EINVAL;
+                if (id != ref->alg)
+                        continue;   /* another bank's value: checked, not compared */
+                ref->regs[ref->nregs] = index;
+                memcpy(ref->reg_digest[ref->nregs], digest, sizeof(digest));
                 ref->nregs++;
         }
         return 0;
@@ -140,7 +212,9 @@ int cvm_reference_parse(const uint8_t *buf, size_t len, const char *name, enum c
                         cvm_error *err) {
         struct json_tokener *tok;
         struct json_object *top = NULL, *rv, *measurer, *sp, *events, *regs;
+        const char *spn = space == CVM_SPACE_CCMR ? "tdx" : "tpm";
         cvm_reference *ref = NULL;
+        char path[32];
         int r = 0;
 
         if (len > MANIFEST_MAX)
@@ -158,24 +232,29 @@ int cvm_reference_parse(const uint8_t *buf, size_t len, const char *name, enum c
                 r = cvm_error_set(err, EINVAL, "%s: no reference_values: not a cvm-rewrite manifest", name);
                 goto out;
         }
-        if (!json_object_object_get_ex(rv, "measurer", &measurer) || !json_object_get_boolean(measurer)) {
+        if (!json_object_is_type(rv, json_type_object)) {
+                r = bad_field(err, name, "reference_values", NULL, "an object", true, rv);
+                goto out;
+        }
+        if ((r = member(rv, "measurer", json_type_boolean, "true or false", name, "reference_values", &measurer, err)) < 0)
+                goto out;
+        if (!json_object_get_boolean(measurer)) {
                 r = cvm_error_set(err, EINVAL, "%s: the image has no measurer policy, so the manifest predicts no events", name);
                 goto out;
         }
-        if (!json_object_object_get_ex(rv, space == CVM_SPACE_CCMR ? "tdx" : "tpm", &sp) ||
-            !json_object_object_get_ex(sp, "events", &events) || !json_object_is_type(events, json_type_array) ||
-            !json_object_object_get_ex(sp, "registers", &regs) || !json_object_is_type(regs, json_type_array)) {
-                r = cvm_error_set(err, EINVAL, "%s: reference_values.%s: expected events and registers arrays", name,
-                                  space == CVM_SPACE_CCMR ? "tdx" : "tpm");
+        snprintf(path, sizeof(path), "reference_values.%s", spn);
+        if ((r = member(rv, spn, json_type_object, "an object with events and registers arrays", name, "reference_values", &sp,
+                        err)) < 0 ||
+            (r = member(sp, "events", json_type_array, "an array", name, path, &events, err)) < 0 ||
+            (r = member(sp, "registers", json_type_array, "an array", name, path, &regs, err)) < 0)
                 goto out;
-        }
         if (!(ref = calloc(1, sizeof(*ref)))) {
                 r = cvm_error_set(err, ENOMEM, "out of memory");
                 goto out;
         }
         ref->space = space;
         ref->alg = space == CVM_SPACE_CCMR ? CVM_ALG_SHA384 : CVM_ALG_SHA256;
-        if ((r = parse_events(ref, events, name, err)) < 0 || (r = parse_registers(ref, regs, name, err)) < 0)
+        if ((r = parse_events(ref, events, name, spn, err)) < 0 || (r = parse_registers(ref, regs, name, spn, err)) < 0)
                 goto out;
         *ret = ref;
         ref = NULL;
@@ -325,6 +404,13 @@ int cvm_verify_log(const cvm_reference *ref, const cvm_eventlog *log, struct cvm
                 return cvm_error_set(err, EXDEV, "the log records %s registers, the reference %s ones",
                                      cvm_eventlog_space(log) == CVM_SPACE_CCMR ? "TDX" : "TPM",
                                      ref->space == CVM_SPACE_CCMR ? "TDX" : "TPM");
+        /* A cut in another writer's record would otherwise pass unseen: a truncated log is bad input, as everywhere. */
+        if (cvm_eventlog_truncated(log)) {
+                const char *const *w;
+                size_t nw = cvm_eventlog_warnings(log, &w);
+                return cvm_error_set(err, EBADMSG, "the log is truncated (%s), so it cannot be verified",
+                                     nw ? w[nw - 1] : "its last record is cut");
+        }
         if ((r = collect(ref, log, &le, &n, &res->other_events, err)) < 0)
                 return r;
         res->expected_events = ref->nevents;

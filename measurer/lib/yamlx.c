@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvm/encoding.h"
 #include "yamlx.h"
 
 #define STRING_MAX 4096
@@ -61,17 +62,15 @@ int yx_bool(const struct yx *c, const yaml_node_t *n, const char *key, bool *ret
         return yx_at(c, n, "%s: expected true or false", key);
 }
 
-int yx_int(const struct yx *c, const yaml_node_t *n, const char *key, long long lo, long long hi, long long *ret) {
+int yx_uint(const struct yx *c, const yaml_node_t *n, const char *key, uint64_t lo, uint64_t hi, uint64_t *ret) {
         const char *s = yx_scalar(n);
-        char *end;
-        long long v;
+        uint64_t v;
 
-        if (!s || !*s)
-                return yx_at(c, n, "%s: expected an integer from %lld to %lld", key, lo, hi);
-        errno = 0;
-        v = strtoll(s, &end, 10);
-        if (errno || *end || v < lo || v > hi)
-                return yx_at(c, n, "%s: expected an integer from %lld to %lld, got '%s'", key, lo, hi, s);
+        if (!s || cvm_parse_uint(s, SIZE_MAX, 10, hi, &v) < 0 || v < lo)
+                return s && *s ? yx_at(c, n, "%s: expected an integer from %llu to %llu, got '%s'", key, (unsigned long long) lo,
+                                       (unsigned long long) hi, s)
+                               : yx_at(c, n, "%s: expected an integer from %llu to %llu", key, (unsigned long long) lo,
+                                       (unsigned long long) hi);
         *ret = v;
         return 0;
 }

@@ -41,8 +41,8 @@ int yx_string(const struct yx *c, const yaml_node_t *n, const char *key, char **
 /* true or false. */
 int yx_bool(const struct yx *c, const yaml_node_t *n, const char *key, bool *ret);
 
-/* A decimal integer in [lo, hi]. */
-int yx_int(const struct yx *c, const yaml_node_t *n, const char *key, long long lo, long long hi, long long *ret);
+/* A decimal integer in [lo, hi]: digits only (cvm_parse_uint), no sign or space. */
+int yx_uint(const struct yx *c, const yaml_node_t *n, const char *key, uint64_t lo, uint64_t hi, uint64_t *ret);
 
 /* One of words (its index in *ret). */
 int yx_enum(const struct yx *c, const yaml_node_t *n, const char *key, const char *const *words, size_t nwords, int *ret);

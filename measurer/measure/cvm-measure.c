@@ -6,11 +6,15 @@
  * same events without a device (what the rewriter predicts).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -19,6 +23,7 @@
 #include "cvm/measure.h"
 
 #define DEFAULT_POLICY "/etc/cvm/policy.yaml"
+#define DEFAULT_DEVICE_WAIT 5   /* seconds a TD waits for its driver's device node */
 
 enum {
         EXIT_OK = 0,
@@ -38,6 +43,7 @@ enum {
         OPT_PROC,
         OPT_REQUIRE,
         OPT_LATE,
+        OPT_DEVICE_WAIT,
 };
 
 struct args {
@@ -46,6 +52,7 @@ struct args {
         uint16_t banks[CVM_MEASURE_MAX_BANKS];
         size_t nbanks;
         unsigned threads;
+        unsigned device_wait;   /* seconds */
         bool dry_run, json, require_device, late;
 };
 
@@ -74,12 +81,20 @@ static void help(FILE *f) {
                    "      --require-device  no CC device is an error (exit 4), as is 'require_device: true'\n"
                    "      --proc DIR        where cmdline is read (default /proc)\n"
                    "      --late            record that this ran after switch_root (the no-initramfs fallback unit)\n"
+                   "      --device-wait S   on a TD (tdx_guest in /proc/cpuinfo) whose TDX device is not there yet,\n"
+                   "                        wait up to S seconds for it (default %d; 0 = do not wait)\n"
                    "      --backend B       tpm2, tdx or sim (default: detect; dry run: the register space, default tdx)\n"
                    "      --tcti CONF, --sysroot DIR, --sim-state FILE, --sim-space pcr|cc-mr   as in cvm-evidence\n"
                    "  -h, --help, -V, --version\n\n"
                    "Exit codes: 0 ok (also: no CC device, nothing measured), 1 usage, 2 bad policy or root,\n"
                    "3 an on_error: halt group failed (stop the boot), 4 no device but one is required,\n"
-                   "5 extend or runtime-log failure.\n");
+                   "5 extend or runtime-log failure (also: a TDX device that cannot extend, unless every\n"
+                   "group is on_error: continue and no device is required).\n", DEFAULT_DEVICE_WAIT);
+}
+
+/* --dry-run --log FILE writes the predicted log (the default log is never written by a dry run). */
+static bool writes_predicted(const struct args *a) {
+        return a->dry_run && a->log && strcmp(a->log, CVM_RUNTIME_LOG) != 0;
 }
 
 static int parse_argv(int argc, char **argv, struct args *a) {
@@ -94,6 +109,7 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                 { "require-device", no_argument, NULL, OPT_REQUIRE },
                 { "proc", required_argument, NULL, OPT_PROC },
                 { "late", no_argument, NULL, OPT_LATE },
+                { "device-wait", required_argument, NULL, OPT_DEVICE_WAIT },
                 { "backend", required_argument, NULL, OPT_BACKEND },
                 { "tcti", required_argument, NULL, OPT_TCTI },
                 { "sysroot", required_argument, NULL, OPT_SYSROOT },
@@ -103,9 +119,10 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                 { "version", no_argument, NULL, 'V' },
                 {}
         };
-        char *end;
+        uint64_t threads, wait;
         int c;
 
+        a->device_wait = DEFAULT_DEVICE_WAIT;
         a->root = "/";
         a->policy = DEFAULT_POLICY;
         a->log = CVM_RUNTIME_LOG;
@@ -121,11 +138,11 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                         a->log = optarg;
                         break;
                 case 't':
-                        a->threads = (unsigned) strtoul(optarg, &end, 10);
-                        if (*end || a->threads == 0 || a->threads > 64) {
+                        if (cvm_parse_uint(optarg, SIZE_MAX, 10, 64, &threads) < 0 || threads == 0) {
                                 err_msg("--threads: expected 1 to 64, got '%s'", optarg);
                                 return -1;
                         }
+                        a->threads = (unsigned) threads;
                         break;
                 case 'n':
                         a->dry_run = true;
@@ -149,6 +166,13 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                         break;
                 case OPT_PROC:
                         a->proc = optarg;
+                        break;
+                case OPT_DEVICE_WAIT:
+                        if (cvm_parse_uint(optarg, SIZE_MAX, 10, 300, &wait) < 0) {
+                                err_msg("--device-wait: expected 0 to 300 seconds, got '%s'", optarg);
+                                return -1;
+                        }
+                        a->device_wait = (unsigned) wait;
                         break;
                 case OPT_BACKEND:
                         if (cvm_backend_from_name(optarg, &a->imr.backend) < 0) {
@@ -184,6 +208,11 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                 }
         if (optind != argc) {
                 err_msg("unexpected argument '%s'", argv[optind]);
+                return -1;
+        }
+        /* Refused before any work: the predicted log never replaces a file (checked again, atomically, when written). */
+        if (writes_predicted(a) && access(a->log, F_OK) == 0) {
+                err_msg("%s: exists; --dry-run --log writes a new file and never replaces one", a->log);
                 return -1;
         }
         if (a->nbanks && !a->dry_run) {
@@ -224,6 +253,57 @@ static struct json_object *events_json(const struct cvm_measurement *m, enum cvm
         return a;
 }
 
+/* buf as the new file path, whole or not at all: a temp file beside it, linked into place (never over an existing file). */
+static int write_new_file(const char *path, const uint8_t *buf, size_t len) {
+        char *tmp = NULL;
+        int fd, r = 0;
+
+        if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+                return -ENOMEM;
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0) {
+                r = -errno;
+                free(tmp);
+                return r;
+        }
+        for (size_t off = 0; r == 0 && off < len;) {
+                ssize_t n = write(fd, buf + off, len - off);
+                if (n < 0 && errno != EINTR)
+                        r = -errno;
+                else if (n > 0)
+                        off += (size_t) n;
+        }
+        if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && link(tmp, path) < 0)
+                r = -errno;
+        unlink(tmp);
+        free(tmp);
+        return r;
+}
+
+/* --dry-run --log: the predicted log is written before anything is printed, so a failure prints nothing. */
+static int write_predicted(const struct args *a, const cvm_eventlog *log) {
+        cvm_error err = { 0 };
+        uint8_t *buf = NULL;
+        size_t len;
+        int r;
+
+        if (cvm_eventlog_write_tcg2(log, &buf, &len, &err) < 0) {
+                err_msg("%s: cannot write the predicted log: %s", a->log, err.msg);
+                return EXIT_BAD_INPUT;
+        }
+        r = write_new_file(a->log, buf, len);
+        free(buf);
+        if (r < 0) {
+                err_msg("%s: cannot write the predicted log: %s", a->log, strerror(-r));
+                return EXIT_BAD_INPUT;
+        }
+        return EXIT_OK;
+}
+
 static int print_result(const struct args *a, const struct cvm_measurement *m, const struct cvm_measure_options *mo,
                         bool simulated) {
         cvm_eventlog *log = NULL;
@@ -235,6 +315,8 @@ static int print_result(const struct args *a, const struct cvm_measurement *m, c
             cvm_replay_add_log(r, log, &err) < 0) {
                 err_msg("%s", err.msg);
                 ret = EXIT_BAD_INPUT;
+        } else if (writes_predicted(a) && (ret = write_predicted(a, log)) != EXIT_OK) {
+                /* the message is out; nothing is printed */
         } else if (a->json) {
                 struct json_object *o = json_object_new_object();
                 json_object_object_add(o, "dry_run", json_object_new_boolean(a->dry_run));
@@ -252,17 +334,6 @@ static int print_result(const struct args *a, const struct cvm_measurement *m, c
                                cvm_alg_name(regs[i].alg), cvm_hex(regs[i].digest, regs[i].size, hex));
                 }
         }
-        if (ret == EXIT_OK && a->dry_run && a->log && strcmp(a->log, CVM_RUNTIME_LOG) != 0) {
-                uint8_t *buf = NULL;
-                size_t len;
-                FILE *f;
-                if (cvm_eventlog_write_tcg2(log, &buf, &len, &err) < 0 || !(f = fopen(a->log, "wbx")) ||
-                    fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
-                        err_msg("%s: cannot write the predicted log: %s", a->log, err.msg[0] ? err.msg : strerror(errno));
-                        ret = EXIT_BAD_INPUT;
-                }
-                free(buf);
-        }
         cvm_replay_free(r);
         cvm_eventlog_free(log);
         return ret;
@@ -279,6 +350,139 @@ static int extend_all(cvm_imr *imr, const char *log, const struct cvm_measuremen
                         err_msg("event %zu (%s): %s", i, ev->item, err.msg);
                         return EXIT_DEVICE;
                 }
+        }
+        return EXIT_OK;
+}
+
+static double now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* On a TD whose driver is still loading (a module udev is probing), wait for its device node, bounded. */
+static void wait_for_tdx(const struct args *a) {
+        double start;
+
+        if (a->device_wait == 0 || cvm_tdx_wait_interface(a->imr.sysroot, 0) == 0)
+                return;
+        err_msg("TDX guest without its device yet: waiting up to %u s for /dev/tdx_guest or the TSM measurement sysfs",
+                a->device_wait);
+        start = now();
+        if (cvm_tdx_wait_interface(a->imr.sysroot, a->device_wait * 1000) == 0)
+                err_msg("the TDX guest device appeared after %.1f s", now() - start);
+}
+
+/*
+ * Record in the runtime log that this TD's registers were not extended, and
+ * why: an EV_NO_ACTION event (replay skips it, so the log still matches the
+ * registers) whose data is {"cvm":1,"kind":"unmeasured","reason":R,"kernel":K,"detail":D}.
+ */
+static int note_unmeasured(const struct args *a, enum cvm_reg_space space, const uint16_t *banks, size_t nbanks,
+                           const char *reason, const char *kernel, const char *detail) {
+        struct json_object *j = json_object_new_object();
+        cvm_error err = { 0 };
+        const char *s;
+        int r;
+
+        json_object_object_add(j, "cvm", json_object_new_int(1));
+        json_object_object_add(j, "kind", json_object_new_string("unmeasured"));
+        json_object_object_add(j, "reason", json_object_new_string(reason));
+        json_object_object_add(j, "kernel", json_object_new_string(kernel));
+        json_object_object_add(j, "detail", json_object_new_string(detail));
+        s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        r = s ? cvm_runtime_note(a->log, space, banks, nbanks, s, strlen(s), &err) : cvm_error_set(&err, ENOMEM, "out of memory");
+        json_object_put(j);
+        if (r < 0) {
+                err_msg("%s: cannot record that this boot is unmeasured: %s", a->log, err.msg);
+                return EXIT_DEVICE;
+        }
+        return EXIT_OK;
+}
+
+static const char *kernel_release(struct utsname *u) {
+        return uname(u) == 0 ? u->release : "(unknown)";
+}
+
+/* A TD with no TDX device: never silent.  Required: exit 4; else a logged event and a console line. */
+static int td_without_device(const struct args *a, bool required) {
+        static const uint16_t sha384 = CVM_ALG_SHA384;
+        struct utsname u;
+        const char *kernel = kernel_release(&u);
+        char msg[1024];
+
+        snprintf(msg, sizeof(msg), "this is a TDX guest (tdx_guest in /proc/cpuinfo), but its kernel %s has no TDX guest "
+                 "interface: neither /dev/tdx_guest nor /sys/class/misc/tdx_guest/measurements appeared within %u s (no "
+                 "tdx_guest driver, or it is not in the initramfs); kernels that can measure a TD: " CVM_TDX_EXTEND_KERNELS,
+                 kernel, a->device_wait);
+        if (required) {
+                err_msg("error: %s", msg);
+                return EXIT_NO_DEVICE;
+        }
+        err_msg("NOT MEASURED: %s", msg);
+        return note_unmeasured(a, CVM_SPACE_CCMR, &sha384, 1, "no-device", kernel, msg);
+}
+
+/* True if the policy requires every item of some group to be recorded (a group marked on_error: halt). */
+static bool policy_halts(const struct cvm_policy *p) {
+        for (size_t i = 0; i < p->ngroups; i++)
+                if (p->groups[i].on_error == CVM_ON_ERROR_HALT)
+                        return true;
+        return false;
+}
+
+/*
+ * A device that cannot extend (a TDX kernel with reads only) is a device
+ * failure: every extend would fail, so decide before any.  It stops the boot
+ * (exit 5) when a device is required or a group is on_error: halt; else the
+ * boot goes on unmeasured, logged and said on the console.
+ */
+static int cannot_extend(const struct args *a, const struct cvm_policy *p, cvm_imr *imr, const char *why) {
+        bool halt = a->require_device || p->require_device || policy_halts(p);
+        const uint16_t *banks;
+        size_t nbanks = cvm_imr_banks(imr, &banks);
+        struct utsname u;
+
+        if (halt) {
+                err_msg("error: %s; the policy %s, so nothing is measured and this is a device failure", why,
+                        a->require_device || p->require_device ? "requires a device" : "has a group marked on_error: halt");
+                return EXIT_DEVICE;
+        }
+        err_msg("NOT MEASURED: %s; every group of the policy is on_error: continue, so the boot goes on", why);
+        return note_unmeasured(a, cvm_imr_space(imr), banks, nbanks, "no-extend", kernel_release(&u), why);
+}
+
+/*
+ * The CC device of a real run, in *imr; or *imr NULL and the exit code to
+ * stop with, everything already said (no device, or one that cannot extend).
+ */
+static int open_device(struct args *a, const struct cvm_policy *p, cvm_imr **imr) {
+        bool td = (a->imr.backend == CVM_BACKEND_AUTO || a->imr.backend == CVM_BACKEND_TDX) &&
+                  cvm_tdx_guest_cpu(a->imr.sysroot);
+        bool required = a->require_device || p->require_device;
+        cvm_error err = { 0 };
+        int r, ret;
+
+        *imr = NULL;
+        if (td)
+                wait_for_tdx(a);
+        r = cvm_imr_open(&a->imr, imr, &err);
+        if (r == -ENODEV && td)
+                return td_without_device(a, required);
+        if (r == -ENODEV) {
+                err_msg("%s: %s", required ? "error" : "nothing measured", err.msg);
+                return required ? EXIT_NO_DEVICE : EXIT_OK;
+        }
+        if (r < 0) {
+                err_msg("%s", err.msg);
+                return EXIT_DEVICE;
+        }
+        fprintf(stderr, "cvm-measure: %s%s\n", cvm_imr_simulated(*imr) ? "SIMULATED " : "", cvm_imr_reason(*imr));
+        if (cvm_imr_can_extend(*imr, &err) < 0) {
+                ret = cannot_extend(a, p, *imr, err.msg);
+                cvm_imr_close(*imr);
+                *imr = NULL;
+                return ret;
         }
         return EXIT_OK;
 }
@@ -303,22 +507,14 @@ static int run(struct args *a) {
                 mo.banks = a->banks;
                 mo.nbanks = a->nbanks;
         } else {
-                r = cvm_imr_open(&a->imr, &imr, &err);
-                if (r == -ENODEV) {
-                        bool required = a->require_device || p->require_device;
-                        err_msg("%s: %s", required ? "error" : "nothing measured", err.msg);
+                ret = open_device(a, p, &imr);
+                if (!imr) {
                         cvm_policy_free(p);
-                        return required ? EXIT_NO_DEVICE : EXIT_OK;
-                }
-                if (r < 0) {
-                        err_msg("%s", err.msg);
-                        cvm_policy_free(p);
-                        return EXIT_DEVICE;
+                        return ret;
                 }
                 mo.space = cvm_imr_space(imr);
                 mo.nbanks = cvm_imr_banks(imr, &banks);
                 mo.banks = banks;
-                fprintf(stderr, "cvm-measure: %s%s\n", cvm_imr_simulated(imr) ? "SIMULATED " : "", cvm_imr_reason(imr));
         }
         r = cvm_measure_compute(p, &mo, &m, &err);
         if (r == -ECANCELED) {

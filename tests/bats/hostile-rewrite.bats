@@ -60,7 +60,7 @@ plan() {
 
 @test "initrd-append tree: a file where a folder is expected is refused" {
         evil 'initrd-append: {tree: ["f:/etc/s"]}'
-        bad 2 "*30-evil/plugin.yaml:4:*host source 'f' is not a directory*" $(plan)
+        bad 2 "*30-evil/plugin.yaml:4:*host source 'f' is a regular file, expected a directory*" $(plan)
 }
 
 @test "initrd-append add: a symlink in files/ to the plugin's own folder (out of files/) is refused" {
@@ -206,14 +206,14 @@ plan() {
 
 @test "a recipe that is a FIFO, a directory or larger than 1 MiB is refused without reading it" {
         mkfifo "$IN/fifo.yaml"
-        bad 2 "*$IN/fifo.yaml: not a regular file*" "$RW" --recipe "$IN/fifo.yaml" --plugins "$IN/p" --plan
-        bad 2 "*$IN/p: not a regular file*" "$RW" --recipe "$IN/p" --plugins "$IN/p" --plan
+        bad 2 "*$IN/fifo.yaml: a FIFO, expected a regular file*" "$RW" --recipe "$IN/fifo.yaml" --plugins "$IN/p" --plan
+        bad 2 "*$IN/p: a directory, expected a regular file*" "$RW" --recipe "$IN/p" --plugins "$IN/p" --plan
         head -c 2000000 /dev/zero | tr '\0' '#' >"$IN/huge.yaml"
-        bad 2 "*$IN/huge.yaml: 2000000 bytes, larger than the 1024 KiB limit*" "$RW" --recipe "$IN/huge.yaml" --plugins "$IN/p" --plan
+        bad 2 "*$IN/huge.yaml: 2000000 bytes, larger than the 1 MiB limit*" "$RW" --recipe "$IN/huge.yaml" --plugins "$IN/p" --plan
 }
 
 @test "a plugin.yaml that is a FIFO is refused, not waited on" {
         evil 'mkdir: {path: /x}'
         rm "$PY" && mkfifo "$PY"
-        bad 2 "*30-evil/plugin.yaml: not a regular file*" $(plan)
+        bad 2 "*30-evil/plugin.yaml: a FIFO, expected a regular file*" $(plan)
 }

@@ -330,3 +330,69 @@ newc() { # name size: one newc header with that file size, then the name
         run chroot "$T/x" /usr/lib/cvm/bundle/bin/cvm-measure --help
         [ "$status" -eq 0 ]
 }
+
+# The temporaries of a write, .OUT.cvm-initrd.PID.XXXXXX, beside OUT.
+temps() { find "$(dirname "$1")" -maxdepth 1 -name ".$(basename "$1").cvm-initrd.*" | sort; }
+wait_for_temp() { for _ in $(seq 1 500); do [ -n "$(temps "$1")" ] && return 0; sleep 0.01; done; return 1; }
+
+@test "append: SIGTERM during a long write removes the full-size temporary and exits 143" {
+        head -c 16M /dev/urandom >"$T/big"
+        "$I" append "$W/zstd.img" --out "$T/o.img" --compress xz --add "$T/big:/big" &
+        pid=$!
+        wait_for_temp "$T/o.img"
+        kill -TERM "$pid"
+        rc=0 && wait "$pid" || rc=$?
+        [ "$rc" -eq 143 ]
+        [ -z "$(temps "$T/o.img")" ] && [ ! -e "$T/o.img" ]
+}
+
+@test "append: after SIGKILL, the next write of that output removes the dead writer's temporary, not a live one's" {
+        head -c 16M /dev/urandom >"$T/big"
+        "$I" append "$W/zstd.img" --out "$T/o.img" --compress xz --add "$T/big:/big" &
+        pid=$!
+        wait_for_temp "$T/o.img"
+        kill -KILL "$pid"
+        wait "$pid" || true
+        stale=$(temps "$T/o.img")
+        [ -n "$stale" ]
+        : >"$T/.o.img.cvm-initrd.$$.live01"     # this shell is alive: its temporary stays
+        run "$I" append "$W/zstd.img" --out "$T/o.img" --add "$W/add/tool:/tool"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"removing $stale, left by an interrupted run (PID $pid)"* ]]
+        [ "$(temps "$T/o.img")" = "$T/.o.img.cvm-initrd.$$.live01" ]
+}
+
+@test "extract: SIGTERM stops it at the next entry; neither DIR nor the temporary directory is left" {
+        mkdir "$T/many" && (cd "$T/many" && seq 1 40000 | xargs touch)
+        "$I" create --out "$T/many.img" --tree "$T/many:/m"
+        "$I" extract "$T/many.img" "$T/d" &
+        pid=$!
+        wait_for_temp "$T/d"
+        kill -TERM "$pid"
+        rc=0 && wait "$pid" || rc=$?
+        [ "$rc" -eq 143 ]
+        [ -z "$(temps "$T/d")" ] && [ ! -e "$T/d" ]
+}
+
+@test "--tree of a 1500-deep host directory (it overflowed the stack before)" {
+        p="$T/deep"
+        for _ in $(seq 1 1500); do p="$p/a"; done
+        mkdir -p "$p" && echo bottom >"$p/f"
+        "$I" create --out "$T/deep.img" --tree "$T/deep:/d"
+        "$I" list "$T/deep.img" | grep -q ' 7 d/a/a/.*/a/f$'
+        "$I" extract "$T/deep.img" "$T/x"
+        [ "$(cat "$T/x/d/$(printf 'a/%.0s' $(seq 1 1500))f")" = bottom ]
+}
+
+@test "extract: device nodes are listed but not made, set-user/group-ID bits are dropped" {
+        mkdir -p "$T/s/dev" "$T/s/bin"
+        mknod "$T/s/dev/sda" b 8 0 && chmod 0666 "$T/s/dev/sda"
+        echo '#!/bin/sh' >"$T/s/bin/su" && chmod 06755 "$T/s/bin/su"
+        mkfifo "$T/s/fifo"
+        "$I" create --out "$T/dev.img" --tree "$T/s:/"
+        "$I" list "$T/dev.img" | grep -q 'b0666 *0 dev/sda$'
+        "$I" extract "$T/dev.img" "$T/x"
+        [ ! -e "$T/x/dev/sda" ] && [ -d "$T/x/dev" ]
+        [ "$(stat -c %a "$T/x/bin/su")" = 755 ]
+        [ -p "$T/x/fifo" ]
+}

@@ -113,11 +113,11 @@ measure() {
         manifest tdx | jq '.reference_values.tdx.events[1].sha384 = "abcd"' >"$T/short.json"
         run "$E" verify --manifest "$T/short.json" --log "$T/rt.log"
         [ "$status" -eq 2 ]
-        [[ "$output" == *"reference event 1: expected index, data and a sha384 digest of 48 bytes in hex"* ]]
+        [[ "$output" == *"reference_values.tdx.events[1].sha384: expected a sha384 digest (96 hex digits), got \"abcd\""* ]]
         manifest tpm >"$T/tpm.json"
         run "$E" verify --manifest "$T/tpm.json" --log "$T/rt.log"
         [ "$status" -eq 2 ]
-        [[ "$output" == *"reference_values.tdx: expected events and registers arrays"* ]]
+        [[ "$output" == *"reference_values.tdx: expected an object with events and registers arrays, got nothing (missing)"* ]]
         head -c 40 "$T/rt.log" >"$T/trunc.log"
         run "$E" verify --manifest "$T/tpm.json" --log "$T/trunc.log"
         [ "$status" -eq 2 ]

@@ -1,11 +1,9 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2034,SC2153  # OVMF_*, STEP are read, MANIFEST set, by the scripts that source this
+# shellcheck disable=SC2034,SC2153,SC2015  # STEP is read, MANIFEST and ROOT set, by the scripts that source this; "A && B || fail" is meant
 # The closed loop's boot and checks, shared by tests/e2e/run-loop.sh and
 # ci/build-foundation-image.sh.  The caller sets E (cvm-evidence), W (a
 # private work folder), MANIFEST (the image's manifest), BOOT_TIMEOUT, and an
 # EXIT trap that kills every PID in PIDS; STEP names the step that failed.
-OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
-OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 PIDS=()
 STEP="setup"
 
@@ -42,39 +40,27 @@ free_port() {
         return 1
 }
 
-# boot IMAGE NONCE OUT: boot under OVMF + a new swtpm (state in OUT/tpm), serial to OUT/serial.log, blocks to OUT/.
+# How boot starts the guest: the launch helper's flavour options. The TPM flavour under TCG is the
+# closed loop's (OVMF + a new swtpm whose state stays in OUT/tpm); ci/tdx-host-check.sh sets --tdx.
+VM_ARGS=(--tpm --accel tcg --memory 1024 --cpus 2)
+
+# boot IMAGE NONCE OUT: boot with the launch helper (ci/cvm-vm, VM_ARGS), serial to OUT/serial.log,
+# the nonce and the manifest through fw_cfg; blocks to OUT/.
 boot() {
-        local image=$1 nonce=$2 out=$3 qpid spid deadline
-        mkdir -p "$out/tpm"
-        cp "$OVMF_VARS" "$out/vars.fd"
-        swtpm socket --tpm2 --tpmstate dir="$out/tpm" --ctrl type=unixio,path="$out/tpm/ctrl" \
-                --log file="$out/swtpm.log" --terminate &
-        spid=$!
-        PIDS+=("$spid")
-        for _ in $(seq 50); do [ -S "$out/tpm/ctrl" ] && break; sleep 0.1; done
-        [ -S "$out/tpm/ctrl" ] || fail "swtpm did not start (see $out/swtpm.log)"
-        qemu-system-x86_64 -machine q35 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
-                -drive if=pflash,format=raw,unit=0,file="$OVMF_CODE",readonly=on \
-                -drive if=pflash,format=raw,unit=1,file="$out/vars.fd" \
-                -chardev socket,id=chrtpm,path="$out/tpm/ctrl" -tpmdev emulator,id=tpm0,chardev=chrtpm \
-                -device tpm-tis,tpmdev=tpm0 \
-                -drive file="$image",if=virtio,format=qcow2 -snapshot -nic none \
-                -fw_cfg name=opt/cvm/nonce,string="$nonce" -fw_cfg name=opt/cvm/manifest,file="$MANIFEST" \
-                -serial file:"$out/serial.log" -monitor none -display none >"$out/qemu.log" 2>&1 &
-        qpid=$!
-        PIDS+=("$qpid")
-        deadline=$(( $(date +%s) + BOOT_TIMEOUT ))
-        while kill -0 "$qpid" 2>/dev/null; do
-                if [ "$(date +%s)" -ge "$deadline" ]; then
-                        kill "$qpid"
-                        echo "--- last serial output ($out/serial.log):" >&2
-                        tail -c 4000 "$out/serial.log" | tr -d '\r' >&2
-                        fail "the guest did not power off within ${BOOT_TIMEOUT} s"
-                fi
-                sleep 1
-        done
-        wait "$qpid" || { cat "$out/qemu.log" >&2; fail "qemu exited with an error"; }
-        wait "$spid" 2>/dev/null || true
+        local image=$1 nonce=$2 out=$3 vpid rc=0
+        mkdir -p "$out"
+        "$ROOT/ci/cvm-vm" run "${VM_ARGS[@]}" --snapshot --state "$out" \
+                --serial "$out/serial.log" --fw-cfg-string "opt/cvm/nonce=$nonce" --fw-cfg "opt/cvm/manifest=$MANIFEST" \
+                --timeout "$BOOT_TIMEOUT" "$image" 2>"$out/cvm-vm.log" &
+        vpid=$!
+        PIDS+=("$vpid")
+        wait "$vpid" || rc=$?
+        if [ "$rc" -ne 0 ]; then
+                cat "$out/cvm-vm.log" >&2
+                echo "--- last serial output ($out/serial.log):" >&2
+                tail -c 4000 "$out/serial.log" 2>/dev/null | tr -d '\r' >&2
+                fail "the guest did not boot and power off (cvm-vm exited $rc)"
+        fi
         grep -q '^CVM-E2E-DONE' "$out/serial.log" || {
                 tail -c 4000 "$out/serial.log" | tr -d '\r' >&2
                 fail "the guest's report is incomplete (no CVM-E2E-DONE marker)"
@@ -169,6 +155,33 @@ check_boot() {
         ok "the runtime log names the kernel, systemd, /etc/passwd, os-release, the policy, the measurer, the identity"
 }
 
+
+# check_boot_tdx OUT NONCE: a trust domain's evidence (ci/tdx-host-check.sh). The guest ran the TDX
+# backend; the host's replay of the CCEL log and the runtime log equals the live RTMRs and the RTMRs
+# of the quote, whose report data is SHA-512(the host's nonce); verify matches in the guest and on the host.
+check_boot_tdx() {
+        local out=$1 nonce=$2 i live replayed quoted rd
+        for b in info measurements firmware-log runtime-log replay-check quote verify; do expect_rc "$out" "$b" 0; done
+        [ "$(jq -r .backend "$out/info")" = tdx ] || fail "the guest's backend is $(jq -r .backend "$out/info"), not tdx"
+        [ "$(jq -r .simulated "$out/info")" = false ] || fail "the guest's TDX backend is simulated"
+        ok "in the guest: the TDX backend; info, measurements, CCEL and runtime logs, replay --check, quote and verify (exit 0)"
+        "$E" replay --json --bank sha384 "$out/firmware-log" "$out/runtime-log" >"$out/host-replay.json" \
+                || fail "the host cannot replay the guest's CCEL and runtime logs"
+        for i in 1 2 3 4; do
+                live=$(jq -r --argjson i "$i" '.registers[] | select(.index == $i) | .digest' "$out/measurements")
+                replayed=$(jq -r --argjson i "$i" '.registers[] | select(.index == $i) | .digest' "$out/host-replay.json")
+                quoted=$(jq -r --argjson i "$((i - 1))" '.parsed.rtmr[$i]' "$out/quote")
+                [ -n "$live" ] && [ "$live" = "$replayed" ] && [ "$live" = "$quoted" ] \
+                        || fail "RTMR$((i - 1)): live $live, the host's replay $replayed, the quote $quoted"
+        done
+        ok "RTMR0-3: live == the host's replay of CCEL + runtime log == the quote's"
+        rd=$(printf '%s' "$nonce" | xxd -r -p | sha512sum | cut -d' ' -f1)
+        [ "$(jq -r .parsed.report_data "$out/quote")" = "$rd" ] || fail "the quote's report data is not SHA-512(the host's nonce)"
+        ok "the quote's report data is SHA-512(the host's nonce)"
+        "$E" verify --manifest "$MANIFEST" --log "$out/runtime-log" >/dev/null || fail "the host's verify of the runtime log failed"
+        [ "$(jq -r .match "$out/verify")" = true ] || fail "verify in the guest did not match"
+        ok "cvm-evidence verify --manifest: match in the guest (live RTMRs) and on the host (saved log)"
+}
 
 # read_back_both CMDS IMG1 OUT1 IMG2 OUT2: one guestfish launch over two images; CMDS DEV OUT prints
 # the guestfish commands that read the root file system on DEV, mounted at /, into OUT.

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <pthread.h>
+
 #include "unit.h"
 
 static void test_alg_names(void **state) {
@@ -67,8 +69,71 @@ static void test_error_prefix(void **state) {
         assert_int_equal(cvm_error_set(NULL, EIO, "ignored"), -EIO);
 }
 
+#define THREADS 4
+
+struct hasher {
+        uint16_t alg;
+        int ok;
+};
+
+static void *hash_many(void *arg) {
+        struct hasher *h = arg;
+        uint8_t out[CVM_DIGEST_MAX] = { 0 }, first[CVM_DIGEST_MAX] = { 0 };
+
+        h->ok = cvm_digest(h->alg, "abc", 3, first, NULL) == 0;
+        for (int i = 0; i < 200 && h->ok; i++)
+                h->ok = cvm_digest(h->alg, "abc", 3, out, NULL) == 0 && memcmp(out, first, sizeof(out)) == 0 &&
+                        cvm_alg_supported(CVM_ALG_SHA1);
+        return NULL;
+}
+
+/* First use from 4 threads at once: the algorithm table is filled once (ThreadSanitizer saw a race). Runs first. */
+static void test_digest_threads(void **state) {
+        static const uint16_t algs[THREADS] = { CVM_ALG_SHA256, CVM_ALG_SHA384, CVM_ALG_SHA256, CVM_ALG_SHA1 };
+        struct hasher h[THREADS];
+        pthread_t t[THREADS];
+        uint8_t want[CVM_DIGEST_MAX];
+        (void) state;
+
+        for (int i = 0; i < THREADS; i++) {
+                h[i] = (struct hasher) { algs[i], 0 };
+                assert_int_equal(pthread_create(&t[i], NULL, hash_many, &h[i]), 0);
+        }
+        for (int i = 0; i < THREADS; i++) {
+                assert_int_equal(pthread_join(t[i], NULL), 0);
+                assert_true(h[i].ok);
+        }
+        assert_int_equal(cvm_digest(CVM_ALG_SHA256, "abc", 3, want, NULL), 0);
+        assert_hex_equal(want, 32, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_parse_uint(void **state) {
+        uint64_t v = 7;
+        (void) state;
+
+        assert_int_equal(cvm_parse_uint("42", SIZE_MAX, 10, 100, &v), 0);
+        assert_int_equal(v, 42);
+        assert_int_equal(cvm_parse_uint("0x1F", SIZE_MAX, 0, 100, &v), 0);
+        assert_int_equal(v, 31);
+        assert_int_equal(cvm_parse_uint("81010002", SIZE_MAX, 16, UINT32_MAX, &v), 0);
+        assert_int_equal(v, 0x81010002);
+        assert_int_equal(cvm_parse_uint("123", 2, 10, 100, &v), 0);
+        assert_int_equal(v, 12);
+        assert_int_equal(cvm_parse_uint("18446744073709551615", SIZE_MAX, 10, UINT64_MAX, &v), 0);
+        assert_true(v == UINT64_MAX);
+        static const char *const bad[] = { "", " 1", "-1", " -1", "+1", "1 ", "1x", "0x", "1e3", "\t5" };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                if (cvm_parse_uint(bad[i], SIZE_MAX, 0, UINT64_MAX, &v) != -EINVAL)
+                        fail_msg("'%s' was accepted", bad[i]);
+        assert_int_equal(cvm_parse_uint("18446744073709551616", SIZE_MAX, 10, UINT64_MAX, &v), -ERANGE);
+        assert_int_equal(cvm_parse_uint("4294967297", SIZE_MAX, 10, 64, &v), -ERANGE);
+        assert_int_equal(cvm_parse_uint("65", SIZE_MAX, 10, 64, &v), -ERANGE);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_digest_threads),
+                cmocka_unit_test(test_parse_uint),
                 cmocka_unit_test(test_alg_names),
                 cmocka_unit_test(test_digest_vectors),
                 cmocka_unit_test(test_extend),

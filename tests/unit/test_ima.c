@@ -231,6 +231,28 @@ static void test_bad_lines(void **state) {
         assert_non_null(strstr(err.msg, "NUL"));
 }
 
+/* The last line without a newline, in a buffer of exactly its size: the PCR token must be parsed within its bytes
+ * (valgrind saw strtoul read past the buffer). */
+static void test_unterminated_last_token(void **state) {
+        static const char *const lists[] = { "10", "4294967296", "1x", "+1", "10 " };
+        (void) state;
+
+        for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+                size_t len = strlen(lists[i]);
+                uint8_t *buf = malloc(len);
+                cvm_eventlog *log = NULL;
+                cvm_error err = { 0 };
+
+                assert_non_null(buf);
+                memcpy(buf, lists[i], len);
+                assert_int_equal(cvm_eventlog_parse(buf, len, CVM_LOG_IMA_ASCII, &log, &err), -EBADMSG);
+                assert_null(log);
+                if (!strstr(err.msg, "line 1: expected a"))
+                        fail_msg("'%s': %s", lists[i], err.msg);
+                free(buf);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fixtures),
@@ -240,6 +262,7 @@ int main(void) {
                 cmocka_unit_test(test_sig_and_buf),
                 cmocka_unit_test(test_cgpath_binary),
                 cmocka_unit_test(test_bad_lines),
+                cmocka_unit_test(test_unterminated_last_token),
         };
         return cmocka_run_group_tests_name("ima", tests, NULL, NULL);
 }

@@ -223,11 +223,46 @@ static void test_elf_and_ldcache(void **state) {
         free(cache);
 }
 
+/* SRC:DEST[:MODE]: a third field is always an octal mode <= 07777; non-regular sources are refused by type. */
+static void test_add_spec(void **state) {
+        char src[] = "/tmp/cvm-unit-spec.XXXXXX";
+        char spec[256];
+        cvm_initrd_fileset *fs;
+        cvm_error err = { 0 };
+        int fd = mkstemp(src);
+        (void) state;
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "x", 1), 1);
+        close(fd);
+        assert_int_equal(cvm_initrd_fileset_new(&fs), 0);
+        snprintf(spec, sizeof(spec), "%s:/etc/x:0640", src);
+        assert_int_equal(cvm_initrd_fileset_add_spec(fs, spec, NULL, &err), 0);
+        assert_true(cvm_initrd_fileset_contains(fs, "etc/x"));
+        static const char *const bad_modes[] = { "99999", "10000", "rw", "", "0x1", "-1", "8" };
+        for (size_t i = 0; i < sizeof(bad_modes) / sizeof(bad_modes[0]); i++) {
+                snprintf(spec, sizeof(spec), "%s:/etc/y:%s", src, bad_modes[i]);
+                assert_int_equal(cvm_initrd_fileset_add_spec(fs, spec, NULL, &err), -EINVAL);
+                assert_non_null(strstr(err.msg, "is not an octal mode of at most 07777"));
+        }
+        assert_false(cvm_initrd_fileset_contains(fs, "etc/y:99999"));
+        assert_int_equal(cvm_initrd_fileset_add_spec(fs, "/dev/zero:/z", NULL, &err), -EINVAL);
+        assert_non_null(strstr(err.msg, "/dev/zero: is a character device, not a regular file"));
+        assert_int_equal(cvm_initrd_fileset_add_spec(fs, "/tmp:/z", NULL, &err), -EISDIR);
+        assert_int_equal(cvm_initrd_fileset_add_tree_spec(fs, "/tmp:/z:0755", NULL, &err), -EINVAL);
+        assert_int_equal(cvm_initrd_fileset_add_tree_spec(fs, "/dev/null:/z", NULL, &err), -ENOTDIR);
+        assert_non_null(strstr(err.msg, "/dev/null: is a character device, not a directory"));
+        assert_int_equal(cvm_initrd_fileset_count(fs), 1);
+        cvm_initrd_fileset_free(fs);
+        unlink(src);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_path_normalise),     cmocka_unit_test(test_codecs_round_trip),
                 cmocka_unit_test(test_walk_concatenation), cmocka_unit_test(test_cpio_header_errors),
                 cmocka_unit_test(test_hostile_streams),    cmocka_unit_test(test_elf_and_ldcache),
+                cmocka_unit_test(test_add_spec),
         };
         return cmocka_run_group_tests_name("initrd", tests, NULL, NULL);
 }

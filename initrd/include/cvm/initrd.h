@@ -110,6 +110,12 @@ struct cvm_initrd_entry {
 /* Called for each entry in archive order; a negative return stops the walk and is returned. */
 typedef int (*cvm_initrd_entry_fn)(const struct cvm_initrd_entry *e, void *userdata);
 
+/* Largest image read (4 GiB - 1, as for the decoded bytes of one segment); larger is refused. */
+#define CVM_INITRD_MAX_IMAGE 0xffffffffULL
+
+/* Largest file a cpio newc entry can hold (its size field is 32 bits). */
+#define CVM_INITRD_MAX_ENTRY 0xffffffffULL
+
 /* Largest file content read into memory by cvm_initrd_foreach (want_data). */
 #define CVM_INITRD_MAX_FILE (1ULL << 30)
 
@@ -131,7 +137,9 @@ void cvm_initrd_fileset_free(cvm_initrd_fileset *fs);
 
 /*
  * Add host file src as dest.  mode (permission bits) of 0 keeps the source's.
- * Symlinks in src are followed: an explicit --add means "this content".
+ * Symlinks in src are followed: an explicit --add means "this content".  Any
+ * other type than a regular file (a FIFO, a device) is refused, as is a size
+ * above CVM_INITRD_MAX_ENTRY.
  * A dest already in the set is replaced.
  */
 int cvm_initrd_fileset_add_file(cvm_initrd_fileset *fs, const char *src, const char *dest, mode_t mode,
@@ -141,9 +149,10 @@ int cvm_initrd_fileset_add_file(cvm_initrd_fileset *fs, const char *src, const c
 int cvm_initrd_fileset_add_tree(cvm_initrd_fileset *fs, const char *dir, const char *dest, cvm_error *err);
 
 /*
- * The command-line forms: "SRC:DEST[:MODE]" (a file; MODE is the last field
- * only when it is octal) and "DIR:DEST" (a tree).  A relative SRC or DIR is
- * taken under base when base is not NULL.
+ * The command-line forms: "SRC:DEST[:MODE]" (a file; a third field is always
+ * MODE, octal and at most 07777) and "DIR:DEST" (a tree).  SRC, DIR and DEST
+ * cannot contain ':'.  A relative SRC or DIR is taken under base when base is
+ * not NULL.
  */
 int cvm_initrd_fileset_add_spec(cvm_initrd_fileset *fs, const char *spec, const char *base, cvm_error *err);
 int cvm_initrd_fileset_add_tree_spec(cvm_initrd_fileset *fs, const char *spec, const char *base, cvm_error *err);
@@ -186,9 +195,23 @@ int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_files
  * Extract the entries of every segment into dir (later entries override
  * earlier ones); only paths in `only` (NULL: all) and what is below them.
  * Never writes outside dir: entries are created with openat2(RESOLVE_IN_ROOT)
- * relative to dir, so an entry's symlink cannot redirect a later one.
+ * relative to dir, so an entry's symlink cannot redirect a later one.  dir
+ * must be absent or empty: every header is checked first, then the entries
+ * go to a temporary directory beside dir, renamed onto it only when all were
+ * good.  Device nodes are not made; set-user/group-ID bits are dropped.
  */
 int cvm_initrd_extract(const cvm_initrd *rd, const char *dir, char *const *only, size_t n_only, cvm_error *err);
+
+/*
+ * Remove the running write's temporary output on SIGINT, SIGTERM and SIGHUP,
+ * then exit 128+N (a temporary directory: after the writer stops at its next
+ * entry and cvm_initrd_interrupted() says so).  For programs that call only
+ * this library's writers; 0 or a negative errno.
+ */
+int cvm_initrd_catch_signals(void);
+
+/* The signal that stopped a write of a temporary directory, or 0. */
+int cvm_initrd_interrupted(void);
 
 /* Normalise an archive or destination path into out; -EINVAL for "..", empty or too long. */
 int cvm_initrd_path_normalise(const char *in, char *out, size_t size);

@@ -1,7 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* libcvm: confidential-VM evidence (event logs, replay, quotes). */
+/*
+ * libcvm: confidential-VM evidence (event logs, replay, quotes).
+ *
+ * Thread safety: the library has no mutable global state but the digest
+ * table, filled once under pthread_once.  So cvm_digest, cvm_extend, the
+ * cvm_alg_* functions, the encoding helpers (cvm_hex*, cvm_unhex,
+ * cvm_parse_uint) and every parser or loader that returns a new object
+ * (cvm_eventlog_parse/load, cvm_quote_parse/load, cvm_policy_load,
+ * cvm_reference_parse/load) may be called from any number of threads.  An
+ * object (cvm_eventlog, cvm_replay, cvm_imr, cvm_reference, ...) may be read
+ * by several threads through const functions, but one that changes it needs
+ * the caller's lock; a cvm_imr handle is used by one thread at a time.
+ */
 
 #include "cvm/ccel.h"
 #include "cvm/digest.h"

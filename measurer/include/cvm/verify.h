@@ -25,7 +25,8 @@
 
 typedef struct cvm_reference cvm_reference;
 
-/* Load the reference values of space (TDX: CC MR, TPM: PCR) from a cvm-rewrite manifest (JSON). */
+/* Load the reference values of space (TDX: CC MR, TPM: PCR) from a cvm-rewrite manifest (JSON); every field read is
+ * checked for its type and range first, and a bad one is named by its JSON path (-EINVAL). */
 int cvm_reference_load(const char *path, enum cvm_reg_space space, cvm_reference **ret, cvm_error *err);
 
 /* The same from a buffer holding the manifest; name is used in messages. */
@@ -67,7 +68,8 @@ struct cvm_verify_result {
         size_t registers_checked;
 };
 
-/* Compare the measurer's events in log (a runtime log) with the reference; registers by replay of those events. */
+/* Compare the measurer's events in log (a runtime log) with the reference; registers by replay of those events.
+ * A truncated log is refused (-EBADMSG). */
 int cvm_verify_log(const cvm_reference *ref, const cvm_eventlog *log, struct cvm_verify_result *res, cvm_error *err);
 
 /*

@@ -28,12 +28,20 @@ block libcvm ldd -r /usr/local/lib/libcvm.so.0
 block info cvm-evidence info --json
 block measurements cvm-evidence measurements --json
 block kernel-log dmesg
-block firmware-log cat /sys/kernel/security/tpm0/binary_bios_measurements
+# A TPM's firmware log, or on a trust domain (no TPM) the CCEL log area.
+if [ -e /sys/kernel/security/tpm0/binary_bios_measurements ]; then
+        bank=sha256
+        block firmware-log cat /sys/kernel/security/tpm0/binary_bios_measurements
+else
+        bank=sha384
+        block firmware-log cat /sys/firmware/acpi/tables/data/CCEL
+fi
 block runtime-log cat /run/cvm/runtime.log
 block ima-log cat /sys/kernel/security/ima/binary_runtime_measurements
-# sha256: the bank the quote covers.  The kernel extends an IMA bank whose hash it could not
+# TPM: sha256, the bank the quote covers.  The kernel extends an IMA bank whose hash it could not
 # allocate at boot (sha384/sha512 here, see "ima: Can not allocate") with a zero-padded SHA-1.
-block replay-check cvm-evidence replay --check --bank sha256 --json
+# TDX: RTMRs are SHA-384 only.
+block replay-check cvm-evidence replay --check --bank "$bank" --json
 block quote cvm-evidence quote --nonce "$nonce" --json --out /run/cvm-e2e.quote
 block verify cvm-evidence verify --manifest "$fwcfg/manifest/raw" --json
 echo "CVM-E2E-DONE"
