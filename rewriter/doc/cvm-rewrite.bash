@@ -1,0 +1,73 @@
+# bash completion for cvm-rewrite(1)                      -*- shell-script -*-
+# Options are read from the program's own --help.  --recipe completes the
+# installed recipes as well as files; --set completes PLUGIN. with the plugin
+# names and PLUGIN.KEY= with that plugin's parameters, from the folders
+# cvm-rewrite itself searches: --plugins DIRs on the line, $CVM_PLUGINS_DIR or
+# the folder its --help names, and share/cvm/plugins beside the program.
+
+# The long options TOOL [COMMAND] --help lists.
+_cvm_longopts() {
+        "$@" --help 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
+}
+
+# The plugin folders (their parent folders), one a line.
+_cvm_rewrite_plugin_dirs() {
+        local i bin
+        for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+                [ "${COMP_WORDS[i]}" = --plugins ] && printf '%s\n' "${COMP_WORDS[i + 1]/#\~/$HOME}"
+        done
+        if [ -n "${CVM_PLUGINS_DIR:-}" ]; then
+                printf '%s\n' "$CVM_PLUGINS_DIR"
+        else
+                "${COMP_WORDS[0]}" --help 2>/dev/null | sed -n 's/.*(then \(.*\))$/\1/p'
+        fi
+        bin=$(type -P "${COMP_WORDS[0]}") && printf '%s\n' "${bin%/*}/../share/cvm/plugins"
+}
+
+# name TAB folder of every plugin found.
+_cvm_rewrite_plugins() {
+        local d y
+        while IFS= read -r d; do
+                for y in "$d"/*/plugin.yaml; do
+                        [ -f "$y" ] && printf '%s\t%s\n' "$(sed -n 's/^name: *\([^ #]*\).*/\1/p' "$y" | head -n1)" "${y%/plugin.yaml}"
+                done
+        done < <(_cvm_rewrite_plugin_dirs)
+}
+
+_cvm_rewrite() {
+        local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} d f name dir
+        local -a words=()
+        COMPREPLY=()
+        case $prev in
+        --recipe)
+                # Installed recipes by name (offered as their path), and files.
+                while IFS= read -r d; do
+                        for f in "${d%/}"/../recipes/*.yaml; do
+                                [ -f "$f" ] || continue
+                                name=${f##*/}
+                                [[ $name == "${cur##*/}"* && $cur != */* ]] && words+=("$(cd "${f%/*}" && pwd)/$name")
+                        done
+                done < <(_cvm_rewrite_plugin_dirs)
+                mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+                COMPREPLY+=("${words[@]}")
+                return ;;
+        --input | --output) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+        --plugins) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+        --set)
+                compopt -o nospace 2>/dev/null
+                if [[ $cur == *.* ]]; then
+                        # PLUGIN.KEY=: the keys under the plugin's params:.
+                        while IFS=$'\t' read -r name dir; do
+                                [ "$name" = "${cur%%.*}" ] || continue
+                                while IFS= read -r f; do words+=("$name.$f="); done < <(
+                                        sed -n '/^params:/,/^[a-z]/s/^  \([a-z_][a-z0-9_-]*\):.*/\1/p' "$dir/plugin.yaml")
+                        done < <(_cvm_rewrite_plugins)
+                else
+                        while IFS=$'\t' read -r name dir; do words+=("$name."); done < <(_cvm_rewrite_plugins)
+                fi
+                mapfile -t COMPREPLY < <(compgen -W "${words[*]}" -- "$cur")
+                return ;;
+        esac
+        mapfile -t COMPREPLY < <(compgen -W "$(_cvm_longopts "${COMP_WORDS[0]}") --version" -- "$cur")
+}
+complete -o filenames -F _cvm_rewrite cvm-rewrite
