@@ -141,7 +141,7 @@ $(BUILD)/bin/cvm-initrd: $(INITRD_CLI_OBJS) $(BUILD)/lib/libcvminitrd.a $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(INITRD_CLI_OBJS) $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a $(INITRD_LIBS) $(PKG_LIBS)
 
-$(BUILD)/obj/rewriter/cvm-rewrite.o: CPPFLAGS += -DPLUGINS_DIR='"$(PREFIX)/share/cvm/plugins"'
+$(BUILD)/obj/rewriter/cvm-rewrite.o: CPPFLAGS += -DCHECKOUT_PLUGINS='"$(shell realpath -m --relative-to=$(BUILD)/bin plugins)"'
 
 # The bundle step writes launchers too: cvm-rewrite embeds the same launcher as cvm-initrd.
 $(BUILD)/bin/cvm-rewrite: $(REWRITE_OBJS) $(BUILD)/obj/initrd/cli/launcher_blob.o $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a

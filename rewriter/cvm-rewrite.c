@@ -1,28 +1,79 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvm-rewrite: a recipe's plugins applied to a stock cloud image in one libguestfs session. */
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cvm/cvm.h"
 #include "session.h"
 
-#ifndef PLUGINS_DIR
-#define PLUGINS_DIR "/usr/local/share/cvm/plugins"
+/* The checkout's plugins/ from its build's bin/ (the Makefile's, for build/bin or build/asan/bin). */
+#ifndef CHECKOUT_PLUGINS
+#define CHECKOUT_PLUGINS "../../plugins"
 #endif
 
 static const char *program_name = "cvm-rewrite";
 
-enum { OPT_RECIPE = 0x100, OPT_INPUT, OPT_OUTPUT, OPT_SET, OPT_PLUGINS, OPT_PLAN, OPT_JSON, OPT_KEEP };
+/*
+ * The shipped plugins, found from this executable, wherever it was installed
+ * or moved: PREFIX/bin/../share/cvm/plugins, else the checkout's plugins/
+ * when it runs from the checkout's build; CVM_PLUGINS_DIR overrides both.
+ */
+static const char *default_plugins(void) {
+        static char dir[PATH_MAX + 32];
+        char exe[PATH_MAX], candidate[PATH_MAX + 32];
+        const char *const beside[] = { "../share/cvm/plugins", CHECKOUT_PLUGINS };
+        cvm_error err = { 0 };
+        struct stat st;
+
+        if (getenv("CVM_PLUGINS_DIR"))
+                return getenv("CVM_PLUGINS_DIR");
+        if (session_programs_dir(exe, sizeof(exe), &err) < 0)
+                return "/usr/local/share/cvm/plugins";
+        for (size_t i = 0; i < 2; i++) {
+                snprintf(candidate, sizeof(candidate), "%s/%s", exe, beside[i]);
+                if (stat(candidate, &st) == 0 && S_ISDIR(st.st_mode) && realpath(candidate, dir))
+                        return dir;
+        }
+        /* Where an installed one has them (named by the error when they are missing). */
+        snprintf(dir, sizeof(dir), "%s/../share/cvm/plugins", exe);
+        return dir;
+}
+
+enum { OPT_RECIPE = 0x100, OPT_INPUT, OPT_OUTPUT, OPT_SET, OPT_PLUGINS, OPT_PLAN, OPT_JSON, OPT_KEEP, OPT_LAUNCH_TIMEOUT };
+
+/* The launch's default bound: generous for TCG on a loaded machine (a launch takes 15-60 s there). */
+#define LAUNCH_TIMEOUT 300
+#define LAUNCH_TIMEOUT_MAX 86400
 
 struct args {
         const char *recipe, *input, *output;
         char **sets, **dirs;
         size_t nsets, ndirs;
+        unsigned launch_timeout;
         bool plan, json, keep, verbose;
 };
+
+/* SECONDS of --launch-timeout or CVM_LAUNCH_TIMEOUT (named by what): whole seconds, 1 to a day. */
+static int parse_seconds(const char *what, const char *text, unsigned *out) {
+        char *end;
+        unsigned long v;
+
+        errno = 0;
+        v = strtoul(text, &end, 10);
+        if (text[0] < '0' || text[0] > '9' || *end || errno || v < 1 || v > LAUNCH_TIMEOUT_MAX) {
+                fprintf(stderr, "%s: %s '%s': expected whole seconds from 1 to %d\n", program_name, what, text,
+                        LAUNCH_TIMEOUT_MAX);
+                return -RW_EXIT_USAGE;
+        }
+        *out = (unsigned) v;
+        return 0;
+}
 
 static void help(void) {
         printf("Usage: %s --recipe FILE --input IMG --output OUT [--set KEY=VALUE]... [--plugins DIR]...\n"
@@ -39,10 +90,12 @@ static void help(void) {
                "  --plan             resolve and validate, print the ordered steps, touch no image\n"
                "  --json             the plan, or the run's summary, as JSON on stdout\n"
                "  --keep-temp        keep the overlay and scratch files of a failed run\n"
+               "  --launch-timeout S give up when the appliance has not started in S seconds\n"
+               "                     (default CVM_LAUNCH_TIMEOUT, else %d)\n"
                "  -v, --verbose      libguestfs detail on stderr\n\n"
                "Exit codes: 0 ok, 1 usage, 2 bad recipe or plugin, 4 guest not supported by a step,\n"
                "5 image error; 128+N after signal N.\n",
-               program_name, program_name, PLUGINS_DIR);
+               program_name, program_name, default_plugins(), LAUNCH_TIMEOUT);
 }
 
 static int parse_argv(int argc, char **argv, struct args *a) {
@@ -52,10 +105,15 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                 { "input", required_argument, NULL, OPT_INPUT },   { "output", required_argument, NULL, OPT_OUTPUT },
                 { "set", required_argument, NULL, OPT_SET },       { "plugins", required_argument, NULL, OPT_PLUGINS },
                 { "plan", no_argument, NULL, OPT_PLAN },           { "json", no_argument, NULL, OPT_JSON },
-                { "keep-temp", no_argument, NULL, OPT_KEEP },      {},
+                { "keep-temp", no_argument, NULL, OPT_KEEP },      { "launch-timeout", required_argument, NULL, OPT_LAUNCH_TIMEOUT },
+                {},
         };
+        const char *env = getenv("CVM_LAUNCH_TIMEOUT");
         int c;
 
+        a->launch_timeout = LAUNCH_TIMEOUT;
+        if (env && parse_seconds("CVM_LAUNCH_TIMEOUT", env, &a->launch_timeout) < 0)
+                return -RW_EXIT_USAGE;
         a->sets = calloc((size_t) argc + 1, sizeof(char *));
         a->dirs = calloc((size_t) argc + 2, sizeof(char *));
         if (!a->sets || !a->dirs)
@@ -95,6 +153,10 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                 case OPT_KEEP:
                         a->keep = true;
                         break;
+                case OPT_LAUNCH_TIMEOUT:
+                        if (parse_seconds("--launch-timeout", optarg, &a->launch_timeout) < 0)
+                                return -RW_EXIT_USAGE;
+                        break;
                 default:
                         return -RW_EXIT_USAGE;
                 }
@@ -107,12 +169,13 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                         program_name);
                 return -RW_EXIT_USAGE;
         }
-        a->dirs[a->ndirs++] = getenv("CVM_PLUGINS_DIR") ? getenv("CVM_PLUGINS_DIR") : PLUGINS_DIR;
+        a->dirs[a->ndirs++] = (char *) default_plugins();
         return 1;
 }
 
 static int run(const struct args *a) {
-        struct rw_options o = { .input = a->input, .output = a->output, .keep_temp = a->keep, .verbose = a->verbose };
+        struct rw_options o = { .input = a->input, .output = a->output, .launch_timeout = a->launch_timeout,
+                                .keep_temp = a->keep, .verbose = a->verbose };
         struct rw_summary sum = { 0 };
         struct recipe *r = NULL;
         cvm_error err = { 0 };

@@ -13,7 +13,7 @@
 #include "manifest.h"
 
 struct manifest {
-        struct json_object *root, *steps, *boot;
+        struct json_object *root, *steps, *boot, *build, *seconds;
         size_t nsteps;
         char tmp[4096];
 };
@@ -88,11 +88,16 @@ struct manifest *manifest_new(const struct recipe *r, const char *input, const c
         json_object_object_add(m->root, "version", str(cvm_version()));
         json_object_object_add(m->root, "recipe", plan_to_json(r));
         in = json_object_new_object();
-        json_object_object_add(in, "path", str(input));
         json_object_object_add(in, "sha256", str(input_sha256));
         json_object_object_add(m->root, "input", in);
         json_object_object_add(m->root, "steps", m->steps);
         json_object_object_add(m->root, "boot", m->boot);
+        /* What differs from one build of the same input and recipe to the next: the host's paths, the times, the output's bytes. */
+        m->build = json_object_new_object();
+        m->seconds = json_object_new_array();
+        json_object_object_add(m->build, "input", str(input));
+        json_object_object_add(m->build, "step_seconds", m->seconds);
+        json_object_object_add(m->root, "build", m->build);
         return m;
 }
 
@@ -118,8 +123,8 @@ void manifest_guest(struct manifest *m, const char *type, const char *distro, in
 void manifest_step(struct manifest *m, const struct plugin *p, const struct step *s, double seconds) {
         struct json_object *o = step_json(s);
         json_object_object_add(o, "plugin", str(p->name));
-        json_object_object_add(o, "seconds", json_object_new_double(seconds));
         json_object_array_add(m->steps, o);
+        json_object_array_add(m->seconds, json_object_new_double(seconds));
         m->nsteps++;
 }
 
@@ -150,7 +155,7 @@ void manifest_output(struct manifest *m, const char *path, const char *sha256, c
         json_object_object_add(o, "path", str(path));
         json_object_object_add(o, "format", str(format));
         json_object_object_add(o, "sha256", str(sha256));
-        json_object_object_add(m->root, "output", o);
+        json_object_object_add(m->build, "output", o);
         for (size_t i = 0; i < nwarnings; i++)
                 json_object_array_add(w, str(warnings[i]));
         json_object_object_add(m->root, "warnings", w);

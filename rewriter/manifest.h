@@ -7,9 +7,12 @@
 
 /*
  * OUT.manifest.json: tool version, recipe (path, sha256, resolved
- * parameters), each plugin (name, folder digest) and step with its duration,
- * input and output sha256, the inspected guest, each kernel and initramfs in
- * /boot (sha256, sha384), the kernel command line, the reference values.
+ * parameters), each plugin (name, folder digest) and step, the input's
+ * sha256, the inspected guest, each kernel and initramfs in /boot (sha256,
+ * sha384), the kernel command line, the reference values: the same for every
+ * rewrite of the same input with the same recipe and SOURCE_DATE_EPOCH.
+ * Apart, under "build", what varies from run to run: the input's path, each
+ * step's duration, the output's path, format and sha256.
  */
 struct manifest;
 

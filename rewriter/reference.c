@@ -44,8 +44,40 @@ static int unmount(const char *mnt) {
         return -EBUSY;
 }
 
+/*
+ * The FUSE thread serves the walk's lookups.  The measurer lstat()s every
+ * path the policy lists, and a guest may lack some: libguestfs's error for
+ * each is expected, not one to print (its error handlers are per thread, so
+ * the main thread's choice does not reach this one).
+ */
 static void *run_fuse(void *g) {
+        guestfs_set_error_handler(g, NULL, NULL);
         return (void *) (intptr_t) guestfs_mount_local_run(g);
+}
+
+/*
+ * An event's data as the measurer records it at boot: what it read from the
+ * host's stand-in for /proc (proc) named as /proc.  The digests cover the
+ * content, not the data, so only the description changes.
+ */
+static struct json_object *data_in_guest(const char *data, const char *proc) {
+        struct json_object *j = json_tokener_parse(data), *path, *out;
+        const char *p;
+        size_t n = strlen(proc);
+
+        if (!j || !json_object_object_get_ex(j, "path", &path) || !(p = json_object_get_string(path)) ||
+            strncmp(p, proc, n) != 0 || p[n] != '/') {
+                json_object_put(j);
+                return json_object_new_string(data);
+        }
+        {
+                char guest[PATH_MAX];
+                snprintf(guest, sizeof(guest), "/proc%s", p + n);
+                json_object_object_add(j, "path", json_object_new_string(guest));
+        }
+        out = json_object_new_string(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(j);
+        return out;
 }
 
 /* One space: its events and the register values their replay gives from zero. */
@@ -75,7 +107,7 @@ static struct json_object *space_json(const struct cvm_policy *p, const char *ro
                         cvm_hex(e->digests[k].bytes, e->digests[k].size, d);
                         json_object_object_add(ev, cvm_alg_name(e->digests[k].alg), json_object_new_string(d));
                 }
-                json_object_object_add(ev, "data", json_object_new_string(e->data));
+                json_object_object_add(ev, "data", data_in_guest(e->data, proc));
                 json_object_array_add(events, ev);
         }
         json_object_object_add(out, "events", events);
@@ -114,15 +146,10 @@ int reference_values(guestfs_h *g, const char *tmpdir, const char *cmdline, stru
                 return cvm_error_set(err, errno, "%s: %s", tmpdir, strerror(errno));
         if (!(f = fopen(path, "w")) || fprintf(f, "%s\n", cmdline ? cmdline : "") < 0 || fclose(f) != 0)
                 return cvm_error_set(err, EIO, "%s: cannot write", path);
-        /* The walk lstat()s paths the policy lists that the guest lacks: expected, not errors to print. */
-        guestfs_push_error_handler(g, NULL, NULL);
-        if (guestfs_mount_local(g, mnt, GUESTFS_MOUNT_LOCAL_READONLY, 1, -1) < 0) {
-                guestfs_pop_error_handler(g);
+        if (guestfs_mount_local(g, mnt, GUESTFS_MOUNT_LOCAL_READONLY, 1, -1) < 0)
                 return cvm_error_set(err, EIO, "mount-local (FUSE) of the guest failed: %s", guestfs_last_error(g));
-        }
         if (pthread_create(&th, NULL, run_fuse, g) != 0) {
                 guestfs_umount_local(g, -1);
-                guestfs_pop_error_handler(g);
                 return cvm_error_set(err, EAGAIN, "cannot start the FUSE thread");
         }
         r = (size_t) snprintf(path, sizeof(path), "%s" POLICY, mnt) >= sizeof(path)
@@ -154,7 +181,6 @@ int reference_values(guestfs_h *g, const char *tmpdir, const char *cmdline, stru
                 return r;
         }
         pthread_join(th, &fr);
-        guestfs_pop_error_handler(g);
         rmdir(mnt);
         cvm_policy_free(p);
         if (r < 0) {

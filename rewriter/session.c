@@ -5,7 +5,8 @@
  * every step, the reference values, then qemu-img converts the overlay into a
  * temporary file beside the output, which is fsynced and renamed.  Every
  * temporary is named .OUT.cvm-rewrite.PID.*: an error or SIGINT/SIGTERM
- * removes them; after SIGKILL the next run removes those of dead PIDs.
+ * removes them; after SIGKILL the next run removes those of dead PIDs.  The
+ * launch is bounded, and no child process outlives the session (the watchdog).
  */
 
 #include <dirent.h>
@@ -14,9 +15,11 @@
 #include <ftw.h>
 #include <libgen.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +36,10 @@
 
 extern char **environ;
 
-static volatile sig_atomic_t stop_signal;
+/* Read by the watchdog thread too: an atomic int (lock-free, so also safe to store from the handler). */
+static atomic_int stop_signal;
 
-/* The first signal stops at the next safe point and cleans up; a second one exits at once (the next run cleans up). */
+/* The first signal ends the appliance (the watchdog) and the run cleans up; a second one exits at once (the next run cleans up). */
 static void on_signal(int sig) {
         if (stop_signal)
                 _exit(128 + sig);
@@ -46,6 +50,98 @@ static double now(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/*
+ * The appliance watchdog.  guestfs_launch cannot be interrupted (it retries
+ * on EINTR, and the handle's lock keeps guestfs_get_pid and
+ * guestfs_kill_subprocess waiting until it returns), and where /dev/kvm
+ * exists but does not work it never returns.  So a thread watches while the
+ * handle has processes: past the launch deadline, or at the first
+ * SIGINT/SIGTERM/SIGHUP, it kills every child of ours (qemu, libguestfs's
+ * recovery process, supermin) and its process group; the call in progress
+ * then fails, and the session ends as for any error.
+ */
+struct watchdog {
+        pthread_t thread;
+        bool started;
+        atomic_bool launching, done, timed_out;
+        double deadline;
+};
+
+/* SIGKILL to each child of this process, and to its process group when it leads one (qemu does: set_pgroup). */
+static void kill_children(void) {
+        struct dirent *de;
+        DIR *d = opendir("/proc");
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                char path[64], buf[512], *p;
+                long ppid, pgrp;
+                ssize_t n;
+                int fd;
+                if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
+                    (size_t) snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name) >= sizeof(path) ||
+                    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+                        continue;
+                n = read(fd, buf, sizeof(buf) - 1);
+                close(fd);
+                /* pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so parse after the last ')'. */
+                if (n <= 0)
+                        continue;
+                buf[n] = '\0';
+                if (!(p = strrchr(buf, ')')) || sscanf(p + 1, " %*c %ld %ld", &ppid, &pgrp) != 2 || ppid != (long) getpid())
+                        continue;
+                long pid = strtol(de->d_name, NULL, 10);
+                if (pgrp == pid)
+                        kill((pid_t) -pid, SIGKILL);
+                kill((pid_t) pid, SIGKILL);
+        }
+        closedir(d);
+}
+
+static void *watch(void *arg) {
+        struct watchdog *w = arg;
+        const struct timespec tick = { 0, 100 * 1000 * 1000 };
+
+        while (!w->done) {
+                bool late = w->launching && now() > w->deadline;
+                if (stop_signal || late) {
+                        w->timed_out = late && !stop_signal;
+                        kill_children();
+                        return NULL;
+                }
+                nanosleep(&tick, NULL);
+        }
+        return NULL;
+}
+
+/* Start watching the launch, which has seconds to succeed. */
+static int watchdog_start(struct watchdog *w, unsigned seconds, cvm_error *err) {
+        sigset_t all, old;
+        int r;
+
+        w->launching = true;
+        w->deadline = now() + seconds;
+        /* The signals go to the main thread, where they interrupt the call in progress. */
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        r = pthread_create(&w->thread, NULL, watch, w);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (r != 0)
+                return cvm_error_set(err, r, "cannot start the appliance watchdog: %s", strerror(r));
+        w->started = true;
+        return 0;
+}
+
+/* Stop watching (the appliance has shut down, or never started). */
+static void watchdog_stop(struct watchdog *w) {
+        if (!w->started)
+                return;
+        w->done = true;
+        pthread_join(w->thread, NULL);
+        w->started = false;
 }
 
 char *session_read_text(struct session *ss, const char *path) {
@@ -103,16 +199,31 @@ bool plugin_supports(const struct plugin *p, const struct session *ss) {
         return false;
 }
 
-/* sha256 (and sha384 when out384) of a host file, streamed. */
+/* What a file that is not a regular one is, for a message. */
+static const char *file_type(mode_t mode) {
+        return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISCHR(mode) ? "a character device"
+               : S_ISBLK(mode) ? "a block device" : S_ISSOCK(mode) ? "a socket" : "not a regular file";
+}
+
+/* sha256 (and sha384 when out384) of a host file, streamed; never blocks on a FIFO or device put in its place. */
 int file_digests(const char *path, char out256[65], char *out384, cvm_error *err) {
         EVP_MD_CTX *a = EVP_MD_CTX_new(), *b = EVP_MD_CTX_new();
         _cleanup_free_ uint8_t *buf = malloc(1 << 20);
         uint8_t md[48];
         ssize_t n;
-        int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), r = 0;
 
         if (fd < 0 || !a || !b || !buf) {
                 r = cvm_error_set(err, fd < 0 ? errno : ENOMEM, "%s: %s", path, fd < 0 ? strerror(errno) : "out of memory");
+                goto out;
+        }
+        if (fstat(fd, &st) < 0) {
+                r = cvm_error_set(err, errno, "%s: %s", path, strerror(errno));
+                goto out;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                r = cvm_error_set(err, EINVAL, "%s: %s, not a regular file", path, file_type(st.st_mode));
                 goto out;
         }
         EVP_DigestInit_ex(a, EVP_sha256(), NULL);
@@ -140,8 +251,59 @@ out:
         return r;
 }
 
+/* The input: a non-empty regular file (never waiting on a FIFO or a device); exit 5 otherwise. */
+static int check_input(const char *input, struct stat *st, cvm_error *err) {
+        int fd = open(input, O_RDONLY | O_NONBLOCK | O_CLOEXEC), r = 0;
+
+        if (fd < 0)
+                return cvm_error_set(err, errno, "--input %s: %s", input, strerror(errno));
+        if (fstat(fd, st) < 0)
+                r = cvm_error_set(err, errno, "--input %s: %s", input, strerror(errno));
+        else if (!S_ISREG(st->st_mode))
+                r = cvm_error_set(err, EINVAL, "--input %s is %s, not a disk image file", input, file_type(st->st_mode));
+        else if (st->st_size == 0)
+                r = cvm_error_set(err, EINVAL, "--input %s is empty (0 bytes), not a disk image", input);
+        close(fd);
+        return r;
+}
+
+/* Whether path names the file in (same device and inode, whatever the path's form). */
+static bool same_file(const char *path, const struct stat *in) {
+        struct stat st;
+        return stat(path, &st) == 0 && st.st_dev == in->st_dev && st.st_ino == in->st_ino;
+}
+
+/*
+ * What the end of a rewrite replaces (the output and its manifest) must not be
+ * the input, by any path (symlink, hard link, ./), and must be a regular file
+ * or absent; its directory must exist and be writable.  Exit 1 otherwise.
+ */
+static int check_output(const char *output, const char *dir, const char *input, const struct stat *in, cvm_error *err) {
+        char manifest[PATH_MAX + 32];
+        const char *const targets[] = { output, manifest };
+        struct stat st;
+
+        if (stat(dir, &st) < 0)
+                return cvm_error_set(err, errno, "--output %s: its directory %s: %s", output, dir, strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+                return cvm_error_set(err, ENOTDIR, "--output %s: %s is not a directory", output, dir);
+        if (access(dir, W_OK) < 0)
+                return cvm_error_set(err, errno, "--output %s: cannot write in %s: %s", output, dir, strerror(errno));
+        if ((size_t) snprintf(manifest, sizeof(manifest), "%s.manifest.json", output) >= sizeof(manifest))
+                return cvm_error_set(err, ENAMETOOLONG, "--output %s: path too long", output);
+        for (size_t i = 0; i < 2; i++) {
+                if (same_file(targets[i], in))
+                        return cvm_error_set(err, EEXIST, "--output %s: %s is the input %s (the same file): write the output "
+                                             "elsewhere, the input is never modified", output, targets[i], input);
+                if (stat(targets[i], &st) == 0 && !S_ISREG(st.st_mode))
+                        return cvm_error_set(err, EEXIST, "--output %s: %s is %s: the output replaces a regular file or nothing",
+                                             output, targets[i], file_type(st.st_mode));
+        }
+        return 0;
+}
+
 /* .BASE.cvm-rewrite.PID.* of dead PIDs in the output's directory: what a SIGKILLed run left. */
-static void clean_stale(const char *dir, const char *base) {
+static void clean_stale(const char *dir, const char *base, const struct stat *input) {
         char prefix[PATH_MAX];
         struct dirent *de;
         DIR *d = opendir(dir);
@@ -158,8 +320,11 @@ static void clean_stale(const char *dir, const char *base) {
                 if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
                         continue;
                 pid = strtol(de->d_name + strlen(prefix), NULL, 10);
+                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                /* An input named like a temporary stays: the input is never modified. */
+                if (same_file(path, input))
+                        continue;
                 if (pid <= 0 || (kill((pid_t) pid, 0) < 0 && errno == ESRCH)) {
-                        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
                         fprintf(stderr, "cvm-rewrite: removing %s, left by an interrupted run (PID %ld)\n", path, pid);
                         remove(path);
                 }
@@ -252,7 +417,8 @@ static int inspect(struct session *ss, int *exit_code) {
                 for (size_t i = 0; i < n; i++)
                         free(roots[i]);
                 free(roots);
-                *exit_code = RW_EXIT_UNSUPPORTED;
+                /* None: not a system image at all (an image error); several: one this tool does not handle. */
+                *exit_code = n ? RW_EXIT_UNSUPPORTED : RW_EXIT_IMAGE;
                 return cvm_error_set(ss->err, ENOENT, "the image holds %zu operating systems; cvm-rewrite needs exactly one", n);
         }
         ss->root = roots[0];
@@ -265,6 +431,22 @@ static int inspect(struct session *ss, int *exit_code) {
         if (session_mount(ss) < 0)
                 return cvm_error_set(ss->err, EIO, "inspection: %s", guestfs_last_error(ss->g));
         return 0;
+}
+
+/* A step's progress label: its first argument's first line (or first word of a list), cut at a word boundary when longer than fits. */
+static void step_label(const struct step *s, char *buf, size_t size) {
+        const struct arg *a = s->nargs && strcmp(s->kind, "password") ? &s->args[0] : NULL;
+        const char *v = !a ? "" : a->value ? a->value : a->list && a->list[0] ? a->list[0] : "";
+        size_t n = strcspn(v, "\n"), cut = n;
+
+        if (n >= size) {
+                cut = size - 4;
+                while (cut > 0 && v[cut] != ' ')
+                        cut--;
+                if (cut == 0)
+                        cut = size - 4;
+        }
+        snprintf(buf, size, "%.*s%s", (int) cut, v, cut < strlen(v) ? "..." : "");
 }
 
 static int run_steps(struct session *ss, const struct recipe *r, struct manifest *mf, struct rw_summary *sum,
@@ -286,6 +468,7 @@ static int run_steps(struct session *ss, const struct recipe *r, struct manifest
                 for (size_t j = 0; j < p->nsteps; j++) {
                         const struct step *s = &p->steps[j];
                         double ts = now();
+                        char label[64];
                         int rr;
                         if (stop_signal)
                                 return cvm_error_set(ss->err, EINTR, "interrupted by signal %d", (int) stop_signal);
@@ -294,9 +477,8 @@ static int run_steps(struct session *ss, const struct recipe *r, struct manifest
                                 *exit_code = RW_EXIT_IMAGE;
                                 return rr;
                         }
-                        fprintf(stderr, "cvm-rewrite:   [%zu/%zu] %s %.40s %.2f s\n", ++k, total, s->kind,
-                                s->nargs && s->args[0].value && strcmp(s->kind, "password") ? s->args[0].value : "",
-                                now() - ts);
+                        step_label(s, label, sizeof(label));
+                        fprintf(stderr, "cvm-rewrite:   [%zu/%zu] %s %s %.2f s\n", ++k, total, s->kind, label, now() - ts);
                         manifest_step(mf, p, s, now() - ts);
                         sum->steps = k;
                 }
@@ -326,14 +508,16 @@ static int boot_files(struct session *ss, struct manifest *mf) {
 int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_summary *sum, int *exit_code,
                 cvm_error *err) {
         struct session ss = { .err = err, .recipe = r };
+        struct watchdog wd = { 0 };
         char dir[PATH_MAX], base[PATH_MAX], overlay[PATH_MAX], part[PATH_MAX], in256[65], after256[65], out256[65];
         _cleanup_free_ char *fmt = NULL, *absin = NULL;
         struct manifest *mf = NULL;
         struct json_object *ref = NULL;
         struct sigaction sa = { .sa_handler = on_signal }, old[3];
         static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-        struct stat st;
-        double t0 = now();
+        struct stat in_st, st;
+        double t0 = now(), tphase;
+        int64_t disk;
         int rr;
 
         *exit_code = RW_EXIT_IMAGE;
@@ -344,15 +528,19 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 snprintf(dir, sizeof(dir), "%s", dirname(d));
                 snprintf(base, sizeof(base), "%s", basename(b));
         }
-        clean_stale(dir, base);
+        if ((rr = check_input(o->input, &in_st, err)) < 0)
+                return rr;
+        if ((rr = check_output(o->output, dir, o->input, &in_st, err)) < 0) {
+                *exit_code = RW_EXIT_USAGE;
+                return rr;
+        }
+        clean_stale(dir, base, &in_st);
         if (!(absin = realpath(o->input, NULL)))
                 return cvm_error_set(err, errno, "--input %s: %s", o->input, strerror(errno));
         if ((size_t) snprintf(overlay, sizeof(overlay), "%s/.%s.cvm-rewrite.%ld.overlay.qcow2", dir, base, (long) getpid()) >= sizeof(overlay) ||
             (size_t) snprintf(part, sizeof(part), "%s/.%s.cvm-rewrite.%ld.part", dir, base, (long) getpid()) >= sizeof(part) ||
             (size_t) snprintf(ss.tmpdir, sizeof(ss.tmpdir), "%s/.%s.cvm-rewrite.%ld.d", dir, base, (long) getpid()) >= sizeof(ss.tmpdir))
                 return cvm_error_set(err, ENAMETOOLONG, "--output %s: path too long", o->output);
-        if (stat(o->output, &st) == 0 && S_ISDIR(st.st_mode))
-                return cvm_error_set(err, EISDIR, "--output %s is a directory", o->output);
         if ((rr = file_digests(absin, in256, NULL, err)) < 0)
                 return rr;
         for (int i = 0; i < 3; i++)
@@ -378,6 +566,12 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 rr = cvm_error_set(err, EINVAL, "--input %s: not a disk image qemu can read", o->input);
                 goto out;
         }
+        /* qemu takes any file for raw data; a disk is whole sectors (a text file, say, is not). */
+        if (strcmp(fmt, "raw") == 0 && in_st.st_size % 512 != 0) {
+                rr = cvm_error_set(err, EINVAL, "--input %s: not a disk image: raw data of %lld bytes, not whole 512-byte sectors",
+                                   o->input, (long long) in_st.st_size);
+                goto out;
+        }
         if (guestfs_disk_create(ss.g, overlay, "qcow2", -1, GUESTFS_DISK_CREATE_BACKINGFILE, absin,
                                 GUESTFS_DISK_CREATE_BACKINGFORMAT, fmt, -1) < 0) {
                 rr = cvm_error_set(err, EIO, "--input %s: %s", o->input, guestfs_last_error(ss.g));
@@ -393,7 +587,16 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 _cleanup_free_ char *backend = guestfs_get_backend(ss.g);
                 fprintf(stderr, "cvm-rewrite: launching the appliance (%s) ...\n", backend ? backend : "?");
         }
-        if (guestfs_launch(ss.g) < 0) {
+        if ((rr = watchdog_start(&wd, o->launch_timeout, err)) < 0)
+                goto out;
+        rr = guestfs_launch(ss.g);
+        wd.launching = false;
+        if (rr < 0 && wd.timed_out) {
+                rr = cvm_error_set(err, ETIMEDOUT, "the appliance did not start in %u s; set "
+                                   "LIBGUESTFS_BACKEND_SETTINGS=force_tcg where KVM is not usable", o->launch_timeout);
+                goto out;
+        }
+        if (rr < 0) {
                 rr = cvm_error_set(err, EIO, "appliance launch failed: %s", guestfs_last_error(ss.g));
                 goto out;
         }
@@ -406,26 +609,34 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
         manifest_guest(mf, ss.type, ss.distro, ss.major, ss.minor, ss.arch, ss.root);
         if ((rr = run_steps(&ss, r, mf, sum, exit_code)) < 0)
                 goto out;
+        fprintf(stderr, "cvm-rewrite: computing the reference values ...\n");
+        tphase = now();
         boot_files(&ss, mf);
         ss.cmdline = session_boot_cmdline(&ss);
         manifest_cmdline(mf, ss.cmdline);
         if ((rr = reference_values(ss.g, ss.tmpdir, ss.cmdline, &ref, err)) < 0)
                 goto out;
         manifest_reference(mf, ref);
+        disk = guestfs_blockdev_getsize64(ss.g, "/dev/sda");
+        fprintf(stderr, "cvm-rewrite: reference values done in %.1f s\n", now() - tphase);
         if (guestfs_umount_all(ss.g) < 0 || guestfs_shutdown(ss.g) < 0) {
                 rr = cvm_error_set(err, EIO, "closing the guest file systems: %s", guestfs_last_error(ss.g));
                 goto out;
         }
         guestfs_close(ss.g);
         ss.g = NULL;
+        watchdog_stop(&wd);
         if (stop_signal) {
                 rr = cvm_error_set(err, EINTR, "interrupted by signal %d", (int) stop_signal);
                 goto out;
         }
-        fprintf(stderr, "cvm-rewrite: writing %s (%s%s) ...\n", o->output, r->format,
-                strcmp(r->compression, "zlib") == 0 ? ", compressed" : "");
+        /* qemu-img reads the whole disk here: say so, the phase takes a while for a large one. */
+        fprintf(stderr, "cvm-rewrite: converting the output (%s%s, %lld MiB disk) into %s ...\n", r->format,
+                strcmp(r->compression, "zlib") == 0 ? ", compressed" : "", (long long) (disk >> 20), o->output);
+        tphase = now();
         if ((rr = convert(overlay, part, r, err)) < 0)
                 goto out;
+        fprintf(stderr, "cvm-rewrite: converted in %.1f s\n", now() - tphase);
         {
                 int fd = open(part, O_RDONLY | O_CLOEXEC);
                 if (fd < 0 || fsync(fd) < 0) {
@@ -463,8 +674,12 @@ out:
                 guestfs_shutdown(ss.g);
                 guestfs_close(ss.g);
         }
-        if (rr < 0 && stop_signal)
+        watchdog_stop(&wd);
+        /* Whatever failed after a signal failed because of it (the watchdog ended the appliance). */
+        if (rr < 0 && stop_signal) {
                 *exit_code = 128 + stop_signal;
+                cvm_error_set(err, EINTR, "interrupted by signal %d", (int) stop_signal);
+        }
         if (rr < 0)
                 manifest_abort(mf, o->output);
         manifest_free(mf);

@@ -63,6 +63,7 @@ char *session_boot_cmdline(struct session *ss);
 
 struct rw_options {
         const char *input, *output;
+        unsigned launch_timeout;        /* seconds the appliance has to start */
         bool keep_temp, verbose;
 };
 

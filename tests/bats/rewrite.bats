@@ -48,6 +48,111 @@ setup() {
         P=(--plugins "$W/plugins" --plugins "$ROOT/plugins")
 }
 
+# ---- The session (issue 14: 12a, 15, 17, 18): the launch bounded and ended on a signal, reproducible
+# ---- reference values, the plugins found beside the executable, no libguestfs noise.
+
+# Until the rewrite PID has started qemu (60 s at most); prints qemu's PID.
+wait_for_qemu() {
+        for _ in $(seq 1 120); do
+                pgrep -P "$1" -f qemu-system && return 0
+                sleep 0.5
+        done
+        return 1
+}
+
+# Whether process PID runs (a zombie waiting for its reaper does not).
+alive() {
+        [ -n "$(ps -o stat= -p "$1" | grep -v Z)" ]
+}
+
+# Whether a process whose command line names a temporary of the rewrite PID still runs (its qemu names the overlay).
+left_running() {
+        pgrep -af "\.cvm-rewrite\.$1\." >&2
+}
+
+@test "reproducible: a second rewrite of the same input and recipe predicts the same events, registers and boot files; only build differs" {
+        [ "$(cat "$W/run.rc")" -eq 0 ]
+        mkdir -p "$T/out2"
+        run --separate-stderr "$RW" --recipe "$R" "${P[@]}" --set every-step.key="ssh-ed25519 AAAAC3Nza test@host" \
+                --set password=s3cret --input "$W/guest.qcow2" --output "$T/out2/foundation.qcow2"
+        [ "$status" -eq 0 ] || { echo "$stderr"; false; }
+        a="$W/out/foundation.qcow2.manifest.json" b="$T/out2/foundation.qcow2.manifest.json"
+        for part in .reference_values .boot .cmdline 'del(.build)'; do
+                [ "$(jq -S "$part" "$a")" = "$(jq -S "$part" "$b")" ] || { diff <(jq -S "$part" "$a") <(jq -S "$part" "$b"); false; }
+        done
+        # The command line is read where the measurer reads it at boot, not from the build host's temporary.
+        [ "$(jq -r '.reference_values.tpm.events[] | select(.kind == "cmdline") | .data | fromjson | .path' "$a")" = /proc/cmdline ]
+        [ "$(jq -r .build.output.path "$b")" = "$T/out2/foundation.qcow2" ]
+        [ "$(jq -r '.build.step_seconds | length' "$b")" -eq 31 ]
+        # No libguestfs error lines (the FUSE thread's expected lookups of paths the guest lacks), the phases said.
+        ! grep -q "libguestfs: error" "$W/run.err"
+        [[ "$stderr" != *"libguestfs: error"* ]]
+        [[ "$stderr" == *"cvm-rewrite: converting the output (qcow2, 320 MiB disk) into $T/out2/foundation.qcow2 ..."* ]]
+        [[ "$stderr" == *"cvm-rewrite: converted in "* ]]
+}
+
+@test "launch timeout: exit 5 with the message, no qemu of its own and no temporary left" {
+        CVM_LAUNCH_TIMEOUT=1 "$RW" --recipe "$ROOT/recipes/example.yaml" "${P[@]}" --input "$W/guest.qcow2" \
+                --output "$T/l.qcow2" 2>"$T/l.err" &
+        pid=$!
+        rc=0
+        wait "$pid" || rc=$?
+        cat "$T/l.err"
+        [ "$rc" -eq 5 ]
+        grep -qF "cvm-rewrite: the appliance did not start in 1 s; set LIBGUESTFS_BACKEND_SETTINGS=force_tcg where KVM is not usable" "$T/l.err"
+        ! left_running "$pid"
+        [ "$(ls -A "$T" | grep -c cvm-rewrite)" -eq 0 ]
+        [ ! -e "$T/l.qcow2" ]
+}
+
+@test "SIGTERM during the launch: the appliance ends at once, exit 143, no qemu of its own and no temporary left" {
+        "$RW" --recipe "$ROOT/recipes/example.yaml" "${P[@]}" --input "$W/guest.qcow2" --output "$T/s.qcow2" 2>"$T/s.err" &
+        pid=$!
+        qemu=$(wait_for_qemu "$pid")
+        kids=$(pgrep -P "$pid")
+        kill -TERM "$pid"
+        rc=0
+        wait "$pid" || rc=$?
+        cat "$T/s.err"
+        [ -n "$qemu" ]
+        [ "$rc" -eq 143 ]
+        grep -q "interrupted by signal 15" "$T/s.err"
+        # Ended during the launch, not after it: a launch that never ends (KVM present but unusable) ends the same way.
+        ! grep -q "appliance up" "$T/s.err"
+        for k in $kids; do ! alive "$k"; done
+        ! left_running "$pid"
+        [ "$(ls -A "$T" | grep -c cvm-rewrite)" -eq 0 ]
+        [ ! -e "$T/s.qcow2" ]
+}
+
+@test "an input that holds no operating system (zeros, whole sectors): exit 5, an image error, not 4" {
+        head -c $((4 << 20)) /dev/zero >"$T/zeros.img"
+        run "$RW" --recipe "$ROOT/recipes/example.yaml" "${P[@]}" --input "$T/zeros.img" --output "$T/z.qcow2"
+        [ "$status" -eq 5 ]
+        [[ "$output" == *"the image holds 0 operating systems; cvm-rewrite needs exactly one"* ]]
+        [ ! -e "$T/z.qcow2" ]
+        [ "$(ls -A "$T" | grep -c cvm-rewrite)" -eq 0 ]
+}
+
+@test "plugins: found beside the executable, in the checkout's plugins/ or an install's share/cvm/plugins, wherever it was moved" {
+        unset CVM_PLUGINS_DIR
+        run bash -c "cd '$T' && '$RW' --recipe '$ROOT/recipes/minimal.yaml' --plan"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"plugin cvm-measurer ($(realpath "$ROOT/plugins")/50-cvm-measurer)"* ]]
+        # An install (PREFIX/bin, PREFIX/share/cvm/plugins) copied elsewhere.
+        mkdir -p "$T/moved/usr/bin" "$T/moved/usr/share/cvm"
+        cp "$RW" "$T/moved/usr/bin/"
+        cp -R "$ROOT/plugins" "$T/moved/usr/share/cvm/plugins"
+        run "$T/moved/usr/bin/cvm-rewrite" --recipe "$ROOT/recipes/minimal.yaml" --plan
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"plugin cvm-measurer ($T/moved/usr/share/cvm/plugins/50-cvm-measurer)"* ]]
+        # CVM_PLUGINS_DIR still decides.
+        CVM_PLUGINS_DIR="$T/none" run "$T/moved/usr/bin/cvm-rewrite" --recipe "$ROOT/recipes/minimal.yaml" --plan
+        [ "$status" -eq 2 ]
+}
+
+# ---- end of the session block
+
 @test "--plan: the ordered, substituted steps; --set for one plugin or all; secrets never printed; no image needed" {
         run "$RW" --recipe "$R" "${P[@]}" --plan --set every-step.key=K --set password=s3cret --set hostname=from-set
         [ "$status" -eq 0 ]
@@ -168,11 +273,11 @@ bad() { # expected-message recipe-text [plugin-yaml]
         [ $((bsize * blocks)) -gt $((280 << 20)) ]
         m="$W/out/foundation.qcow2.manifest.json"
         [ "$(jq -r .tool "$m")" = cvm-rewrite ]
-        [ "$(jq -r .output.sha256 "$m")" = "$(sha256sum <"$W/out/foundation.qcow2" | cut -d' ' -f1)" ]
+        [ "$(jq -r .build.output.sha256 "$m")" = "$(sha256sum <"$W/out/foundation.qcow2" | cut -d' ' -f1)" ]
         [ "$(jq -r .input.sha256 "$m")" = "$(cut -d' ' -f1 "$W/guest.sha")" ]
         [ "$(jq -r .recipe.sha256 "$m")" = "$(sha256sum <"$R" | cut -d' ' -f1)" ]
         [ "$(jq -r '.steps | length' "$m")" -eq 31 ]
-        [ "$(jq -r '[.steps[] | select(.seconds >= 0)] | length' "$m")" -eq 31 ]
+        [ "$(jq -r '[.build.step_seconds[] | select(. >= 0)] | length' "$m")" -eq 31 ]
         [ "$(jq -r '.guest | "\(.type) \(.distro) \(.major) \(.arch) \(.root)"' "$m")" = "linux debian 12 x86_64 /dev/sda1" ]
         ! grep -q s3cret "$m"
         for kind in kernel initramfs; do
