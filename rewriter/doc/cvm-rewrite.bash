@@ -1,27 +1,27 @@
 # bash completion for cvm-rewrite(1)                      -*- shell-script -*-
 # Options are read from the program's own --help.  --recipe completes the
-# installed recipes as well as files; --set completes PLUGIN. with the plugin
-# names and PLUGIN.KEY= with that plugin's parameters, from the folders
-# cvm-rewrite itself searches: --plugins DIRs on the line, $CVM_PLUGINS_DIR or
-# the folder its --help names, and share/cvm/plugins beside the program.
+# shipped recipes (the recipes/ beside the plugin folder) as well as files;
+# --set completes PLUGIN. with the plugin names and PLUGIN.KEY= with that
+# plugin's parameters, from the folders cvm-rewrite itself searches: each
+# --plugins DIR on the line, then the folder its --help names (CVM_PLUGINS_DIR,
+# else the one beside the executable).
 
 # The long options TOOL [COMMAND] --help lists.
 _cvm_longopts() {
         "$@" --help 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
 }
 
-# The plugin folders (their parent folders), one a line.
+# The plugin folders (the parents of NN-name/), each once, one a line.
 _cvm_rewrite_plugin_dirs() {
-        local i bin
-        for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
-                [ "${COMP_WORDS[i]}" = --plugins ] && printf '%s\n' "${COMP_WORDS[i + 1]/#\~/$HOME}"
-        done
-        if [ -n "${CVM_PLUGINS_DIR:-}" ]; then
-                printf '%s\n' "$CVM_PLUGINS_DIR"
-        else
+        local i d
+        {
+                for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+                        [ "${COMP_WORDS[i]}" = --plugins ] && printf '%s\n' "${COMP_WORDS[i + 1]/#\~/$HOME}"
+                done
                 "${COMP_WORDS[0]}" --help 2>/dev/null | sed -n 's/.*(then \(.*\))$/\1/p'
-        fi
-        bin=$(type -P "${COMP_WORDS[0]}") && printf '%s\n' "${bin%/*}/../share/cvm/plugins"
+        } | while IFS= read -r d; do
+                (CDPATH='' cd "$d" 2>/dev/null && pwd -P)
+        done | awk '!seen[$0]++'
 }
 
 # name TAB folder of every plugin found.
@@ -42,10 +42,10 @@ _cvm_rewrite() {
         --recipe)
                 # Installed recipes by name (offered as their path), and files.
                 while IFS= read -r d; do
-                        for f in "${d%/}"/../recipes/*.yaml; do
+                        for f in "${d%/*}"/recipes/*.yaml; do
                                 [ -f "$f" ] || continue
                                 name=${f##*/}
-                                [[ $name == "${cur##*/}"* && $cur != */* ]] && words+=("$(cd "${f%/*}" && pwd)/$name")
+                                [[ $name == "$cur"* && $cur != */* ]] && words+=("$f")
                         done
                 done < <(_cvm_rewrite_plugin_dirs)
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur")

@@ -212,12 +212,13 @@ options_in_page() {
 }
 
 @test "completion: cvm-rewrite options, installed recipe names, plugin names and their parameters" {
-        local f="$ROOT/rewriter/doc/cvm-rewrite.bash" p="$T/prefix"
-        # An installed layout: PREFIX/bin/cvm-rewrite beside PREFIX/share/cvm/{recipes,plugins}.
+        local f="$ROOT/rewriter/doc/cvm-rewrite.bash" p="$T/prefix" r
+        # An installed layout: PREFIX/bin/cvm-rewrite finds PREFIX/share/cvm/plugins, recipes beside it.
         mkdir -p "$p/bin" "$p/share/cvm/recipes" "$p/share/cvm/plugins"
-        ln -s "$BIN/cvm-rewrite" "$p/bin/cvm-rewrite"
+        cp "$BIN/cvm-rewrite" "$p/bin/cvm-rewrite"
         cp "$ROOT"/recipes/*.yaml "$p/share/cvm/recipes/"
         cp -R "$ROOT"/plugins/[0-9]* "$p/share/cvm/plugins/"
+        p=$(cd "$p" && pwd -P)
         cd "$T"
 
         run complete_words "$f" _cvm_rewrite "$p/bin/cvm-rewrite" --pl
@@ -226,8 +227,16 @@ options_in_page() {
         diff <(reply | sort -u) <({ longopts "$BIN/cvm-rewrite"; echo --version; } | sort -u)
         run complete_words "$f" _cvm_rewrite "$p/bin/cvm-rewrite" --recipe debian-12-t
         [ "${lines[*]}" = "$p/share/cvm/recipes/debian-12-tdx.yaml $p/share/cvm/recipes/debian-12-tpm.yaml" ]
+        # From a build: the checkout's recipes.
+        run complete_words "$f" _cvm_rewrite "$BIN/cvm-rewrite" --recipe mini
+        r=$(cd "$ROOT" && pwd -P)
+        [ "${lines[*]}" = "$r/recipes/minimal.yaml" ]
         run complete_words "$f" _cvm_rewrite "$p/bin/cvm-rewrite" --recipe x --set cvm-ev
         [ "$output" = cvm-evidence. ]
+        # From a build: the checkout's recipes.
+        run complete_words "$f" _cvm_rewrite "$BIN/cvm-rewrite" --recipe mini
+        r=$(cd "$ROOT" && pwd -P)
+        [ "${lines[*]}" = "$r/recipes/minimal.yaml" ]
         run complete_words "$f" _cvm_rewrite "$p/bin/cvm-rewrite" --recipe x --set cvm-evidence.
         [ "${lines[*]}" = "cvm-evidence.group= cvm-evidence.gid= cvm-evidence.libcvm=" ]
         # Every installed plugin is offered, and --plugins folders on the line too.
