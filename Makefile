@@ -180,16 +180,23 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a $(BUILD
 FIXTURES ?= $(abspath ../shared/fixtures)
 export FIXTURES
 
+# The fake /dev/tdx_guest of tests/bats/tdx.bats, an LD_PRELOAD ioctl shim; never
+# sanitized, as it is preloaded into sanitized tools.
+TEST_SHIMS := $(BUILD)/tests/fake_tdx_guest.so
+$(BUILD)/tests/fake_tdx_guest.so: tests/shim/fake_tdx_guest.c measurer/lib/tdx_guest.h | build-deps
+	@mkdir -p $(dir $@)
+	gcc $(CPPFLAGS) -Imeasurer/lib -std=gnu11 $(WARN) -O2 -g -fPIC -shared -o $@ $< -lcrypto -ldl
+
 unit: $(UNIT_BINS)
-bats: $(BINS)
+bats: $(BINS) $(TEST_SHIMS)
 
 # The whole suite: plain build, then ASan+UBSan, ThreadSanitizer on the unit
 # tests, and valgrind on the unit tests and the hostile-input suites' tools.
 after-deps-check:
-	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(TEST_SHIMS)
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CC=clang \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-		all $(UNIT_BINS:$(BUILD)/%=$(BUILD)/asan/%)
+		all $(UNIT_BINS:$(BUILD)/%=$(BUILD)/asan/%) $(TEST_SHIMS:$(BUILD)/%=$(BUILD)/asan/%)
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan CC=clang CFLAGS="-O1 -g -fsanitize=thread" \
 		$(UNIT_BINS:$(BUILD)/%=$(BUILD)/tsan/%)
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/vg CFLAGS="-O1 -g" all $(UNIT_BINS:$(BUILD)/%=$(BUILD)/vg/%)

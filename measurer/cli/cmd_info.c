@@ -6,8 +6,9 @@
 
 static void help(FILE *f) {
         fprintf(f, "Usage: %s info [OPTIONS]\n\n"
-                   "Report the measurement backend picked and why, its register space, banks\n"
-                   "and default algorithm.\n\n"
+                   "Report the measurement backend picked and why, how it reads and extends\n"
+                   "(tdx: read sysfs|tdreport, extend sysfs|ioctl|none), its register space,\n"
+                   "banks and default algorithm.\n\n"
                    "  -j, --json\n" IMR_OPTIONS_HELP "  -h, --help\n\n"
                    "Exit codes: 0 ok, 1 usage, 2 bad input, 4 no device.\n", program_name);
 }
@@ -58,6 +59,8 @@ int cmd_info(int argc, char **argv) {
                 json_object_object_add(j, "backend", json_object_new_string(cvm_backend_name(cvm_imr_backend(imr))));
                 json_object_object_add(j, "simulated", json_object_new_boolean(cvm_imr_simulated(imr)));
                 json_object_object_add(j, "reason", json_object_new_string(cvm_imr_reason(imr)));
+                json_object_object_add(j, "read", json_object_new_string(cvm_imr_read_via(imr)));
+                json_object_object_add(j, "extend", json_object_new_string(cvm_imr_extend_via(imr)));
                 json_object_object_add(j, "space", json_object_new_string(cvm_reg_space_name(cvm_imr_space(imr))));
                 json_object_object_add(j, "registers", json_object_new_int64(cvm_imr_count(imr)));
                 json_object_object_add(j, "default_alg", json_object_new_string(cvm_alg_name(cvm_imr_default_alg(imr))));
@@ -65,8 +68,9 @@ int cmd_info(int argc, char **argv) {
                 a = NULL;
                 print_json(j);
         } else {
-                printf("backend: %s%s\nreason: %s\nspace: %s (%u registers)\ndefault algorithm: %s\nbanks:",
-                       sim_label(imr), cvm_backend_name(cvm_imr_backend(imr)), cvm_imr_reason(imr),
+                printf("backend: %s%s\nreason: %s\nread: %s\nextend: %s\nspace: %s (%u registers)\ndefault algorithm: %s\nbanks:",
+                       sim_label(imr), cvm_backend_name(cvm_imr_backend(imr)), cvm_imr_reason(imr), cvm_imr_read_via(imr),
+                       cvm_imr_extend_via(imr),
                        cvm_reg_space_name(cvm_imr_space(imr)), cvm_imr_count(imr), cvm_alg_name(cvm_imr_default_alg(imr)));
                 for (size_t i = 0; i < n; i++)
                         printf(" %s", cvm_alg_name(banks[i]));

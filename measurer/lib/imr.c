@@ -86,6 +86,18 @@ const char *cvm_imr_reason(const cvm_imr *imr) {
         return imr->reason;
 }
 
+const char *cvm_imr_read_via(const cvm_imr *imr) {
+        return imr->read_via ? imr->read_via : cvm_backend_name(imr->backend);
+}
+
+const char *cvm_imr_extend_via(const cvm_imr *imr) {
+        return imr->extend_via ? imr->extend_via : cvm_backend_name(imr->backend);
+}
+
+int cvm_imr_can_extend(const cvm_imr *imr, cvm_error *err) {
+        return imr->ops->can_extend ? imr->ops->can_extend(imr, err) : 0;
+}
+
 bool cvm_imr_simulated(const cvm_imr *imr) {
         return imr->backend == CVM_BACKEND_SIM;
 }
@@ -152,7 +164,7 @@ int cvm_imr_read_bank(cvm_imr *imr, uint16_t alg, uint8_t *out, cvm_error *err) 
 int imr_check_extend(const cvm_imr *imr, uint32_t index, const struct cvm_event_digest *digests, size_t n, cvm_error *err) {
         int r;
 
-        if ((r = check_index(imr, index, err)) < 0)
+        if ((r = check_index(imr, index, err)) < 0 || (r = cvm_imr_can_extend(imr, err)) < 0)
                 return r;
         /* As on hardware: the TDX module measures MRTD at build time; nobody extends it later. */
         if (imr->space == CVM_SPACE_CCMR && index == 0)

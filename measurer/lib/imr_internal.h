@@ -14,6 +14,8 @@ struct imr_ops {
         /* Every register of bank alg at once; NULL: cvm_imr_read_bank loops over read. */
         int (*read_bank)(cvm_imr *imr, uint16_t alg, uint8_t *out, cvm_error *err);
         int (*extend)(cvm_imr *imr, uint32_t index, const struct cvm_event_digest *digests, size_t n, cvm_error *err);
+        /* -EOPNOTSUPP with the explanation if this device cannot extend at all; NULL: it always can. */
+        int (*can_extend)(const cvm_imr *imr, cvm_error *err);
         /* Fill rep's quote (and, for tpm2, signature, AK and PCRs) bound to data; NULL: no reports. */
         int (*report)(cvm_imr *imr, const struct cvm_report_request *req, const uint8_t *data, size_t len,
                       struct cvm_report *rep, cvm_error *err);
@@ -28,6 +30,7 @@ struct cvm_imr {
         uint16_t banks[CVM_LOG_MAX_ALGS];
         size_t nbanks;
         char reason[PATH_MAX + 256];
+        const char *read_via, *extend_via;   /* the interfaces used; NULL: the backend's name */
         void *priv;
 };
 

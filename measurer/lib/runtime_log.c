@@ -147,6 +147,23 @@ static int open_log_locked(const char *log_path, bool *created, cvm_error *err) 
         }
 }
 
+/*
+ * Under the exclusive lock on fd: refuse a dirty log or one of other banks,
+ * and say how much of the encoded record to append (a new, empty log gets
+ * the Spec ID header with its first event, in one write).
+ */
+static int prepare_append(int fd, const char *log_path, const char *marker, const cvm_eventlog *scratch, size_t hdr_len,
+                          size_t *skip, cvm_error *err) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return cvm_error_set(err, errno, "%s: cannot stat: %s", log_path, strerror(errno));
+        if (access(marker, F_OK) == 0)
+                return dirty_error(marker, err);
+        *skip = st.st_size == 0 ? 0 : hdr_len;
+        return *skip ? check_header(fd, log_path, scratch, err) : 0;
+}
+
 int cvm_runtime_extend(cvm_imr *imr, const char *log_path, uint32_t index, uint32_t type,
                        const void *data, size_t len, const struct cvm_event_digest *digests, size_t ndigests,
                        cvm_error *err) {
@@ -157,7 +174,6 @@ int cvm_runtime_extend(cvm_imr *imr, const char *log_path, uint32_t index, uint3
         char marker[4096], hex[2 * CVM_DIGEST_MAX + 1];
         size_t nbanks = cvm_imr_banks(imr, &banks), rec_len, hdr_len, skip;
         cvm_eventlog *scratch = NULL;
-        struct stat st;
         bool created;
         int fd, mfd, r;
 
@@ -190,17 +206,7 @@ int cvm_runtime_extend(cvm_imr *imr, const char *log_path, uint32_t index, uint3
                 r = fd;
                 goto out_rec;
         }
-        if (fstat(fd, &st) < 0) {
-                r = cvm_error_set(err, errno, "%s: cannot stat: %s", log_path, strerror(errno));
-                goto out_fd;
-        }
-        if (access(marker, F_OK) == 0) {
-                r = dirty_error(marker, err);
-                goto out_fd;
-        }
-        /* A new (empty) log gets the Spec ID header of the IMR's banks with its first event, in one write. */
-        skip = st.st_size == 0 ? 0 : hdr_len;
-        if (skip && (r = check_header(fd, log_path, scratch, err)) < 0)
+        if ((r = prepare_append(fd, log_path, marker, scratch, hdr_len, &skip, err)) < 0)
                 goto out_fd;
 
         mfd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -232,6 +238,55 @@ int cvm_runtime_extend(cvm_imr *imr, const char *log_path, uint32_t index, uint3
                 r = cvm_error_set(err, errno, "%s: cannot remove the dirty marker: %s", marker, strerror(errno));
 out_fd:
         /* Still under the lock: a log this call created and never wrote goes, so a failure leaves nothing behind. */
+        if (created)
+                unlink(log_path);
+        close(fd);
+out_rec:
+        free(rec);
+out_scratch:
+        cvm_eventlog_free(scratch);
+        return r < 0 ? r : 0;
+}
+
+int cvm_runtime_note(const char *log_path, enum cvm_reg_space space, const uint16_t *banks, size_t nbanks,
+                     const void *data, size_t len, cvm_error *err) {
+        static const uint8_t zero[CVM_DIGEST_MAX];
+        struct cvm_log_alg algs[CVM_LOG_MAX_ALGS];
+        struct cvm_event_digest d[CVM_LOG_MAX_ALGS];
+        char marker[4096];
+        uint8_t *rec = NULL;
+        size_t rec_len, hdr_len, skip;
+        cvm_eventlog *scratch = NULL;
+        bool created;
+        int fd, r;
+
+        if (nbanks == 0 || nbanks > CVM_LOG_MAX_ALGS)
+                return cvm_error_set(err, EINVAL, "a runtime log needs 1 to %d banks, not %zu", CVM_LOG_MAX_ALGS, nbanks);
+        if (snprintf(marker, sizeof(marker), "%s.dirty", log_path) >= (int) sizeof(marker))
+                return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", log_path);
+        /* EV_NO_ACTION carries zero digests (TCG PFP): nothing is extended, so replay skips it. */
+        for (size_t i = 0; i < nbanks; i++) {
+                algs[i] = (struct cvm_log_alg) { banks[i], (uint16_t) cvm_alg_size(banks[i]) };
+                d[i] = (struct cvm_event_digest) { banks[i], algs[i].size, zero };
+        }
+        r = cvm_eventlog_new_tcg2(space, algs, nbanks, &scratch, err);
+        if (r < 0)
+                return r;
+        r = encode_record(scratch, 0, CVM_EV_NO_ACTION, d, nbanks, data, len, &rec, &rec_len, &hdr_len, err);
+        if (r < 0)
+                goto out_scratch;
+        fd = open_log_locked(log_path, &created, err);
+        if (fd < 0) {
+                r = fd;
+                goto out_rec;
+        }
+        if ((r = prepare_append(fd, log_path, marker, scratch, hdr_len, &skip, err)) == 0) {
+                if (lseek(fd, 0, SEEK_END) < 0 || (r = write_all(fd, rec + skip, rec_len - skip)) < 0 || fsync(fd) < 0)
+                        r = cvm_error_set(err, r < 0 ? -r : errno, "%s: cannot append the event: %s", log_path,
+                                          strerror(r < 0 ? -r : errno));
+                else
+                        created = false;
+        }
         if (created)
                 unlink(log_path);
         close(fd);

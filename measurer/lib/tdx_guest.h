@@ -3,8 +3,9 @@
 
 /*
  * Private to libcvm: the Linux TDX guest interfaces, as paths under a root
- * prefix and the /dev/tdx_guest ioctl ABI (linux/tdx-guest.h; GET_QUOTE is
- * the pre-configfs-tsm ABI of distro TDX kernels and Intel's DCAP library).
+ * prefix and the /dev/tdx_guest ioctl ABI (linux/tdx-guest.h; GET_QUOTE and
+ * EXTEND_RTMR are the out-of-tree ABI of distro and Intel TDX kernels and
+ * Intel's DCAP library: upstream has GET_REPORT0 only).
  */
 
 #include <stdbool.h>
@@ -34,7 +35,22 @@ struct tdx_quote_hdr {
         /* data: a big-endian u32 length, then a QGS message */
 };
 
+/* index is the RTMR (0-3), not the CC MR index. */
+struct tdx_extend_rtmr_req {
+        uint8_t data[48];
+        uint8_t index;
+};
+_Static_assert(sizeof(struct tdx_extend_rtmr_req) == 49, "the kernel's request is 49 bytes");
+
 #define TDX_CMD_GET_REPORT0 _IOWR('T', 1, struct tdx_report_req)
+/*
+ * The one extend command has two numbers in the wild (the kernel matches it
+ * exactly, so the wrong one is ENOTTY): _IOR in DCAP's default build and the
+ * Anolis kernel, _IOW in intel/tdx (which refuses RTMR0/1 with EPERM) and
+ * DCAP's V3_DRIVER build.
+ */
+#define TDX_CMD_EXTEND_RTMR_IOR _IOR('T', 3, struct tdx_extend_rtmr_req)
+#define TDX_CMD_EXTEND_RTMR_IOW _IOW('T', 3, struct tdx_extend_rtmr_req)
 #define TDX_CMD_GET_QUOTE _IOR('T', 4, struct tdx_quote_req)
 
 #define TDX_QUOTE_SUCCESS UINT64_C(0)

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -21,6 +23,7 @@
 #include "cvm/measure.h"
 
 #define DEFAULT_POLICY "/etc/cvm/policy.yaml"
+#define DEFAULT_DEVICE_WAIT 5   /* seconds a TD waits for its driver's device node */
 
 enum {
         EXIT_OK = 0,
@@ -40,6 +43,7 @@ enum {
         OPT_PROC,
         OPT_REQUIRE,
         OPT_LATE,
+        OPT_DEVICE_WAIT,
 };
 
 struct args {
@@ -48,6 +52,7 @@ struct args {
         uint16_t banks[CVM_MEASURE_MAX_BANKS];
         size_t nbanks;
         unsigned threads;
+        unsigned device_wait;   /* seconds */
         bool dry_run, json, require_device, late;
 };
 
@@ -76,12 +81,15 @@ static void help(FILE *f) {
                    "      --require-device  no CC device is an error (exit 4), as is 'require_device: true'\n"
                    "      --proc DIR        where cmdline is read (default /proc)\n"
                    "      --late            record that this ran after switch_root (the no-initramfs fallback unit)\n"
+                   "      --device-wait S   on a TD (tdx_guest in /proc/cpuinfo) whose TDX device is not there yet,\n"
+                   "                        wait up to S seconds for it (default %d; 0 = do not wait)\n"
                    "      --backend B       tpm2, tdx or sim (default: detect; dry run: the register space, default tdx)\n"
                    "      --tcti CONF, --sysroot DIR, --sim-state FILE, --sim-space pcr|cc-mr   as in cvm-evidence\n"
                    "  -h, --help, -V, --version\n\n"
                    "Exit codes: 0 ok (also: no CC device, nothing measured), 1 usage, 2 bad policy or root,\n"
                    "3 an on_error: halt group failed (stop the boot), 4 no device but one is required,\n"
-                   "5 extend or runtime-log failure.\n");
+                   "5 extend or runtime-log failure (also: a TDX device that cannot extend, unless every\n"
+                   "group is on_error: continue and no device is required).\n", DEFAULT_DEVICE_WAIT);
 }
 
 /* --dry-run --log FILE writes the predicted log (the default log is never written by a dry run). */
@@ -101,6 +109,7 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                 { "require-device", no_argument, NULL, OPT_REQUIRE },
                 { "proc", required_argument, NULL, OPT_PROC },
                 { "late", no_argument, NULL, OPT_LATE },
+                { "device-wait", required_argument, NULL, OPT_DEVICE_WAIT },
                 { "backend", required_argument, NULL, OPT_BACKEND },
                 { "tcti", required_argument, NULL, OPT_TCTI },
                 { "sysroot", required_argument, NULL, OPT_SYSROOT },
@@ -110,9 +119,10 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                 { "version", no_argument, NULL, 'V' },
                 {}
         };
-        uint64_t threads;
+        uint64_t threads, wait;
         int c;
 
+        a->device_wait = DEFAULT_DEVICE_WAIT;
         a->root = "/";
         a->policy = DEFAULT_POLICY;
         a->log = CVM_RUNTIME_LOG;
@@ -156,6 +166,13 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                         break;
                 case OPT_PROC:
                         a->proc = optarg;
+                        break;
+                case OPT_DEVICE_WAIT:
+                        if (cvm_parse_uint(optarg, SIZE_MAX, 10, 300, &wait) < 0) {
+                                err_msg("--device-wait: expected 0 to 300 seconds, got '%s'", optarg);
+                                return -1;
+                        }
+                        a->device_wait = (unsigned) wait;
                         break;
                 case OPT_BACKEND:
                         if (cvm_backend_from_name(optarg, &a->imr.backend) < 0) {
@@ -337,6 +354,139 @@ static int extend_all(cvm_imr *imr, const char *log, const struct cvm_measuremen
         return EXIT_OK;
 }
 
+static double now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* On a TD whose driver is still loading (a module udev is probing), wait for its device node, bounded. */
+static void wait_for_tdx(const struct args *a) {
+        double start;
+
+        if (a->device_wait == 0 || cvm_tdx_wait_interface(a->imr.sysroot, 0) == 0)
+                return;
+        err_msg("TDX guest without its device yet: waiting up to %u s for /dev/tdx_guest or the TSM measurement sysfs",
+                a->device_wait);
+        start = now();
+        if (cvm_tdx_wait_interface(a->imr.sysroot, a->device_wait * 1000) == 0)
+                err_msg("the TDX guest device appeared after %.1f s", now() - start);
+}
+
+/*
+ * Record in the runtime log that this TD's registers were not extended, and
+ * why: an EV_NO_ACTION event (replay skips it, so the log still matches the
+ * registers) whose data is {"cvm":1,"kind":"unmeasured","reason":R,"kernel":K,"detail":D}.
+ */
+static int note_unmeasured(const struct args *a, enum cvm_reg_space space, const uint16_t *banks, size_t nbanks,
+                           const char *reason, const char *kernel, const char *detail) {
+        struct json_object *j = json_object_new_object();
+        cvm_error err = { 0 };
+        const char *s;
+        int r;
+
+        json_object_object_add(j, "cvm", json_object_new_int(1));
+        json_object_object_add(j, "kind", json_object_new_string("unmeasured"));
+        json_object_object_add(j, "reason", json_object_new_string(reason));
+        json_object_object_add(j, "kernel", json_object_new_string(kernel));
+        json_object_object_add(j, "detail", json_object_new_string(detail));
+        s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        r = s ? cvm_runtime_note(a->log, space, banks, nbanks, s, strlen(s), &err) : cvm_error_set(&err, ENOMEM, "out of memory");
+        json_object_put(j);
+        if (r < 0) {
+                err_msg("%s: cannot record that this boot is unmeasured: %s", a->log, err.msg);
+                return EXIT_DEVICE;
+        }
+        return EXIT_OK;
+}
+
+static const char *kernel_release(struct utsname *u) {
+        return uname(u) == 0 ? u->release : "(unknown)";
+}
+
+/* A TD with no TDX device: never silent.  Required: exit 4; else a logged event and a console line. */
+static int td_without_device(const struct args *a, bool required) {
+        static const uint16_t sha384 = CVM_ALG_SHA384;
+        struct utsname u;
+        const char *kernel = kernel_release(&u);
+        char msg[1024];
+
+        snprintf(msg, sizeof(msg), "this is a TDX guest (tdx_guest in /proc/cpuinfo), but its kernel %s has no TDX guest "
+                 "interface: neither /dev/tdx_guest nor /sys/class/misc/tdx_guest/measurements appeared within %u s (no "
+                 "tdx_guest driver, or it is not in the initramfs); kernels that can measure a TD: " CVM_TDX_EXTEND_KERNELS,
+                 kernel, a->device_wait);
+        if (required) {
+                err_msg("error: %s", msg);
+                return EXIT_NO_DEVICE;
+        }
+        err_msg("NOT MEASURED: %s", msg);
+        return note_unmeasured(a, CVM_SPACE_CCMR, &sha384, 1, "no-device", kernel, msg);
+}
+
+/* True if the policy requires every item of some group to be recorded (a group marked on_error: halt). */
+static bool policy_halts(const struct cvm_policy *p) {
+        for (size_t i = 0; i < p->ngroups; i++)
+                if (p->groups[i].on_error == CVM_ON_ERROR_HALT)
+                        return true;
+        return false;
+}
+
+/*
+ * A device that cannot extend (a TDX kernel with reads only) is a device
+ * failure: every extend would fail, so decide before any.  It stops the boot
+ * (exit 5) when a device is required or a group is on_error: halt; else the
+ * boot goes on unmeasured, logged and said on the console.
+ */
+static int cannot_extend(const struct args *a, const struct cvm_policy *p, cvm_imr *imr, const char *why) {
+        bool halt = a->require_device || p->require_device || policy_halts(p);
+        const uint16_t *banks;
+        size_t nbanks = cvm_imr_banks(imr, &banks);
+        struct utsname u;
+
+        if (halt) {
+                err_msg("error: %s; the policy %s, so nothing is measured and this is a device failure", why,
+                        a->require_device || p->require_device ? "requires a device" : "has a group marked on_error: halt");
+                return EXIT_DEVICE;
+        }
+        err_msg("NOT MEASURED: %s; every group of the policy is on_error: continue, so the boot goes on", why);
+        return note_unmeasured(a, cvm_imr_space(imr), banks, nbanks, "no-extend", kernel_release(&u), why);
+}
+
+/*
+ * The CC device of a real run, in *imr; or *imr NULL and the exit code to
+ * stop with, everything already said (no device, or one that cannot extend).
+ */
+static int open_device(struct args *a, const struct cvm_policy *p, cvm_imr **imr) {
+        bool td = (a->imr.backend == CVM_BACKEND_AUTO || a->imr.backend == CVM_BACKEND_TDX) &&
+                  cvm_tdx_guest_cpu(a->imr.sysroot);
+        bool required = a->require_device || p->require_device;
+        cvm_error err = { 0 };
+        int r, ret;
+
+        *imr = NULL;
+        if (td)
+                wait_for_tdx(a);
+        r = cvm_imr_open(&a->imr, imr, &err);
+        if (r == -ENODEV && td)
+                return td_without_device(a, required);
+        if (r == -ENODEV) {
+                err_msg("%s: %s", required ? "error" : "nothing measured", err.msg);
+                return required ? EXIT_NO_DEVICE : EXIT_OK;
+        }
+        if (r < 0) {
+                err_msg("%s", err.msg);
+                return EXIT_DEVICE;
+        }
+        fprintf(stderr, "cvm-measure: %s%s\n", cvm_imr_simulated(*imr) ? "SIMULATED " : "", cvm_imr_reason(*imr));
+        if (cvm_imr_can_extend(*imr, &err) < 0) {
+                ret = cannot_extend(a, p, *imr, err.msg);
+                cvm_imr_close(*imr);
+                *imr = NULL;
+                return ret;
+        }
+        return EXIT_OK;
+}
+
 static int run(struct args *a) {
         struct cvm_policy *p = NULL;
         struct cvm_measurement *m = NULL;
@@ -357,22 +507,14 @@ static int run(struct args *a) {
                 mo.banks = a->banks;
                 mo.nbanks = a->nbanks;
         } else {
-                r = cvm_imr_open(&a->imr, &imr, &err);
-                if (r == -ENODEV) {
-                        bool required = a->require_device || p->require_device;
-                        err_msg("%s: %s", required ? "error" : "nothing measured", err.msg);
+                ret = open_device(a, p, &imr);
+                if (!imr) {
                         cvm_policy_free(p);
-                        return required ? EXIT_NO_DEVICE : EXIT_OK;
-                }
-                if (r < 0) {
-                        err_msg("%s", err.msg);
-                        cvm_policy_free(p);
-                        return EXIT_DEVICE;
+                        return ret;
                 }
                 mo.space = cvm_imr_space(imr);
                 mo.nbanks = cvm_imr_banks(imr, &banks);
                 mo.banks = banks;
-                fprintf(stderr, "cvm-measure: %s%s\n", cvm_imr_simulated(imr) ? "SIMULATED " : "", cvm_imr_reason(imr));
         }
         r = cvm_measure_compute(p, &mo, &m, &err);
         if (r == -ECANCELED) {

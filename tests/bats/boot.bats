@@ -93,6 +93,7 @@ YAML
 @test "systemd units: the initrd unit runs before switch-root, the late unit only without a runtime log and says it ran late" {
         grep -q '^Before=initrd-switch-root.target' "$SCRIPTS/systemd/cvm-measure-initrd.service"
         grep -q '^ExecStart=/usr/sbin/cvm-measure --root /sysroot' "$SCRIPTS/systemd/cvm-measure-initrd.service"
+        grep -q '^ExecStartPre=-/sbin/modprobe -q tdx_guest$' "$SCRIPTS/systemd/cvm-measure-initrd.service"
         grep -q '^ConditionPathExists=!/run/cvm/runtime.log' "$SCRIPTS/systemd/cvm-measure-late.service"
         grep -q -- '--late$' "$SCRIPTS/systemd/cvm-measure-late.service"
         if command -v systemd-analyze >/dev/null; then

@@ -16,8 +16,11 @@
  *
  * Backends:
  *  - tpm2: libtss2-esys through tss2-tctildr, any TCTI;
- *  - tdx:  the Linux TSM measurement sysfs files (kernel 6.16+) under a root
- *          prefix, so tests run against a fake tree;
+ *  - tdx:  the Linux TDX guest interfaces under a root prefix, so tests run
+ *          against a fake tree: reads from the TSM measurement sysfs (6.16+)
+ *          or a TDREPORT (/dev/tdx_guest, 6.2+); extends through that sysfs,
+ *          else the out-of-tree TDX_CMD_EXTEND_RTMR ioctl of distro and Intel
+ *          TDX kernels (either of its two numbers), else not at all;
  *  - sim:  a file-backed register set with the exact extend arithmetic.  It
  *          is never picked automatically and everything made from it says
  *          "simulated".
@@ -48,8 +51,10 @@ int cvm_backend_from_name(const char *name, enum cvm_backend *ret);
 
 /*
  * Open the backend asked for, or detect one: TDX (the TSM measurement
- * directory exists under sysroot), then TPM2 (a TCTI is configured or
- * /dev/tpmrm0 exists).  -ENODEV with a message when nothing is there.
+ * directory or /dev/tdx_guest exists under sysroot), then TPM2 (a TCTI is
+ * configured or /dev/tpmrm0 exists).  -ENODEV with a message when nothing is
+ * there.  A tdx backend opens on a kernel that cannot extend, too (reads and
+ * quotes work): cvm_imr_can_extend tells.
  */
 int cvm_imr_open(const struct cvm_imr_options *opts, cvm_imr **ret, cvm_error *err);
 void cvm_imr_close(cvm_imr *imr);
@@ -58,6 +63,31 @@ enum cvm_backend cvm_imr_backend(const cvm_imr *imr);
 
 /* Why this backend was chosen (for `cvm-evidence info`). */
 const char *cvm_imr_reason(const cvm_imr *imr);
+
+/*
+ * How the registers are read and extended.  tdx: read "sysfs" or "tdreport",
+ * extend "sysfs", "ioctl" or "none" (chosen at open); tpm2 and sim: their
+ * backend name.
+ */
+const char *cvm_imr_read_via(const cvm_imr *imr);
+const char *cvm_imr_extend_via(const cvm_imr *imr);
+
+/* The kernels that can extend RTMRs, for messages that tell a user which one to boot. */
+#define CVM_TDX_EXTEND_KERNELS \
+        "Linux 6.16+ with CONFIG_TSM_MEASUREMENTS, or a TDX kernel carrying the TDX_CMD_EXTEND_RTMR ioctl"
+
+/* 0 if this backend can extend its registers; else -EOPNOTSUPP naming what the kernel lacks and which kernels can. */
+int cvm_imr_can_extend(const cvm_imr *imr, cvm_error *err);
+
+/* True if sysroot's /proc/cpuinfo says this CPU is a TDX guest (the tdx_guest flag); sysroot NULL or "" = "/". */
+bool cvm_tdx_guest_cpu(const char *sysroot);
+
+/*
+ * Wait up to timeout_ms for sysroot's TDX guest interface (the TSM
+ * measurement sysfs or /dev/tdx_guest) to appear, e.g. while udev loads the
+ * driver: 0 once it is there, -ETIMEDOUT if it never came.
+ */
+int cvm_tdx_wait_interface(const char *sysroot, unsigned timeout_ms);
 
 /* True for the sim backend. */
 bool cvm_imr_simulated(const cvm_imr *imr);

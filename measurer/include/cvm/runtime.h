@@ -32,6 +32,15 @@ int cvm_runtime_extend(cvm_imr *imr, const char *log_path, uint32_t index, uint3
                        const void *data, size_t len, const struct cvm_event_digest *digests, size_t ndigests,
                        cvm_error *err);
 
+/*
+ * Append an event that extends nothing (EV_NO_ACTION, zero digests, index 0)
+ * to the runtime log of space and banks, under the same lock and checks: a
+ * record that this boot's registers were not extended, and why, which every
+ * replay skips.  cvm-measure writes {"cvm":1,"kind":"unmeasured",...}.
+ */
+int cvm_runtime_note(const char *log_path, enum cvm_reg_space space, const uint16_t *banks, size_t nbanks,
+                     const void *data, size_t len, cvm_error *err);
+
 /* Load the runtime log under a shared lock; -ENOENT if there is none, -EUCLEAN if it is dirty. */
 int cvm_runtime_log_load(const char *log_path, cvm_eventlog **ret, cvm_error *err);
 

@@ -1,6 +1,6 @@
 #!/bin/bash
-# dracut module: cvm-measure and its policy in the initramfs, run as a
-# pre-pivot hook on $NEWROOT (see cvm-measure-hook.sh).
+# dracut module: cvm-measure, its policy and the TDX guest driver in the
+# initramfs, run as a pre-pivot hook on $NEWROOT (see cvm-measure-hook.sh).
 
 check() {
         [ -x /usr/sbin/cvm-measure ] || [ -d /usr/lib/cvm/bundle ] || return 1
@@ -10,6 +10,12 @@ check() {
 
 depends() {
         return 0
+}
+
+# The TDX guest driver with the TSM report and configfs modules, where this
+# kernel has them as modules (instmods without -c skips the missing ones).
+installkernel() {
+        instmods tdx_guest tsm_report tsm configfs
 }
 
 install() {
