@@ -16,7 +16,7 @@ _cvm_measure() {
         -b | --bank) mapfile -t COMPREPLY < <(compgen -W "sha1 sha256 sha384 sha512 sm3_256" -- "$cur"); return ;;
         -r | --root | --proc | --sysroot) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
         -p | --policy | -l | --log | --sim-state) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
-        -t | --threads | --tcti) return ;;
+        -t | --threads | --tcti | --device-wait) return ;;
         esac
         mapfile -t COMPREPLY < <(compgen -W "$(_cvm_longopts "${COMP_WORDS[0]}")" -- "$cur")
 }

@@ -53,6 +53,7 @@ _cvm_rewrite() {
                 return ;;
         --input | --output) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
         --plugins) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+        --launch-timeout) return ;;
         --set)
                 compopt -o nospace 2>/dev/null
                 if [[ $cur == *.* ]]; then
