@@ -62,9 +62,11 @@ complete_words() {
                         run --separate-stderr env MANWIDTH=80 man --warnings -l "$MAN/$p"
                         [ "$status" -eq 0 ] && [ -z "$stderr" ] && [ -n "$output" ] || { echo "$p: $stderr" >&2; return 1; }
                 fi
+                # scdoc puts .PP after .SH and between items, which mandoc notes and skips:
+                # every other warning counts.
                 if command -v mandoc >/dev/null; then
                         run mandoc -T lint -W warning "$MAN/$p"
-                        [ "$status" -eq 0 ] || { echo "$p: $output" >&2; return 1; }
+                        ! grep -v 'skipping paragraph macro' <<<"$output" | grep . >&2 || return 1
                 fi
         done
 }
