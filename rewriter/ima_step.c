@@ -52,7 +52,7 @@ static int label_paths(struct session *ss, const struct step *s, size_t h, const
                 snprintf(prefix, sizeof(prefix), "%02x%02x", IMA_XATTR_DIGEST_NG, hashes[h].kernel_id);
         /* bash (the appliance's sh is dash): NUL-separated names survive any file name. */
         if (asprintf(&cmd,
-                     "set -o pipefail\ncd /sysroot\nfor p in %s; do [ -e \"$p\" ] || [ -L \"$p\" ] || { echo \"missing: /$p\"; exit 1; }; done\n"
+                     "set -o pipefail\ncd /sysroot\nfor p in %s; do [ -e \"$p\" ] || [ -L \"$p\" ] || { echo \"missing: /${p#./}\"; exit 1; }; done\n"
                      "find %s -xdev -type f -print0 | xargs -0 -r %ssum -z > /tmp/cvm-ima.sums || exit 1\n"
                      "n=0\nwhile IFS= read -r -d '' l; do f=\"${l#* }\"; f=\"${f# }\"\n"
                      "  setfattr -h -n security.ima -v 0x%s\"${l%%%% *}\" \"$f\" || exit 1; n=$((n + 1))\n"
@@ -75,40 +75,75 @@ static int label_paths(struct session *ss, const struct step *s, size_t h, const
         return 0;
 }
 
+/* The guest paths of an ima-label step, each checked: absolute, below /, no '.', '..' or quote. */
+static int ima_label_paths(const struct step *s, char ***ret, size_t *n, cvm_error *err) {
+        char **words = step_words(step_arg_full(s, "paths"), n);
+
+        if (!words)
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < *n; i++)
+                if (!step_guest_path_ok(words[i]) || strcmp(words[i], "/") == 0 || strchr(words[i], '\'')) {
+                        int r = cvm_error_set(err, EINVAL, "%s: step ima-label: '%s' must be an absolute guest path below /, without '.', '..' or quotes",
+                                              s->where, words[i]);
+                        strv_free(words, *n);
+                        return r;
+                }
+        if (*n == 0) {
+                strv_free(words, *n);
+                return cvm_error_set(err, EINVAL, "%s: step ima-label: no paths", s->where);
+        }
+        *ret = words;
+        return 0;
+}
+
+/* The hash's index in hashes[], or -1. */
+static int hash_index(const char *name) {
+        for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++)
+                if (strcmp(hashes[i].name, name) == 0)
+                        return (int) i;
+        return -1;
+}
+
+int ima_label_validate(const struct step *s, cvm_error *err) {
+        const char *hash = step_arg(s, "hash");
+        char **words;
+        size_t n;
+        int r;
+
+        if (hash && hash_index(hash) < 0)
+                return cvm_error_set(err, EINVAL, "%s: step ima-label: hash '%s': expected sha1, sha256, sha384 or sha512",
+                                     s->where, hash);
+        if ((r = ima_label_paths(s, &words, &n, err)) < 0)
+                return r;
+        strv_free(words, n);
+        return 0;
+}
+
 int ima_label_run(struct session *ss, const struct step *s) {
-        const struct arg *paths = step_arg_full(s, "paths");
         const char *hash = step_arg(s, "hash") ? step_arg(s, "hash") : "sha256";
-        size_t h = sizeof(hashes) / sizeof(hashes[0]), done = 0, n, o = 0, cap = 8;
+        size_t done = 0, n, o = 0, cap = 8;
         _cleanup_free_ char *rel = NULL;
         char **words;
-        int r = 0;
+        int r = 0, h;
 
-        for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++)
-                if (strcmp(hashes[i].name, hash) == 0)
-                        h = i;
-        if (h == sizeof(hashes) / sizeof(hashes[0]))
-                return cvm_error_set(ss->err, EINVAL, "%s: step ima-label: hash '%s': expected sha1, sha256, sha384 or sha512",
-                                     s->where, hash);
-        /* Each entry may hold several space-separated paths (a parameter substituted into one). */
-        if (!(words = step_words(paths, &n)))
-                return cvm_error_set(ss->err, ENOMEM, "out of memory");
+        if ((r = ima_label_validate(s, ss->err)) < 0 || (r = ima_label_paths(s, &words, &n, ss->err)) < 0)
+                return r;
+        h = hash_index(hash);
         for (size_t i = 0; i < n; i++)
-                cap += strlen(words[i]) + 3;
+                cap += strlen(words[i]) + 5;
         if (!(rel = calloc(1, cap)))
                 r = cvm_error_set(ss->err, ENOMEM, "out of memory");
         for (size_t i = 0; i < n && r == 0; i++) {
                 char norm[PATH_MAX];
-                const char *w = words[i];
-                if (!step_guest_path_ok(w) || strcmp(w, "/") == 0 || strchr(w, '\'') ||
-                    cvm_initrd_path_normalise(w, norm, sizeof(norm)) < 0)
-                        r = cvm_error_set(ss->err, EINVAL, "%s: step ima-label: '%s' must be an absolute guest path below /, without '.', '..' or quotes",
-                                          s->where, w);
+                if (cvm_initrd_path_normalise(words[i], norm, sizeof(norm)) < 0)
+                        r = cvm_error_set(ss->err, EINVAL, "%s: step ima-label: '%s': path too long", s->where, words[i]);
                 else
-                        o += (size_t) sprintf(rel + o, "%s'%s'", o ? " " : "", norm);
+                        /* "./" first: a guest path is never an option to find ("/-delete" is a file, not an action). */
+                        o += (size_t) sprintf(rel + o, "%s'./%s'", o ? " " : "", norm);
         }
         strv_free(words, n);
-        if (r == 0 && o)
-                r = label_paths(ss, s, h, rel, &done);
+        if (r == 0)
+                r = label_paths(ss, s, (size_t) h, rel, &done);
         if (r == 0 && done == 0)
                 session_warn(ss, "%s: step ima-label labelled no file (no regular file under the paths given)", s->where);
         return r;

@@ -50,19 +50,50 @@ static int add_guest_path(struct session *ss, const struct step *s, cvm_initrd_f
         return cvm_initrd_fileset_add_file(fs, host, p, 0, ss->err);
 }
 
+/* The host sources opened for the segment: the set reads them through these descriptors when it is written. */
+struct fds {
+        int fd[256];
+        size_t n;
+};
+
+static void fds_close(struct fds *f) {
+        for (size_t i = 0; i < f->n; i++)
+                close(f->fd[i]);
+}
+
+/* One add (S_IFREG) or tree (S_IFDIR) entry "SOURCE:DEST[:MODE]": the source opened by the host-source rule, then given to the set by descriptor. */
+static int add_host_spec(struct session *ss, const struct step *s, cvm_initrd_fileset *fs, struct fds *fds, const char *spec,
+                         mode_t want) {
+        size_t n = strcspn(spec, ":");
+        char src[PATH_MAX], via[PATH_MAX + 64];
+        int r;
+
+        if (!spec[n] || n == 0 || n >= sizeof(src))
+                return cvm_error_set(ss->err, EINVAL, "%s: step %s: '%s': expected SOURCE:DEST", s->where, s->kind, spec);
+        if (fds->n == sizeof(fds->fd) / sizeof(fds->fd[0]))
+                return cvm_error_set(ss->err, E2BIG, "%s: step %s: more than %zu host sources", s->where, s->kind, fds->n);
+        memcpy(src, spec, n);
+        src[n] = '\0';
+        if ((r = host_source_open(s, src, want, &fds->fd[fds->n], ss->err)) < 0)
+                return r;
+        /* A trailing '/' makes the tree walk start in the directory itself, not at the descriptor's link. */
+        snprintf(via, sizeof(via), "/proc/self/fd/%d%s%s", fds->fd[fds->n++], want == S_IFDIR ? "/" : "", spec + n);
+        return want == S_IFDIR ? cvm_initrd_fileset_add_tree_spec(fs, via, NULL, ss->err)
+                               : cvm_initrd_fileset_add_spec(fs, via, NULL, ss->err);
+}
+
 /* The segment's files: the plugin's (add, tree) and the guest's (guest), the same for every initramfs. */
-static int build_fileset(struct session *ss, const struct step *s, cvm_initrd_fileset *fs) {
+static int build_fileset(struct session *ss, const struct step *s, cvm_initrd_fileset *fs, struct fds *fds) {
         const struct arg *add = step_arg_full(s, "add"), *tree = step_arg_full(s, "tree"), *guest = step_arg_full(s, "guest");
-        char base[PATH_MAX], stage[PATH_MAX + 32], **words;
+        char stage[PATH_MAX + 32], **words;
         size_t n;
         int r = 0;
 
-        snprintf(base, sizeof(base), "%s/files", s->plugin->dir);
         for (char **a = add ? add->list : NULL; a && *a; a++)
-                if ((r = cvm_initrd_fileset_add_spec(fs, *a, base, ss->err)) < 0)
+                if ((r = add_host_spec(ss, s, fs, fds, *a, S_IFREG)) < 0)
                         return r;
         for (char **t = tree ? tree->list : NULL; t && *t; t++)
-                if ((r = cvm_initrd_fileset_add_tree_spec(fs, *t, base, ss->err)) < 0)
+                if ((r = add_host_spec(ss, s, fs, fds, *t, S_IFDIR)) < 0)
                         return r;
         if (!guest)
                 return 0;
@@ -177,6 +208,7 @@ static int append_one(struct session *ss, const struct step *s, cvm_initrd_files
 int initrd_append_run(struct session *ss, const struct step *s) {
         static const char *const globs[] = { "/boot/initrd.img-*", "/boot/initramfs-*.img" };
         _cleanup_(fileset_freep) cvm_initrd_fileset *fs = NULL;
+        _cleanup_(fds_close) struct fds fds = { .n = 0 };
         size_t done = 0;
         int r = 0;
 
@@ -184,7 +216,7 @@ int initrd_append_run(struct session *ss, const struct step *s) {
                 return cvm_error_set(ss->err, EINVAL, "%s: step initrd-append needs add, tree or guest", s->where);
         if (cvm_initrd_fileset_new(&fs) < 0)
                 return cvm_error_set(ss->err, ENOMEM, "out of memory");
-        if ((r = build_fileset(ss, s, fs)) < 0)
+        if ((r = build_fileset(ss, s, fs, &fds)) < 0)
                 return cvm_error_prefix(ss->err, "%s: step initrd-append (plugin %s): ", s->where, s->plugin->name), r;
         for (size_t gi = 0; gi < 2 && r == 0; gi++) {
                 char **paths = guestfs_glob_expand(ss->g, globs[gi]);

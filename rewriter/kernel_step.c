@@ -35,15 +35,18 @@
 #define GRUB_DROPIN "/etc/default/grub.d/99-cvm-guest-kernel.cfg"
 
 /* The package's format and the kernel versions it installs, added to *v. */
-static int read_package(const char *path, enum kernel_pkg_format *fmt, char ***v, size_t *n, cvm_error *err) {
+static int read_package(const struct step *s, const char *path, enum kernel_pkg_format *fmt, char ***v, size_t *n,
+                        cvm_error *err) {
         struct stat st;
         void *map;
-        int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+        int fd, r;
 
-        if (fd < 0 || fstat(fd, &st) < 0 || st.st_size == 0) {
-                r = cvm_error_set(err, fd < 0 ? errno : EINVAL, "%s: %s", path, fd < 0 ? strerror(errno) : "empty");
-                if (fd >= 0)
-                        close(fd);
+        /* The host-source rule (a file the user gave a host-files parameter), as at --plan. */
+        if ((r = host_source_open(s, path, S_IFREG, &fd, err)) < 0)
+                return r;
+        if (fstat(fd, &st) < 0 || st.st_size == 0) {
+                r = cvm_error_set(err, EINVAL, "%s: %s", path, "empty");
+                close(fd);
                 return r;
         }
         map = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -71,9 +74,16 @@ static int upload_and_install(struct session *ss, const struct step *s, char **f
         if (guestfs_mkdir_p(ss->g, CACHE) < 0)
                 return step_gfail(ss, s, CACHE);
         for (size_t i = 0; i < n && r == 0; i++) {
+                char host[64];
+                int fd;
+                if ((r = host_source_open(s, files[i], S_IFREG, &fd, ss->err)) < 0)
+                        break;
+                /* Read through the descriptor just checked, not by name again. */
+                snprintf(host, sizeof(host), "/proc/self/fd/%d", fd);
                 snprintf(guest, sizeof(guest), CACHE "/%03zu.%s", i, ext);
-                if (guestfs_upload(ss->g, files[i], guest) < 0)
+                if (guestfs_upload(ss->g, host, guest) < 0)
                         r = step_gfail(ss, s, files[i]);
+                close(fd);
         }
         if (fmt == KERNEL_PKG_DEB)
                 snprintf(cmd, sizeof(cmd), "DEBIAN_FRONTEND=noninteractive dpkg -i --skip-same-version --force-confdef --force-confold " CACHE "/*.deb >/dev/null");
@@ -220,7 +230,7 @@ int kernel_run(struct session *ss, const struct step *s) {
                 return step_fail(ss, s, "out of memory");
         for (size_t i = 0; i < nfiles && r == 0; i++) {
                 enum kernel_pkg_format f = KERNEL_PKG_UNKNOWN;
-                if ((r = read_package(files[i], &f, &versions, &nv, ss->err)) == 0 && fmt && f != fmt)
+                if ((r = read_package(s, files[i], &f, &versions, &nv, ss->err)) == 0 && fmt && f != fmt)
                         r = step_fail(ss, s, "%s: .deb and .rpm packages mixed", files[i]);
                 fmt = f;
         }

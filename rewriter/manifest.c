@@ -33,15 +33,16 @@ static struct json_object *step_json(const struct step *s) {
         struct json_object *o = json_object_new_object(), *args = json_object_new_object();
         json_object_object_add(o, "kind", str(s->kind));
         for (size_t i = 0; i < s->nargs; i++) {
-                if (s->args[i].list) {
+                /* A secret parameter's value is never written anywhere, nor what it was substituted into. */
+                if (s->args[i].secret) {
+                        json_object_object_add(args, s->args[i].key, str("(not recorded)"));
+                } else if (s->args[i].list) {
                         struct json_object *l = json_object_new_array();
                         for (char **w = s->args[i].list; *w; w++)
                                 json_object_array_add(l, str(*w));
                         json_object_object_add(args, s->args[i].key, l);
                 } else {
-                        /* A password is never written anywhere: only that one was given. */
-                        bool secret = strcmp(s->kind, "password") == 0 && strcmp(s->args[i].key, "password") == 0;
-                        json_object_object_add(args, s->args[i].key, str(secret ? "(not recorded)" : s->args[i].value));
+                        json_object_object_add(args, s->args[i].key, str(s->args[i].value));
                 }
         }
         json_object_object_add(o, "args", args);

@@ -26,7 +26,7 @@ static void put_value(const char *v) {
 
 static void put_param(const struct param *p) {
         printf("  param %s = ", p->name);
-        put_value(param_is_secret(p->name) ? "(hidden)" : p->value);
+        put_value(param_is_secret(p->name) ? SECRET_SHOWN : p->value);
         putchar('\n');
 }
 
@@ -55,15 +55,16 @@ void plan_print(const struct recipe *r, bool json) {
                         const struct step *s = &p->steps[j];
                         printf("  %zu. %s", ++k, s->kind);
                         for (size_t a = 0; a < s->nargs; a++) {
-                                bool secret = strcmp(s->kind, "password") == 0 && strcmp(s->args[a].key, "password") == 0;
-                                if (s->args[a].list) {
+                                if (s->args[a].list && s->args[a].secret) {
+                                        printf(" %s=[%s]", s->args[a].key, SECRET_SHOWN);
+                                } else if (s->args[a].list) {
                                         printf(" %s=[", s->args[a].key);
                                         for (char **w = s->args[a].list; *w; w++)
                                                 printf("%s%s", w == s->args[a].list ? "" : ",", *w);
                                         printf("]");
                                 } else {
                                         printf(" %s=", s->args[a].key);
-                                        put_value(secret ? "(hidden)" : s->args[a].value);
+                                        put_value(arg_shown(&s->args[a]));
                                 }
                         }
                         putchar('\n');

@@ -40,27 +40,73 @@ bool param_is_secret(const char *name) {
 
 /* A parameter's value against its type; where names the value. */
 int param_check(const struct param *p, const char *value, const char *at, cvm_error *err) {
+        const char *shown = param_is_secret(p->name) ? SECRET_SHOWN : value;
         char *end;
 
         switch (p->type) {
-        case PARAM_INT:
+        case PARAM_INT: {
+                long long v;
                 errno = 0;
-                (void) strtoll(value, &end, 10);
+                v = strtoll(value, &end, 10);
                 if (!*value || *end || errno)
-                        return cvm_error_set(err, EINVAL, "%s: parameter '%s' is an int, got '%s'", at, p->name, value);
+                        return cvm_error_set(err, EINVAL, "%s: parameter '%s' is an int, got '%s'", at, p->name, shown);
+                if (p->ranged && (v < p->min || v > p->max))
+                        return cvm_error_set(err, ERANGE, "%s: parameter '%s' is an int from %lld to %lld, got '%s'", at, p->name,
+                                             (long long) p->min, (long long) p->max, shown);
                 return 0;
+        }
         case PARAM_BOOL:
                 if (strcmp(value, "true") && strcmp(value, "false"))
                         return cvm_error_set(err, EINVAL, "%s: parameter '%s' is a bool (true or false), got '%s'", at,
-                                             p->name, value);
+                                             p->name, shown);
                 return 0;
         default:
+                for (char **v = p->values; v && *v; v++)
+                        if (strcmp(*v, value) == 0)
+                                return 0;
+                if (p->values) {
+                        char list[512] = "";
+                        for (char **v = p->values; *v; v++)
+                                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", v == p->values ? "" : ", ", *v);
+                        return cvm_error_set(err, EINVAL, "%s: parameter '%s' is one of %s, got '%s'", at, p->name, list, shown);
+                }
                 return 0;
         }
 }
 
+/* min or max of an int parameter: a decimal int64. */
+static int parse_bound(const struct yx *c, const yaml_node_t *v, const char *key, const char *name, int64_t *ret) {
+        const char *s = yx_scalar(v);
+        char *end;
+
+        errno = 0;
+        if (s)
+                *ret = strtoll(s, &end, 10);
+        if (!s || !*s || *end || errno)
+                return yx_at(c, v, "parameter '%s': %s must be a decimal int", name, key);
+        return 0;
+}
+
+/* values: the strings a string parameter accepts. */
+static int parse_values(const struct yx *c, const yaml_node_t *v, struct param *p) {
+        size_t n;
+
+        if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start)
+                return yx_at(c, v, "parameter '%s': values must be a non-empty list of strings", p->name);
+        n = (size_t) (v->data.sequence.items.top - v->data.sequence.items.start);
+        if (!(p->values = calloc(n + 1, sizeof(char *))))
+                return cvm_error_set(c->err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                int r = yx_string(c, yx_node(c, v->data.sequence.items.start[i]), "values", &p->values[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int parse_param(const struct yx *c, const yaml_node_t *k, const yaml_node_t *v, struct param *p) {
         const char *name = yx_scalar(k);
+        bool has_min = false, has_max = false;
         int r = 0, t;
 
         if (!name || !valid_name(name))
@@ -91,11 +137,22 @@ static int parse_param(const struct yx *c, const yaml_node_t *k, const yaml_node
                         r = yx_string(c, qv, key, &p->description);
                 else if (strcmp(key, "required") == 0)
                         r = yx_bool(c, qv, key, &p->required);
+                else if (strcmp(key, "min") == 0)
+                        r = parse_bound(c, qv, key, name, &p->min), has_min = true;
+                else if (strcmp(key, "max") == 0)
+                        r = parse_bound(c, qv, key, name, &p->max), has_max = true;
+                else if (strcmp(key, "values") == 0)
+                        r = parse_values(c, qv, p);
                 else
-                        r = yx_at(c, qk, "unknown parameter key '%s' (expected type, default, description, required)", key);
+                        r = yx_at(c, qk, "unknown parameter key '%s' (expected type, default, description, required, min, max, values)", key);
         }
         if (r < 0)
                 return r;
+        if ((has_min || has_max) && (p->type != PARAM_INT || !has_min || !has_max || p->min > p->max))
+                return yx_at(c, v, "parameter '%s': min and max go together, on an int, min <= max", name);
+        p->ranged = has_min;
+        if (p->values && p->type != PARAM_STRING)
+                return yx_at(c, v, "parameter '%s': values is for a string parameter", name);
         if (!p->description)
                 return yx_at(c, v, "parameter '%s' needs a description", name);
         /* A plugin must not choose host files itself: they would leave the build host unasked. */
@@ -281,7 +338,8 @@ static int collect(const char *top, const char *rel, struct file_rec **recs, siz
                         target[tl] = '\0';
                         for (const char *s = sub; *s; s++)
                                 depth += *s == '/';
-                        for (char *t = target, *save, *tok = strtok_r(t, "/", &save); tok; tok = strtok_r(NULL, "/", &save))
+                        /* Out as soon as a ".." climbs above the folder, even if the target comes back in ("../../x/in"). */
+                        for (char *t = target, *save, *tok = strtok_r(t, "/", &save); tok && depth >= 0; tok = strtok_r(NULL, "/", &save))
                                 depth += strcmp(tok, "..") == 0 ? -1 : strcmp(tok, ".") == 0 ? 0 : 1;
                         if (target[0] == '/' || tl == 0 || depth < 0)
                                 r = cvm_error_set(err, EPERM, "%s: a symlink out of the plugin folder", full);
@@ -370,6 +428,9 @@ void plugin_clear(struct plugin *p) {
                 free(p->params[i].value);
                 free(p->params[i].description);
                 free(p->params[i].where);
+                for (char **v = p->params[i].values; v && *v; v++)
+                        free(*v);
+                free(p->params[i].values);
         }
         free(p->params);
         for (size_t i = 0; i < p->nsteps; i++) {
@@ -382,6 +443,9 @@ void plugin_clear(struct plugin *p) {
                         free(s->args[j].list);
                 }
                 free(s->args);
+                for (char **v = s->secrets; v && *v; v++)
+                        free(*v);
+                free(s->secrets);
                 free(s->kind);
                 free(s->where);
         }

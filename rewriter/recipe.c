@@ -257,6 +257,59 @@ static int parse_recipe(struct ctx *c, const yaml_node_t *root) {
         return 0;
 }
 
+/* Edit distance of a and b, both at most 63 bytes (longer names are not compared). */
+static size_t distance(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b), row[64];
+
+        if (la > 63 || lb > 63)
+                return SIZE_MAX;
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = j;
+        for (size_t i = 1; i <= la; i++) {
+                size_t diag = row[0];
+                row[0] = i;
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+                        best = up + 1 < best ? up + 1 : best;
+                        best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+                        diag = up;
+                        row[j] = best;
+                }
+        }
+        return row[lb];
+}
+
+/* Whether a parameter named key exists anywhere (recipe, a plugin, a step's ${key}); else the nearest name into near. */
+static bool key_known(const struct recipe *r, const char *key, char *near, size_t size) {
+        _cleanup_free_ char *ref = NULL;
+        size_t best = 3;
+
+        if (asprintf(&ref, "${%s}", key) < 0)
+                return true;
+        near[0] = '\0';
+        for (size_t i = 0; i <= r->nplugins; i++) {
+                const struct param *ps = i < r->nplugins ? r->plugins[i].params : r->params;
+                size_t n = i < r->nplugins ? r->plugins[i].nparams : r->nparams;
+                for (size_t j = 0; j < n; j++) {
+                        size_t d = distance(key, ps[j].name);
+                        if (d == 0)
+                                return true;
+                        if (d < best && (size_t) snprintf(near, size, "%s", ps[j].name) < size)
+                                best = d;
+                }
+                for (size_t j = 0; i < r->nplugins && j < r->plugins[i].nsteps; j++)
+                        for (size_t a = 0; a < r->plugins[i].steps[j].nargs; a++) {
+                                const struct arg *ar = &r->plugins[i].steps[j].args[a];
+                                if (ar->value && strstr(ar->value, ref))
+                                        return true;
+                                for (char **l = ar->list; l && *l; l++)
+                                        if (strstr(*l, ref))
+                                                return true;
+                        }
+        }
+        return false;
+}
+
 /* --set KEY=VALUE (a global, and every plugin parameter of that name the recipe left alone) or PLUGIN.KEY=VALUE. */
 static int apply_set(struct recipe *r, const char *set, bool *explicit_set, cvm_error *err) {
         _cleanup_free_ char *copy = strdup(set);
@@ -293,7 +346,12 @@ static int apply_set(struct recipe *r, const char *set, bool *explicit_set, cvm_
                         used = true;
                 }
         if (!used) {
-                struct param *p, *np = realloc(r->params, (r->nparams + 1) * sizeof(*np));
+                char near[64];
+                struct param *p, *np;
+                /* A typo would otherwise set nothing, silently. */
+                if (!key_known(r, copy, near, sizeof(near)))
+                        return cvm_error_set(err, EINVAL, "--set %s: no parameter '%s' in the recipe (%s) or its plugins%s%s%s", copy, copy, r->path, near[0] ? " (did you mean '" : "", near, near[0] ? "'?)" : "");
+                np = realloc(r->params, (r->nparams + 1) * sizeof(*np));
                 if (!np)
                         return oom(err);
                 r->params = np;
@@ -408,6 +466,45 @@ static int expand_builtins(struct param *p, const struct param bi[2], cvm_error 
         return 0;
 }
 
+/* The parameter ${name} (n bytes) resolves to, as subst looks it up. */
+static const struct param *scoped(const char *name, size_t n, const struct param *const *scopes, const size_t *ns, size_t nscope) {
+        for (size_t s = 0; s < nscope; s++)
+                for (size_t i = 0; i < ns[s]; i++)
+                        if (strlen(scopes[s][i].name) == n && strncmp(scopes[s][i].name, name, n) == 0)
+                                return &scopes[s][i];
+        return NULL;
+}
+
+/*
+ * Secrecy follows the value: an argument named like a secret, or into which
+ * raw (its text before substitution) puts a secret parameter, is secret, and
+ * the parameter's value joins the step's secrets (hidden in its errors).
+ */
+static int note_secrets(struct step *st, struct arg *a, const char *raw, const struct param *const *scopes, const size_t *ns,
+                        size_t nscope, cvm_error *err) {
+        a->secret |= param_is_secret(a->key);
+        for (const char *p = strstr(raw, "${"), *end; p && (end = strchr(p + 2, '}')); p = strstr(end, "${")) {
+                const struct param *q = scoped(p + 2, (size_t) (end - p - 2), scopes, ns, nscope);
+                size_t n = 0;
+                bool known = false;
+                if (!q || !param_is_secret(q->name))
+                        continue;
+                a->secret = true;
+                for (; st->secrets && st->secrets[n]; n++)
+                        known |= strcmp(st->secrets[n], q->value) == 0;
+                if (!known && *q->value) {
+                        char **bigger = realloc(st->secrets, (n + 2) * sizeof(char *));
+                        if (!bigger)
+                                return oom(err);
+                        st->secrets = bigger;
+                        if (!(bigger[n] = strdup(q->value)))
+                                return oom(err);
+                        bigger[n + 1] = NULL;
+                }
+        }
+        return 0;
+}
+
 static int substitute_steps(struct recipe *r, cvm_error *err) {
         struct param bi[2];
         int k = builtins(r, bi, err);
@@ -426,7 +523,11 @@ static int substitute_steps(struct recipe *r, cvm_error *err) {
                         struct step *st = &pl->steps[s];
                         for (size_t a = 0; k == 0 && a < st->nargs; a++) {
                                 char *out;
-                                if (st->args[a].value) {
+                                if (st->args[a].value)
+                                        k = note_secrets(st, &st->args[a], st->args[a].value, scopes, ns, 3, err);
+                                for (char **l = st->args[a].list; k == 0 && l && *l; l++)
+                                        k = note_secrets(st, &st->args[a], *l, scopes, ns, 3, err);
+                                if (k == 0 && st->args[a].value) {
                                         if ((k = subst(st->args[a].value, scopes, ns, 3, st->where, &out, err)) == 0) {
                                                 free(st->args[a].value);
                                                 st->args[a].value = out;
@@ -438,8 +539,8 @@ static int substitute_steps(struct recipe *r, cvm_error *err) {
                                                 *l = out;
                                         }
                         }
-                        if (k == 0)
-                                k = step_validate(st, err);
+                        if (k == 0 && (k = step_validate(st, err)) < 0)
+                                step_redact(st, err);
                 }
         }
         free(bi[1].value);

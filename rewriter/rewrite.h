@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cvm/error.h"
 
@@ -34,6 +35,9 @@ struct param {
         char *description;
         bool required;
         char *where;            /* file:line:column of the value that was set last (for type errors) */
+        bool ranged;            /* an int with min and max (plugin.yaml "min", "max") */
+        int64_t min, max;
+        char **values;          /* a string's allowed values (plugin.yaml "values"), NULL-terminated; NULL = any */
 };
 
 /* One key: value argument of a step, after substitution. */
@@ -41,6 +45,7 @@ struct arg {
         char *key;
         char *value;
         char **list;            /* list values (install files, kernel-cmdline add/remove): NULL-terminated */
+        bool secret;            /* a secret parameter was substituted into it: never printed or recorded */
 };
 
 struct step {
@@ -49,6 +54,7 @@ struct step {
         size_t nargs;
         char *where;            /* plugin.yaml:line:column */
         const struct plugin *plugin;
+        char **secrets;         /* the secret values substituted into its arguments (NULL-terminated or NULL), hidden in its errors */
 };
 
 struct plugin {
@@ -104,9 +110,23 @@ char **step_words(const struct arg *a, size_t *n);
 /* Guest paths: absolute, no "." or ".." component (the appliance resolves them inside the guest). */
 bool step_guest_path_ok(const char *p);
 
+/*
+ * The one rule for every host file a step reads: a path relative to the
+ * plugin's files/ (not absolute, no ".."), resolved beneath files/ so that no
+ * symlink leads out, or a file the user gave a host-files parameter.  Opens it
+ * (non-blocking, close-on-exec) into *fd when it is of type want (S_IFREG,
+ * S_IFDIR, or 0 for either); errors name the step's plugin.yaml position.
+ * Called when the plan is made and again when the step runs, which then reads
+ * the file through *fd.
+ */
+int host_source_open(const struct step *s, const char *src, mode_t want, int *fd, cvm_error *err);
+
 /* The step kinds: whether kind exists, and its argument rules (errors name s->where). */
 bool step_kind_known(const char *kind);
 int step_validate(const struct step *s, cvm_error *err);
+
+/* An ima-label step's hash and guest paths (absolute, below /, no '.', '..' or quote), at --plan and again when it runs. */
+int ima_label_validate(const struct step *s, cvm_error *err);
 
 /* Replace ${name} in in with the parameters' values; an unknown name is an error naming where. */
 int subst(const char *in, const struct param *const *scopes, const size_t *nscopes, size_t nscope, const char *where,
@@ -114,6 +134,13 @@ int subst(const char *in, const struct param *const *scopes, const size_t *nscop
 
 /* Whether a parameter's value must never be printed or recorded (its name holds "password" or "secret"). */
 bool param_is_secret(const char *name);
+
+/* What may be shown of argument a's scalar value: SECRET_SHOWN when it is secret. */
+#define SECRET_SHOWN "(hidden)"
+const char *arg_shown(const struct arg *a);
+
+/* Replace every secret value of step s in err's message with SECRET_SHOWN; returns -err->code. */
+int step_redact(const struct step *s, cvm_error *err);
 
 /* The resolved plan as text (--plan) or JSON (--plan --json). */
 void plan_print(const struct recipe *r, bool json);

@@ -435,8 +435,9 @@ static int inspect(struct session *ss, int *exit_code) {
 
 /* A step's progress label: its first argument's first line (or first word of a list), cut at a word boundary when longer than fits. */
 static void step_label(const struct step *s, char *buf, size_t size) {
-        const struct arg *a = s->nargs && strcmp(s->kind, "password") ? &s->args[0] : NULL;
-        const char *v = !a ? "" : a->value ? a->value : a->list && a->list[0] ? a->list[0] : "";
+        const struct arg *a = s->nargs ? &s->args[0] : NULL;
+        /* A secret parameter substituted into the argument hides all of it. */
+        const char *v = !a ? "" : a->secret ? SECRET_SHOWN : a->value ? a->value : a->list && a->list[0] ? a->list[0] : "";
         size_t n = strcspn(v, "\n"), cut = n;
 
         if (n >= size) {

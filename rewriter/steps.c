@@ -9,16 +9,19 @@
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../measurer/lib/internal.h"
 #include "cvm/initrd.h"
+#include "accounts.h"
 #include "session.h"
 
 #define MAX_ARGS 6
@@ -30,6 +33,30 @@ struct kind {
         int (*run)(struct session *ss, const struct step *s);
 };
 
+const char *arg_shown(const struct arg *a) {
+        return a->secret ? SECRET_SHOWN : a->value;
+}
+
+int step_redact(const struct step *s, cvm_error *err) {
+        const size_t pl = strlen(SECRET_SHOWN);
+
+        for (char **v = s->secrets; err && v && *v; v++)
+                for (char *m = strstr(err->msg, *v); m; m = strstr(m + pl, *v)) {
+                        size_t at = (size_t) (m - err->msg), vl = strlen(*v), tail = strlen(m + vl);
+                        /* The placeholder may be longer than the value: the message is cut rather than overrun. */
+                        if (at + pl >= sizeof(err->msg)) {
+                                *m = '\0';
+                                break;
+                        }
+                        if (at + pl + tail >= sizeof(err->msg))
+                                tail = sizeof(err->msg) - 1 - at - pl;
+                        memmove(m + pl, m + vl, tail);
+                        m[pl + tail] = '\0';
+                        memcpy(m, SECRET_SHOWN, pl);
+                }
+        return err ? -err->code : -EIO;
+}
+
 int step_fail(struct session *ss, const struct step *s, const char *fmt, ...) {
         char msg[768];
         va_list ap;
@@ -37,7 +64,8 @@ int step_fail(struct session *ss, const struct step *s, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        return cvm_error_set(ss->err, EIO, "%s: step %s (plugin %s): %s", s->where, s->kind, s->plugin->name, msg);
+        cvm_error_set(ss->err, EIO, "%s: step %s (plugin %s): %s", s->where, s->kind, s->plugin->name, msg);
+        return step_redact(s, ss->err);
 }
 
 /* The libguestfs error of the call that just failed. */
@@ -89,9 +117,92 @@ static int mode_of(const struct step *s, int dflt) {
         return m ? (int) strtol(m, NULL, 8) : dflt;
 }
 
-/* The host file under the plugin's files/ that src names. */
-static void host_src(const struct step *s, const char *src, char *out, size_t size) {
-        snprintf(out, size, "%s/files/%s", s->plugin->dir, src);
+/* Whether path is one of the files the user gave the plugin's host-files parameters (never a plugin's own literal). */
+static bool user_host_file(const struct plugin *pl, const char *path) {
+        for (size_t i = 0; i < pl->nparams; i++) {
+                const char *v = pl->params[i].value;
+                size_t l = strlen(path);
+                if (pl->params[i].type != PARAM_HOST_FILES || !v || l == 0)
+                        continue;
+                for (const char *m = strstr(v, path); m; m = strstr(m + 1, path))
+                        if ((m == v || m[-1] == ' ') && (m[l] == ' ' || !m[l]))
+                                return true;
+        }
+        return false;
+}
+
+static const char *type_name(mode_t want) {
+        return want == S_IFREG ? "a regular file" : want == S_IFDIR ? "a directory" : "a regular file or a directory";
+}
+
+/*
+ * Where openat2 is missing (kernels before 5.6, valgrind): the real path must
+ * be below the real files/, and its last component is opened without
+ * following a link.  A link swapped in between is not caught here.
+ */
+static int open_beneath_by_name(const char *files, const char *rel, int flags) {
+        char top[PATH_MAX], joined[PATH_MAX * 2], real[PATH_MAX];
+        size_t tl;
+
+        snprintf(joined, sizeof(joined), "%s/%s", files, rel);
+        if (!realpath(files, top) || !realpath(joined, real))
+                return -1;
+        tl = strlen(top);
+        if (strncmp(real, top, tl) != 0 || real[tl] != '/') {
+                errno = EXDEV;
+                return -1;
+        }
+        return open(real, flags | O_NOFOLLOW);
+}
+
+int host_source_open(const struct step *s, const char *src, mode_t want, int *ret, cvm_error *err) {
+        struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+                                .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+        char files[PATH_MAX], norm[PATH_MAX];
+        struct stat st;
+        int dir, fd, e;
+
+        if (user_host_file(s->plugin, src)) {
+                /* Resolved to a real path when the recipe was loaded: no link to follow now. */
+                fd = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+        } else {
+                if (!*src || src[0] == '/' || cvm_initrd_path_normalise(src, norm, sizeof(norm)) < 0 || strcmp(norm, ".") == 0)
+                        return cvm_error_set(err, EPERM, "%s: step %s: host source '%s' must be a path relative to the plugin's files/, without '..' (or a file given to a host-files parameter)",
+                                             s->where, s->kind, src);
+                if ((size_t) snprintf(files, sizeof(files), "%s/files", s->plugin->dir) >= sizeof(files))
+                        return cvm_error_set(err, ENAMETOOLONG, "%s: step %s: %s/files: path too long", s->where, s->kind, s->plugin->dir);
+                if ((dir = open(files, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+                        return cvm_error_set(err, errno, "%s: step %s: host source '%s': %s: %s", s->where, s->kind, src, files,
+                                             strerror(errno));
+                /* Beneath files/: a ".." or a symlink that leads out fails with EXDEV, whenever it appeared. */
+                fd = (int) syscall(SYS_openat2, dir, norm, &how, sizeof(how));
+                e = errno;
+                close(dir);
+                errno = e;
+                if (fd < 0 && errno == ENOSYS)
+                        fd = open_beneath_by_name(files, norm, how.flags);
+        }
+        if (fd < 0)
+                return cvm_error_set(err, errno == EXDEV ? EPERM : errno, "%s: step %s: host source '%s': %s", s->where, s->kind, src,
+                                     errno == EXDEV || errno == ELOOP ? "a symlink leads out of the plugin's files/"
+                                                                      : strerror(errno));
+        if (fstat(fd, &st) < 0 || !((want ? (st.st_mode & S_IFMT) == want : S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))) {
+                close(fd);
+                return cvm_error_set(err, EINVAL, "%s: step %s: host source '%s' is %s, expected %s", s->where, s->kind, src,
+                                     S_ISREG(st.st_mode) ? "a regular file" : file_type_name(st.st_mode), type_name(want));
+        }
+        *ret = fd;
+        return 0;
+}
+
+/* The source's descriptor as a path the host's libraries open (libguestfs, the initrd writer): no new lookup by name. */
+static void fd_path(int fd, const char *tail, char *out, size_t size) {
+        snprintf(out, size, "/proc/self/fd/%d%s", fd, tail);
+}
+
+static void closep(int *fd) {
+        if (*fd >= 0)
+                close(*fd);
 }
 
 static int chmod_if(struct session *ss, const struct step *s, const char *path, int mode) {
@@ -116,21 +227,24 @@ static int run_write(struct session *ss, const struct step *s) {
 
 static int run_copy(struct session *ss, const struct step *s) {
         const char *src = step_arg(s, "src"), *dest = step_arg(s, "dest");
-        char host[PATH_MAX], target[PATH_MAX];
+        char host[64], target[PATH_MAX];
+        _cleanup_(closep) int fd = -1;
         struct stat st;
 
-        host_src(s, src, host, sizeof(host));
-        if (lstat(host, &st) < 0)
-                return step_fail(ss, s, "%s: %s", host, strerror(errno));
+        if (host_source_open(s, src, 0, &fd, ss->err) < 0 || fstat(fd, &st) < 0)
+                return fd < 0 ? -ss->err->code : step_fail(ss, s, "%s: %s", src, strerror(errno));
         if (S_ISDIR(st.st_mode)) {
-                /* copy-in puts DIR itself inside dest, as cp -r does. */
-                if (guestfs_mkdir_p(ss->g, dest) < 0 || guestfs_copy_in(ss->g, host, dest) < 0)
+                /* copy-in puts DIR itself inside dest, as cp -r does (tar keeps the links inside as links). */
+                char dir[PATH_MAX];
+                if ((size_t) snprintf(dir, sizeof(dir), "%s/files/%s", s->plugin->dir, src) >= sizeof(dir))
+                        return step_fail(ss, s, "%s: path too long", src);
+                if (guestfs_mkdir_p(ss->g, dest) < 0 || guestfs_copy_in(ss->g, dir, dest) < 0)
                         return step_gfail(ss, s, dest);
                 return 0;
         }
-        if (!S_ISREG(st.st_mode))
-                return step_fail(ss, s, "%s: not a file or directory", host);
-        snprintf(target, sizeof(target), "%s%s", dest, dest[strlen(dest) - 1] == '/' ? strrchr(host, '/') + 1 : "");
+        fd_path(fd, "", host, sizeof(host));
+        if ((size_t) snprintf(target, sizeof(target), "%s%s", dest, dest[strlen(dest) - 1] == '/' ? (strrchr(src, '/') ? strrchr(src, '/') + 1 : src) : "") >= sizeof(target))
+                return step_fail(ss, s, "%s: path too long", dest);
         if (guestfs_upload(ss->g, host, target) < 0)
                 return step_gfail(ss, s, target);
         return chmod_if(ss, s, target, mode_of(s, (int) (st.st_mode & 07777)));
@@ -239,47 +353,39 @@ static int run_chmod(struct session *ss, const struct step *s) {
         return chmod_if(ss, s, step_arg(s, "path"), mode_of(s, 0));
 }
 
-/* A user or group name from the guest's passwd/group (field 3), or a number. */
-static int guest_id(struct session *ss, const char *file, const char *name, int *uid, int *gid, char **home) {
+/* A user or group name from the guest's passwd/group, or a number; *err says why not. */
+static int guest_id(struct session *ss, const char *file, const char *name, uint32_t *id, uint32_t *gid, char **home) {
         _cleanup_free_ char *text = NULL;
-        char *save, *line;
+        struct account a;
         size_t n;
+        int r;
 
-        if (strspn(name, "0123456789") == strlen(name) && *name) {
-                *uid = atoi(name);
+        if (strspn(name, "0123456789") == strlen(name) && *name && strlen(name) < 10) {
+                *id = (uint32_t) strtoul(name, NULL, 10);
                 return 0;
         }
         if (!(text = guestfs_read_file(ss->g, file, &n)))
-                return -ENOENT;
-        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *f[7] = { 0 }, *p = line;
-                for (int i = 0; i < 7 && p; i++) {
-                        f[i] = p;
-                        p = strchr(p, ':');
-                        if (p)
-                                *p++ = '\0';
-                }
-                if (f[0] && f[2] && strcmp(f[0], name) == 0) {
-                        *uid = atoi(f[2]);
-                        if (gid && f[3])
-                                *gid = atoi(f[3]);
-                        if (home && f[5] && !(*home = strdup(f[5])))
-                                return -ENOMEM;
-                        return 0;
-                }
-        }
-        return -ENOENT;
+                return cvm_error_set(ss->err, ENOENT, "the guest's %s: %s", file, guestfs_last_error(ss->g));
+        if ((r = accounts_find(text, n, file, name, home != NULL, &a, ss->err)) < 0)
+                return r;
+        *id = a.id;
+        if (gid)
+                *gid = a.gid;
+        if (home)
+                *home = a.home;
+        return 0;
 }
 
 static int run_chown(struct session *ss, const struct step *s) {
         const char *p = step_arg(s, "path"), *owner = step_arg(s, "owner"), *group = step_arg(s, "group");
-        int uid, gid = -1, primary = -1;
+        _cleanup_free_ char *home = NULL;
+        uint32_t uid, gid = UINT32_MAX, primary = UINT32_MAX;
 
-        if (guest_id(ss, "/etc/passwd", owner, &uid, &primary, NULL) < 0)
-                return step_fail(ss, s, "owner '%s' is not in the guest's /etc/passwd", owner);
+        if (guest_id(ss, "/etc/passwd", owner, &uid, &primary, &home) < 0)
+                return step_fail(ss, s, "owner: %s", ss->err->msg);
         if (group && guest_id(ss, "/etc/group", group, &gid, NULL, NULL) < 0)
-                return step_fail(ss, s, "group '%s' is not in the guest's /etc/group", group);
-        if (guestfs_chown(ss->g, uid, gid >= 0 ? gid : primary >= 0 ? primary : uid, p) < 0)
+                return step_fail(ss, s, "group: %s", ss->err->msg);
+        if (guestfs_chown(ss->g, (int) uid, (int) (gid != UINT32_MAX ? gid : primary != UINT32_MAX ? primary : uid), p) < 0)
                 return step_gfail(ss, s, p);
         return 0;
 }
@@ -342,16 +448,18 @@ static int run_ssh_inject(struct session *ss, const struct step *s) {
         const char *user = step_arg(s, "user"), *key = step_arg(s, "key");
         _cleanup_free_ char *home = NULL, *old = NULL, *text = NULL;
         char dir[PATH_MAX], keys[PATH_MAX];
-        int uid, gid = -1;
+        uint32_t uid, gid = UINT32_MAX;
         size_t n = 0;
 
-        if (guest_id(ss, "/etc/passwd", user, &uid, &gid, &home) < 0 || !home)
-                return step_fail(ss, s, "user '%s' is not in the guest's /etc/passwd", user);
+        if (guest_id(ss, "/etc/passwd", user, &uid, &gid, &home) < 0)
+                return step_fail(ss, s, "user: %s", ss->err->msg);
+        if (!home || !step_guest_path_ok(home))
+                return step_fail(ss, s, "user '%s' has no absolute home directory in the guest's /etc/passwd", user);
         if ((size_t) snprintf(dir, sizeof(dir), "%s/.ssh", home) >= sizeof(dir) ||
             (size_t) snprintf(keys, sizeof(keys), "%s/authorized_keys", dir) >= sizeof(keys))
                 return step_fail(ss, s, "home directory '%s' is too long", home);
         if (guestfs_mkdir_p(ss->g, dir) < 0 || guestfs_chmod(ss->g, 0700, dir) < 0 ||
-            guestfs_chown(ss->g, uid, gid, dir) < 0)
+            guestfs_chown(ss->g, (int) uid, (int) gid, dir) < 0)
                 return step_gfail(ss, s, dir);
         if (guestfs_exists(ss->g, keys) > 0 && !(old = guestfs_read_file(ss->g, keys, &n)))
                 return step_gfail(ss, s, keys);
@@ -360,7 +468,7 @@ static int run_ssh_inject(struct session *ss, const struct step *s) {
         if (asprintf(&text, "%s%s%s\n", old ? old : "", n && old[n - 1] != '\n' ? "\n" : "", key) < 0)
                 return step_fail(ss, s, "out of memory");
         if (guestfs_write(ss->g, keys, text, strlen(text)) < 0 || guestfs_chmod(ss->g, 0600, keys) < 0 ||
-            guestfs_chown(ss->g, uid, gid, keys) < 0)
+            guestfs_chown(ss->g, (int) uid, (int) gid, keys) < 0)
                 return step_gfail(ss, s, keys);
         return 0;
 }
@@ -370,11 +478,10 @@ static int run_password(struct session *ss, const struct step *s) {
         static const char abc[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./";
         const char *user = step_arg(s, "user"), *pw = step_arg(s, "password"), *hash = step_arg(s, "hash");
         _cleanup_free_ char *shadow = NULL, *out = NULL;
-        char salt[3 + 16 + 1] = "$6$", *line, *save;
+        char salt[3 + 16 + 1] = "$6$";
         struct crypt_data cd = { 0 };
         uint8_t rnd[16];
         size_t n, o = 0;
-        bool found = false;
         int fd;
 
         if (!hash) {
@@ -397,20 +504,8 @@ static int run_password(struct session *ss, const struct step *s) {
         }
         if (!(shadow = guestfs_read_file(ss->g, "/etc/shadow", &n)))
                 return step_gfail(ss, s, "/etc/shadow");
-        if (!(out = malloc(n + strlen(hash) + 2)))
-                return step_fail(ss, s, "out of memory");
-        for (line = strtok_r(shadow, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *colon = strchr(line, ':'), *rest;
-                if (colon && (size_t) (colon - line) == strlen(user) && strncmp(line, user, strlen(user)) == 0 &&
-                    (rest = strchr(colon + 1, ':'))) {
-                        o += (size_t) sprintf(out + o, "%s:%s%s\n", user, hash, rest);
-                        found = true;
-                } else {
-                        o += (size_t) sprintf(out + o, "%s\n", line);
-                }
-        }
-        if (!found)
-                return step_fail(ss, s, "user '%s' is not in the guest's /etc/shadow", user);
+        if (accounts_shadow_set(shadow, n, "the guest's /etc/shadow", user, hash, &out, &o, ss->err) < 0)
+                return step_fail(ss, s, "%s", ss->err->msg);
         if (guestfs_write(ss->g, "/etc/shadow", out, o) < 0)
                 return step_gfail(ss, s, "/etc/shadow");
         return 0;
@@ -456,7 +551,7 @@ static int run_timezone(struct session *ss, const struct step *s) {
 static int run_install(struct session *ss, const struct step *s) {
         const struct arg *files = step_arg_full(s, "files");
         const char *cache = "/var/cache/cvm-install";
-        char cmd[8192] = "", host[PATH_MAX], guest[PATH_MAX];
+        char cmd[8192] = "", host[64], guest[PATH_MAX];
         bool deb = false, rpm = false;
         _cleanup_free_ char *out = NULL;
 
@@ -464,10 +559,13 @@ static int run_install(struct session *ss, const struct step *s) {
                 return step_gfail(ss, s, cache);
         for (char **f = files->list; *f; f++) {
                 const char *base = strrchr(*f, '/') ? strrchr(*f, '/') + 1 : *f;
-                host_src(s, *f, host, sizeof(host));
+                _cleanup_(closep) int fd = -1;
+                if (host_source_open(s, *f, S_IFREG, &fd, ss->err) < 0)
+                        return -ss->err->code;
+                fd_path(fd, "", host, sizeof(host));
                 snprintf(guest, sizeof(guest), "%s/%s", cache, base);
                 if (guestfs_upload(ss->g, host, guest) < 0)
-                        return step_gfail(ss, s, host);
+                        return step_gfail(ss, s, *f);
                 deb |= strstr(base, ".deb") != NULL;
                 rpm |= strstr(base, ".rpm") != NULL;
         }
@@ -571,12 +669,6 @@ bool step_guest_path_ok(const char *p) {
                strcmp(p + strlen(p) - (strlen(p) >= 2 ? 2 : 0), "/.") != 0;
 }
 
-/* Plugin sources: relative to files/, no ".." (symlinks out of the folder are refused when it is loaded). */
-static bool src_ok(const char *p) {
-        char norm[PATH_MAX];
-        return p[0] != '/' && cvm_initrd_path_normalise(p, norm, sizeof(norm)) == 0 && strcmp(norm, ".") != 0;
-}
-
 static const char *const list_args[] = { "files", "add", "remove", "tree", "guest", "initramfs-tools", "programs", "libs", "paths",
                                          "packages" };
 
@@ -592,20 +684,6 @@ static bool phase_ok(const char *p, size_t n) {
         for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++)
                 if (strlen(phases[i]) == n && strncmp(phases[i], p, n) == 0)
                         return true;
-        return false;
-}
-
-/* Whether path is one of the files the user gave the plugin's host-files parameters (never a plugin's own literal). */
-static bool user_host_file(const struct plugin *pl, const char *path) {
-        for (size_t i = 0; i < pl->nparams; i++) {
-                const char *v = pl->params[i].value;
-                size_t l = strlen(path);
-                if (pl->params[i].type != PARAM_HOST_FILES || !v)
-                        continue;
-                for (const char *m = strstr(v, path); m; m = strstr(m + 1, path))
-                        if ((m == v || m[-1] == ' ') && (m[l] == ' ' || !m[l]))
-                                return true;
-        }
         return false;
 }
 
@@ -654,6 +732,58 @@ static int step_validate_lists(const struct step *s, cvm_error *err) {
         return 0;
 }
 
+/* A crypt(3) SHA-512 or yescrypt hash: its alphabet only (no ':' or line break to forge a shadow field). */
+static bool crypt_hash_ok(const char *h) {
+        return (strncmp(h, "$6$", 3) == 0 || strncmp(h, "$y$", 3) == 0) &&
+               strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./$") == strlen(h);
+}
+
+/* Check one host source now (so --plan refuses it), as the step will open it. */
+static int check_source(const struct step *s, const char *src, mode_t want, cvm_error *err) {
+        int fd, r = host_source_open(s, src, want, &fd, err);
+        if (r == 0)
+                close(fd);
+        return r;
+}
+
+/* The SOURCE of an initrd-append "SOURCE:DEST[:MODE]" entry, into out. */
+static int spec_source(const struct step *s, const char *spec, char *out, size_t size, cvm_error *err) {
+        size_t n = strcspn(spec, ":");
+        if (!spec[n] || n == 0 || !spec[n + 1] || n >= size)
+                return cvm_error_set(err, EINVAL, "%s: step %s: '%s': expected SOURCE:DEST", s->where, s->kind, spec);
+        memcpy(out, spec, n);
+        out[n] = '\0';
+        return 0;
+}
+
+/* Every host source of the step, whatever its kind: copy src, install files, initrd-append add and tree, kernel packages. */
+static int step_validate_sources(const struct step *s, cvm_error *err) {
+        const struct arg *a;
+        char src[PATH_MAX];
+        int r = 0;
+
+        if (strcmp(s->kind, "copy") == 0)
+                return check_source(s, step_arg(s, "src"), 0, err);
+        if (strcmp(s->kind, "install") == 0)
+                for (char **f = step_arg_full(s, "files")->list; r == 0 && *f; f++)
+                        r = check_source(s, *f, S_IFREG, err);
+        for (const char *key = "add"; r == 0 && key && strcmp(s->kind, "initrd-append") == 0;
+             key = strcmp(key, "add") == 0 ? "tree" : NULL)
+                for (char **f = (a = step_arg_full(s, key)) ? a->list : NULL; r == 0 && f && *f; f++)
+                        if ((r = spec_source(s, *f, src, sizeof(src), err)) == 0)
+                                r = check_source(s, src, strcmp(key, "add") == 0 ? S_IFREG : S_IFDIR, err);
+        if (r == 0 && (a = step_arg_full(s, "packages"))) {
+                size_t n;
+                char **w = step_words(a, &n);
+                if (!w)
+                        return cvm_error_set(err, ENOMEM, "out of memory");
+                for (size_t i = 0; i < n && r == 0; i++)
+                        r = check_source(s, w[i], S_IFREG, err);
+                strv_free(w, n);
+        }
+        return r;
+}
+
 int step_validate(const struct step *s, cvm_error *err) {
         const struct kind *k = find_kind(s->kind);
         int r;
@@ -680,16 +810,9 @@ int step_validate(const struct step *s, cvm_error *err) {
                     !step_guest_path_ok(a->value))
                         return cvm_error_set(err, EINVAL, "%s: step %s: guest path '%s' must be absolute, without '.' or '..'",
                                              s->where, s->kind, a->value);
-                if (strcmp(a->key, "src") == 0 && strcmp(s->kind, "copy") == 0 && !src_ok(a->value))
-                        return cvm_error_set(err, EPERM, "%s: step copy: src '%s' must be relative to the plugin's files/, without '..'",
-                                             s->where, a->value);
-                if (strcmp(a->key, "files") == 0)
-                        for (char **f = a->list; *f; f++)
-                                if (!src_ok(*f))
-                                        return cvm_error_set(err, EPERM, "%s: step install: '%s' must be relative to the plugin's files/, without '..'",
-                                                             s->where, *f);
         }
-        if ((r = step_validate_lists(s, err)) < 0)
+        if ((r = step_validate_lists(s, err)) < 0 || (r = step_validate_sources(s, err)) < 0 ||
+            (strcmp(s->kind, "ima-label") == 0 && (r = ima_label_validate(s, err)) < 0))
                 return r;
         if (step_arg(s, "default") && strcmp(step_arg(s, "default"), "true") && strcmp(step_arg(s, "default"), "false"))
                 return cvm_error_set(err, EINVAL, "%s: step %s: default must be true or false", s->where, s->kind);
@@ -699,9 +822,25 @@ int step_validate(const struct step *s, cvm_error *err) {
                                      step_arg(s, "install"));
         if (strcmp(s->kind, "password") == 0 && !step_arg(s, "password") == !step_arg(s, "hash"))
                 return cvm_error_set(err, EINVAL, "%s: step password needs exactly one of password and hash", s->where);
+        /* The hash goes into a shadow line as is (and is secret: never shown). */
+        if (strcmp(s->kind, "password") == 0 && step_arg(s, "hash") && !crypt_hash_ok(step_arg(s, "hash")))
+                return cvm_error_set(err, EINVAL, "%s: step password: hash must be a crypt SHA-512 ($6$) or yescrypt ($y$) hash of [A-Za-z0-9./$]",
+                                     s->where);
         return 0;
 }
 
 int step_run(struct session *ss, const struct step *s) {
-        return find_kind(s->kind)->run(ss, s);
+        int verbose = guestfs_get_verbose(ss->g), trace = guestfs_get_trace(ss->g), r;
+
+        /* libguestfs's trace and the appliance's debug lines would show a secret step's arguments. */
+        if (s->secrets) {
+                guestfs_set_verbose(ss->g, 0);
+                guestfs_set_trace(ss->g, 0);
+        }
+        r = find_kind(s->kind)->run(ss, s);
+        if (s->secrets) {
+                guestfs_set_verbose(ss->g, verbose > 0);
+                guestfs_set_trace(ss->g, trace > 0);
+        }
+        return r < 0 ? step_redact(s, ss->err) : r;
 }

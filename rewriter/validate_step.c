@@ -215,12 +215,17 @@ static void check_initrd(struct session *ss, struct problems *pb) {
 
 int validate_run(struct session *ss, const struct step *s) {
         struct problems pb = { .len = 0, .n = 0 };
+        const struct step *st;
 
         check_files(ss, s, &pb);
         check_cmdline(ss, s, &pb);
         check_initrd(ss, &pb);
-        if (pb.n)
-                return cvm_error_set(ss->err, EINVAL, "%s: step validate (plugin %s): %zu problem%s: %s", s->where,
-                                     s->plugin->name, pb.n, pb.n == 1 ? "" : "s", pb.text);
-        return 0;
+        if (!pb.n)
+                return 0;
+        cvm_error_set(ss->err, EINVAL, "%s: step validate (plugin %s): %zu problem%s: %s", s->where, s->plugin->name, pb.n,
+                      pb.n == 1 ? "" : "s", pb.text);
+        /* The problems quote other steps' paths and kernel arguments: none of their secrets. */
+        FOREACH_STEP_BEFORE(ss->recipe, st, s)
+                step_redact(st, ss->err);
+        return -ss->err->code;
 }

@@ -22,6 +22,7 @@ seeds() {
         elf) echo /etc/ld.so.cache "$BUILD"/fuzz/seeds/elf/* ;;
         recipe) ls "$BUILD"/fuzz/seeds/recipe/* ;;
         manifest) ls "$BUILD"/fuzz/seeds/manifest/* 2>/dev/null ;;
+        accounts) ls "$BUILD"/fuzz/seeds/accounts/* ;;
         tcg12|ccel_table|qgs) ;;
         auto) ls "$FIXTURES"/*.bin "$FIXTURES"/*.txt ;;
         esac
@@ -51,6 +52,17 @@ make_seeds() {
         for f in recipes/*.yaml tests/rewriter/recipes/*.yaml; do
                 { printf '\002'; cat "$f"; } >"$d/recipe/recipe-${f//\//_}"
         done
+        # accounts: OP NAME \0 HASH \0 TEXT (OP % 3: 0 shadow edit, 1 passwd, 2 group), the test guest's files.
+        mkdir -p "$d/accounts"
+        printf '\000debian\000$6$salt$hash\000root:*:19000:0:99999:7:::\ndebian:*:19000:0:99999:7:::\n' >"$d/accounts/shadow"
+        printf '\001debian\000\000root:x:0:0:root:/root:/bin/sh\ndebian:x:1000:1000:Debian:/home/debian:/bin/sh\n' >"$d/accounts/passwd"
+        printf '\002debian\000\000root:x:0:\ndebian:x:1000:\n' >"$d/accounts/group"
+        # recipe with a fuzzed plugin tree (RECIPE \0 PLUGIN_YAML \0 NAME \0 CONTENT ...): every-step and its files.
+        t=tests/rewriter/plugins/10-every-step
+        { printf '\002name: t\nplugins:\n  - name: fuzzed\n    params: {key: k, password: p}\n\0'
+          sed 's/^name: every-step$/name: fuzzed/' "$t/plugin.yaml"
+          (cd "$t/files" && find . -type f | sed 's|^\./||' | while read -r f; do printf '\0%s\0' "$f"; cat "$f"; done)
+          printf '\0@link\0app.conf'; } >"$d/recipe/tree-every-step"
         # manifest: the first byte picks the space (odd: TDX); a dry run's reference values, both spaces.
         mkdir -p "$d/manifest"
         if [ -x "$BUILD/bin/cvm-measure" ] && t=$(mktemp -d); then

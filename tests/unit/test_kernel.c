@@ -266,6 +266,8 @@ static void test_deb(void **state) {
                                       "./usr/share/doc/linux-image/changelog", "y", NULL };
         const char *const modules[] = { "./lib/modules/6.8.0-1014-intel/kernel/a.ko", "x", NULL };
         const char *const evil[] = { "./boot/vmlinuz-6.8;reboot", "MZ", NULL };
+        /* The version goes to update-initramfs -k and dracut as a word: never one that reads as an option. */
+        const char *const dash[] = { "./lib/modules/-rf/vmlinuz", "MZ", NULL };
         const struct { int filter; const char *name; } f[] = {
                 { ARCHIVE_FILTER_XZ, "data.tar.xz" }, { ARCHIVE_FILTER_ZSTD, "data.tar.zst" },
                 { ARCHIVE_FILTER_GZIP, "data.tar.gz" }, { ARCHIVE_FILTER_NONE, "data.tar" },
@@ -288,6 +290,9 @@ static void test_deb(void **state) {
         free(deb);
         /* A version that would be a shell word of its own in the guest is refused. */
         deb = deb_of(evil, ARCHIVE_FILTER_XZ, "data.tar.xz", &len);
+        expect_versions(deb, len, -EINVAL, NULL);
+        free(deb);
+        deb = deb_of(dash, ARCHIVE_FILTER_XZ, "data.tar.xz", &len);
         expect_versions(deb, len, -EINVAL, NULL);
         free(deb);
         expect_versions("!<arch>\ngarbage", 15, -EINVAL, NULL);
