@@ -10,6 +10,17 @@ setup() {
         T="$BATS_TEST_TMPDIR"
 }
 
+# make as a new user types it: nothing inherited from a calling make (make check
+# runs this file with BUILD, CC, CFLAGS and its jobserver in the environment,
+# and BUILD would send the copy's build into the checkout's).
+# fresh_make SECONDS ARGS...: under timeout.
+fresh_make() {
+        local limit=$1
+        shift
+        timeout "$limit" env -u BUILD -u CC -u CFLAGS -u PREFIX -u DESTDIR -u FIXTURES -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+                make "$@"
+}
+
 # A copy of the checkout's tracked files (the tests must not build into it).
 copy_tree() {
         mkdir -p "$1"
@@ -43,7 +54,7 @@ SH
 exec /usr/bin/pkg-config "\$@"
 SH
         chmod +x "$T/path/"* "$T/src/tests/e2e/run-loop.sh"
-        run timeout 600 env PATH="$T/path:$PATH" make -C "$T/src" -j2 demo
+        PATH="$T/path:$PATH" run fresh_make 600 -C "$T/src" -j2 demo
         echo "$output" | tail -20
         [ "$status" -eq 0 ]
         [ -e "$T/installed" ]
@@ -56,7 +67,7 @@ SH
         mkdir -p "$T/path"
         printf '#!/bin/sh\nexit 1\n' >"$T/path/pkg-config"
         chmod +x "$T/path/pkg-config"
-        run timeout 120 env PATH="$T/path:$PATH" make -C "$T/src" all
+        PATH="$T/path:$PATH" run fresh_make 120 -C "$T/src" all
         [ "$status" -ne 0 ]
         [[ "$output" == *"missing build dependencies"*"json-c"* ]]
         [[ "$output" == *"make deps"* ]]
@@ -65,8 +76,8 @@ SH
 
 @test "make install PREFIX=P after a default build: cvm.pc and an external program use P" {
         copy_tree "$T/src"
-        timeout 600 make -C "$T/src" -j2 all >/dev/null
-        timeout 120 make -C "$T/src" install PREFIX="$T/prefix" >/dev/null
+        fresh_make 600 -C "$T/src" -j2 all >/dev/null
+        fresh_make 120 -C "$T/src" install PREFIX="$T/prefix" >/dev/null
         grep -qx "prefix=$T/prefix" "$T/prefix/lib/pkgconfig/cvm.pc"
         export PKG_CONFIG_PATH="$T/prefix/lib/pkgconfig"
         [ "$(pkg-config --variable=libdir cvm)" = "$T/prefix/lib" ]
@@ -81,6 +92,6 @@ C
         [ "$status" -eq 0 ]
         [ "$output" = 0.1.0 ]
         # A DESTDIR install writes the final prefix, not the staging folder, into cvm.pc.
-        timeout 120 make -C "$T/src" install PREFIX=/usr DESTDIR="$T/stage" >/dev/null
+        fresh_make 120 -C "$T/src" install PREFIX=/usr DESTDIR="$T/stage" >/dev/null
         grep -qx "prefix=/usr" "$T/stage/usr/lib/pkgconfig/cvm.pc"
 }

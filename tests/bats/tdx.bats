@@ -243,8 +243,10 @@ ZERO=$(printf '0%.0s' $(seq 96))
         write_policy "$T/p.yaml"
         mkdir -p "$R/dev"
         (sleep 1; : >"$T/tdx_guest.new"; mv "$T/tdx_guest.new" "$R/dev/tdx_guest") &
+        maker=$!
         measure_td ior --device-wait 10
-        wait
+        # Only the node's maker: a bare wait would also wait for bats' own per-test watchdog.
+        wait "$maker"
         [ "$status" -eq 0 ]
         [[ "$stderr" == *"waiting up to 10 s"* ]]
         [[ "$stderr" == *"the TDX guest device appeared after"* ]]
