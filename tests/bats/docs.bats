@@ -252,12 +252,17 @@ options_in_page() {
         command -v make >/dev/null || skip "no make"
         local b
         b=$(cd "$BIN/.." && pwd)
+        # The checkout's make on the build under test, nothing inherited from a calling make (make check).
+        own_make() {
+                timeout 120 env -u CC -u CFLAGS -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+                        make -C "$ROOT" --no-print-directory BUILD="$b" DESTDIR="$T/d" PREFIX=/usr "$@"
+        }
         # Only install what is built: this test never compiles.
-        if make -C "$ROOT" --no-print-directory -n BUILD="$b" install DESTDIR="$T/d" PREFIX=/usr |
+        if own_make -n install |
                 grep -qE -- ' -c -o |scdoc > | rcs | -o [^ ]*/(bin|lib)/'; then
                 skip "the build in $b is not up to date"
         fi
-        make -C "$ROOT" --no-print-directory BUILD="$b" install DESTDIR="$T/d" PREFIX=/usr >/dev/null
+        own_make install >/dev/null
         for p in $PAGES; do
                 [ -f "$T/d/usr/share/man/man${p##*.}/$p" ]
                 cmp "$MAN/$p" "$T/d/usr/share/man/man${p##*.}/$p"
