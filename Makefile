@@ -52,12 +52,12 @@ DEPS := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev lib
         libcmocka-dev bats jq xxd shellcheck clang libclang-rt-14-dev llvm valgrind tpm2-tools swtpm swtpm-tools \
         initramfs-tools linux-image-amd64 cpio zstd xz-utils bzip2 lz4 busybox-static \
         libguestfs-dev libguestfs-tools qemu-system-x86 qemu-utils ovmf fuse3 python3 \
-        debootstrap dosfstools mtools gdisk libvirt-clients libxml2-utils
+        debootstrap dosfstools mtools gdisk libvirt-clients libxml2-utils scdoc
 
-.PHONY: all deps check unit bats asan valgrind fuzz fuzz-build bench install clean help demo e2e clean-cache \
+.PHONY: all man deps check unit bats asan valgrind fuzz fuzz-build bench install clean help demo e2e clean-cache \
         build-deps after-deps-check after-deps-demo after-deps-e2e after-deps-fuzz after-deps-bench
 
-all: $(BINS) $(LIBS)
+all: $(BINS) $(LIBS) man
 
 # Every object waits for this check, so a build without the -dev packages stops
 # at once naming them instead of at the first missing header.
@@ -157,6 +157,21 @@ $(BUILD)/lib/libcvmrewrite.a: $(filter-out %/cvm-rewrite.o,$(REWRITE_OBJS))
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
+# Manual pages: scdoc sources beside the code they document (PART/doc/NAME.SECTION.scd)
+# into $(BUILD)/man/; bash completions beside them (PART/doc/TOOL.bash).
+MAN_SRCS := $(sort $(wildcard measurer/doc/*.scd initrd/doc/*.scd rewriter/doc/*.scd ci/doc/*.scd))
+MANS := $(patsubst %.scd,$(BUILD)/man/%,$(notdir $(MAN_SRCS)))
+COMPLETIONS := $(sort $(wildcard measurer/doc/*.bash initrd/doc/*.bash rewriter/doc/*.bash ci/doc/*.bash))
+vpath %.scd $(sort $(dir $(MAN_SRCS)))
+# The page's date is its source's last commit (stable across builds), else today.
+$(BUILD)/man/%: %.scd Makefile
+	@command -v scdoc >/dev/null || { echo "scdoc is missing: run 'make deps'" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	sed 's|@VERSION@|$(VERSION)|g' $< | SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct -- $< 2>/dev/null | grep . || date +%s) \
+		scdoc > $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
+
+man: $(MANS)
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvmrewrite.a | build-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Imeasurer/lib $(ALL_CFLAGS) -DFIXTURES='"$(FIXTURES)"' -o $@ $< $(BUILD)/lib/libcvmrewrite.a $(BUILD)/lib/libcvminitrd.a \
@@ -234,8 +249,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/cvm/policy $(DESTDIR)$(PREFIX)/share/cvm/initrd
 	install -m 0644 plugins/50-cvm-measurer/files/policy.yaml $(DESTDIR)$(PREFIX)/share/cvm/policy/default.yaml
 	cp -R $(addprefix plugins/50-cvm-measurer/files/,initramfs-tools dracut systemd) $(DESTDIR)$(PREFIX)/share/cvm/initrd/
-	install -d $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0644 plugins/51-cvm-evidence/files/cvm-evidence.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	for m in $(MANS); do s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/ || exit 1; done
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	for c in $(COMPLETIONS); do install -m 0644 $$c $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$(basename $$c .bash) || exit 1; done
 	install -m 0644 $(BUILD)/lib/libcvminitrd.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 initrd/include/cvm/*.h $(DESTDIR)$(PREFIX)/include/cvm/
 	install -d $(DESTDIR)$(PREFIX)/share/cvm/plugins $(DESTDIR)$(PREFIX)/share/cvm/recipes
