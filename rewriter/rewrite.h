@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "cvm/error.h"
+#include "kernel_caps.h"
 
 /* Exit codes (README "cvm-rewrite"). */
 enum {
@@ -77,6 +78,8 @@ struct recipe {
         char *compression;      /* none or zlib (qcow2 only) */
         int64_t size;           /* bytes the output disk grows to; 0 = as the input */
         bool network;           /* run steps may use the network */
+        enum cvm_target target; /* what the boot kernel must be able to do (none: not checked) */
+        enum tdx_extend tdx_extend;     /* how the TD's kernel extends RTMRs (ioctl: the recipe's assertion) */
         struct param *params;   /* global parameters, visible to every plugin */
         size_t nparams;
         struct plugin *plugins; /* resolved, in order, with their parameters set */
