@@ -64,6 +64,9 @@ int kernel_config_parse(const char *buf, size_t len, const char *name, struct ke
                                              lineno, n, LINE_MAX_BYTES);
                 if (memchr(l, '\0', n))
                         return cvm_error_set(err, EINVAL, "%s:%zu: a NUL byte: a kernel config is text", name, lineno);
+                /* A config edited on another system may end its lines with CRLF. */
+                if (n && l[n - 1] == '\r')
+                        n--;
                 for (blank = 0; blank < n && (l[blank] == ' ' || l[blank] == '\t' || l[blank] == '\r'); blank++)
                         ;
                 if (blank == n || l[blank] == '#')
