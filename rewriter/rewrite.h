@@ -39,6 +39,7 @@ struct param {
         bool ranged;            /* an int with min and max (plugin.yaml "min", "max") */
         int64_t min, max;
         char **values;          /* a string's allowed values (plugin.yaml "values"), NULL-terminated; NULL = any */
+        char *pattern;          /* a string's anchored POSIX ERE (plugin.yaml "pattern"); NULL = any */
 };
 
 /* One key: value argument of a step, after substitution. */
