@@ -90,10 +90,11 @@ void boot_kernel_clear(struct boot_kernel *k) {
         *k = (struct boot_kernel) { 0 };
 }
 
-int session_kernel_check(struct session *ss, const char *when) {
+int session_kernel_check(struct session *ss, const char *when, bool final) {
         struct boot_kernel *k = &ss->kernel;
         const struct recipe *r = ss->recipe;
-        char msg[3072];
+        const struct plugin *changer;
+        char msg[3072] = "";
         int rr;
 
         boot_kernel_clear(k);
@@ -101,7 +102,7 @@ int session_kernel_check(struct session *ss, const char *when) {
         k->facts.version = k->version;
         if (k->version) {
                 if ((rr = read_config(ss, k)) < 0) {
-                        if (r->target != TARGET_NONE)
+                        if (r->target != TARGET_NONE && (final || !recipe_kernel_changer(r)))
                                 return cvm_error_prefix(ss->err, "target %s, %s: ", cvm_target_name(r->target), when), rr;
                         session_warn(ss, "%s (the boot kernel's capabilities are not recorded)", ss->err->msg);
                         k->facts.has_config = false;
@@ -113,8 +114,15 @@ int session_kernel_check(struct session *ss, const char *when) {
         fprintf(stderr, "cvm-rewrite: boot kernel %s (%s): TDX read %s, extend %s, quote %s; TPM %s\n",
                 k->version ? k->version : "unknown", when, k->caps.read.yes ? "yes" : "no", k->caps.extend.yes ? "yes" : "no",
                 k->caps.quote.yes ? "yes" : "no", k->caps.tpm.yes ? "yes" : "no");
+        if (kernel_caps_check(&k->facts, &k->caps, r->target, r->tdx_extend, msg, sizeof(msg)) < 0 && !final &&
+            (changer = recipe_kernel_changer(r))) {
+                /* A plugin installs the kernel the image will boot: it is that one the check after the steps decides on. */
+                fprintf(stderr, "cvm-rewrite: %s: the image's kernel %s would not do (%s); plugin %s changes the boot kernel, "
+                        "which is checked after the steps\n", when, k->version ? k->version : "(unknown)", msg, changer->name);
+                return 0;
+        }
         /* The explanation outgrows an error message: it goes to stderr whole, the error sums it up. */
-        if (kernel_caps_check(&k->facts, &k->caps, r->target, r->tdx_extend, msg, sizeof(msg)) < 0) {
+        if (msg[0]) {
                 fprintf(stderr, "cvm-rewrite: %s: %s\n", when, msg);
                 return cvm_error_set(ss->err, ENOTSUP, "%s: the boot kernel %s cannot serve target %s (above: what it lacks, "
                                      "and the fix); nothing was written", when, k->version ? k->version : "(unknown)",

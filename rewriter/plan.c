@@ -47,8 +47,9 @@ void plan_print(const struct recipe *r, bool json) {
         if (r->target == TARGET_NONE)
                 printf("target none: the boot kernel's capabilities are recorded in the manifest, not checked\n");
         else
-                printf("target %s: after inspection and again after the steps, the boot kernel must %s%s%s\n",
-                       cvm_target_name(r->target),
+                printf("target %s: %s, the boot kernel must %s%s%s\n", cvm_target_name(r->target),
+                       recipe_kernel_changer(r) ? "after the steps (a plugin changes the boot kernel; after inspection the image's own is only reported)"
+                                                : "after inspection and again after the steps",
                        r->target == TARGET_TDX ? "" : "have a TPM driver (CONFIG_TCG_TPM)",
                        r->target == TARGET_BOTH ? " and " : "",
                        r->target == TARGET_TPM ? "" :

@@ -283,12 +283,14 @@ static int parse_plugin(const struct yx *c, const yaml_node_t *root, struct plug
                                 return cvm_error_set(c->err, ENOMEM, "out of memory");
                         for (size_t i = 0; i < n && r >= 0; i++)
                                 r = yx_string(c, yx_node(c, v->data.sequence.items.start[i]), key, &p->families[i]);
-                } else if (strcmp(key, "params") == 0)
+                } else if (strcmp(key, "changes-kernel") == 0)
+                        r = yx_bool(c, v, key, &p->changes_kernel);
+                else if (strcmp(key, "params") == 0)
                         params = v;
                 else if (strcmp(key, "steps") == 0)
                         steps = v;
                 else
-                        r = yx_at(c, k, "unknown plugin key '%s' (expected name, description, families, params, steps)", key);
+                        r = yx_at(c, k, "unknown plugin key '%s' (expected name, description, families, changes-kernel, params, steps)", key);
         }
         if (r < 0)
                 return r;

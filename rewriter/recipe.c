@@ -636,3 +636,15 @@ void recipe_free(struct recipe *r) {
         free(r->compression);
         free(r);
 }
+
+/* The first plugin of the recipe whose steps may change the boot kernel (a kernel step, or changes-kernel: true), or NULL. */
+const struct plugin *recipe_kernel_changer(const struct recipe *r) {
+        for (size_t i = 0; i < r->nplugins; i++) {
+                if (r->plugins[i].changes_kernel)
+                        return &r->plugins[i];
+                for (size_t j = 0; j < r->plugins[i].nsteps; j++)
+                        if (strcmp(r->plugins[i].steps[j].kind, "kernel") == 0)
+                                return &r->plugins[i];
+        }
+        return NULL;
+}

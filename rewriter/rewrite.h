@@ -64,6 +64,7 @@ struct plugin {
         char *dir;              /* the plugin folder */
         char *description;
         char **families;        /* guest families it supports (debian, ubuntu, ...); NULL = any */
+        bool changes_kernel;    /* its steps may change the kernel the image boots (plugin.yaml "changes-kernel") */
         struct param *params;
         size_t nparams;
         struct step *steps;
@@ -102,6 +103,9 @@ void plugin_clear(struct plugin *p);
 int recipe_load(const char *path, char *const *dirs, size_t ndirs, char *const *sets, size_t nsets,
                 struct recipe **ret, cvm_error *err);
 void recipe_free(struct recipe *r);
+
+/* The first plugin of r whose steps may change the boot kernel (a kernel step, or changes-kernel: true), or NULL. */
+const struct plugin *recipe_kernel_changer(const struct recipe *r);
 
 /* The argument key of step s, or NULL. */
 const char *step_arg(const struct step *s, const char *key);

@@ -609,11 +609,11 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 ss.root);
         manifest_guest(mf, ss.type, ss.distro, ss.major, ss.minor, ss.arch, ss.root);
         /* Before the long steps, so an image its TD could not measure fails in seconds; again after them (a step may change the kernel). */
-        if ((rr = session_kernel_check(&ss, "after inspection")) < 0)
+        if ((rr = session_kernel_check(&ss, "after inspection", false)) < 0)
                 goto out;
         if ((rr = run_steps(&ss, r, mf, sum, exit_code)) < 0)
                 goto out;
-        if ((rr = session_kernel_check(&ss, "after the steps")) < 0) {
+        if ((rr = session_kernel_check(&ss, "after the steps", true)) < 0) {
                 *exit_code = RW_EXIT_IMAGE;
                 goto out;
         }

@@ -73,9 +73,11 @@ char *session_boot_kernel(struct session *ss);
 /*
  * Read the boot kernel's facts into ss->kernel, decide its capabilities and
  * check them against the recipe's target (when): an error naming what the
- * kernel lacks and the fix.  Called after inspection and after the steps.
+ * kernel lacks and the fix.  Called after inspection and after the steps
+ * (final); before the steps, a recipe with a plugin that changes the boot
+ * kernel is only told (its new kernel is checked after the steps).
  */
-int session_kernel_check(struct session *ss, const char *when);
+int session_kernel_check(struct session *ss, const char *when, bool final);
 void boot_kernel_clear(struct boot_kernel *k);
 
 /* The kernel command line GRUB will pass for its default entry (BOOT_IMAGE= first), read from the guest. */
