@@ -175,8 +175,8 @@ int kernel_caps_check(const struct kernel_facts *f, const struct kernel_caps *c,
                              "would go unmeasured or stop. Fix: install a kernel that has them with the guest-kernel plugin "
                              "(06-guest-kernel: --set guest-kernel.packages=\"linux-image-...deb ...\"), e.g. Linux 6.16+ "
                              "with CONFIG_TDX_GUEST_DRIVER and CONFIG_TSM_MEASUREMENTS=y, or the distribution's newer kernel "
-                             "package (Ubuntu 24.04: linux-generic-hwe-24.04, 6.17+; Debian 12: a 6.16+ kernel from "
-                             "bookworm-backports or trixie); for a kernel that carries the out-of-tree TDX_CMD_EXTEND_RTMR "
+                             "package (Ubuntu 24.04: linux-generic-hwe-24.04, 6.17+; Debian: a 6.16+ kernel, e.g. from "
+                             "trixie-backports); for a kernel that carries the out-of-tree TDX_CMD_EXTEND_RTMR "
                              "ioctl (Intel's TDX kernels), set tdx_extend: ioctl in the recipe",
                              cvm_target_name(target), f->version, c->extend.yes ? "" : "extend RTMRs",
                              !c->extend.yes && !c->quote.yes ? " or " : "", c->quote.yes ? "" : "produce quotes", lacks);
