@@ -123,12 +123,19 @@ static int build_fileset(struct session *ss, const struct step *s, cvm_initrd_fi
 static char *image_version(const char *path) {
         const char *b = strrchr(path, '/') + 1;
         size_t n = strlen(b);
+        char *v = NULL;
 
         if (strncmp(b, "initrd.img-", 11) == 0 && n > 11)
-                return strdup(b + 11);
-        if (strncmp(b, "initramfs-", 10) == 0 && n > 14 && strcmp(b + n - 4, ".img") == 0)
-                return strndup(b + 10, n - 14);
-        return NULL;
+                v = strdup(b + 11);
+        else if (strncmp(b, "initramfs-", 10) == 0 && n > 14 && strcmp(b + n - 4, ".img") == 0)
+                v = strndup(b + 10, n - 14);
+        /* It becomes a guest path: a version's characters only, never "." or "..". */
+        if (v && (strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+~-") != strlen(v) ||
+                  strcmp(v, ".") == 0 || strcmp(v, "..") == 0)) {
+                free(v);
+                v = NULL;
+        }
+        return v;
 }
 
 /* Whether modules.dep's path (up to len) is module name's file: its base name up to ".ko", '-' and '_' the same. */

@@ -529,11 +529,21 @@ GF
         # No target: nothing checked, as every recipe before it.
         run "$RW" --recipe "$ROOT/recipes/minimal.yaml" --plugins "$ROOT/plugins" --plan
         [[ "$output" == *"target none: the boot kernel's capabilities are recorded in the manifest, not checked"* ]]
-        # The TDX recipes are targets.
+        # The TDX recipes are targets; 24.04's installs its kernel, so the check after the steps decides.
         for r in ubuntu-24.04-tdx ubuntu-22.04-tdx debian-12-tdx; do
                 run "$RW" --recipe "$ROOT/recipes/$r.yaml" --plugins "$ROOT/plugins" --plan --json --set user.ssh_key=k
                 [ "$(jq -r .target <<<"$output")" = tdx ]
         done
+        run "$RW" --recipe "$ROOT/recipes/ubuntu-24.04-tdx.yaml" --plugins "$ROOT/plugins" --plan --set user.ssh_key=k
+        [[ "$output" == *"target tdx: after the steps (a plugin changes the boot kernel; after inspection the image's own is only reported)"* ]]
+        [[ "$output" == *"apt-get install -q -y -o Dpkg::Options::=--force-confold 'linux-generic-hwe-24.04' && update-grub"* ]]
+        run "$RW" --recipe "$ROOT/recipes/debian-12-tdx.yaml" --plugins "$ROOT/plugins" --plan --set user.ssh_key=k
+        [[ "$output" == *"target tdx: after inspection and again after the steps"* ]]
+        # A kernel package name that is not one is refused (it reaches a run step).
+        run "$RW" --recipe "$ROOT/recipes/ubuntu-24.04-tdx.yaml" --plugins "$ROOT/plugins" --plan --set user.ssh_key=k \
+                --set "distro-kernel.package=x';reboot'"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"parameter 'package' must match"* ]]
 }
 
 @test "target tdx on the test guest's kernel (Debian 12's 6.1, no TDX): exit 5 right after inspection, what it lacks and the fix, no output" {
