@@ -237,3 +237,12 @@ char *session_boot_cmdline(struct session *ss) {
         saved = saved_entry(ss);
         return grub_cfg_default_cmdline(text, saved);
 }
+
+char *session_boot_kernel(struct session *ss) {
+        _cleanup_free_ char *text = session_read_text(ss, GRUB_CFG), *saved = NULL;
+
+        if (!text)
+                return NULL;
+        saved = saved_entry(ss);
+        return grub_cfg_default_kernel(text, saved);
+}

@@ -116,6 +116,141 @@ static int build_fileset(struct session *ss, const struct step *s, cvm_initrd_fi
         return r;
 }
 
+/* A modules.dep larger than this is not one (a whole distribution kernel's is about 1 MiB). */
+#define MODULES_DEP_MAX (16u << 20)
+
+/* The kernel version of an initramfs: /boot/initrd.img-VERSION or /boot/initramfs-VERSION.img; NULL for another name. */
+static char *image_version(const char *path) {
+        const char *b = strrchr(path, '/') + 1;
+        size_t n = strlen(b);
+        char *v = NULL;
+
+        if (strncmp(b, "initrd.img-", 11) == 0 && n > 11)
+                v = strdup(b + 11);
+        else if (strncmp(b, "initramfs-", 10) == 0 && n > 14 && strcmp(b + n - 4, ".img") == 0)
+                v = strndup(b + 10, n - 14);
+        /* It becomes a guest path: a version's characters only, never "." or "..". */
+        if (v && (strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+~-") != strlen(v) ||
+                  strcmp(v, ".") == 0 || strcmp(v, "..") == 0)) {
+                free(v);
+                v = NULL;
+        }
+        return v;
+}
+
+/* Whether modules.dep's path (up to len) is module name's file: its base name up to ".ko", '-' and '_' the same. */
+static bool module_is(const char *path, size_t len, const char *name) {
+        const char *b = path;
+        size_t i;
+
+        for (size_t k = 0; k < len; k++)
+                if (path[k] == '/')
+                        b = path + k + 1;
+        for (i = 0; name[i] && b + i < path + len; i++)
+                if (!(b[i] == name[i] || (b[i] == '-' && name[i] == '_') || (b[i] == '_' && name[i] == '-')))
+                        return false;
+        return !name[i] && b + i + 3 <= path + len && strncmp(b + i, ".ko", 3) == 0;
+}
+
+/*
+ * Module name's file and its dependencies, from the kernel's modules.dep
+ * (text, NUL-terminated): in *ret, the relative paths in load order
+ * (dependencies first, which modules.dep lists last first).  0 with *n = 0
+ * when modules.dep has no such module (built in, or not in this kernel).
+ */
+static int module_files(const char *dep, const char *name, char ***ret, size_t *n) {
+        for (const char *l = dep; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                size_t ll = strcspn(l, "\n"), kl = strcspn(l, ":\n");
+                char **v, *save, *line;
+                size_t k = 0;
+                if (kl == ll || !module_is(l, kl, name))
+                        continue;
+                if (!(line = strndup(l + kl + 1, ll - kl - 1)) || !(v = calloc(ll / 2 + 2, sizeof(char *)))) {
+                        free(line);
+                        return -ENOMEM;
+                }
+                for (char *w = strtok_r(line, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+                        v[k++] = strdup(w);
+                /* Reverse: the last dependency loads first; the module itself last. */
+                for (size_t i = 0; i < k / 2; i++) {
+                        char *t = v[i];
+                        v[i] = v[k - 1 - i];
+                        v[k - 1 - i] = t;
+                }
+                v[k++] = strndup(l, kl);
+                free(line);
+                for (size_t i = 0; i < k; i++)
+                        if (!v[i])
+                                return strv_free(v, k), -ENOMEM;
+                *ret = v;
+                *n = k;
+                return 0;
+        }
+        *n = 0;
+        return 0;
+}
+
+/*
+ * The step's modules for the kernel of image: each module's file and its
+ * dependencies (per /lib/modules/VERSION/modules.dep) at their place in the
+ * kernel's tree, and /lib/modules/VERSION/cvm-modules listing them in load
+ * order.  The image's own modules.dep.bin, which modprobe reads, cannot be
+ * extended by an appended segment (a later copy would replace the whole
+ * index), so the measurer's initramfs script loads these by path.  A kernel
+ * without the module (built in, or none) gets nothing.
+ */
+static int add_modules(struct session *ss, const struct step *s, cvm_initrd_fileset *fs, const char *image) {
+        const struct arg *mods = step_arg_full(s, "modules");
+        _cleanup_free_ char *version = image_version(image), *dep = NULL, *list = NULL;
+        char path[PATH_MAX], stage[PATH_MAX + 32];
+        size_t len = 0, idx = 0, listlen = 0;
+        int64_t size;
+        int r = 0;
+
+        if (!mods || !version)
+                return 0;
+        snprintf(path, sizeof(path), "/lib/modules/%s/modules.dep", version);
+        if (guestfs_is_file_opts(ss->g, path, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 1, -1) <= 0)
+                return 0;
+        if ((size = guestfs_filesize(ss->g, path)) < 0)
+                return step_gfail(ss, s, path);
+        if (size > MODULES_DEP_MAX)
+                return step_fail(ss, s, "%s: %lld bytes, over the %u of a modules.dep", path, (long long) size, MODULES_DEP_MAX);
+        if (!(dep = guestfs_read_file(ss->g, path, &len)))
+                return step_gfail(ss, s, path);
+        if (strlen(dep) != len)
+                return step_fail(ss, s, "%s: a NUL byte at offset %zu: modules.dep is text", path, strlen(dep));
+        snprintf(stage, sizeof(stage), "%s/initrd-modules.XXXXXX", ss->tmpdir);
+        if (!mkdtemp(stage))
+                return cvm_error_set(ss->err, errno, "%s: %s", stage, strerror(errno));
+        for (char **m = mods->list; *m && r == 0; m++) {
+                char **files = NULL;
+                size_t n = 0;
+                if (module_files(dep, *m, &files, &n) < 0)
+                        return cvm_error_set(ss->err, ENOMEM, "out of memory");
+                for (size_t i = 0; i < n && r == 0; i++) {
+                        char guest[PATH_MAX], *next;
+                        if ((size_t) snprintf(guest, sizeof(guest), "/lib/modules/%s/%s", version, files[i]) >= sizeof(guest) ||
+                            files[i][0] == '/' || !step_guest_path_ok(guest) || strpbrk(files[i], "'\"\\$` "))
+                                r = step_fail(ss, s, "%s: module path '%s' is not a relative path in the module tree", path, files[i]);
+                        else if (cvm_initrd_fileset_contains(fs, guest + 1))
+                                continue;
+                        else if ((r = add_guest_path(ss, s, fs, stage, idx++, guest)) == 0) {
+                                if (asprintf(&next, "%s%s\n", list ? list : "", files[i]) < 0)
+                                        r = cvm_error_set(ss->err, ENOMEM, "out of memory");
+                                else
+                                        free(list), list = next, listlen = strlen(list);
+                        }
+                }
+                strv_free(files, n);
+        }
+        if (r < 0 || !list)
+                return r;
+        snprintf(path, sizeof(path), "lib/modules/%s/cvm-modules", version);
+        struct cvm_initrd_entry e = { .path = path, .mode = S_IFREG | 0644, .size = listlen, .data = (const uint8_t *) list };
+        return cvm_initrd_fileset_add_entry(fs, &e, ss->err);
+}
+
 struct order_find {
         const char *path;
         char *text;
@@ -207,25 +342,30 @@ static int append_one(struct session *ss, const struct step *s, cvm_initrd_files
 
 int initrd_append_run(struct session *ss, const struct step *s) {
         static const char *const globs[] = { "/boot/initrd.img-*", "/boot/initramfs-*.img" };
-        _cleanup_(fileset_freep) cvm_initrd_fileset *fs = NULL;
-        _cleanup_(fds_close) struct fds fds = { .n = 0 };
         size_t done = 0;
         int r = 0;
 
         if (!step_arg_full(s, "add") && !step_arg_full(s, "tree") && !step_arg_full(s, "guest"))
                 return cvm_error_set(ss->err, EINVAL, "%s: step initrd-append needs add, tree or guest", s->where);
-        if (cvm_initrd_fileset_new(&fs) < 0)
-                return cvm_error_set(ss->err, ENOMEM, "out of memory");
-        if ((r = build_fileset(ss, s, fs, &fds)) < 0)
-                return cvm_error_prefix(ss->err, "%s: step initrd-append (plugin %s): ", s->where, s->plugin->name), r;
         for (size_t gi = 0; gi < 2 && r == 0; gi++) {
                 char **paths = guestfs_glob_expand(ss->g, globs[gi]);
                 for (size_t i = 0; paths && paths[i] && r == 0; i++) {
+                        _cleanup_(fileset_freep) cvm_initrd_fileset *fs = NULL;
+                        _cleanup_(fds_close) struct fds fds = { .n = 0 };
                         char in[PATH_MAX + 32], out[PATH_MAX + 32];
                         snprintf(in, sizeof(in), "%s/initrd.in", ss->tmpdir);
                         snprintf(out, sizeof(out), "%s/initrd.out", ss->tmpdir);
                         if (guestfs_is_symlink(ss->g, paths[i]) > 0)
                                 continue;
+                        /* Each image its own set: the modules are its kernel's. */
+                        if (cvm_initrd_fileset_new(&fs) < 0) {
+                                r = cvm_error_set(ss->err, ENOMEM, "out of memory");
+                                break;
+                        }
+                        if ((r = build_fileset(ss, s, fs, &fds)) < 0 || (r = add_modules(ss, s, fs, paths[i])) < 0) {
+                                cvm_error_prefix(ss->err, "%s: step initrd-append (plugin %s): %s: ", s->where, s->plugin->name, paths[i]);
+                                break;
+                        }
                         if (guestfs_download(ss->g, paths[i], in) < 0) {
                                 r = step_gfail(ss, s, paths[i]);
                                 break;

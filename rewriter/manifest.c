@@ -59,6 +59,8 @@ struct json_object *plan_to_json(const struct recipe *r) {
         json_object_object_add(o, "compression", str(r->compression));
         json_object_object_add(o, "size", json_object_new_int64(r->size));
         json_object_object_add(o, "network", json_object_new_boolean(r->network));
+        json_object_object_add(o, "target", str(cvm_target_name(r->target)));
+        json_object_object_add(o, "tdx_extend", str(tdx_extend_name(r->tdx_extend)));
         json_object_object_add(o, "params", params_json(r->params, r->nparams));
         for (size_t i = 0; i < r->nplugins; i++) {
                 const struct plugin *p = &r->plugins[i];
@@ -144,6 +146,31 @@ void manifest_boot_file(struct manifest *m, const char *path, const char *kind, 
 
 void manifest_cmdline(struct manifest *m, const char *cmdline) {
         json_object_object_add(m->root, "cmdline", str(cmdline));
+}
+
+static struct json_object *cap_json(const struct kernel_cap *c) {
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "yes", json_object_new_boolean(c->yes));
+        json_object_object_add(o, "basis", str(c->basis));
+        json_object_object_add(o, "interface", str(c->interface));
+        return o;
+}
+
+void manifest_kernel(struct manifest *m, const struct kernel_facts *f, const struct kernel_caps *c) {
+        static const char *const values[] = { "unset", "m", "y" };
+        struct json_object *o = json_object_new_object(), *cfg = json_object_new_object();
+
+        json_object_object_add(o, "version", str(f->version));
+        if (f->has_config)
+                for (size_t i = 0; i < KSYM_COUNT; i++)
+                        json_object_object_add(cfg, kernel_config_symbols[i], str(values[f->config.value[i]]));
+        json_object_object_add(o, "config", f->has_config ? cfg : (json_object_put(cfg), NULL));
+        json_object_object_add(o, "tdx_module", str(f->tdx_module));
+        json_object_object_add(o, "tdx_read", cap_json(&c->read));
+        json_object_object_add(o, "tdx_extend", cap_json(&c->extend));
+        json_object_object_add(o, "tdx_quote", cap_json(&c->quote));
+        json_object_object_add(o, "tpm", cap_json(&c->tpm));
+        json_object_object_add(m->root, "boot_kernel", o);
 }
 
 void manifest_reference(struct manifest *m, struct json_object *ref) {

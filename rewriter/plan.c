@@ -44,6 +44,22 @@ void plan_print(const struct recipe *r, bool json) {
         printf("recipe %s (%s), output %s%s%s, %zu plugins, %zu steps\n", r->name, r->path, r->format,
                strcmp(r->compression, "zlib") == 0 ? " compressed" : "", r->network ? ", network on" : "", r->nplugins,
                total);
+        if (r->target == TARGET_NONE)
+                printf("target none: the boot kernel's capabilities are recorded in the manifest, not checked\n");
+        else
+                printf("target %s: %s, the boot kernel must %s%s%s\n", cvm_target_name(r->target),
+                       recipe_kernel_changer(r) ? "after the steps (a plugin changes the boot kernel; after inspection the image's own is only reported)"
+                                                : "after inspection and again after the steps",
+                       r->target == TARGET_TDX ? "" : "have a TPM driver (CONFIG_TCG_TPM)",
+                       r->target == TARGET_BOTH ? " and " : "",
+                       r->target == TARGET_TPM ? "" :
+                       r->tdx_extend == TDX_EXTEND_IOCTL
+                       ? "run as a TD with the tdx_guest driver (CONFIG_INTEL_TDX_GUEST=y, CONFIG_TDX_GUEST_DRIVER=y or =m with "
+                         "tdx-guest.ko* in /lib/modules/VERSION) and produce quotes (CONFIG_TSM_REPORTS); RTMR extend through "
+                         "the out-of-tree TDX_CMD_EXTEND_RTMR ioctl is the recipe's assertion (tdx_extend: ioctl), not checked"
+                       : "run as a TD with the tdx_guest driver (CONFIG_INTEL_TDX_GUEST=y, CONFIG_TDX_GUEST_DRIVER=y or =m with "
+                         "tdx-guest.ko* in /lib/modules/VERSION), extend RTMRs (CONFIG_TSM_MEASUREMENTS=y, Linux 6.16+) and "
+                         "produce quotes (CONFIG_TSM_REPORTS); else exit 5");
         for (size_t i = 0; i < r->nparams; i++)
                 put_param(&r->params[i]);
         for (size_t i = 0; i < r->nplugins; i++) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,18 @@ static bool valid_name(const char *s) {
 
 bool param_is_secret(const char *name) {
         return strstr(name, "password") || strstr(name, "secret");
+}
+
+/* Whether value matches the anchored POSIX ERE pattern (compiled at load, so it compiles here). */
+static bool pattern_matches(const char *pattern, const char *value) {
+        regex_t re;
+        bool ok;
+
+        if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+                return false;
+        ok = regexec(&re, value, 0, NULL, 0) == 0;
+        regfree(&re);
+        return ok;
 }
 
 /* A parameter's value against its type; where names the value. */
@@ -70,6 +83,9 @@ int param_check(const struct param *p, const char *value, const char *at, cvm_er
                                 snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", v == p->values ? "" : ", ", *v);
                         return cvm_error_set(err, EINVAL, "%s: parameter '%s' is one of %s, got '%s'", at, p->name, list, shown);
                 }
+                if (p->pattern && !pattern_matches(p->pattern, value))
+                        return cvm_error_set(err, EINVAL, "%s: parameter '%s' must match %s, got '%s'", at, p->name, p->pattern,
+                                             shown);
                 return 0;
         }
 }
@@ -101,6 +117,26 @@ static int parse_values(const struct yx *c, const yaml_node_t *v, struct param *
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+/* pattern: an anchored (^...$) POSIX extended regular expression a string parameter's value must match. */
+static int parse_pattern(const struct yx *c, const yaml_node_t *v, struct param *p) {
+        const char *s = yx_scalar(v);
+        char msg[128];
+        regex_t re;
+        size_t n;
+        int r;
+
+        if (!s || (n = strlen(s)) < 2 || s[0] != '^' || s[n - 1] != '$' || (n >= 3 && s[n - 2] == '\\'))
+                return yx_at(c, v, "parameter '%s': pattern must be an anchored POSIX extended regular expression, ^...$", p->name);
+        if ((r = regcomp(&re, s, REG_EXTENDED | REG_NOSUB)) != 0) {
+                regerror(r, &re, msg, sizeof(msg));
+                return yx_at(c, v, "parameter '%s': pattern '%s': %s", p->name, s, msg);
+        }
+        regfree(&re);
+        if (!(p->pattern = strdup(s)))
+                return cvm_error_set(c->err, ENOMEM, "out of memory");
         return 0;
 }
 
@@ -143,8 +179,10 @@ static int parse_param(const struct yx *c, const yaml_node_t *k, const yaml_node
                         r = parse_bound(c, qv, key, name, &p->max), has_max = true;
                 else if (strcmp(key, "values") == 0)
                         r = parse_values(c, qv, p);
+                else if (strcmp(key, "pattern") == 0)
+                        r = parse_pattern(c, qv, p);
                 else
-                        r = yx_at(c, qk, "unknown parameter key '%s' (expected type, default, description, required, min, max, values)", key);
+                        r = yx_at(c, qk, "unknown parameter key '%s' (expected type, default, description, required, min, max, values, pattern)", key);
         }
         if (r < 0)
                 return r;
@@ -153,6 +191,8 @@ static int parse_param(const struct yx *c, const yaml_node_t *k, const yaml_node
         p->ranged = has_min;
         if (p->values && p->type != PARAM_STRING)
                 return yx_at(c, v, "parameter '%s': values is for a string parameter", name);
+        if (p->pattern && p->type != PARAM_STRING)
+                return yx_at(c, v, "parameter '%s': pattern is for a string parameter", name);
         if (!p->description)
                 return yx_at(c, v, "parameter '%s' needs a description", name);
         /* A plugin must not choose host files itself: they would leave the build host unasked. */
@@ -243,12 +283,14 @@ static int parse_plugin(const struct yx *c, const yaml_node_t *root, struct plug
                                 return cvm_error_set(c->err, ENOMEM, "out of memory");
                         for (size_t i = 0; i < n && r >= 0; i++)
                                 r = yx_string(c, yx_node(c, v->data.sequence.items.start[i]), key, &p->families[i]);
-                } else if (strcmp(key, "params") == 0)
+                } else if (strcmp(key, "changes-kernel") == 0)
+                        r = yx_bool(c, v, key, &p->changes_kernel);
+                else if (strcmp(key, "params") == 0)
                         params = v;
                 else if (strcmp(key, "steps") == 0)
                         steps = v;
                 else
-                        r = yx_at(c, k, "unknown plugin key '%s' (expected name, description, families, params, steps)", key);
+                        r = yx_at(c, k, "unknown plugin key '%s' (expected name, description, families, changes-kernel, params, steps)", key);
         }
         if (r < 0)
                 return r;
@@ -431,6 +473,7 @@ void plugin_clear(struct plugin *p) {
                 for (char **v = p->params[i].values; v && *v; v++)
                         free(*v);
                 free(p->params[i].values);
+                free(p->params[i].pattern);
         }
         free(p->params);
         for (size_t i = 0; i < p->nsteps; i++) {

@@ -214,6 +214,22 @@ static int parse_plugin_ref(struct ctx *c, const yaml_node_t *n, struct plugin *
         return 0;
 }
 
+/* target: none, tpm, tdx or both (what the boot kernel is checked for). */
+static int parse_target(const struct yx *y, const yaml_node_t *v, enum cvm_target *ret) {
+        const char *s = yx_scalar(v);
+        if (!s || cvm_target_from_name(s, ret) < 0)
+                return yx_at(y, v, "target: expected none, tpm, tdx or both");
+        return 0;
+}
+
+/* tdx_extend: auto, sysfs or ioctl (ioctl: the recipe asserts the kernel carries the out-of-tree TDX_CMD_EXTEND_RTMR). */
+static int parse_tdx_extend(const struct yx *y, const yaml_node_t *v, enum tdx_extend *ret) {
+        const char *s = yx_scalar(v);
+        if (!s || tdx_extend_from_name(s, ret) < 0)
+                return yx_at(y, v, "tdx_extend: expected auto, sysfs or ioctl");
+        return 0;
+}
+
 static int parse_recipe(struct ctx *c, const yaml_node_t *root) {
         const struct yx *y = &c->y;
         const yaml_node_t *plugins = NULL;
@@ -235,12 +251,16 @@ static int parse_recipe(struct ctx *c, const yaml_node_t *root) {
                         r = parse_output(c, v);
                 else if (strcmp(key, "network") == 0)
                         r = yx_bool(y, v, key, &c->r->network);
+                else if (strcmp(key, "target") == 0)
+                        r = parse_target(y, v, &c->r->target);
+                else if (strcmp(key, "tdx_extend") == 0)
+                        r = parse_tdx_extend(y, v, &c->r->tdx_extend);
                 else if (strcmp(key, "params") == 0)
                         r = parse_globals(c, v);
                 else if (strcmp(key, "plugins") == 0)
                         plugins = v;
                 else
-                        r = yx_at(y, k, "unknown recipe key '%s' (expected name, output, network, params, plugins)", key);
+                        r = yx_at(y, k, "unknown recipe key '%s' (expected name, output, network, target, tdx_extend, params, plugins)", key);
         }
         if (r < 0)
                 return r;
@@ -615,4 +635,16 @@ void recipe_free(struct recipe *r) {
         free(r->format);
         free(r->compression);
         free(r);
+}
+
+/* The first plugin of the recipe whose steps may change the boot kernel (a kernel step, or changes-kernel: true), or NULL. */
+const struct plugin *recipe_kernel_changer(const struct recipe *r) {
+        for (size_t i = 0; i < r->nplugins; i++) {
+                if (r->plugins[i].changes_kernel)
+                        return &r->plugins[i];
+                for (size_t j = 0; j < r->plugins[i].nsteps; j++)
+                        if (strcmp(r->plugins[i].steps[j].kind, "kernel") == 0)
+                                return &r->plugins[i];
+        }
+        return NULL;
 }

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "cvm/error.h"
+#include "kernel_caps.h"
 
 /* Exit codes (README "cvm-rewrite"). */
 enum {
@@ -38,6 +39,7 @@ struct param {
         bool ranged;            /* an int with min and max (plugin.yaml "min", "max") */
         int64_t min, max;
         char **values;          /* a string's allowed values (plugin.yaml "values"), NULL-terminated; NULL = any */
+        char *pattern;          /* a string's anchored POSIX ERE (plugin.yaml "pattern"); NULL = any */
 };
 
 /* One key: value argument of a step, after substitution. */
@@ -62,6 +64,7 @@ struct plugin {
         char *dir;              /* the plugin folder */
         char *description;
         char **families;        /* guest families it supports (debian, ubuntu, ...); NULL = any */
+        bool changes_kernel;    /* its steps may change the kernel the image boots (plugin.yaml "changes-kernel") */
         struct param *params;
         size_t nparams;
         struct step *steps;
@@ -77,6 +80,8 @@ struct recipe {
         char *compression;      /* none or zlib (qcow2 only) */
         int64_t size;           /* bytes the output disk grows to; 0 = as the input */
         bool network;           /* run steps may use the network */
+        enum cvm_target target; /* what the boot kernel must be able to do (none: not checked) */
+        enum tdx_extend tdx_extend;     /* how the TD's kernel extends RTMRs (ioctl: the recipe's assertion) */
         struct param *params;   /* global parameters, visible to every plugin */
         size_t nparams;
         struct plugin *plugins; /* resolved, in order, with their parameters set */
@@ -98,6 +103,9 @@ void plugin_clear(struct plugin *p);
 int recipe_load(const char *path, char *const *dirs, size_t ndirs, char *const *sets, size_t nsets,
                 struct recipe **ret, cvm_error *err);
 void recipe_free(struct recipe *r);
+
+/* The first plugin of r whose steps may change the boot kernel (a kernel step, or changes-kernel: true), or NULL. */
+const struct plugin *recipe_kernel_changer(const struct recipe *r);
 
 /* The argument key of step s, or NULL. */
 const char *step_arg(const struct step *s, const char *key);

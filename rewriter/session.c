@@ -608,8 +608,16 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
         fprintf(stderr, "cvm-rewrite: guest: %s %s %d.%d %s, root %s\n", ss.type, ss.distro, ss.major, ss.minor, ss.arch,
                 ss.root);
         manifest_guest(mf, ss.type, ss.distro, ss.major, ss.minor, ss.arch, ss.root);
+        /* Before the long steps, so an image its TD could not measure fails in seconds; again after them (a step may change the kernel). */
+        if ((rr = session_kernel_check(&ss, "after inspection", false)) < 0)
+                goto out;
         if ((rr = run_steps(&ss, r, mf, sum, exit_code)) < 0)
                 goto out;
+        if ((rr = session_kernel_check(&ss, "after the steps", true)) < 0) {
+                *exit_code = RW_EXIT_IMAGE;
+                goto out;
+        }
+        manifest_kernel(mf, &ss.kernel.facts, &ss.kernel.caps);
         fprintf(stderr, "cvm-rewrite: computing the reference values ...\n");
         tphase = now();
         boot_files(&ss, mf);
@@ -699,6 +707,7 @@ out:
         free(ss.distro);
         free(ss.arch);
         free(ss.cmdline);
+        boot_kernel_clear(&ss.kernel);
         for (size_t i = 0; i < ss.nwarnings; i++)
                 free(ss.warnings[i]);
         free(ss.warnings);

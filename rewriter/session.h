@@ -8,6 +8,13 @@
 
 #include "rewrite.h"
 
+/* What the boot kernel has: its version, config and tdx-guest module (owned by the session). */
+struct boot_kernel {
+        char *version, *module;
+        struct kernel_facts facts;
+        struct kernel_caps caps;
+};
+
 struct session {
         guestfs_h *g;
         char *root;             /* the inspected root device */
@@ -17,6 +24,7 @@ struct session {
         int major, minor;
         char tmpdir[PATH_MAX];  /* host scratch (initramfs copies) */
         char *cmdline;          /* the kernel command line the guest will boot, when known */
+        struct boot_kernel kernel;      /* the kernel the guest will boot, as last checked */
         const struct recipe *recipe;    /* the recipe being applied (the validate step reads its steps) */
         char **warnings;        /* said on stderr and kept for the manifest */
         size_t nwarnings;
@@ -57,6 +65,20 @@ char *session_read_text(struct session *ss, const char *path);
 
 /* The folder of the running cvm-rewrite: this build's sibling programs, and ../lib and ../include beside it. */
 int session_programs_dir(char *dir, size_t size, cvm_error *err);
+
+/* The kernel file GRUB's default entry loads ("/boot/vmlinuz-VERSION"), read from the guest; NULL when unknown. */
+char *session_boot_kernel(struct session *ss);
+
+
+/*
+ * Read the boot kernel's facts into ss->kernel, decide its capabilities and
+ * check them against the recipe's target (when): an error naming what the
+ * kernel lacks and the fix.  Called after inspection and after the steps
+ * (final); before the steps, a recipe with a plugin that changes the boot
+ * kernel is only told (its new kernel is checked after the steps).
+ */
+int session_kernel_check(struct session *ss, const char *when, bool final);
+void boot_kernel_clear(struct boot_kernel *k);
 
 /* The kernel command line GRUB will pass for its default entry (BOOT_IMAGE= first), read from the guest. */
 char *session_boot_cmdline(struct session *ss);

@@ -636,7 +636,7 @@ static const struct kind kinds[] = {
         { "install", { "files" }, { 0 }, run_install },
         { "enable-service", { "name" }, { 0 }, run_enable_service },
         { "kernel-cmdline", { 0 }, { "add", "remove" }, kernel_cmdline_run },
-        { "initrd-append", { 0 }, { "add", "tree", "guest", "initramfs-tools", "compress" }, initrd_append_run },
+        { "initrd-append", { 0 }, { "add", "tree", "guest", "initramfs-tools", "compress", "modules" }, initrd_append_run },
         { "bundle", { "programs" }, { "libs", "prefix" }, bundle_run },
         { "ima-label", { "paths" }, { "hash" }, ima_label_run },
         { "validate", { 0 }, { 0 }, validate_run },
@@ -670,7 +670,7 @@ bool step_guest_path_ok(const char *p) {
 }
 
 static const char *const list_args[] = { "files", "add", "remove", "tree", "guest", "initramfs-tools", "programs", "libs", "paths",
-                                         "packages" };
+                                         "packages", "modules" };
 
 /* A file name of this project's programs, a soname or an initramfs-tools script: no '/', no leading '.'. */
 static bool name_ok(const char *n) {
@@ -720,6 +720,12 @@ static int step_validate_lists(const struct step *s, cvm_error *err) {
                                 return cvm_error_set(err, EINVAL, "%s: step %s: initramfs-tools script '%s' must be PHASE/NAME, PHASE one of init-top, init-premount, local-top, local-block, local-premount, local-bottom, init-bottom",
                                                      s->where, s->kind, *f);
                 }
+        /* Kernel module names (tdx_guest or tdx-guest): matched in modules.dep, never a path. */
+        if ((a = step_arg_full(s, "modules")))
+                for (char **f = a->list; *f; f++)
+                        if (!**f || strspn(*f, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(*f))
+                                return cvm_error_set(err, EINVAL, "%s: step %s: module '%s' must be a kernel module name ([a-z0-9_-]+)",
+                                                     s->where, s->kind, *f);
         for (const char *key = "programs"; key; key = strcmp(key, "programs") == 0 ? "libs" : NULL)
                 if ((a = step_arg_full(s, key)))
                         for (char **f = a->list; *f; f++)

@@ -163,6 +163,36 @@ plan() {
                 "$RW" --recipe "$IN/m.yaml" --plugins "$BATS_TEST_DIRNAME/../../plugins" --plan
 }
 
+@test "user.user that reads as an option (-x) or holds a shell quote is refused at --plan by its pattern" {
+        local plugins="$BATS_TEST_DIRNAME/../../plugins"
+        printf 'name: m\nplugins:\n  - name: user\n    params: {ssh_key: k}\n' >"$IN/m.yaml"
+        # (The pattern is in the message: matched here with ? for its bracket characters.)
+        bad 2 "*--set user.user: parameter 'user' must match ^?a-z_??a-z0-9_-?{0,31}\$, got '-x'*" \
+                "$RW" --recipe "$IN/m.yaml" --plugins "$plugins" --plan --set user.user=-x
+        bad 2 "*--set user.user: parameter 'user' must match *, got 'a'b'*" \
+                "$RW" --recipe "$IN/m.yaml" --plugins "$plugins" --plan --set "user.user=a'b"
+        printf 'name: m\nplugins:\n  - name: user\n    params: {ssh_key: k, user: Root}\n' >"$IN/m.yaml"
+        bad 2 "*$IN/m.yaml:4:*parameter 'user' must match*got 'Root'*" "$RW" --recipe "$IN/m.yaml" --plugins "$plugins" --plan
+}
+
+@test "plugin.yaml: a pattern that is not anchored, does not compile, or is on an int is refused" {
+        PARAMS='  s: {type: string, pattern: "[a-z]+", default: a, description: d}' evil 'mkdir: {path: /x}'
+        bad 2 "*30-evil/plugin.yaml:4:*parameter 's': pattern must be an anchored POSIX extended regular expression*" $(plan)
+        PARAMS='  s: {type: string, pattern: "^[a-$", default: a, description: d}' evil 'mkdir: {path: /x}'
+        bad 2 "*parameter 's': pattern '^[a-\$'*" $(plan)
+        PARAMS='  s: {type: int, pattern: "^[0-9]$", default: "1", description: d}' evil 'mkdir: {path: /x}'
+        bad 2 "*parameter 's': pattern is for a string parameter*" $(plan)
+        PARAMS='  s: {type: string, pattern: "^[a-z]$", default: "ab", description: d}' evil 'mkdir: {path: /x}'
+        bad 2 "*parameter 's' must match ^?a-z?\$, got 'ab'*" $(plan)
+}
+
+@test "recipe target and tdx_extend: an unknown value is refused with the accepted ones" {
+        printf 'name: m\ntarget: sgx\nplugins:\n  - name: motd\n' >"$IN/m.yaml"
+        bad 2 "*$IN/m.yaml:2:*target: expected none, tpm, tdx or both*" "$RW" --recipe "$IN/m.yaml" --plugins "$BATS_TEST_DIRNAME/../../plugins" --plan
+        printf 'name: m\ntarget: tdx\ntdx_extend: [ioctl]\nplugins:\n  - name: motd\n' >"$IN/m.yaml"
+        bad 2 "*$IN/m.yaml:3:*tdx_extend: expected auto, sysfs or ioctl*" "$RW" --recipe "$IN/m.yaml" --plugins "$BATS_TEST_DIRNAME/../../plugins" --plan
+}
+
 @test "plugin.yaml: min without max, or min above max, is refused" {
         PARAMS='  n: {type: int, min: 5, max: 1, default: "3", description: d}' evil 'mkdir: {path: /x}'
         bad 2 "*30-evil/plugin.yaml:4:*parameter 'n': min and max go together, on an int, min <= max*" $(plan)

@@ -485,3 +485,136 @@ steps:
         [ ! -e "$T/o.qcow2" ]
         [ "$(sha256sum <"$W/guest.qcow2")" = "$(cat "$W/guest.sha")" ]
 }
+
+# ---- The boot kernel's capabilities (issue 15): a TDX target refused on a kernel its TD could not measure with,
+# ---- accepted (and recorded) on one that can; the tdx_guest module in the appended initramfs.
+
+# The test guest's kernel version (make-guest.sh's: the host's newest).
+guest_kernel() {
+        find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n1
+}
+
+# The test guest as a TDX-capable kernel (a qcow2 overlay, one guestfish launch): /boot/config-VERSION of a 6.16+
+# kernel with the driver a module, and the module tree (any ELF object stands in for a .ko: only the layout counts).
+tdx_guest_image() {
+        local k d=kernel/drivers/virt/coco
+        k=$(guest_kernel)
+        printf 'CONFIG_INTEL_TDX_GUEST=y\nCONFIG_TSM_REPORTS=m\nCONFIG_TSM_MEASUREMENTS=y\nCONFIG_TDX_GUEST_DRIVER=m\n# CONFIG_TCG_TPM is not set\n' >"$T/config"
+        printf '%s\n' "$d/tdx-guest/tdx-guest.ko: $d/guest/tsm_report.ko $d/guest/tsm.ko" "$d/guest/tsm_report.ko: $d/guest/tsm.ko" \
+                "$d/guest/tsm.ko:" >"$T/modules.dep"
+        qemu-img create -q -f qcow2 -b "$W/guest.qcow2" -F qcow2 "$1"
+        guestfish -a "$1" -i <<GF
+upload $T/config /boot/config-$k
+mkdir-p /lib/modules/$k/$d/tdx-guest
+mkdir-p /lib/modules/$k/$d/guest
+upload /bin/true /lib/modules/$k/$d/tdx-guest/tdx-guest.ko
+upload /bin/true /lib/modules/$k/$d/guest/tsm.ko
+upload /bin/true /lib/modules/$k/$d/guest/tsm_report.ko
+upload $T/modules.dep /lib/modules/$k/modules.dep
+mkdir-p /usr/sbin
+GF
+        echo "$k"
+}
+
+@test "--plan: target and tdx_extend say what the rewrite will check of the boot kernel" {
+        printf 'name: t\ntarget: tdx\nplugins:\n  - name: motd\n' >"$T/t.yaml"
+        run "$RW" --recipe "$T/t.yaml" --plugins "$ROOT/plugins" --plan
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"target tdx: after inspection and again after the steps, the boot kernel must run as a TD with the tdx_guest driver (CONFIG_INTEL_TDX_GUEST=y, CONFIG_TDX_GUEST_DRIVER=y or =m with tdx-guest.ko* in /lib/modules/VERSION), extend RTMRs (CONFIG_TSM_MEASUREMENTS=y, Linux 6.16+) and produce quotes (CONFIG_TSM_REPORTS); else exit 5"* ]]
+        printf 'name: t\ntarget: both\ntdx_extend: ioctl\nplugins:\n  - name: motd\n' >"$T/t.yaml"
+        run "$RW" --recipe "$T/t.yaml" --plugins "$ROOT/plugins" --plan
+        [[ "$output" == *"target both: "*"have a TPM driver (CONFIG_TCG_TPM) and run as a TD"*"the recipe's assertion (tdx_extend: ioctl), not checked"* ]]
+        run "$RW" --recipe "$T/t.yaml" --plugins "$ROOT/plugins" --plan --json
+        [ "$(jq -r '"\(.target) \(.tdx_extend)"' <<<"$output")" = "both ioctl" ]
+        # No target: nothing checked, as every recipe before it.
+        run "$RW" --recipe "$ROOT/recipes/minimal.yaml" --plugins "$ROOT/plugins" --plan
+        [[ "$output" == *"target none: the boot kernel's capabilities are recorded in the manifest, not checked"* ]]
+        # The TDX recipes are targets; 24.04's installs its kernel, so the check after the steps decides.
+        for r in ubuntu-24.04-tdx ubuntu-22.04-tdx debian-12-tdx; do
+                run "$RW" --recipe "$ROOT/recipes/$r.yaml" --plugins "$ROOT/plugins" --plan --json --set user.ssh_key=k
+                [ "$(jq -r .target <<<"$output")" = tdx ]
+        done
+        run "$RW" --recipe "$ROOT/recipes/ubuntu-24.04-tdx.yaml" --plugins "$ROOT/plugins" --plan --set user.ssh_key=k
+        [[ "$output" == *"target tdx: after the steps (a plugin changes the boot kernel; after inspection the image's own is only reported)"* ]]
+        [[ "$output" == *"apt-get install -q -y -o Dpkg::Options::=--force-confold 'linux-generic-hwe-24.04' && update-grub"* ]]
+        run "$RW" --recipe "$ROOT/recipes/debian-12-tdx.yaml" --plugins "$ROOT/plugins" --plan --set user.ssh_key=k
+        [[ "$output" == *"target tdx: after inspection and again after the steps"* ]]
+        # A kernel package name that is not one is refused (it reaches a run step).
+        run "$RW" --recipe "$ROOT/recipes/ubuntu-24.04-tdx.yaml" --plugins "$ROOT/plugins" --plan --set user.ssh_key=k \
+                --set "distro-kernel.package=x';reboot'"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"parameter 'package' must match"* ]]
+}
+
+@test "target tdx on the test guest's kernel (Debian 12's 6.1, no TDX): exit 5 right after inspection, what it lacks and the fix, no output" {
+        printf 'name: t\ntarget: tdx\nplugins:\n  - name: cvm-measurer\n' >"$T/t.yaml"
+        run "$RW" --recipe "$T/t.yaml" --plugins "$ROOT/plugins" --input "$W/guest.qcow2" --output "$T/o.qcow2"
+        echo "$output"
+        [ "$status" -eq 5 ]
+        [[ "$output" == *"after inspection: target tdx: the boot kernel $(guest_kernel) cannot extend RTMRs or produce quotes on a TD: it lacks CONFIG_INTEL_TDX_GUEST=y"* ]]
+        [[ "$output" == *"CONFIG_TSM_MEASUREMENTS=y (the RTMR extend sysfs, Linux 6.16+)"*"CONFIG_TSM_REPORTS"* ]]
+        [[ "$output" == *"Fix: install a kernel that has them with the guest-kernel plugin (06-guest-kernel"*"a 6.16+ kernel, e.g. from trixie-backports"* ]]
+        # Before any step ran, and nothing left.
+        [[ "$output" != *"plugin cvm-measurer ("* ]]
+        [ -z "$(ls -A "$T" | grep -v '^t.yaml$')" ]
+        [ "$(sha256sum <"$W/guest.qcow2")" = "$(cat "$W/guest.sha")" ]
+}
+
+@test "target tdx on a kernel that can: accepted, the manifest records why, the initramfs carries tdx_guest and its dependencies" {
+        local k
+        k=$(tdx_guest_image "$T/tdx.qcow2")
+        printf 'name: t\ntarget: tdx\nplugins:\n  - name: cvm-measurer\n' >"$T/t.yaml"
+        run "$RW" --recipe "$T/t.yaml" --plugins "$ROOT/plugins" --input "$T/tdx.qcow2" --output "$T/o.qcow2"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"boot kernel $k (after inspection): TDX read yes, extend yes, quote yes; TPM no"* ]]
+        [[ "$output" == *"boot kernel $k (after the steps): TDX read yes, extend yes, quote yes; TPM no"* ]]
+        m="$T/o.qcow2.manifest.json"
+        [ "$(jq -r '.boot_kernel | "\(.version) \(.config.TDX_GUEST_DRIVER) \(.config.TSM_MEASUREMENTS) \(.config.TCG_TPM)"' "$m")" = "$k m y unset" ]
+        [ "$(jq -r '.boot_kernel | "\(.tdx_read.basis) \(.tdx_extend.basis) \(.tdx_quote.basis) \(.tpm.yes)"' "$m")" = "config+module config config false" ]
+        [ "$(jq -r .boot_kernel.tdx_module "$m")" = "/lib/modules/$k/kernel/drivers/virt/coco/tdx-guest/tdx-guest.ko" ]
+        [ "$(jq -r '.recipe.target' "$m")" = tdx ]
+        # The reproducible part, not build.
+        [ "$(jq -r '.build.boot_kernel' "$m")" = null ]
+        mkdir "$T/back"
+        guestfish --ro -a "$T/o.qcow2" -i copy-out /boot "$T/back"
+        "$I" list "$T/back/boot/initrd.img-$k" >"$T/list"
+        grep -q "lib/modules/$k/kernel/drivers/virt/coco/tdx-guest/tdx-guest.ko$" "$T/list"
+        grep -q "lib/modules/$k/kernel/drivers/virt/coco/guest/tsm.ko$" "$T/list"
+        "$I" extract "$T/back/boot/initrd.img-$k" "$T/x" "lib/modules/$k/cvm-modules" >/dev/null
+        [ "$(cat "$T/x/lib/modules/$k/cvm-modules")" = "kernel/drivers/virt/coco/guest/tsm.ko
+kernel/drivers/virt/coco/guest/tsm_report.ko
+kernel/drivers/virt/coco/tdx-guest/tdx-guest.ko" ]
+}
+
+@test "target tdx: a step that takes the kernel's capability away is refused after the steps, no output" {
+        local k
+        k=$(tdx_guest_image "$T/tdx.qcow2")
+        mkdir -p "$T/p/40-drop"
+        printf 'name: drop\ndescription: d\nsteps:\n  - delete: {path: /boot/config-%s}\n' "$k" >"$T/p/40-drop/plugin.yaml"
+        printf 'name: t\ntarget: tdx\nplugins:\n  - name: drop\n' >"$T/t.yaml"
+        run "$RW" --recipe "$T/t.yaml" --plugins "$T/p" --input "$T/tdx.qcow2" --output "$T/o.qcow2"
+        echo "$output"
+        [ "$status" -eq 5 ]
+        [[ "$output" == *"after the steps: target tdx: the boot kernel $k cannot extend RTMRs or produce quotes on a TD: it lacks no /boot/config-$k"* ]]
+        [ ! -e "$T/o.qcow2" ] && [ ! -e "$T/o.qcow2.manifest.json" ]
+}
+
+@test "local-bottom: on a TD the modules cvm-rewrite appended are loaded by path, dependencies first, after modprobe" {
+        mkdir -p "$T/scripts" "$T/root" "$T/mods"
+        printf 'panic() { echo "PANIC: $*"; exit 99; }\nlog_begin_msg() { :; }\nlog_end_msg() { :; }\n' >"$T/scripts/functions"
+        printf '#!/bin/sh\necho "modprobe $*" >>"%s"; exit 1\n' "$T/calls" >"$T/modprobe"
+        printf '#!/bin/sh\necho "insmod $*" >>"%s"\n' "$T/calls" >"$T/insmod"
+        printf '#!/bin/sh\necho "measure" >>"%s"\n' "$T/calls" >"$T/measure"
+        chmod +x "$T/modprobe" "$T/insmod" "$T/measure"
+        printf 'a/tsm.ko\nb/tdx-guest.ko\n' >"$T/mods/cvm-modules"
+        printf 'flags\t\t: fpu tdx_guest\n' >"$T/cpuinfo"
+        run env rootmnt="$T/root" CVM_SCRIPTS="$T/scripts" CVM_MEASURE="$T/measure" CVM_MODPROBE="$T/modprobe" \
+                CVM_INSMOD="$T/insmod" CVM_MODULES="$T/mods" CVM_CPUINFO="$T/cpuinfo" \
+                sh "$ROOT/plugins/50-cvm-measurer/files/initramfs-tools/scripts/local-bottom/cvm-measure"
+        [ "$status" -eq 0 ]
+        [ "$(cat "$T/calls")" = "modprobe -q -a tdx_guest tsm_report tsm configfs
+insmod $T/mods/a/tsm.ko
+insmod $T/mods/b/tdx-guest.ko
+measure" ]
+}

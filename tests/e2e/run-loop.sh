@@ -180,6 +180,17 @@ grep -q "2 problems: /etc/cvm-break-file (plugin break, .*) is missing; kernel a
 ok "99-validate: the rewrite fails naming the missing file and the lost kernel argument; no output"
 done_step
 
+step "debian-12-tdx on the Debian base (6.1: no TDX guest support): refused right after inspection"
+rc=0
+"$BUILD/bin/cvm-rewrite" --recipe "$ROOT/recipes/debian-12-tdx.yaml" --plugins "$ROOT/plugins" \
+        --set user.ssh_key="ssh-ed25519 AAAAC3Nza e2e@cvmkit" --input "$BASE" --output "$W/tdx.qcow2" 2>"$W/tdx.log" || rc=$?
+[ "$rc" -eq 5 ] && [ ! -e "$W/tdx.qcow2" ] && [ ! -e "$W/tdx.qcow2.manifest.json" ] &&
+        grep -q "after inspection: target tdx: the boot kernel 6\.1\.[^ ]* cannot extend RTMRs or produce quotes on a TD: it lacks CONFIG_INTEL_TDX_GUEST=y" "$W/tdx.log" &&
+        grep -q "Fix: install a kernel that has them with the guest-kernel plugin (06-guest-kernel" "$W/tdx.log" &&
+        ! grep -q "^cvm-rewrite: plugin resize (" "$W/tdx.log" || { cat "$W/tdx.log" >&2; fail "debian-12-tdx was not refused before its steps with the kernel's explanation (exit $rc)"; }
+ok "debian-12-tdx: exit 5 before any step, naming the kernel, the config symbols it lacks and the fix; no output"
+done_step
+
 step "Ubuntu layout: 06-guest-kernel (Debian's cloud kernel), 02, 03 (netplan), 10 (grub.d), measurer, evidence, applied twice; boot it"
 UBASE=$("$ROOT/tests/e2e/make-base.sh" "$CACHE" ubuntu)
 KDEB=$("$ROOT/tests/e2e/fetch-kernel.sh" "$CACHE")

@@ -18,6 +18,7 @@ seeds() {
         policy) ls plugins/50-cvm-measurer/files/policy.yaml ;;
         grub_cfg) ls "$BUILD"/fuzz/seeds/grub/* ;;
         kernel_pkg) ls "$BUILD"/fuzz/seeds/kernel/* ;;
+        kernel_config) ls "$BUILD"/fuzz/seeds/kconfig/* ;;
         initrd) ls "$BUILD"/fuzz/seeds/initrd/* ;;
         elf) echo /etc/ld.so.cache "$BUILD"/fuzz/seeds/elf/* ;;
         recipe) ls "$BUILD"/fuzz/seeds/recipe/* ;;
@@ -82,6 +83,11 @@ make_seeds() {
         { printf '\000'; cat tests/rewriter/make-guest.sh; } >"$d/grub/make-guest"
         sed -n '/^static const char generated/,/^$/p;/^static const char handwritten/,/^$/p' tests/unit/test_kernel.c |
                 grep -o '"[^"]*\\n"' | sed 's/^"//;s/\\n"$//;s/\\t/\t/g;s/\\"/"/g' | { printf '\001'; cat; } >"$d/grub/unit"
+        # kernel_config: the first byte picks tdx_extend and target; this host's kernel config, and the unit tests' kernels.
+        mkdir -p "$d/kconfig"
+        for f in /boot/config-*; do [ -f "$f" ] && { printf '\033'; cat "$f"; } >"$d/kconfig/${f##*/}"; done
+        sed -n '/^static const char k[0-9a-z]*\[\]/,/;$/p' tests/unit/test_kernel_caps.c | grep -o '"[^"]*"' |
+                sed 's/^"//;s/"$//' | sed 's/\\n/\n/g' | { printf '\001'; cat; } >"$d/kconfig/unit"
         # kernel_pkg: a small kernel .deb (xz, as dpkg-deb writes it).
         if t=$(mktemp -d); then
                 mkdir -p "$t/p/DEBIAN" "$t/p/boot" && echo MZ >"$t/p/boot/vmlinuz-6.1.0-1-amd64"

@@ -4,7 +4,7 @@
 # cloudimg-rootfs), busybox-static as the userland (so `run` steps work),
 # /etc/os-release, passwd/shadow with a "debian" user, GRUB's
 # /etc/default/grub and grub.d/50-cloudimg-settings.cfg, /boot/grub/grub.cfg,
-# the host's kernel, and an initramfs made by cvm-initrd.
+# the host's kernel and its config (Debian 12's 6.1: no TDX guest support), and an initramfs made by cvm-initrd.
 set -euo pipefail
 export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
 # TCG unless told otherwise: on nested machines /dev/kvm can exist and still abort qemu.
@@ -85,6 +85,7 @@ write /etc/default/grub "GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFA
 write /etc/default/grub.d/50-cloudimg-settings.cfg "GRUB_CMDLINE_LINUX_DEFAULT=\"console=tty1 console=ttyS0\"\nGRUB_TIMEOUT=0\n"
 upload $w/grub.cfg /boot/grub/grub.cfg
 upload /boot/vmlinuz-$kver /boot/vmlinuz-$kver
+upload /boot/config-$kver /boot/config-$kver
 upload $w/initrd.img /boot/initrd.img-$kver
 upload $w/demo.service /lib/systemd/system/demo.service
 upload /usr/share/zoneinfo/Europe/Paris /usr/share/zoneinfo/Europe/Paris
