@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 #include "cvm/encoding.h"
 #include "manifest.h"
 #include "reference.h"

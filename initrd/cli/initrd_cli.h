@@ -6,7 +6,7 @@
 
 #include "cvm/bundle.h"
 #include "cvm/initrd.h"
-#include "cvmbase/options.h"
+#include "cvmbase/base.h"
 
 /* Exit codes of every cvm-initrd command (README "cvm-initrd"). */
 enum {
@@ -25,12 +25,6 @@ static inline int initrd_parse(const struct opt_command *cmd, int argc, char **a
 
         *ret = r > 0 ? EXIT_OK : EXIT_USAGE;
         return r;
-}
-
-#define _cleanup_(f) __attribute__((cleanup(f)))
-
-static inline void freep(void *p) {
-        free(*(void **) p);
 }
 static inline void initrd_closep(cvm_initrd **p) {
         cvm_initrd_close(*p);

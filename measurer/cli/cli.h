@@ -9,7 +9,7 @@
 
 #include "backend.h"
 #include "cvm/cvm.h"
-#include "cvmbase/options.h"
+#include "cvmbase/base.h"
 #include "log.h"
 
 /* Exit codes of every cvm-evidence command (README "Exit codes"). */
@@ -41,8 +41,6 @@ int opt_log_format(const struct opt *o, const char *arg, void *field);     /* en
 int opt_size(const struct opt *o, const char *arg, void *field);           /* size_t, digits only */
 int opt_alg(const struct opt *o, const char *arg, void *field);            /* uint16_t, a known algorithm */
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-
 static inline void eventlog_freep(cvm_eventlog **p) {
         cvm_eventlog_free(*p);
 }
@@ -57,9 +55,6 @@ static inline void platform_freep(struct cvm_platform_log **p) {
 }
 static inline void report_freep(struct cvm_report **p) {
         cvm_report_free(*p);
-}
-static inline void freep(void *p) {
-        free(*(void **) p);
 }
 static inline void json_putp(struct json_object **p) {
         json_object_put(*p);
