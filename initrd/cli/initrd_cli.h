@@ -8,6 +8,9 @@
 #include "cvm/initrd.h"
 #include "cvmbase/base.h"
 
+/* The error printer the tools share (log_error, program_name). */
+#include "../../measurer/cli/log.h"
+
 /* Exit codes of every cvm-initrd command (README "cvm-initrd"). */
 enum {
         EXIT_OK = 0,
@@ -32,11 +35,6 @@ static inline void initrd_closep(cvm_initrd **p) {
 static inline void fileset_freep(cvm_initrd_fileset **p) {
         cvm_initrd_fileset_free(*p);
 }
-
-extern const char *program_name;
-
-/* Print "cvm-initrd: MSG" on stderr. */
-void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parse SRC:DEST[:MODE] and add it; -1 after printing why. */
 int parse_add(cvm_initrd_fileset *fs, const char *arg);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -7,6 +8,32 @@
 #include <unistd.h>
 
 #include "cli.h"
+
+int parse_command(const struct opt_command *cmd, int argc, char **argv, void *args, int *ind) {
+        int r = opt_parse(cmd, argc, argv, args, ind);
+
+        return r == 0 ? -1 : r > 0 ? EXIT_OK : EXIT_USAGE;
+}
+
+int parse_no_operands(const struct opt_command *cmd, int argc, char **argv, void *args) {
+        int ind, r = parse_command(cmd, argc, argv, args, &ind);
+
+        if (r < 0 && ind != argc) {
+                log_error("%s: unexpected argument '%s' (see --help)", cmd->name, argv[ind]);
+                return EXIT_USAGE;
+        }
+        return r;
+}
+
+int parse_and_open(const struct opt_command *cmd, int argc, char **argv, void *args, const struct cvm_imr_options *o,
+                   cvm_imr **imr) {
+        int r = parse_no_operands(cmd, argc, argv, args);
+
+        if (r >= 0)
+                return r;
+        r = open_imr(o, imr);
+        return r == EXIT_OK ? -1 : r;
+}
 
 int opt_log_format(const struct opt *o, const char *arg, void *field) {
         if (cvm_log_format_from_name(arg, field) < 0) {
@@ -43,6 +70,7 @@ int load_log(const char *path, enum cvm_log_format fmt, cvm_eventlog **ret) {
         cvm_error err = { 0 };
         size_t n;
 
+        assert(path && ret);
         if (cvm_eventlog_load(path, fmt, ret, &err) < 0) {
                 log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;

@@ -156,10 +156,10 @@ static int file_eventlog(const struct eventlog_args *a, const char *path) {
 
 int cmd_eventlog(int argc, char **argv) {
         struct eventlog_args a = { .format = CVM_LOG_AUTO };
-        int ind, r = opt_parse(&command, argc, argv, &a, &ind);
+        int ind, r;
 
-        if (r != 0)
-                return r > 0 ? EXIT_OK : EXIT_USAGE;
+        if ((r = parse_command(&command, argc, argv, &a, &ind)) >= 0)
+                return r;
         if (ind + 1 < argc) {
                 log_error("eventlog: expected at most one FILE");
                 return EXIT_USAGE;

@@ -65,10 +65,10 @@ int cmd_extend(int argc, char **argv) {
         uint8_t digest[CVM_DIGEST_MAX];
         struct cvm_event_digest d;
         cvm_error err = { 0 };
-        int ind, r = opt_parse(&command, argc, argv, &a, &ind);
+        int ind, r;
 
-        if (r != 0)
-                return r > 0 ? EXIT_OK : EXIT_USAGE;
+        if ((r = parse_command(&command, argc, argv, &a, &ind)) >= 0)
+                return r;
         if (check_args(&a, ind != argc, digest, sizeof(digest)) < 0)
                 return EXIT_USAGE;
         if ((r = open_imr(&a.imr, &imr)) != EXIT_OK)

@@ -27,10 +27,10 @@ int cmd_parse_quote(int argc, char **argv) {
         _cleanup_(quote_freep) struct cvm_quote *q = NULL;
         _cleanup_(json_putp) struct json_object *o = NULL;
         cvm_error err = { 0 };
-        int ind, r = opt_parse(&command, argc, argv, &a, &ind);
+        int ind, r;
 
-        if (r != 0)
-                return r > 0 ? EXIT_OK : EXIT_USAGE;
+        if ((r = parse_command(&command, argc, argv, &a, &ind)) >= 0)
+                return r;
         if (ind + 1 != argc) {
                 log_error("parse-quote: expected exactly one FILE");
                 return EXIT_USAGE;

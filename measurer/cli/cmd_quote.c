@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvm-evidence quote: a TDX or TPM2 quote bound to a nonce and user data. */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,7 @@ static int write_outputs(const char *path, const struct cvm_report *rep) {
         };
         size_t nparts = rep->type == CVM_QUOTE_TPM2 ? 4 : 1;
 
+        assert(path && rep->quote);
         for (size_t i = 0; i < nparts; i++) {
                 _cleanup_(freep) char *p = NULL;
                 if (asprintf(&p, "%s%s", path, parts[i].suffix) < 0 || write_file_atomic(p, parts[i].buf, parts[i].len) < 0)
@@ -210,14 +212,10 @@ int cmd_quote(int argc, char **argv) {
         _cleanup_(quote_args_clear) struct quote_args a = { 0 };
         _cleanup_(imr_freep) cvm_imr *imr = NULL;
         _cleanup_(report_freep) struct cvm_report *rep = NULL;
-        int ind, r = opt_parse(&command, argc, argv, &a, &ind);
+        int r;
 
-        if (r != 0)
-                return r > 0 ? EXIT_OK : EXIT_USAGE;
-        if (ind != argc) {
-                log_error("quote: unexpected argument '%s'", argv[ind]);
-                return EXIT_USAGE;
-        }
+        if ((r = parse_no_operands(&command, argc, argv, &a)) >= 0)
+                return r;
         if (a.raw.buf && (a.nonce.buf || a.user.buf)) {
                 log_error("quote: --report-data excludes --nonce and --user-data");
                 return EXIT_USAGE;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The error printer of cvm-evidence and cvm-measure (log.h). */
+/* The error printer of the tools (log.h). */
 #include <stdarg.h>
 #include <stdio.h>
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The error printer of cvm-evidence and cvm-measure. */
+/* The error printer of the tools (cvm-evidence, cvm-measure, cvm-initrd). */
 #pragma once
 
 /* The tool's name, the prefix of every message; main sets it. */

@@ -5,6 +5,7 @@
  * the initramfs on the real root before switch_root; --dry-run computes the
  * same events without a device (what the rewriter predicts).
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -230,6 +231,7 @@ static int write_predicted(const struct args *a, const cvm_eventlog *log) {
         size_t len;
         int r;
 
+        assert(writes_predicted(a));
         if (cvm_eventlog_write_tcg2(log, &buf, &len, &err) < 0) {
                 log_error("%s: cannot write the predicted log: %s", a->log, err.msg);
                 return EXIT_BAD_INPUT;
@@ -282,6 +284,7 @@ static int print_result(const struct args *a, const struct cvm_measurement *m, c
 static int extend_all(cvm_imr *imr, const char *log, const struct cvm_measurement *m) {
         cvm_error err = { 0 };
 
+        assert(imr && log && m);
         for (size_t i = 0; i < m->nevents; i++) {
                 const struct cvm_measure_event *ev = &m->events[i];
                 if (cvm_runtime_extend(imr, log, ev->index, ev->type, ev->data, strlen(ev->data), ev->digests, ev->ndigests,
@@ -416,7 +419,7 @@ static int open_device(struct args *a, const struct cvm_policy *p, cvm_imr **imr
                 log_error("%s", err.msg);
                 return EXIT_DEVICE;
         }
-        fprintf(stderr, "cvm-measure: %s%s\n", cvm_imr_simulated(*imr) ? "SIMULATED " : "", cvm_imr_reason(*imr));
+        fprintf(stderr, "%s: %s%s\n", program_name, cvm_imr_simulated(*imr) ? "SIMULATED " : "", cvm_imr_reason(*imr));
         if (cvm_imr_can_extend(*imr, &err) < 0) {
                 ret = cannot_extend(a, p, *imr, err.msg);
                 cvm_imr_close(*imr);
@@ -465,7 +468,7 @@ static int run(struct args *a) {
         } else {
                 for (size_t i = 0; i < m->nerrors; i++)
                         log_error("error (on_error: continue): %s", m->errors[i]);
-                fprintf(stderr, "cvm-measure: %zu events, %zu files, %llu bytes hashed\n", m->nevents, m->files,
+                fprintf(stderr, "%s: %zu events, %zu files, %llu bytes hashed\n", program_name, m->nevents, m->files,
                         (unsigned long long) m->bytes);
                 if (imr)
                         ret = extend_all(imr, a->log, m);

@@ -90,6 +90,7 @@ static void test_parse_fields(void **state) {
 static void test_alias_and_long_forms(void **state) {
         char *argv1[] = { "cmd", "--out", "a", NULL };
         char *argv2[] = { "cmd", "--output", "b", "--json", "--quiet", NULL };
+        char *argv3[] = { "cmd", "-qjc7", "-ofile", "--", "-n", NULL };
         struct args a;
         int ind;
         (void) state;
@@ -100,6 +101,13 @@ static void test_alias_and_long_forms(void **state) {
         assert_string_equal(a.out, "b");
         assert_true(a.json && a.in.quiet);
         assert_int_equal(ind, 5);
+        /* Short options bundle and take attached arguments; "--" ends them. */
+        assert_int_equal(parse(&a, &ind, argv3), 0);
+        assert_true(a.in.quiet && a.json);
+        assert_int_equal(a.count, 7);
+        assert_string_equal(a.out, "file");
+        assert_null(a.name);
+        assert_string_equal(argv3[ind], "-n");
 }
 
 static void test_usage_errors(void **state) {
@@ -167,22 +175,12 @@ static void test_help_and_version(void **state) {
         assert_string_equal(capture(run_version), "tool 9.9\n");
 }
 
-static void test_shortopts(void **state) {
-        char buf[64];
-        (void) state;
-
-        assert_int_equal(opt_shortopts(&command, buf, sizeof(buf)), 0);
-        assert_string_equal(buf, "o:n:jc:qhV");
-        assert_int_equal(opt_shortopts(&command, buf, 5), -1);
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_fields),
                 cmocka_unit_test(test_alias_and_long_forms),
                 cmocka_unit_test(test_usage_errors),
                 cmocka_unit_test(test_help_and_version),
-                cmocka_unit_test(test_shortopts),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
