@@ -114,9 +114,14 @@ $(BUILD)/lib/libcvm.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/lib/libcvm.so: $(LIB_OBJS)
+# libcvm.so exports its API and nothing else: its objects (the base inside it
+# too) are hidden unless a public header declares them (those headers push
+# default visibility), and libcvm.sym names the ABI, version CVM_0.1.
+$(LIB_OBJS): ALL_CFLAGS += -fvisibility=hidden
+
+$(BUILD)/lib/libcvm.so: $(LIB_OBJS) measurer/lib/libcvm.sym
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,libcvm.so.0 $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) -shared -Wl,-soname,libcvm.so.0 -Wl,--version-script=measurer/lib/libcvm.sym $(CFLAGS) -o $@ $(LIB_OBJS) $(PKG_LIBS)
 
 $(BUILD)/include/cvm/%.h: measurer/include/cvm/%.h
 	@mkdir -p $(dir $@)
@@ -139,7 +144,7 @@ $(BUILD)/lib/libcvminitrd.a: $(INITRD_LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 # The bundle launcher is static and never sanitized: it must run in a root holding only the bundle.
-$(BUILD)/libexec/cvm-launch: initrd/launcher/cvm-launch.c initrd/include/cvm/bundle.h
+$(BUILD)/libexec/cvm-launch: initrd/launcher/cvm-launch.c initrd/include/cvminitrd/bundle.h
 	@mkdir -p $(dir $@)
 	gcc $(CPPFLAGS) -std=gnu11 $(WARN) -Os -static -o $@ $<
 
@@ -266,7 +271,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	for c in $(COMPLETIONS); do install -m 0644 $$c $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$(basename $$c .bash) || exit 1; done
 	install -m 0644 $(BUILD)/lib/libcvminitrd.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 initrd/include/cvm/*.h $(DESTDIR)$(PREFIX)/include/cvm/
+	install -d $(DESTDIR)$(PREFIX)/include/cvminitrd
+	install -m 0644 initrd/include/cvminitrd/*.h $(DESTDIR)$(PREFIX)/include/cvminitrd/
 	install -d $(DESTDIR)$(PREFIX)/share/cvm/plugins $(DESTDIR)$(PREFIX)/share/cvm/recipes
 	cp -R plugins/[0-9]* $(DESTDIR)$(PREFIX)/share/cvm/plugins/
 	install -m 0644 recipes/*.yaml $(DESTDIR)$(PREFIX)/share/cvm/recipes/

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cvmbase/base.h"
-#include "cvm/initrd.h"
+#include "cvminitrd/initrd.h"
 #include "session.h"
 
 static void fileset_freep(cvm_initrd_fileset **fs) {

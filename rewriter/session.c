@@ -12,9 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -29,6 +27,7 @@
 #include <unistd.h>
 
 #include "cvmbase/base.h"
+#include "cvm/digest.h"
 #include "cvm/encoding.h"
 #include "manifest.h"
 #include "reference.h"
@@ -199,56 +198,18 @@ bool plugin_supports(const struct plugin *p, const struct session *ss) {
         return false;
 }
 
-/* What a file that is not a regular one is, for a message. */
-static const char *file_type(mode_t mode) {
-        return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISCHR(mode) ? "a character device"
-               : S_ISBLK(mode) ? "a block device" : S_ISSOCK(mode) ? "a socket" : "not a regular file";
-}
-
-/* sha256 (and sha384 when out384) of a host file, streamed; never blocks on a FIFO or device put in its place. */
+/* sha256 (and sha384 when out384) of a host file as hex, streamed by libcvm; never blocks on a FIFO or device put in its place. */
 int file_digests(const char *path, char out256[65], char *out384, cvm_error *err) {
-        EVP_MD_CTX *a = EVP_MD_CTX_new(), *b = EVP_MD_CTX_new();
-        _cleanup_free_ uint8_t *buf = malloc(1 << 20);
-        uint8_t md[48];
-        ssize_t n;
-        struct stat st;
-        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), r = 0;
+        static const uint16_t algs[] = { CVM_ALG_SHA256, CVM_ALG_SHA384 };
+        uint8_t md[2][CVM_DIGEST_MAX];
+        int r = cvm_digest_file(path, algs, out384 ? 2 : 1, md, err);
 
-        if (fd < 0 || !a || !b || !buf) {
-                r = cvm_error_set(err, fd < 0 ? errno : ENOMEM, "%s: %s", path, fd < 0 ? strerror(errno) : "out of memory");
-                goto out;
-        }
-        if (fstat(fd, &st) < 0) {
-                r = cvm_error_set(err, errno, "%s: %s", path, strerror(errno));
-                goto out;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                r = cvm_error_set(err, EINVAL, "%s: %s, not a regular file", path, file_type(st.st_mode));
-                goto out;
-        }
-        EVP_DigestInit_ex(a, EVP_sha256(), NULL);
-        EVP_DigestInit_ex(b, EVP_sha384(), NULL);
-        while ((n = read(fd, buf, 1 << 20)) > 0) {
-                EVP_DigestUpdate(a, buf, (size_t) n);
-                if (out384)
-                        EVP_DigestUpdate(b, buf, (size_t) n);
-        }
-        if (n < 0) {
-                r = cvm_error_set(err, errno, "%s: %s", path, strerror(errno));
-                goto out;
-        }
-        EVP_DigestFinal_ex(a, md, NULL);
-        cvm_hex(md, 32, out256);
-        if (out384) {
-                EVP_DigestFinal_ex(b, md, NULL);
-                cvm_hex(md, 48, out384);
-        }
-out:
-        if (fd >= 0)
-                close(fd);
-        EVP_MD_CTX_free(a);
-        EVP_MD_CTX_free(b);
-        return r;
+        if (r < 0)
+                return r;
+        cvm_hex(md[0], 32, out256);
+        if (out384)
+                cvm_hex(md[1], 48, out384);
+        return 0;
 }
 
 /* The input: a non-empty regular file (never waiting on a FIFO or a device); exit 5 otherwise. */
@@ -260,7 +221,7 @@ static int check_input(const char *input, struct stat *st, cvm_error *err) {
         if (fstat(fd, st) < 0)
                 r = cvm_error_set(err, errno, "--input %s: %s", input, strerror(errno));
         else if (!S_ISREG(st->st_mode))
-                r = cvm_error_set(err, EINVAL, "--input %s is %s, not a disk image file", input, file_type(st->st_mode));
+                r = cvm_error_set(err, EINVAL, "--input %s is %s, not a disk image file", input, file_type_name(st->st_mode));
         else if (st->st_size == 0)
                 r = cvm_error_set(err, EINVAL, "--input %s is empty (0 bytes), not a disk image", input);
         close(fd);
@@ -297,46 +258,8 @@ static int check_output(const char *output, const char *dir, const char *input, 
                                              "elsewhere, the input is never modified", output, targets[i], input);
                 if (stat(targets[i], &st) == 0 && !S_ISREG(st.st_mode))
                         return cvm_error_set(err, EEXIST, "--output %s: %s is %s: the output replaces a regular file or nothing",
-                                             output, targets[i], file_type(st.st_mode));
+                                             output, targets[i], file_type_name(st.st_mode));
         }
-        return 0;
-}
-
-/* .BASE.cvm-rewrite.PID.* of dead PIDs in the output's directory: what a SIGKILLed run left. */
-static void clean_stale(const char *dir, const char *base, const struct stat *input) {
-        char prefix[PATH_MAX];
-        struct dirent *de;
-        DIR *d = opendir(dir);
-
-        if (!d)
-                return;
-        if ((size_t) snprintf(prefix, sizeof(prefix), ".%s.cvm-rewrite.", base) >= sizeof(prefix)) {
-                closedir(d);
-                return;
-        }
-        while ((de = readdir(d))) {
-                char path[PATH_MAX * 2];
-                long pid;
-                if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
-                        continue;
-                pid = strtol(de->d_name + strlen(prefix), NULL, 10);
-                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-                /* An input named like a temporary stays: the input is never modified. */
-                if (same_file(path, input))
-                        continue;
-                if (pid <= 0 || (kill((pid_t) pid, 0) < 0 && errno == ESRCH)) {
-                        fprintf(stderr, "cvm-rewrite: removing %s, left by an interrupted run (PID %ld)\n", path, pid);
-                        remove(path);
-                }
-        }
-        closedir(d);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        remove(path);
         return 0;
 }
 
@@ -535,7 +458,7 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 *exit_code = RW_EXIT_USAGE;
                 return rr;
         }
-        clean_stale(dir, base, &in_st);
+        temp_sweep_stale(o->output, "cvm-rewrite", &in_st);
         if (!(absin = realpath(o->input, NULL)))
                 return cvm_error_set(err, errno, "--input %s: %s", o->input, strerror(errno));
         if ((size_t) snprintf(overlay, sizeof(overlay), "%s/.%s.cvm-rewrite.%ld.overlay.qcow2", dir, base, (long) getpid()) >= sizeof(overlay) ||
@@ -668,10 +591,8 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
         manifest_output(mf, o->output, out256, r->format, ss.warnings, ss.nwarnings);
         if ((rr = manifest_write(mf, o->output, err)) < 0)
                 goto out;
-        if (rename(part, o->output) < 0) {
-                rr = cvm_error_set(err, errno, "%s: cannot rename into place: %s", o->output, strerror(errno));
+        if ((rr = rename_durable(part, o->output, err)) < 0)
                 goto out;
-        }
         if ((rr = manifest_commit(mf, o->output, err)) < 0) {
                 unlink(o->output);
                 goto out;
@@ -696,7 +617,7 @@ out:
         if (!o->keep_temp || rr == 0) {
                 unlink(overlay);
                 unlink(part);
-                nftw(ss.tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+                remove_tree(ss.tmpdir);
         } else {
                 fprintf(stderr, "cvm-rewrite: kept %s and %s (--keep-temp)\n", overlay, ss.tmpdir);
         }

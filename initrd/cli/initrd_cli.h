@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cvm/bundle.h"
-#include "cvm/initrd.h"
+#include "cvminitrd/bundle.h"
+#include "cvminitrd/initrd.h"
 #include "cvmbase/base.h"
 
 /* Exit codes of every cvm-initrd command (README "cvm-initrd"). */
@@ -24,9 +24,6 @@ static inline void fileset_freep(cvm_initrd_fileset **p) {
 }
 
 extern const char *program_name;
-
-/* Print "cvm-initrd: MSG" on stderr. */
-void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parse SRC:DEST[:MODE] and add it; -1 after printing why. */
 int parse_add(cvm_initrd_fileset *fs, const char *arg);

@@ -76,9 +76,6 @@ static inline void json_putp(struct json_object **p) {
 
 extern const char *program_name;
 
-/* "cvm-evidence: " + message on stderr. */
-void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* Parse --format's argument; prints the error and returns -1 on a bad word. */
 int parse_format(const char *arg, enum cvm_log_format *ret);
 
@@ -88,8 +85,6 @@ int parse_size(const char *opt, const char *arg, size_t *ret);
 /* Load a log, printing its warnings on stderr; returns EXIT_OK, or EXIT_BAD_INPUT after printing. */
 int load_log(const char *path, enum cvm_log_format fmt, cvm_eventlog **ret);
 
-/* Write buf to path through a temporary file and a rename; -1 after printing the error. */
-int write_file_atomic(const char *path, const void *buf, size_t len);
 
 /* Pretty JSON on stdout, newline-terminated. */
 void print_json(struct json_object *o);

@@ -8,9 +8,12 @@
  * (cvm/error.h) and number parser (cvm/encoding.h).
  */
 
+#include "cvmbase/atomic.h"
 #include "cvmbase/cleanup.h"
+#include "cvmbase/diag.h"
 #include "cvmbase/endian.h"
 #include "cvmbase/file.h"
 #include "cvmbase/number.h"
 #include "cvmbase/strv.h"
+#include "cvmbase/temp.h"
 #include "cvmbase/yamlx.h"
