@@ -179,7 +179,7 @@ void session_warn(struct session *ss, const char *fmt, ...) {
         va_end(ap);
         if (!msg)
                 return;
-        fprintf(stderr, "cvm-rewrite: warning: %s\n", msg);
+        log_warning("%s", msg);
         w = realloc(ss->warnings, (ss->nwarnings + 1) * sizeof(char *));
         if (!w) {
                 free(msg);
@@ -388,7 +388,7 @@ static int run_steps(struct session *ss, const struct recipe *r, struct manifest
         for (size_t i = 0; i < r->nplugins; i++) {
                 const struct plugin *p = &r->plugins[i];
                 double t0 = now();
-                fprintf(stderr, "cvm-rewrite: plugin %s (%zu steps)\n", p->name, p->nsteps);
+                log_info("plugin %s (%zu steps)", p->name, p->nsteps);
                 for (size_t j = 0; j < p->nsteps; j++) {
                         const struct step *s = &p->steps[j];
                         double ts = now();
@@ -402,11 +402,11 @@ static int run_steps(struct session *ss, const struct recipe *r, struct manifest
                                 return rr;
                         }
                         step_label(s, label, sizeof(label));
-                        fprintf(stderr, "cvm-rewrite:   [%zu/%zu] %s %s %.2f s\n", ++k, total, s->kind, label, now() - ts);
+                        log_info("  [%zu/%zu] %s %s %.2f s", ++k, total, s->kind, label, now() - ts);
                         manifest_step(mf, p, s, now() - ts);
                         sum->steps = k;
                 }
-                fprintf(stderr, "cvm-rewrite: plugin %s done in %.2f s\n", p->name, now() - t0);
+                log_info("plugin %s done in %.2f s", p->name, now() - t0);
         }
         return 0;
 }
@@ -509,7 +509,7 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
         }
         {
                 _cleanup_free_ char *backend = guestfs_get_backend(ss.g);
-                fprintf(stderr, "cvm-rewrite: launching the appliance (%s) ...\n", backend ? backend : "?");
+                log_info("launching the appliance (%s) ...", backend ? backend : "?");
         }
         if ((rr = watchdog_start(&wd, o->launch_timeout, err)) < 0)
                 goto out;
@@ -525,10 +525,10 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 goto out;
         }
         sum->launches = 1;
-        fprintf(stderr, "cvm-rewrite: appliance up in %.1f s\n", now() - t0);
+        log_info("appliance up in %.1f s", now() - t0);
         if ((rr = inspect(&ss, exit_code)) < 0)
                 goto out;
-        fprintf(stderr, "cvm-rewrite: guest: %s %s %d.%d %s, root %s\n", ss.type, ss.distro, ss.major, ss.minor, ss.arch,
+        log_info("guest: %s %s %d.%d %s, root %s", ss.type, ss.distro, ss.major, ss.minor, ss.arch,
                 ss.root);
         manifest_guest(mf, ss.type, ss.distro, ss.major, ss.minor, ss.arch, ss.root);
         /* Before the long steps, so an image its TD could not measure fails in seconds; again after them (a step may change the kernel). */
@@ -541,7 +541,7 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 goto out;
         }
         manifest_kernel(mf, &ss.kernel.facts, &ss.kernel.caps);
-        fprintf(stderr, "cvm-rewrite: computing the reference values ...\n");
+        log_info("computing the reference values ...");
         tphase = now();
         boot_files(&ss, mf);
         ss.cmdline = session_boot_cmdline(&ss);
@@ -550,7 +550,7 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 goto out;
         manifest_reference(mf, ref);
         disk = guestfs_blockdev_getsize64(ss.g, "/dev/sda");
-        fprintf(stderr, "cvm-rewrite: reference values done in %.1f s\n", now() - tphase);
+        log_info("reference values done in %.1f s", now() - tphase);
         if (guestfs_umount_all(ss.g) < 0 || guestfs_shutdown(ss.g) < 0) {
                 rr = cvm_error_set(err, EIO, "closing the guest file systems: %s", guestfs_last_error(ss.g));
                 goto out;
@@ -563,12 +563,12 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 goto out;
         }
         /* qemu-img reads the whole disk here: say so, the phase takes a while for a large one. */
-        fprintf(stderr, "cvm-rewrite: converting the output (%s%s, %lld MiB disk) into %s ...\n", r->format,
+        log_info("converting the output (%s%s, %lld MiB disk) into %s ...", r->format,
                 strcmp(r->compression, "zlib") == 0 ? ", compressed" : "", (long long) (disk >> 20), o->output);
         tphase = now();
         if ((rr = convert(overlay, part, r, err)) < 0)
                 goto out;
-        fprintf(stderr, "cvm-rewrite: converted in %.1f s\n", now() - tphase);
+        log_info("converted in %.1f s", now() - tphase);
         {
                 int fd = open(part, O_RDONLY | O_CLOEXEC);
                 if (fd < 0 || fsync(fd) < 0) {
@@ -619,7 +619,7 @@ out:
                 unlink(part);
                 remove_tree(ss.tmpdir);
         } else {
-                fprintf(stderr, "cvm-rewrite: kept %s and %s (--keep-temp)\n", overlay, ss.tmpdir);
+                log_info("kept %s and %s (--keep-temp)", overlay, ss.tmpdir);
         }
         for (int i = 0; i < 3; i++)
                 sigaction(sigs[i], &old[i], NULL);

@@ -468,7 +468,7 @@ static int open_device(struct args *a, const struct cvm_policy *p, cvm_imr **imr
                 log_error("%s", err.msg);
                 return EXIT_DEVICE;
         }
-        fprintf(stderr, "cvm-measure: %s%s\n", cvm_imr_simulated(*imr) ? "SIMULATED " : "", cvm_imr_reason(*imr));
+        log_info("%s%s", cvm_imr_simulated(*imr) ? "SIMULATED " : "", cvm_imr_reason(*imr));
         if (cvm_imr_can_extend(*imr, &err) < 0) {
                 ret = cannot_extend(a, p, *imr, err.msg);
                 cvm_imr_close(*imr);
@@ -517,7 +517,7 @@ static int run(struct args *a) {
         } else {
                 for (size_t i = 0; i < m->nerrors; i++)
                         log_error("error (on_error: continue): %s", m->errors[i]);
-                fprintf(stderr, "cvm-measure: %zu events, %zu files, %llu bytes hashed\n", m->nevents, m->files,
+                log_info("%zu events, %zu files, %llu bytes hashed", m->nevents, m->files,
                         (unsigned long long) m->bytes);
                 if (imr)
                         ret = extend_all(imr, a->log, m);
