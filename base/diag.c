@@ -15,7 +15,8 @@ const char *log_program_name(void) {
         return program ? program : program_invocation_short_name;
 }
 
-/* One line, written with one stdio call per part under stderr's lock, so lines of threads do not interleave. */
+/* One line, written under stderr's lock, so the lines of threads do not interleave. */
+static void emit(const char *level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void emit(const char *level, const char *fmt, va_list ap) {
         flockfile(stderr);
         fprintf(stderr, "%s: %s", log_program_name(), level);
@@ -24,26 +25,15 @@ static void emit(const char *level, const char *fmt, va_list ap) {
         funlockfile(stderr);
 }
 
-void log_error(const char *fmt, ...) {
-        va_list ap;
+/* The printers differ only in their level's word. */
+#define DEFINE_LOG(name, level)                         \
+        void name(const char *fmt, ...) {               \
+                va_list ap;                             \
+                va_start(ap, fmt);                      \
+                emit(level, fmt, ap);                   \
+                va_end(ap);                             \
+        }
 
-        va_start(ap, fmt);
-        emit("", fmt, ap);
-        va_end(ap);
-}
-
-void log_warning(const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        emit("warning: ", fmt, ap);
-        va_end(ap);
-}
-
-void log_info(const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        emit("", fmt, ap);
-        va_end(ap);
-}
+DEFINE_LOG(log_error, "")
+DEFINE_LOG(log_warning, "warning: ")
+DEFINE_LOG(log_info, "")

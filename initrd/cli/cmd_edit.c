@@ -145,8 +145,8 @@ static int apply_adds(cvm_initrd_fileset *fs, const struct edit *e) {
 }
 
 static int run(int argc, char **argv, bool rebuild, bool create) {
-        _cleanup_(fileset_freep) cvm_initrd_fileset *set = NULL;
-        _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
+        _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *set = NULL;
+        _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         struct edit e = { .rebuild = rebuild, .create = create };
         const struct cvm_initrd_segment *last;
         cvm_error err = { 0 };

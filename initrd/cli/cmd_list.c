@@ -104,7 +104,7 @@ int cmd_list(int argc, char **argv) {
                 { "sha256", no_argument, NULL, 's' },
                 {},
         };
-        _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
+        _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         struct list l = { 0 };
         cvm_error err = { 0 };
         int c, r;

@@ -16,12 +16,6 @@ enum {
         EXIT_OUTPUT = 3,
 };
 
-static inline void initrd_closep(cvm_initrd **p) {
-        cvm_initrd_close(*p);
-}
-static inline void fileset_freep(cvm_initrd_fileset **p) {
-        cvm_initrd_fileset_free(*p);
-}
 
 extern const char *program_name;
 
