@@ -205,13 +205,11 @@ int manifest_write(struct manifest *m, const char *out, cvm_error *err) {
         return r;
 }
 
-int manifest_commit(struct manifest *m, const char *out, cvm_error *err) {
-        (void) out;
+int manifest_commit(struct manifest *m, cvm_error *err) {
         return atomic_file_commit(&m->out, 0644, err);
 }
 
-void manifest_abort(struct manifest *m, const char *out) {
-        (void) out;
+void manifest_abort(struct manifest *m) {
         if (m)
                 atomic_file_abort(&m->out);
 }

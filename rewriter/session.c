@@ -593,7 +593,7 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 goto out;
         if ((rr = rename_durable(part, o->output, err)) < 0)
                 goto out;
-        if ((rr = manifest_commit(mf, o->output, err)) < 0) {
+        if ((rr = manifest_commit(mf, err)) < 0) {
                 unlink(o->output);
                 goto out;
         }
@@ -611,7 +611,7 @@ out:
                 cvm_error_set(err, EINTR, "interrupted by signal %d", (int) stop_signal);
         }
         if (rr < 0)
-                manifest_abort(mf, o->output);
+                manifest_abort(mf);
         manifest_free(mf);
         json_object_put(ref);
         if (!o->keep_temp || rr == 0) {
