@@ -63,10 +63,13 @@ int atomic_file_open(struct atomic_file *f, const char *path, const char *tag, c
 }
 
 int atomic_file_finish(struct atomic_file *f, mode_t mode, cvm_error *err) {
+        /* umask(2) cannot only read: set and restore at once (outputs are written from one thread). */
         mode_t mask = umask(0);
-        int fd = f->fd, r = 0;
+        int fd, r = 0;
 
         umask(mask);
+        assert(f);
+        fd = f->fd;
         if (fd < 0)
                 return 0;
         f->fd = -1;

@@ -6,6 +6,7 @@
  * running write is removed here when SIGINT or SIGTERM ends the process.
  */
 
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -59,6 +60,8 @@ int initrd_check_interrupted(cvm_error *err) {
 }
 
 void initrd_temp_watch(const char *tmp, bool dir) {
+        /* The handler unlinks temp_path: a cut name could name another file. */
+        assert(tmp && strlen(tmp) < sizeof(temp_path));
         temp_kind = TEMP_NONE;
         snprintf(temp_path, sizeof(temp_path), "%s", tmp);
         temp_kind = dir ? TEMP_DIR : TEMP_FILE;

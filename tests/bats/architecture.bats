@@ -38,9 +38,9 @@ front_door() {
         front_door "$ROOT/base/include/cvmbase" base.h
 }
 
-@test "the base layer includes nothing of libcvm but its public error and number headers" {
+@test "the base layer includes only base headers and libcvm's public ones (nothing of initrd, the rewriter or the tools)" {
         cd "$ROOT"
-        run bash -c "grep -rhoE '#include \"[^\"]+\"' base | sort -u | grep -vE '\"cvmbase/|\"cvm/(error|encoding)\.h\"'"
+        run bash -c "grep -rhoE '#include \"[^\"]+\"' base | sort -u | grep -vE '\"cvmbase/[a-z_0-9]+\.h\"|\"cvm/[a-z_0-9]+\.h\"'"
         [ -z "$output" ] || { echo "base includes: $output" >&2; false; }
 }
 
@@ -92,4 +92,10 @@ LIBDIR="${CVM_BIN:-$ROOT/build/bin}/../lib"
         [ ! -e "$ROOT/initrd/include/cvm" ]
         run bash -c "cd '$ROOT' && grep -rlE '#include \"cvm/(initrd|bundle)\\.h\"' --include='*.c' --include='*.h' ."
         [ -z "$output" ]
+}
+
+@test "outside the base, the base is included through its front door only" {
+        cd "$ROOT"
+        run bash -c "grep -rHE '#include \"cvmbase/' --include='*.c' --include='*.h' . | grep -v '^\./base/' | grep -v 'cvmbase/base\.h'"
+        [ -z "$output" ] || { echo "single base headers included: $output" >&2; false; }
 }
