@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,7 +130,25 @@ void atomic_file_abort(struct atomic_file *f) {
         f->tmp[0] = '\0';
 }
 
-int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, const char *tag, cvm_error *err) {
+int atomic_file_link(struct atomic_file *f, mode_t mode, cvm_error *err) {
+        int r = atomic_file_finish(f, mode, err);
+
+        if (r < 0)
+                return r;
+        if (!f->tmp[0])
+                return cvm_error_set(err, ENOENT, "%s: no temporary to put in place", f->path);
+        if (link(f->tmp, f->path) < 0) {
+                r = cvm_error_set(err, errno, "%s: cannot create: %s", f->path, strerror(errno));
+                atomic_file_abort(f);
+                return r;
+        }
+        atomic_file_abort(f);
+        return sync_parent(f->path, err);
+}
+
+/* buf as path through a temporary: renamed over path, or with new_only linked (never over a file). */
+static int write_whole(const char *path, const void *buf, size_t len, mode_t mode, const char *tag, bool new_only,
+                       cvm_error *err) {
         struct atomic_file f;
         int r = atomic_file_open(&f, path, tag, err);
 
@@ -137,7 +156,15 @@ int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode
                 return r;
         r = write_all(f.fd, buf, len, f.tmp, err);
         if (r == 0)
-                r = atomic_file_commit(&f, mode, err);
+                r = new_only ? atomic_file_link(&f, mode, err) : atomic_file_commit(&f, mode, err);
         atomic_file_abort(&f);
         return r;
+}
+
+int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, const char *tag, cvm_error *err) {
+        return write_whole(path, buf, len, mode, tag, false, err);
+}
+
+int write_file_new(const char *path, const void *buf, size_t len, mode_t mode, const char *tag, cvm_error *err) {
+        return write_whole(path, buf, len, mode, tag, true, err);
 }

@@ -45,12 +45,6 @@ static void on_signal(int sig) {
         stop_signal = sig;
 }
 
-static double now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 /*
  * The appliance watchdog.  guestfs_launch cannot be interrupted (it retries
  * on EINTR, and the handle's lock keeps guestfs_get_pid and
@@ -105,7 +99,7 @@ static void *watch(void *arg) {
         const struct timespec tick = { 0, 100 * 1000 * 1000 };
 
         while (!w->done) {
-                bool late = w->launching && now() > w->deadline;
+                bool late = w->launching && now_monotonic() > w->deadline;
                 if (stop_signal || late) {
                         w->timed_out = late && !stop_signal;
                         kill_children();
@@ -122,7 +116,7 @@ static int watchdog_start(struct watchdog *w, unsigned seconds, cvm_error *err) 
         int r;
 
         w->launching = true;
-        w->deadline = now() + seconds;
+        w->deadline = now_monotonic() + seconds;
         /* The signals go to the main thread, where they interrupt the call in progress. */
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -387,11 +381,11 @@ static int run_steps(struct session *ss, const struct recipe *r, struct manifest
         }
         for (size_t i = 0; i < r->nplugins; i++) {
                 const struct plugin *p = &r->plugins[i];
-                double t0 = now();
+                double t0 = now_monotonic();
                 log_info("plugin %s (%zu steps)", p->name, p->nsteps);
                 for (size_t j = 0; j < p->nsteps; j++) {
                         const struct step *s = &p->steps[j];
-                        double ts = now();
+                        double ts = now_monotonic();
                         char label[64];
                         int rr;
                         if (stop_signal)
@@ -402,11 +396,11 @@ static int run_steps(struct session *ss, const struct recipe *r, struct manifest
                                 return rr;
                         }
                         step_label(s, label, sizeof(label));
-                        log_info("  [%zu/%zu] %s %s %.2f s", ++k, total, s->kind, label, now() - ts);
-                        manifest_step(mf, p, s, now() - ts);
+                        log_info("  [%zu/%zu] %s %s %.2f s", ++k, total, s->kind, label, now_monotonic() - ts);
+                        manifest_step(mf, p, s, now_monotonic() - ts);
                         sum->steps = k;
                 }
-                log_info("plugin %s done in %.2f s", p->name, now() - t0);
+                log_info("plugin %s done in %.2f s", p->name, now_monotonic() - t0);
         }
         return 0;
 }
@@ -440,7 +434,7 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
         struct sigaction sa = { .sa_handler = on_signal }, old[3];
         static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
         struct stat in_st, st;
-        double t0 = now(), tphase;
+        double t0 = now_monotonic(), tphase;
         int64_t disk;
         int rr;
 
@@ -525,7 +519,7 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 goto out;
         }
         sum->launches = 1;
-        log_info("appliance up in %.1f s", now() - t0);
+        log_info("appliance up in %.1f s", now_monotonic() - t0);
         if ((rr = inspect(&ss, exit_code)) < 0)
                 goto out;
         log_info("guest: %s %s %d.%d %s, root %s", ss.type, ss.distro, ss.major, ss.minor, ss.arch,
@@ -542,7 +536,7 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
         }
         manifest_kernel(mf, &ss.kernel.facts, &ss.kernel.caps);
         log_info("computing the reference values ...");
-        tphase = now();
+        tphase = now_monotonic();
         boot_files(&ss, mf);
         ss.cmdline = session_boot_cmdline(&ss);
         manifest_cmdline(mf, ss.cmdline);
@@ -550,7 +544,7 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 goto out;
         manifest_reference(mf, ref);
         disk = guestfs_blockdev_getsize64(ss.g, "/dev/sda");
-        log_info("reference values done in %.1f s", now() - tphase);
+        log_info("reference values done in %.1f s", now_monotonic() - tphase);
         if (guestfs_umount_all(ss.g) < 0 || guestfs_shutdown(ss.g) < 0) {
                 rr = cvm_error_set(err, EIO, "closing the guest file systems: %s", guestfs_last_error(ss.g));
                 goto out;
@@ -565,10 +559,10 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
         /* qemu-img reads the whole disk here: say so, the phase takes a while for a large one. */
         log_info("converting the output (%s%s, %lld MiB disk) into %s ...", r->format,
                 strcmp(r->compression, "zlib") == 0 ? ", compressed" : "", (long long) (disk >> 20), o->output);
-        tphase = now();
+        tphase = now_monotonic();
         if ((rr = convert(overlay, part, r, err)) < 0)
                 goto out;
-        log_info("converted in %.1f s", now() - tphase);
+        log_info("converted in %.1f s", now_monotonic() - tphase);
         {
                 int fd = open(part, O_RDONLY | O_CLOEXEC);
                 if (fd < 0 || fsync(fd) < 0) {
@@ -632,6 +626,6 @@ out:
         for (size_t i = 0; i < ss.nwarnings; i++)
                 free(ss.warnings[i]);
         free(ss.warnings);
-        sum->wall = now() - t0;
+        sum->wall = now_monotonic() - t0;
         return rr;
 }

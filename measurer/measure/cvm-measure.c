@@ -244,37 +244,6 @@ static struct json_object *events_json(const struct cvm_measurement *m, enum cvm
         return a;
 }
 
-/* buf as the new file path, whole or not at all: a temp file beside it, linked into place (never over an existing file). */
-static int write_new_file(const char *path, const uint8_t *buf, size_t len) {
-        char *tmp = NULL;
-        int fd, r = 0;
-
-        if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-                return -ENOMEM;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                r = -errno;
-                free(tmp);
-                return r;
-        }
-        for (size_t off = 0; r == 0 && off < len;) {
-                ssize_t n = write(fd, buf + off, len - off);
-                if (n < 0 && errno != EINTR)
-                        r = -errno;
-                else if (n > 0)
-                        off += (size_t) n;
-        }
-        if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && link(tmp, path) < 0)
-                r = -errno;
-        unlink(tmp);
-        free(tmp);
-        return r;
-}
-
 /* --dry-run --log: the predicted log is written before anything is printed, so a failure prints nothing. */
 static int write_predicted(const struct args *a, const cvm_eventlog *log) {
         cvm_error err = { 0 };
@@ -286,7 +255,7 @@ static int write_predicted(const struct args *a, const cvm_eventlog *log) {
                 log_error("%s: cannot write the predicted log: %s", a->log, err.msg);
                 return EXIT_BAD_INPUT;
         }
-        r = write_new_file(a->log, buf, len);
+        r = write_file_new(a->log, buf, len, 0644, "cvm-measure", NULL);
         free(buf);
         if (r < 0) {
                 log_error("%s: cannot write the predicted log: %s", a->log, strerror(-r));
@@ -345,12 +314,6 @@ static int extend_all(cvm_imr *imr, const char *log, const struct cvm_measuremen
         return EXIT_OK;
 }
 
-static double now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 /* On a TD whose driver is still loading (a module udev is probing), wait for its device node, bounded. */
 static void wait_for_tdx(const struct args *a) {
         double start;
@@ -359,9 +322,9 @@ static void wait_for_tdx(const struct args *a) {
                 return;
         log_error("TDX guest without its device yet: waiting up to %u s for /dev/tdx_guest or the TSM measurement sysfs",
                 a->device_wait);
-        start = now();
+        start = now_monotonic();
         if (cvm_tdx_wait_interface(a->imr.sysroot, a->device_wait * 1000) == 0)
-                log_error("the TDX guest device appeared after %.1f s", now() - start);
+                log_error("the TDX guest device appeared after %.1f s", now_monotonic() - start);
 }
 
 /*

@@ -113,6 +113,25 @@ static void test_atomic_rename_failure_and_abort(void **state) {
         remove_tree(dir);
 }
 
+/* write_file_new creates, and never replaces: an existing file stays as it was, and no temporary is left. */
+static void test_write_new_never_replaces(void **state) {
+        char dir[64], path[128];
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len;
+        cvm_error err = { 0 };
+
+        (void) state;
+        tmpdir(dir, sizeof(dir));
+        snprintf(path, sizeof(path), "%s/new", dir);
+        assert_int_equal(write_file_new(path, "first", 5, 0644, "cvm-test", &err), 0);
+        assert_int_equal(write_file_new(path, "second", 6, 0644, "cvm-test", &err), -EEXIST);
+        assert_int_equal(read_file(path, 100, &buf, &len, &err), 0);
+        assert_int_equal(len, 5);
+        assert_memory_equal(buf, "first", 5);
+        assert_int_equal(entries(dir), 1);
+        remove_tree(dir);
+}
+
 /* Temporaries of dead writers go, a live writer's and a kept file stay. */
 static void test_temp_sweep(void **state) {
         char dir[64], out[128], dead[192], live[192], kept[192];
@@ -231,6 +250,7 @@ int main(void) {
                 cmocka_unit_test(test_atomic_write_replaces),
                 cmocka_unit_test(test_atomic_write_failure_keeps_old),
                 cmocka_unit_test(test_atomic_rename_failure_and_abort),
+                cmocka_unit_test(test_write_new_never_replaces),
                 cmocka_unit_test(test_temp_sweep),
                 cmocka_unit_test(test_read_caps),
                 cmocka_unit_test(test_strv),

@@ -11,6 +11,7 @@
 
 #include "cvmbase/atomic.h"
 #include "cvmbase/cleanup.h"
+#include "cvmbase/clock.h"
 #include "cvmbase/diag.h"
 #include "cvmbase/endian.h"
 #include "cvmbase/file.h"
