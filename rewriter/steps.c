@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "cvmbase/base.h"
-#include "cvm/initrd.h"
+#include "cvminitrd/initrd.h"
 #include "accounts.h"
 #include "session.h"
 

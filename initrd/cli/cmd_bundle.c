@@ -103,6 +103,6 @@ int cmd_bundle(int argc, char **argv) {
                         cvm_bundle_file(b, i, &dest, &src);
                         printf("%s %s\n", dest, src);
                 }
-        fprintf(stderr, "%s: %zu files in %s, for %s\n", program_name, cvm_bundle_count(b), a.out, a.prefix);
+        fprintf(stderr, "%s: %zu files in %s, for %s\n", log_program_name(), cvm_bundle_count(b), a.out, a.prefix);
         return EXIT_OK;
 }

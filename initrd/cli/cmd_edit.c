@@ -199,7 +199,7 @@ static int write_image(const struct edit *e, const cvm_initrd *rd, uint64_t keep
 }
 
 static int create(struct edit *e) {
-        _cleanup_(fileset_freep) cvm_initrd_fileset *set = NULL;
+        _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *set = NULL;
         cvm_error err = { 0 };
         int64_t epoch;
 
@@ -230,8 +230,8 @@ static int default_compression(struct edit *e, const struct cvm_initrd_segment *
 
 /* append and rebuild: a new last segment after the bytes kept of the input. */
 static int edit_existing(struct edit *e) {
-        _cleanup_(fileset_freep) cvm_initrd_fileset *set = NULL;
-        _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
+        _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *set = NULL;
+        _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         const struct cvm_initrd_segment *last;
         cvm_error err = { 0 };
         int64_t epoch;

@@ -23,7 +23,7 @@ static const struct opt_command command = {
 };
 
 int cmd_extract(int argc, char **argv) {
-        _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
+        _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         cvm_error err = { 0 };
         char **only = NULL;
         size_t n_only = 0;

@@ -122,7 +122,7 @@ static void print_segments_json(const cvm_initrd *rd, struct json_object *entrie
 }
 
 int cmd_list(int argc, char **argv) {
-        _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
+        _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         struct list l = { 0 };
         cvm_error err = { 0 };
         int ind, ret;

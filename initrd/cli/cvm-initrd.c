@@ -37,15 +37,15 @@ static void help(void) {
         printf("Usage: %s COMMAND [OPTIONS] ...\n"
                "       %s -h|--help | -V|--version\n\n"
                "Read, extend and rebuild initramfs images (cpio newc segments, any compression).\n\n",
-               program_name, program_name);
+               log_program_name(), log_program_name());
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 printf("  %-8s %s\n", commands[i].name, commands[i].what);
-        printf("\n`%s COMMAND --help` for each.\n\n", program_name);
+        printf("\n`%s COMMAND --help` for each.\n\n", log_program_name());
         opt_print_exits(&initrd_tool, 0, stdout);
 }
 
 int main(int argc, char **argv) {
-        program_name = initrd_tool.name;
+        log_set_program_name(initrd_tool.name);
         if (argc < 2) {
                 help();
                 return EXIT_USAGE;

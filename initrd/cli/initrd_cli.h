@@ -4,12 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cvm/bundle.h"
-#include "cvm/initrd.h"
+#include "cvminitrd/bundle.h"
+#include "cvminitrd/initrd.h"
 #include "cvmbase/base.h"
-
-/* The error printer the tools share (log_error, program_name). */
-#include "../../measurer/cli/log.h"
 
 /* Exit codes of every cvm-initrd command (README "cvm-initrd"). */
 enum {
@@ -28,12 +25,6 @@ static inline int initrd_parse(const struct opt_command *cmd, int argc, char **a
 
         *ret = r > 0 ? EXIT_OK : EXIT_USAGE;
         return r;
-}
-static inline void initrd_closep(cvm_initrd **p) {
-        cvm_initrd_close(*p);
-}
-static inline void fileset_freep(cvm_initrd_fileset **p) {
-        cvm_initrd_fileset_free(*p);
 }
 
 /* Parse SRC:DEST[:MODE] and add it; -1 after printing why. */

@@ -10,7 +10,6 @@
 #include "backend.h"
 #include "cvm/cvm.h"
 #include "cvmbase/base.h"
-#include "log.h"
 
 /* Exit codes of every cvm-evidence command (README "Exit codes"). */
 enum {
@@ -76,9 +75,6 @@ static inline void json_putp(struct json_object **p) {
 
 /* Load a log, printing its warnings on stderr; returns EXIT_OK, or EXIT_BAD_INPUT after printing. */
 int load_log(const char *path, enum cvm_log_format fmt, cvm_eventlog **ret);
-
-/* Write buf to path through a temporary file and a rename; -1 after printing the error. */
-int write_file_atomic(const char *path, const void *buf, size_t len);
 
 /* Pretty JSON on stdout, newline-terminated. */
 void print_json(struct json_object *o);

@@ -77,7 +77,7 @@ int load_log(const char *path, enum cvm_log_format fmt, cvm_eventlog **ret) {
         }
         n = cvm_eventlog_warnings(*ret, &warnings);
         for (size_t i = 0; i < n; i++)
-                fprintf(stderr, "%s: %s: warning: %s\n", program_name, path, warnings[i]);
+                fprintf(stderr, "%s: %s: warning: %s\n", log_program_name(), path, warnings[i]);
         return EXIT_OK;
 }
 
@@ -125,47 +125,4 @@ int open_imr(const struct cvm_imr_options *o, cvm_imr **ret) {
 
 const char *sim_label(const cvm_imr *imr) {
         return cvm_imr_simulated(imr) ? "SIMULATED " : "";
-}
-
-int write_file_atomic(const char *path, const void *buf, size_t len) {
-        _cleanup_(freep) char *tmp = NULL;
-        const uint8_t *p = buf;
-        int fd;
-
-        if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-                log_error("out of memory");
-                return -1;
-        }
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                log_error("%s: cannot create a temporary file beside it: %s", path, strerror(errno));
-                return -1;
-        }
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        log_error("%s: write failed: %s", tmp, n < 0 ? strerror(errno) : "no progress");
-                        goto fail;
-                }
-                p += n;
-                len -= (size_t) n;
-        }
-        if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0) {
-                fd = -1;
-                log_error("%s: cannot finish the file: %s", tmp, strerror(errno));
-                goto fail;
-        }
-        if (rename(tmp, path) < 0) {
-                fd = -1;
-                log_error("%s: cannot rename into place: %s", path, strerror(errno));
-                goto fail;
-        }
-        return 0;
-fail:
-        if (fd >= 0)
-                close(fd);
-        unlink(tmp);
-        return -1;
 }

@@ -110,7 +110,7 @@ static int platform_eventlog(const struct eventlog_args *a) {
                 return EXIT_BAD_INPUT;
         }
         for (size_t i = 0; i < pl->nwarnings; i++)
-                fprintf(stderr, "%s: %swarning: %s\n", program_name, sim_label(imr), pl->warnings[i]);
+                fprintf(stderr, "%s: %swarning: %s\n", log_program_name(), sim_label(imr), pl->warnings[i]);
         total = cvm_platform_log_count(pl);
         if (a->json)
                 return print_platform_json(pl, a->start, a->count);

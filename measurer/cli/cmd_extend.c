@@ -80,7 +80,7 @@ int cmd_extend(int argc, char **argv) {
                 log_error("%s%s", sim_label(imr), err.msg);
                 return a.index >= cvm_imr_count(imr) ? EXIT_USAGE : EXIT_BAD_INPUT;
         }
-        fprintf(stderr, "%s: %sextended index %zu and appended the event to %s\n", program_name, sim_label(imr), a.index,
+        fprintf(stderr, "%s: %sextended index %zu and appended the event to %s\n", log_program_name(), sim_label(imr), a.index,
                 a.log);
         return EXIT_OK;
 }

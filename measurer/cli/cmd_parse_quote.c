@@ -40,7 +40,7 @@ int cmd_parse_quote(int argc, char **argv) {
                 return EXIT_BAD_INPUT;
         }
         if (q->type == CVM_QUOTE_TDX && q->tdx.trailing)
-                fprintf(stderr, "%s: %s: warning: %zu bytes after the quote's signature data\n", program_name, argv[ind],
+                fprintf(stderr, "%s: %s: warning: %zu bytes after the quote's signature data\n", log_program_name(), argv[ind],
                         q->tdx.trailing);
         o = cvm_quote_to_json(q);
         if (!o) {

@@ -156,8 +156,12 @@ static int write_outputs(const char *path, const struct cvm_report *rep) {
         assert(path && rep->quote);
         for (size_t i = 0; i < nparts; i++) {
                 _cleanup_(freep) char *p = NULL;
-                if (asprintf(&p, "%s%s", path, parts[i].suffix) < 0 || write_file_atomic(p, parts[i].buf, parts[i].len) < 0)
+                cvm_error err = { .code = ENOMEM, .msg = "out of memory" };
+                if (asprintf(&p, "%s%s", path, parts[i].suffix) < 0 ||
+                    write_file_atomic(p, parts[i].buf, parts[i].len, 0644, "cvm-evidence", &err) < 0) {
+                        log_error("%s", err.msg);
                         return -1;
+                }
         }
         return 0;
 }
@@ -234,7 +238,7 @@ int cmd_quote(int argc, char **argv) {
         } else
                 print_text(imr, rep, a.out != NULL);
         if (a.out)
-                fprintf(stderr, "%s: quote written to %s%s\n", program_name, a.out,
+                fprintf(stderr, "%s: quote written to %s%s\n", log_program_name(), a.out,
                         rep->type == CVM_QUOTE_TPM2 ? " (with .sig, .pub, .pem)" : "");
         return EXIT_OK;
 }

@@ -41,7 +41,7 @@ int cmd_recover(int argc, char **argv) {
                 log_error("%s%s", sim_label(imr), err.msg);
                 return r == -EUCLEAN ? EXIT_MISMATCH : EXIT_BAD_INPUT;
         }
-        fprintf(stderr, "%s: %s%s: %s\n", program_name, sim_label(imr), a.log,
+        fprintf(stderr, "%s: %s%s: %s\n", log_program_name(), sim_label(imr), a.log,
                 r ? "every register matches this boot's logs; the dirty marker was removed" : "not dirty, nothing to do");
         return EXIT_OK;
 }

@@ -88,7 +88,7 @@ static int compare_with_quote(const cvm_replay *r, const struct cvm_quote *q, co
                         continue;
                 }
                 out->match = false;
-                fprintf(stderr, "%s: mismatch: %s replayed %s, quote has %s", program_name, name, got, want);
+                fprintf(stderr, "%s: mismatch: %s replayed %s, quote has %s", log_program_name(), name, got, want);
                 if (v && v->last) {
                         const char *tn = cvm_event_type_name(v->last->type);
                         fprintf(stderr, "; last event extending it: #%llu %s at offset %zu\n",
@@ -171,7 +171,7 @@ static int check_live(cvm_imr *imr, const cvm_replay *r, cvm_eventlog *const *lo
                 if (!c[i].match && !bad) {
                         bad = &c[i];
                         fprintf(stderr, "%s: %smismatch: %s %s is %s live, the logs replay to %s; the events extending it:\n",
-                                program_name, sim_label(imr), name, cvm_alg_name(c[i].alg), live, rep);
+                                log_program_name(), sim_label(imr), name, cvm_alg_name(c[i].alg), live, rep);
                         json_object_object_add(out, "first_mismatch", json_object_get(o));
                         json_object_object_add(o, "events", touching_events(logs, paths, nlogs, c[i].index, c[i].alg, true));
                 }
@@ -227,7 +227,7 @@ static int open_check(struct replay_args *a, bool files, struct replay_state *s)
                 return EXIT_BAD_INPUT;
         }
         for (size_t i = 0; i < s->pl->nwarnings; i++)
-                fprintf(stderr, "%s: %swarning: %s\n", program_name, sim_label(s->imr), s->pl->warnings[i]);
+                fprintf(stderr, "%s: %swarning: %s\n", log_program_name(), sim_label(s->imr), s->pl->warnings[i]);
         return EXIT_OK;
 }
 
@@ -270,7 +270,7 @@ static int replay_logs(struct replay_state *s) {
         }
         n = cvm_replay_warnings(s->r, &warnings);
         for (size_t i = 0; i < n; i++)
-                fprintf(stderr, "%s: warning: %s\n", program_name, warnings[i]);
+                fprintf(stderr, "%s: warning: %s\n", log_program_name(), warnings[i]);
         return EXIT_OK;
 }
 

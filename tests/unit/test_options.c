@@ -2,7 +2,7 @@
 /* The option core (base/options.c): tables to getopt_long, nested tables, parse callbacks, --help, -V. */
 #include <unistd.h>
 
-#include "cvmbase/options.h"
+#include "cvmbase/base.h"
 #include "unit.h"
 
 struct inner {

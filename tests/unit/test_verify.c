@@ -3,7 +3,7 @@
 #include <json-c/json.h>
 
 #include "cvm/verify.h"
-#include "cvmbase/cleanup.h"
+#include "cvmbase/base.h"
 #include "unit.h"
 
 #define POLICY                                          \
