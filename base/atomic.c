@@ -104,21 +104,30 @@ int rename_durable(const char *tmp, const char *path, cvm_error *err) {
         return sync_parent(path, err);
 }
 
-int atomic_file_commit(struct atomic_file *f, mode_t mode, cvm_error *err) {
+/* Finish f and put it in place: renamed over path, or with new_only linked (an existing path stays). */
+static int put_in_place(struct atomic_file *f, mode_t mode, bool new_only, cvm_error *err) {
         int r = atomic_file_finish(f, mode, err);
 
         if (r < 0)
                 return r;
         if (!f->tmp[0])
                 return cvm_error_set(err, ENOENT, "%s: no temporary to put in place", f->path);
-        if (rename(f->tmp, f->path) < 0) {
-                r = cvm_error_set(err, errno, "%s: cannot rename into place: %s", f->path, strerror(errno));
+        if ((new_only ? link(f->tmp, f->path) : rename(f->tmp, f->path)) < 0) {
+                r = cvm_error_set(err, errno, "%s: %s: %s", f->path, new_only ? "cannot create" : "cannot rename into place",
+                                  strerror(errno));
                 atomic_file_abort(f);
                 return r;
         }
-        f->tmp[0] = '\0';
+        if (!new_only)
+                f->tmp[0] = '\0';
+        /* Gone by rename, or a second name of the file now: either way no temporary stays. */
+        atomic_file_abort(f);
         /* In place: a failed directory sync is reported, but the new file is complete and stays. */
         return sync_parent(f->path, err);
+}
+
+int atomic_file_commit(struct atomic_file *f, mode_t mode, cvm_error *err) {
+        return put_in_place(f, mode, false, err);
 }
 
 void atomic_file_abort(struct atomic_file *f) {
@@ -128,22 +137,6 @@ void atomic_file_abort(struct atomic_file *f) {
         if (f->tmp[0])
                 unlink(f->tmp);
         f->tmp[0] = '\0';
-}
-
-int atomic_file_link(struct atomic_file *f, mode_t mode, cvm_error *err) {
-        int r = atomic_file_finish(f, mode, err);
-
-        if (r < 0)
-                return r;
-        if (!f->tmp[0])
-                return cvm_error_set(err, ENOENT, "%s: no temporary to put in place", f->path);
-        if (link(f->tmp, f->path) < 0) {
-                r = cvm_error_set(err, errno, "%s: cannot create: %s", f->path, strerror(errno));
-                atomic_file_abort(f);
-                return r;
-        }
-        atomic_file_abort(f);
-        return sync_parent(f->path, err);
 }
 
 /* buf as path through a temporary: renamed over path, or with new_only linked (never over a file). */
@@ -156,7 +149,7 @@ static int write_whole(const char *path, const void *buf, size_t len, mode_t mod
                 return r;
         r = write_all(f.fd, buf, len, f.tmp, err);
         if (r == 0)
-                r = new_only ? atomic_file_link(&f, mode, err) : atomic_file_commit(&f, mode, err);
+                r = put_in_place(&f, mode, new_only, err);
         atomic_file_abort(&f);
         return r;
 }

@@ -37,10 +37,19 @@ static void put(const char *path, const char *text) {
         assert_int_equal(fclose(f), 0);
 }
 
+/* path holds exactly text (read back through read_file). */
+static void assert_holds(const char *path, const char *text) {
+        _cleanup_free_ uint8_t *buf = NULL;
+        cvm_error err = { 0 };
+        size_t len;
+
+        assert_int_equal(read_file(path, 4096, &buf, &len, &err), 0);
+        assert_int_equal(len, strlen(text));
+        assert_memory_equal(buf, text, len);
+}
+
 static void test_atomic_write_replaces(void **state) {
         char dir[64], path[128];
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t len;
         cvm_error err = { 0 };
         struct stat st;
 
@@ -49,9 +58,7 @@ static void test_atomic_write_replaces(void **state) {
         snprintf(path, sizeof(path), "%s/out", dir);
         put(path, "old");
         assert_int_equal(write_file_atomic(path, "new contents", 12, 0640, "cvm-test", &err), 0);
-        assert_int_equal(read_file(path, 100, &buf, &len, &err), 0);
-        assert_int_equal(len, 12);
-        assert_memory_equal(buf, "new contents", 12);
+        assert_holds(path, "new contents");
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_mode & 0777 & ~0640, 0);
         assert_int_equal(entries(dir), 1);
@@ -61,9 +68,7 @@ static void test_atomic_write_replaces(void **state) {
 /* A write that fails half-way (RLIMIT_FSIZE) leaves the old file as it was and no temporary. */
 static void test_atomic_write_failure_keeps_old(void **state) {
         char dir[64], path[128], big[8192];
-        _cleanup_free_ uint8_t *buf = NULL;
         struct rlimit old, small;
-        size_t len;
         cvm_error err = { 0 };
 
         (void) state;
@@ -79,9 +84,7 @@ static void test_atomic_write_failure_keeps_old(void **state) {
         assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
         signal(SIGXFSZ, SIG_DFL);
         assert_non_null(strstr(err.msg, "write failed"));
-        assert_int_equal(read_file(path, 100, &buf, &len, &err), 0);
-        assert_int_equal(len, 3);
-        assert_memory_equal(buf, "old", 3);
+        assert_holds(path, "old");
         assert_int_equal(entries(dir), 1);
         remove_tree(dir);
 }
@@ -116,8 +119,6 @@ static void test_atomic_rename_failure_and_abort(void **state) {
 /* write_file_new creates, and never replaces: an existing file stays as it was, and no temporary is left. */
 static void test_write_new_never_replaces(void **state) {
         char dir[64], path[128];
-        _cleanup_free_ uint8_t *buf = NULL;
-        size_t len;
         cvm_error err = { 0 };
 
         (void) state;
@@ -125,9 +126,7 @@ static void test_write_new_never_replaces(void **state) {
         snprintf(path, sizeof(path), "%s/new", dir);
         assert_int_equal(write_file_new(path, "first", 5, 0644, "cvm-test", &err), 0);
         assert_int_equal(write_file_new(path, "second", 6, 0644, "cvm-test", &err), -EEXIST);
-        assert_int_equal(read_file(path, 100, &buf, &len, &err), 0);
-        assert_int_equal(len, 5);
-        assert_memory_equal(buf, "first", 5);
+        assert_holds(path, "first");
         assert_int_equal(entries(dir), 1);
         remove_tree(dir);
 }

@@ -32,16 +32,13 @@ int atomic_file_finish(struct atomic_file *f, mode_t mode, cvm_error *err);
 /* atomic_file_finish unless done, rename into place, fsync the directory; removes the temporary on error. */
 int atomic_file_commit(struct atomic_file *f, mode_t mode, cvm_error *err);
 
-/* As atomic_file_commit, but linked into place: an existing path is never replaced (-EEXIST). */
-int atomic_file_link(struct atomic_file *f, mode_t mode, cvm_error *err);
-
 /* Close and remove the temporary if it is still there; harmless after commit, and twice. */
 void atomic_file_abort(struct atomic_file *f);
 
 /* The whole of buf as path (mode less the umask), atomically: open, write_all, commit, abort on error. */
 int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, const char *tag, cvm_error *err);
 
-/* write_file_atomic for a file that must not exist yet (atomic_file_link): -EEXIST if it does. */
+/* write_file_atomic for a file that must not exist yet: linked into place, -EEXIST if it does. */
 int write_file_new(const char *path, const void *buf, size_t len, mode_t mode, const char *tag, cvm_error *err);
 
 /* Rename the finished file tmp onto path and fsync path's directory (for a temporary another program wrote). */
