@@ -129,6 +129,10 @@ options_in_page() {
                 replay_cc_eventlog cvm_rtmr_to_ccmr cvm_ccmr_to_rtmr "RTMR2 is CC MR 3"; do
                 words_of libcvm.3 | grep -q "$c" || { echo "libcvm.3 lacks $c" >&2; return 1; }
         done
+        # Every cvm_cc_* call of cvm/cc.h is in the table.
+        for f in $(grep -oE 'cvm_cc_[a-z_]+\(' "$ROOT/measurer/include/cvm/cc.h" | tr -d '(' | sort -u); do
+                words_of libcvm.3 | grep -q "$f" || { echo "libcvm.3 lacks $f" >&2; return 1; }
+        done
         # Every header libcvm installs is listed.
         for h in "$ROOT"/measurer/include/cvm/*.h; do
                 words_of libcvm.3 | grep -qF "cvm/${h##*/}" || { echo "libcvm.3 lacks ${h##*/}" >&2; return 1; }
