@@ -46,15 +46,19 @@ MEASURE_OBJS := $(BUILD)/obj/measurer/measure/cvm-measure.o
 LIB_HDRS := $(patsubst measurer/include/%,$(BUILD)/include/%,$(sort $(wildcard measurer/include/cvm/*.h)))
 LIBS := $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvm.so $(BUILD)/lib/cvm.pc $(BUILD)/lib/libcvminitrd.a $(LIB_HDRS)
 
-# Debian 12 packages the build, the tests and the fuzzers need.
-DEPS := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev libarchive-dev \
-        zlib1g-dev libzstd-dev liblzma-dev libbz2-dev \
-        libcmocka-dev bats jq xxd shellcheck clang libclang-rt-14-dev llvm valgrind tpm2-tools swtpm swtpm-tools \
-        initramfs-tools linux-image-amd64 cpio zstd xz-utils bzip2 lz4 busybox-static \
-        libguestfs-dev libguestfs-tools qemu-system-x86 qemu-utils ovmf fuse3 python3 \
-        debootstrap dosfstools mtools gdisk libvirt-clients libxml2-utils scdoc
+# Debian 12 packages, in three sets: what building needs (make, make deb), what
+# running the tools needs (rewriting images under libguestfs, booting them with
+# cvm-vm), and what the tests, sanitizers, fuzzers and the closed loop add.
+DEPS_BUILD := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev libarchive-dev \
+        zlib1g-dev libzstd-dev liblzma-dev libbz2-dev libguestfs-dev scdoc dpkg-dev debhelper fakeroot
+DEPS_RUN := libguestfs-tools linux-image-amd64 qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools tpm2-tools \
+        libtss2-tcti-device0 fuse3 xxd jq python3
+DEPS_TEST := libcmocka-dev bats shellcheck clang libclang-rt-14-dev llvm valgrind \
+        initramfs-tools cpio zstd xz-utils bzip2 lz4 busybox-static \
+        debootstrap dosfstools mtools gdisk libvirt-clients libxml2-utils lintian
+DEPS := $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST)
 
-.PHONY: install-guest deb
+.PHONY: install-guest deb deps-build deps-run deps-test
 .PHONY: all man deps check unit bats asan valgrind fuzz fuzz-build bench install clean help demo e2e clean-cache \
         build-deps after-deps-check after-deps-demo after-deps-e2e after-deps-fuzz after-deps-bench
 
@@ -66,7 +70,7 @@ build-deps:
 	@if ! pkg-config --exists $(PKGS) $(INITRD_PKGS) libguestfs 2>/dev/null; then \
 		echo "missing build dependencies (pkg-config: $$(for p in $(PKGS) $(INITRD_PKGS) libguestfs; do \
 			pkg-config --exists $$p 2>/dev/null || printf '%s ' $$p; done))" >&2; \
-		echo "run 'make deps' (as root it installs them; otherwise it prints the apt-get command)" >&2; \
+		echo "run 'make deps-build' (as root it installs them; otherwise it prints the apt-get command)" >&2; \
 		exit 1; \
 	fi
 
@@ -78,6 +82,7 @@ check demo e2e fuzz bench: deps
 help:
 	@echo "make            build into $(BUILD)/ (bin/, lib/)"
 	@echo "make deps       install the Debian packages needed (as root), or print the command"
+	@echo "make deps-build, deps-run, deps-test  the same for building, running the tools, testing"
 	@echo "make check      build and run every test, then again under ASan+UBSan and valgrind"
 	@echo "make fuzz       run each libFuzzer harness for FUZZ_SECONDS (default 60)"
 	@echo "make bench      benchmarks against peer tools, printed as ratios"
@@ -88,8 +93,9 @@ help:
 	@echo "make e2e        the same closed loop as a test (also run by .ci/run)"
 	@echo "make clean-cache  drop the cached base guest images ($(CVM_CACHE))"
 
-deps:
-	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+# deps_install PACKAGES: install the missing ones (as root), else print the command.
+define deps_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
 		echo "deps: installing:" $$missing >&2; \
@@ -98,6 +104,16 @@ deps:
 		echo "deps: missing Debian packages; run:" >&2; \
 		echo "  sudo apt-get install -y" $$missing >&2; exit 1; \
 	fi
+endef
+
+deps:
+	$(call deps_install,$(DEPS))
+deps-build:
+	$(call deps_install,$(DEPS_BUILD))
+deps-run:
+	$(call deps_install,$(DEPS_RUN))
+deps-test:
+	$(call deps_install,$(DEPS_TEST))
 
 $(BUILD)/obj/%.o: %.c | build-deps
 	@mkdir -p $(dir $@)

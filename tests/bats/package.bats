@@ -131,7 +131,7 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
 }
 
 @test "lintian: no error and no warning on the packages" {
-        command -v lintian >/dev/null || skip "no lintian (make deps-build installs it)"
+        command -v lintian >/dev/null || skip "no lintian (make deps-test installs it)"
         run timeout 600 lintian --fail-on none "$DEBS"/*.changes
         echo "$output"
         [ "$status" -eq 0 ]
@@ -165,15 +165,19 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
         fresh_make 300 -C "$SRC" --no-print-directory BUILD=build/deb-tree install-guest DESTDIR="$T/d" \
                 SYSTEMDUNITDIR=/lib/systemd/system >/dev/null
         (cd "$T/d" && find . -type f | sort) >"$T/installed"
-        dpkg-deb -c "$(deb_of cvmkit-guest)" | awk '$1 ~ /^-/ { print $6 }' | grep -v '^./usr/share/doc/' |
+        dpkg-deb -c "$(deb_of cvmkit-guest)" | awk '$1 ~ /^-/ { print $6 }' | grep -vE '^./usr/share/(doc|lintian)/' |
                 sed 's/\.8\.gz$/.8/' | sort >"$T/packaged"
         diff "$T/packaged" "$T/installed"
 }
 
 @test "the packaged initramfs-tools hook puts the installed measurer and its dlopen()ed TPM TCTI into an initramfs" {
         command -v mkinitramfs >/dev/null || skip "no initramfs-tools"
-        kver=$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n1)
-        [ -n "$kver" ] || skip "no kernel modules installed (make deps installs linux-image-amd64)"
+        # The newest kernel with its modules and its config (mkinitramfs reads both).
+        kver=
+        for k in $(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -rV); do
+                [ -f "/boot/config-$k" ] && { kver=$k; break; }
+        done
+        [ -n "$kver" ] || skip "no kernel with modules and config (make deps-run installs linux-image-amd64)"
         tcti=$(ldconfig -p | awk '/libtss2-tcti-device\.so\.0 / { print $NF; exit }')
         [ -n "$tcti" ] || skip "no libtss2-tcti-device0 on this machine"
         dpkg-deb -x "$(deb_of cvmkit-guest)" "$T/src"
@@ -227,7 +231,8 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
 @test "Debian 12 root: pkg-config finds cvm in the multiarch libdir" {
         need_root
         ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
-        [ "$(in_root 60 pkg-config --libs cvm)" = "-lcvm" ]
+        # pkgconf ends its answer with a space.
+        [ "$(in_root 60 pkg-config --libs cvm | xargs)" = "-lcvm" ]
         [ "$(in_root 60 pkg-config --variable=libdir cvm)" = "/usr/lib/$ma" ]
         [ "$(in_root 60 pkg-config --modversion cvm)" = 0.1.0 ]
 }
@@ -237,7 +242,8 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
         cp "$ROOT/measurer/doc/example-replay.c" "$FIXTURES/$FIXTURE_LOG" "$R/tmp/"
         # shellcheck disable=SC2016
         in_root 120 sh -c 'cc -std=gnu11 -Wall -Wextra -Werror -o /tmp/replay /tmp/example-replay.c $(pkg-config --cflags --libs cvm)'
-        in_root 60 sh -c 'ldd /tmp/replay' | grep -q "libcvm.so.0 => /usr/lib/"
+        ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+        in_root 60 ldd /tmp/replay | grep -qE "libcvm\.so\.0 => (/usr)?/lib/$ma/libcvm\.so\.0"
         run in_root 60 /tmp/replay "/tmp/$FIXTURE_LOG"
         [ "$status" -eq 0 ]
         in_root 60 cvm-evidence replay "/tmp/$FIXTURE_LOG" | awk 'NR > 1 { print $1, $2, $3 }' >"$T/want"
@@ -262,4 +268,22 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
         run in_root 60 cvm-measure --version
         [ "$status" -eq 0 ]
         cmp "$ROOT/plugins/50-cvm-measurer/files/policy.yaml" "$R/etc/cvm/policy.yaml"
+}
+
+@test "make deps is deps-build + deps-run + deps-test; the CI workflow installs the first two and pins every action by commit" {
+        pkgs() { fresh_make 60 -s -C "$ROOT" --no-print-directory --eval 'print-%: ; @echo $($*)' "print-$1" | tr ' ' '\n' | grep . | sort; }
+        diff <(pkgs DEPS) <({ pkgs DEPS_BUILD; pkgs DEPS_RUN; pkgs DEPS_TEST; } | sort)
+        # No package is in two sets.
+        [ -z "$({ pkgs DEPS_BUILD; pkgs DEPS_RUN; pkgs DEPS_TEST; } | sort | uniq -d)" ]
+        wf="$ROOT/ci/github/build-image.yml"
+        grep -q 'run: make deps-build deps-run$' "$wf"
+        [ -z "$(grep -E 'make deps( |$)|deps-test' "$wf")" ]
+        grep -q 'deps-build deps-run' "$ROOT/ci/build-foundation-image.sh"
+        # Every action by a 40-digit commit, with its tag beside it.
+        [ "$(grep -c 'uses: ' "$wf")" -ge 3 ]
+        [ -z "$(grep 'uses: ' "$wf" | grep -vE 'uses: [a-z/-]+@[0-9a-f]{40} +# v[0-9.]+$')" ]
+        # KVM where /dev/kvm opens, else TCG, for both libguestfs and the boot check.
+        grep -q 'exec 3<>/dev/kvm' "$wf"
+        grep -q 'CVM_ACCEL=kvm' "$wf"
+        grep -q 'CVM_ACCEL:-tcg' "$ROOT/tests/e2e/lib.sh"
 }
