@@ -54,6 +54,7 @@ base_root() {
 in_root() {
         local limit=$1
         shift
+        # shellcheck disable=SC2016 # expanded by the inner sh
         timeout "$limit" unshare --mount --fork sh -c \
                 'r=$1; shift; mount -t proc proc "$r/proc" && exec chroot "$r" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
                         HOME=/root LC_ALL=C DEBIAN_FRONTEND=noninteractive "$@"' sh "$R" "$@"
@@ -117,7 +118,7 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
                 usr/share/bash-completion/completions/cvm-rewrite; do
                 grep -qx "./$f" "$T/cvmkit" || { echo "cvmkit lacks $f" >&2; return 1; }
         done
-        [ -z "$(grep 'bin/cvm-measure$' "$T/cvmkit")" ]
+        run ! grep -q "bin/cvm-measure$" "$T/cvmkit"
         ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
         dpkg-deb -c "$(deb_of libcvm0)" | grep -q " ./usr/lib/$ma/libcvm.so.0$"
         dpkg-deb -c "$(deb_of libcvm-dev)" | awk '{ print $6 }' >"$T/dev"
@@ -135,7 +136,7 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
         run timeout 600 lintian --fail-on none "$DEBS"/*.changes
         echo "$output"
         [ "$status" -eq 0 ]
-        [ -z "$(grep -E '^[EW]: ' <<<"$output")" ]
+        run ! grep -qE '^[EW]: ' <<<"$output"
 }
 
 @test "cvmkit-guest: measurer, policy, hooks and units where initramfs-tools, dracut and systemd look" {
@@ -157,7 +158,7 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
         grep -qx 'activate-noawait update-initramfs' "$T/ctl/triggers"
         grep -q "deb-systemd-helper enable 'cvm-measure-late.service'" "$T/ctl/postinst"
         grep -q "deb-systemd-helper enable 'cvm-measure-initrd.service'" "$T/ctl/postinst"
-        [ -z "$(grep 'deb-systemd-invoke start' "$T/ctl/postinst")" ]
+        run ! grep -q 'deb-systemd-invoke start' "$T/ctl/postinst"
         grep -qx /etc/cvm/policy.yaml "$T/ctl/conffiles"
 }
 
@@ -206,7 +207,7 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
         # shellcheck disable=SC2046
         timeout 120 cc -std=gnu11 -Wall -Wextra -Werror -o "$T/replay" "$ROOT/measurer/doc/example-replay.c" \
                 $(pkg-config --cflags --libs cvm)
-        [ -n "$(readelf -d "$T/replay" | grep 'NEEDED.*libcvm\.so\.0')" ]
+        readelf -d "$T/replay" | grep -q 'NEEDED.*libcvm\.so\.0'
         run timeout 60 env LD_LIBRARY_PATH="$p/lib/$ma" "$T/replay" "$FIXTURES/$FIXTURE_LOG"
         [ "$status" -eq 0 ]
         # The same registers and values as cvm-evidence's replay of that log.
@@ -225,6 +226,7 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
         run in_root 60 cvm-evidence --version
         [ "$status" -eq 0 ]
         [[ "$output" == *0.1.0* ]]
+        # shellcheck disable=SC2016 # dpkg-query's format
         [ "$(in_root 60 dpkg-query -W -f='${Status}' cvmkit cvmkit-guest libcvm0 libcvm-dev)" = \
                 "$(printf 'install ok installed%.0s' 1 2 3 4)" ]
 }
@@ -272,17 +274,19 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
 }
 
 @test "make deps is deps-build + deps-run + deps-test; the CI workflow installs the first two and pins every action by commit" {
+        # shellcheck disable=SC2016 # make's syntax
         pkgs() { fresh_make 60 -s -C "$ROOT" --no-print-directory --eval 'print-%: ; @echo $($*)' "print-$1" | tr ' ' '\n' | grep . | sort; }
         diff <(pkgs DEPS) <({ pkgs DEPS_BUILD; pkgs DEPS_RUN; pkgs DEPS_TEST; } | sort)
         # No package is in two sets.
         [ -z "$({ pkgs DEPS_BUILD; pkgs DEPS_RUN; pkgs DEPS_TEST; } | sort | uniq -d)" ]
         wf="$ROOT/ci/github/build-image.yml"
         grep -q 'run: make deps-build deps-run$' "$wf"
-        [ -z "$(grep -E 'make deps( |$)|deps-test' "$wf")" ]
+        run ! grep -qE 'make deps( |$)|deps-test' "$wf"
         grep -q 'deps-build deps-run' "$ROOT/ci/build-foundation-image.sh"
         # Every action by a 40-digit commit, with its tag beside it.
         [ "$(grep -c 'uses: ' "$wf")" -ge 3 ]
-        [ -z "$(grep 'uses: ' "$wf" | grep -vE 'uses: [a-z/-]+@[0-9a-f]{40} +# v[0-9.]+$')" ]
+        unpinned=$(grep 'uses: ' "$wf" | grep -vE 'uses: [a-z/-]+@[0-9a-f]{40} +# v[0-9.]+$' || true)
+        [ -z "$unpinned" ]
         # KVM where /dev/kvm opens, else TCG, for both libguestfs and the boot check.
         grep -q 'exec 3<>/dev/kvm' "$wf"
         grep -q 'CVM_ACCEL=kvm' "$wf"
