@@ -53,14 +53,19 @@ MEASURE_OBJS := $(BUILD)/obj/measurer/measure/cvm-measure.o $(BUILD)/obj/measure
 LIB_HDRS := $(patsubst measurer/include/%,$(BUILD)/include/%,$(sort $(wildcard measurer/include/cvm/*.h)))
 LIBS := $(BUILD)/lib/libcvmbase.a $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvm.so $(BUILD)/lib/cvm.pc $(BUILD)/lib/libcvminitrd.a $(LIB_HDRS)
 
-# Debian 12 packages the build, the tests and the fuzzers need.
-DEPS := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev libarchive-dev \
-        zlib1g-dev libzstd-dev liblzma-dev libbz2-dev \
-        libcmocka-dev bats jq xxd shellcheck clang libclang-rt-14-dev llvm valgrind tpm2-tools swtpm swtpm-tools \
-        initramfs-tools linux-image-amd64 cpio zstd xz-utils bzip2 lz4 busybox-static \
-        libguestfs-dev libguestfs-tools qemu-system-x86 qemu-utils ovmf fuse3 python3 \
-        debootstrap dosfstools mtools gdisk libvirt-clients libxml2-utils scdoc
+# Debian 12 packages, in three sets: what building needs (make, make deb), what
+# running the tools needs (rewriting images under libguestfs, booting them with
+# cvm-vm), and what the tests, sanitizers, fuzzers and the closed loop add.
+DEPS_BUILD := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev libarchive-dev \
+        zlib1g-dev libzstd-dev liblzma-dev libbz2-dev libguestfs-dev scdoc dpkg-dev debhelper fakeroot
+DEPS_RUN := libguestfs-tools linux-image-amd64 qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools tpm2-tools \
+        libtss2-tcti-device0 fuse3 xxd jq python3
+DEPS_TEST := libcmocka-dev bats shellcheck clang libclang-rt-14-dev llvm valgrind \
+        initramfs-tools cpio zstd xz-utils bzip2 lz4 busybox-static \
+        debootstrap dosfstools mtools gdisk libvirt-clients libxml2-utils lintian
+DEPS := $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST)
 
+.PHONY: install-guest deb deps-build deps-run deps-test
 .PHONY: all man deps check unit bats asan valgrind fuzz fuzz-build bench install clean help demo e2e clean-cache \
         build-deps after-deps-check after-deps-demo after-deps-e2e after-deps-fuzz after-deps-bench
 
@@ -72,7 +77,7 @@ build-deps:
 	@if ! pkg-config --exists $(PKGS) $(INITRD_PKGS) libguestfs 2>/dev/null; then \
 		echo "missing build dependencies (pkg-config: $$(for p in $(PKGS) $(INITRD_PKGS) libguestfs; do \
 			pkg-config --exists $$p 2>/dev/null || printf '%s ' $$p; done))" >&2; \
-		echo "run 'make deps' (as root it installs them; otherwise it prints the apt-get command)" >&2; \
+		echo "run 'make deps-build' (as root it installs them; otherwise it prints the apt-get command)" >&2; \
 		exit 1; \
 	fi
 
@@ -84,16 +89,20 @@ check demo e2e fuzz bench: deps
 help:
 	@echo "make            build into $(BUILD)/ (bin/, lib/)"
 	@echo "make deps       install the Debian packages needed (as root), or print the command"
+	@echo "make deps-build, deps-run, deps-test  the same for building, running the tools, testing"
 	@echo "make check      build and run every test, then again under ASan+UBSan and valgrind"
 	@echo "make fuzz       run each libFuzzer harness for FUZZ_SECONDS (default 60)"
 	@echo "make bench      benchmarks against peer tools, printed as ratios"
-	@echo "make install    PREFIX=$(PREFIX) DESTDIR=..."
+	@echo "make install    PREFIX=$(PREFIX) DESTDIR=... [LIBDIR=$(PREFIX)/lib/$(MULTIARCH)]"
+	@echo "make install-guest  DESTDIR=...: the measurer, its policy, initramfs/dracut hooks, systemd units"
+	@echo "make deb        Debian packages cvmkit, cvmkit-guest, libcvm0, libcvm-dev into $(BUILD)/deb/"
 	@echo "make demo       build a Debian 12 guest, rewrite it, boot it (QEMU+OVMF+swtpm), verify its evidence"
 	@echo "make e2e        the same closed loop as a test (also run by .ci/run)"
 	@echo "make clean-cache  drop the cached base guest images ($(CVM_CACHE))"
 
-deps:
-	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+# deps_install PACKAGES: install the missing ones (as root), else print the command.
+define deps_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
 		echo "deps: installing:" $$missing >&2; \
@@ -102,6 +111,16 @@ deps:
 		echo "deps: missing Debian packages; run:" >&2; \
 		echo "  sudo apt-get install -y" $$missing >&2; exit 1; \
 	fi
+endef
+
+deps:
+	$(call deps_install,$(DEPS))
+deps-build:
+	$(call deps_install,$(DEPS_BUILD))
+deps-run:
+	$(call deps_install,$(DEPS_RUN))
+deps-test:
+	$(call deps_install,$(DEPS_TEST))
 
 $(BUILD)/obj/%.o: %.c | build-deps
 	@mkdir -p $(dir $@)
@@ -129,7 +148,8 @@ $(BUILD)/include/cvm/%.h: measurer/include/cvm/%.h
 	cp $< $@
 
 # cvm.pc for a prefix; `make install` writes its own for the PREFIX it installs to.
-make_pc = sed -e 's|@PREFIX@|$(1)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(PKGS)|g' measurer/cvm.pc.in
+make_pc = sed -e 's|@PREFIX@|$(1)|g' -e 's|@LIBDIR@|$(patsubst $(1)/%,$${prefix}/%,$(or $(2),$(1)/lib))|g' \
+        -e 's|@INCLUDEDIR@|$(patsubst $(1)/%,$${prefix}/%,$(or $(3),$(1)/include))|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(PKGS)|g' measurer/cvm.pc.in
 
 $(BUILD)/lib/cvm.pc: measurer/cvm.pc.in Makefile
 	@mkdir -p $(dir $@)
@@ -255,28 +275,71 @@ after-deps-bench: all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench
 	@BUILD=$(BUILD) tests/bench/bench-initrd.sh
 	@BUILD=$(BUILD) tests/bench/bench-rewrite.sh
 
+# Install layout.  LIBDIR may be a multiarch one (make deb: /usr/lib/$(MULTIARCH)).
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+MULTIARCH   = $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || $(CC) -print-multiarch 2>/dev/null)
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/cvm
-	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0755 ci/cvm-vm $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 $(BUILD)/lib/libcvm.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 0755 $(BUILD)/lib/libcvm.so $(DESTDIR)$(PREFIX)/lib/libcvm.so.0
-	ln -sf libcvm.so.0 $(DESTDIR)$(PREFIX)/lib/libcvm.so
-	$(call make_pc,$(PREFIX)) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cvm.pc
-	install -m 0644 measurer/include/cvm/*.h $(DESTDIR)$(PREFIX)/include/cvm/
-	install -d $(DESTDIR)$(PREFIX)/share/cvm/policy $(DESTDIR)$(PREFIX)/share/cvm/initrd
-	install -m 0644 plugins/50-cvm-measurer/files/policy.yaml $(DESTDIR)$(PREFIX)/share/cvm/policy/default.yaml
-	cp -R $(addprefix plugins/50-cvm-measurer/files/,initramfs-tools dracut systemd) $(DESTDIR)$(PREFIX)/share/cvm/initrd/
-	for m in $(MANS); do s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
-		install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/ || exit 1; done
-	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
-	for c in $(COMPLETIONS); do install -m 0644 $$c $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$(basename $$c .bash) || exit 1; done
-	install -m 0644 $(BUILD)/lib/libcvminitrd.a $(DESTDIR)$(PREFIX)/lib/
-	install -d $(DESTDIR)$(PREFIX)/include/cvminitrd
-	install -m 0644 initrd/include/cvminitrd/*.h $(DESTDIR)$(PREFIX)/include/cvminitrd/
-	install -d $(DESTDIR)$(PREFIX)/share/cvm/plugins $(DESTDIR)$(PREFIX)/share/cvm/recipes
-	cp -R plugins/[0-9]* $(DESTDIR)$(PREFIX)/share/cvm/plugins/
-	install -m 0644 recipes/*.yaml $(DESTDIR)$(PREFIX)/share/cvm/recipes/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/cvm
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 0755 ci/cvm-vm $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(BUILD)/lib/libcvm.a $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(BUILD)/lib/libcvm.so $(DESTDIR)$(LIBDIR)/libcvm.so.0
+	ln -sf libcvm.so.0 $(DESTDIR)$(LIBDIR)/libcvm.so
+	$(call make_pc,$(PREFIX),$(LIBDIR),$(INCLUDEDIR)) > $(DESTDIR)$(LIBDIR)/pkgconfig/cvm.pc
+	install -m 0644 measurer/include/cvm/*.h $(DESTDIR)$(INCLUDEDIR)/cvm/
+	install -d $(DESTDIR)$(DATADIR)/cvm/policy
+	install -m 0644 plugins/50-cvm-measurer/files/policy.yaml $(DESTDIR)$(DATADIR)/cvm/policy/default.yaml
+	for m in $(MANS); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
+	install -d $(DESTDIR)$(DATADIR)/bash-completion/completions
+	for c in $(COMPLETIONS); do install -m 0644 $$c $(DESTDIR)$(DATADIR)/bash-completion/completions/$$(basename $$c .bash) || exit 1; done
+	install -m 0644 $(BUILD)/lib/libcvminitrd.a $(DESTDIR)$(LIBDIR)/
+	install -d $(DESTDIR)$(INCLUDEDIR)/cvminitrd
+	install -m 0644 initrd/include/cvminitrd/*.h $(DESTDIR)$(INCLUDEDIR)/cvminitrd/
+	install -d $(DESTDIR)$(DATADIR)/cvm/plugins $(DESTDIR)$(DATADIR)/cvm/recipes
+	cp -R plugins/[0-9]* $(DESTDIR)$(DATADIR)/cvm/plugins/
+	install -m 0644 recipes/*.yaml $(DESTDIR)$(DATADIR)/cvm/recipes/
+
+# What a guest runs (the cvmkit-guest package): the measurer, its policy, and the
+# initramfs-tools hooks, dracut module and systemd units where those look.  The
+# hooks and units name /usr/sbin/cvm-measure and /etc/cvm/policy.yaml, so these
+# paths are fixed; only DESTDIR and the unit directory vary.
+GUEST_SRC := plugins/50-cvm-measurer/files
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+ITOOLS := $(DESTDIR)/usr/share/initramfs-tools
+DRACUT := $(DESTDIR)/usr/lib/dracut/modules.d/90cvm-measure
+
+install-guest: $(BUILD)/bin/cvm-measure $(BUILD)/man/cvm-measure.8
+	install -d $(DESTDIR)/usr/sbin $(DESTDIR)/etc/cvm $(ITOOLS)/hooks $(ITOOLS)/scripts/local-bottom \
+		$(DRACUT) $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)/usr/share/man/man8 $(DESTDIR)/usr/share/bash-completion/completions
+	install -m 0755 $(BUILD)/bin/cvm-measure $(DESTDIR)/usr/sbin/
+	install -m 0644 $(GUEST_SRC)/policy.yaml $(DESTDIR)/etc/cvm/policy.yaml
+	install -m 0755 $(GUEST_SRC)/initramfs-tools/hooks/cvm-measure $(ITOOLS)/hooks/
+	install -m 0755 $(GUEST_SRC)/initramfs-tools/scripts/local-bottom/cvm-measure $(ITOOLS)/scripts/local-bottom/
+	install -m 0755 $(GUEST_SRC)/dracut/90cvm-measure/*.sh $(DRACUT)/
+	install -m 0644 $(GUEST_SRC)/systemd/*.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0644 $(BUILD)/man/cvm-measure.8 $(DESTDIR)/usr/share/man/man8/
+	install -m 0644 measurer/doc/cvm-measure.bash $(DESTDIR)/usr/share/bash-completion/completions/cvm-measure
+
+# Debian packages (debian/, debhelper): cvmkit, cvmkit-guest, libcvm0, libcvm-dev and
+# their -dbgsym into $(BUILD)/deb/, with the .changes lintian reads.  A clean
+# build of its own in build/deb-tree; DEB_BUILD_OPTIONS=parallel=N sets its jobs.
+DEB_OUT = $(abspath $(BUILD)/deb)
+DEB_NAME = cvmkit_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null)
+
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+		{ echo "make deb needs dpkg-dev and debhelper: run 'make deps-build'" >&2; exit 1; }
+	rm -rf $(DEB_OUT) && mkdir -p $(DEB_OUT)
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL CVM_DEB_OUT=$(DEB_OUT) \
+		DEB_BUILD_OPTIONS="$(or $(DEB_BUILD_OPTIONS),parallel=2)" \
+		dpkg-buildpackage -b --no-sign --buildinfo-file=$(DEB_OUT)/$(DEB_NAME).buildinfo \
+		--changes-file=$(DEB_OUT)/$(DEB_NAME).changes --buildinfo-option=-u$(DEB_OUT) --changes-option=-u$(DEB_OUT)
 
 # The closed loop (tests/e2e/run-loop.sh): base images are cached under CVM_CACHE by their build script's hash.
 CVM_CACHE ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/cvmkit

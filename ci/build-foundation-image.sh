@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What a CI job runs to build a CC foundation image:
 #   ci/build-foundation-image.sh BASE_IMAGE RECIPE OUT
-# 1. installs the dependencies (make deps; apt-get as root) and builds cvmkit;
+# 1. installs the dependencies (make deps-build deps-run; apt-get as root) and builds cvmkit;
 # 2. rewrites BASE_IMAGE with RECIPE into OUT and OUT.manifest.json;
 # 3. boot-checks OUT, TPM flavour: a test copy with the report unit (outside
 #    what the policy measures) boots under QEMU + OVMF + swtpm; its live PCRs
@@ -23,7 +23,8 @@ BUILD=${BUILD:-$ROOT/build}
 E="$BUILD/bin/cvm-evidence"
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-600}
 MANIFEST="$OUT.manifest.json"
-export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
+# TCG unless the caller cleared LIBGUESTFS_BACKEND_SETTINGS (KVM; the CI workflow does where /dev/kvm opens).
+export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS-force_tcg}
 W=$(mktemp -d "${TMPDIR:-/tmp}/cvm-ci.XXXXXX")
 # shellcheck source=tests/e2e/lib.sh
 . "$ROOT/tests/e2e/lib.sh"
@@ -38,7 +39,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 step "dependencies and build"
-make -C "$ROOT" deps >&2
+make -C "$ROOT" deps-build deps-run >&2
 make -C "$ROOT" -j"$(nproc)" BUILD="$BUILD" all >/dev/null
 done_step
 

@@ -79,12 +79,17 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 
 unit_suites "$BUILD" unit
-bats_suites "$BUILD/bin" cli
+# package.bats builds the Debian packages and installs them into a Debian root
+# (minutes, and Debian's registry): a suite of its own, with its own time limit.
+plain=()
+for f in tests/bats/*.bats; do [ "$f" = tests/bats/package.bats ] || plain+=("$f"); done
+bats_suites "$BUILD/bin" cli "${plain[@]}"
+SUITE_TIMEOUT=${PACKAGE_TIMEOUT:-2700} bats_suites "$BUILD/bin" package tests/bats/package.bats
 if [ -d "$BUILD/asan" ]; then
         unit_suites "$BUILD/asan" asan-unit
         sanitized=()
         for f in tests/bats/*.bats; do
-                case $f in tests/bats/build.bats | tests/bats/vm.bats) ;; *) sanitized+=("$f") ;; esac
+                case $f in tests/bats/build.bats | tests/bats/vm.bats | tests/bats/package.bats) ;; *) sanitized+=("$f") ;; esac
         done
         bats_suites "$BUILD/asan/bin" asan-cli "${sanitized[@]}"
 fi

@@ -129,6 +129,10 @@ options_in_page() {
                 replay_cc_eventlog cvm_rtmr_to_ccmr cvm_ccmr_to_rtmr "RTMR2 is CC MR 3"; do
                 words_of libcvm.3 | grep -q "$c" || { echo "libcvm.3 lacks $c" >&2; return 1; }
         done
+        # Every cvm_cc_* call of cvm/cc.h is in the table.
+        for f in $(grep -oE 'cvm_cc_[a-z_]+\(' "$ROOT/measurer/include/cvm/cc.h" | tr -d '(' | sort -u); do
+                words_of libcvm.3 | grep -q "$f" || { echo "libcvm.3 lacks $f" >&2; return 1; }
+        done
         # Every header libcvm installs is listed.
         for h in "$ROOT"/measurer/include/cvm/*.h; do
                 words_of libcvm.3 | grep -qF "cvm/${h##*/}" || { echo "libcvm.3 lacks ${h##*/}" >&2; return 1; }
@@ -271,4 +275,21 @@ options_in_page() {
                 [ -f "$T/d/usr/share/bash-completion/completions/$t" ]
         done
         [ ! -e "$T/d/usr/share/bash-completion/completions/cvm-evidence.bash" ]
+}
+
+@test "README: exactly the two set-up commands, the C example is the file the tests compile, every page and link is there" {
+        r="$ROOT/README.md"
+        # The first sh block of "Set-up": make demo, make check, nothing else.
+        [ "$(awk '/^## Set-up/ { f = 1 } f && /^```sh$/ { b = 1; next } b && /^```$/ { exit } b { print $1, $2 }' "$r")" = \
+                "$(printf 'make demo\nmake check')" ]
+        # Quick start (c)'s C block is measurer/doc/example-replay.c (package.bats compiles and runs that file).
+        diff <(awk '/^### \(c\)/ { f = 1 } f && /^```c$/ { b = 1; next } b && /^```$/ { exit } b' "$r") \
+                "$ROOT/measurer/doc/example-replay.c"
+        for p in $PAGES; do
+                grep -qE "\]\([a-z]+/doc/$p\.scd\)" "$r" || { echo "README does not link $p" >&2; return 1; }
+        done
+        # Every relative link leads to a file of the checkout.
+        for l in $(grep -oE '\]\([^)#:]+\)' "$r" | sed 's/^](//; s/)$//'); do
+                [ -e "$ROOT/$l" ] || { echo "README links $l, which does not exist" >&2; return 1; }
+        done
 }

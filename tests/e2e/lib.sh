@@ -41,8 +41,9 @@ free_port() {
 }
 
 # How boot starts the guest: the launch helper's flavour options. The TPM flavour under TCG is the
-# closed loop's (OVMF + a new swtpm whose state stays in OUT/tpm); ci/tdx-host-check.sh sets --tdx.
-VM_ARGS=(--tpm --accel tcg --memory 1024 --cpus 2)
+# closed loop's (OVMF + a new swtpm whose state stays in OUT/tpm); CVM_ACCEL=kvm where /dev/kvm opens
+# (the CI workflow); ci/tdx-host-check.sh sets --tdx.
+VM_ARGS=(--tpm --accel "${CVM_ACCEL:-tcg}" --memory 1024 --cpus 2)
 
 # boot IMAGE NONCE OUT: boot with the launch helper (ci/cvm-vm, VM_ARGS), serial to OUT/serial.log,
 # the nonce and the manifest through fw_cfg; blocks to OUT/.

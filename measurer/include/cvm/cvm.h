@@ -18,6 +18,7 @@
  * the caller's lock; a cvm_imr handle is used by one thread at a time.
  */
 
+#include "cvm/cc.h"
 #include "cvm/ccel.h"
 #include "cvm/digest.h"
 #include "cvm/encoding.h"

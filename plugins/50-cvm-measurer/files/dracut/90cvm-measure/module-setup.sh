@@ -26,6 +26,8 @@ install() {
                 ln -sf /usr/lib/cvm/bundle/bin/cvm-measure "${initdir}/usr/sbin/cvm-measure"
         else
                 inst_binary /usr/sbin/cvm-measure
+                # The TPM TCTI libtss2 dlopen()s (inst_binary follows only linked libraries).
+                inst_libdir_file "libtss2-tcti-device.so.0*"
         fi
         inst_simple /etc/cvm/policy.yaml
         # shellcheck disable=SC2154
