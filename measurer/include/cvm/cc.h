@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -72,3 +75,5 @@ int cvm_cc_get_cc_report(cvm_imr *imr, const uint8_t *nonce, size_t nonce_len, c
  * replays every event of pl (the list a replay can match the registers with).
  */
 int cvm_cc_replay_cc_eventlog(const struct cvm_platform_log *pl, struct cvm_cc_digest **ret, size_t *n, cvm_error *err);
+
+#pragma GCC visibility pop
