@@ -100,10 +100,6 @@ static int parse_digest(cvm_eventlog *log, struct json_object *o, const char *pa
         if (hex_field(log, hex, (size_t) size, sub, &d->bytes, &len, err) < 0)
                 return -EBADMSG;
         d->size = (uint16_t) size;
-        if (evlog_alg_size(log, d->alg) < 0 && log->nalgs < CVM_LOG_MAX_ALGS) {
-                log->algs[log->nalgs].alg = d->alg;
-                log->algs[log->nalgs++].size = d->size;
-        }
         return 0;
 }
 
@@ -207,6 +203,20 @@ static int parse_index(cvm_eventlog *log, struct json_object *rec, const char *p
         return 0;
 }
 
+/*
+ * The log's banks are those its extended events record: a TCG2 log's SHA-1-shaped
+ * Spec ID record (EV_NO_ACTION) would otherwise add a SHA-1 bank no event extends.
+ */
+static void note_banks(cvm_eventlog *log, const struct cvm_event *ev) {
+        if (!cvm_event_is_extended(ev))
+                return;
+        for (uint32_t i = 0; i < ev->ndigests; i++)
+                if (evlog_alg_size(log, ev->digests[i].alg) < 0 && log->nalgs < CVM_LOG_MAX_ALGS) {
+                        log->algs[log->nalgs].alg = ev->digests[i].alg;
+                        log->algs[log->nalgs++].size = ev->digests[i].size;
+                }
+}
+
 static int parse_record(cvm_eventlog *log, struct json_object *rec, size_t i, cvm_error *err) {
         struct cvm_event *ev;
         char path[32];
@@ -224,6 +234,7 @@ static int parse_record(cvm_eventlog *log, struct json_object *rec, size_t i, cv
                 return -EBADMSG;
         if (ev->content == CVM_CONTENT_PCCLIENT)
                 evlog_note_startup_locality(log, ev);
+        note_banks(log, ev);
         return 0;
 }
 

@@ -50,6 +50,8 @@ logs() {
         run --separate-stderr timeout 60 "$E" replay --json "$T/cel.json"
         [ "$status" -eq 0 ]
         [ "$(jq -r .format <<<"$output")" = cel-json ]
+        # the Spec ID record's SHA-1 digest does not make a SHA-1 bank no event extends
+        [[ "$stderr" != *"no sha1 digest"* ]]
         [ "$(jq -r '.registers[] | select(.name == "RTMR0") | .digest' <<<"$output")" = 8566f998798db09443b244c62de9a3041fb02e2e6936c4396d784bba2e90177329ec5aba3bb484404f2ab9cc90abe193 ]
 }
 
