@@ -3,15 +3,14 @@
 #include <errno.h>
 
 #include "cli.h"
-#include "refvalues.h"
 
 struct refvalues_args {
-        enum rv_format format;
+        enum cvm_rv_format format;
         const char *subject;
 };
 
 static int opt_rv_format(const struct opt *o, const char *arg, void *field) {
-        if (rv_format_from_name(arg, field) < 0) {
+        if (cvm_rv_format_from_name(arg, field) < 0) {
                 log_error("--%s: unknown format '%s' (expected rvps, keylime or in-toto)", o->name, arg);
                 return -EINVAL;
         }
@@ -38,7 +37,7 @@ static const struct opt_command command = {
         .exits = EXIT_BIT(EXIT_OK) | EXIT_BIT(EXIT_USAGE) | EXIT_BIT(EXIT_BAD_INPUT),
 };
 
-static int hash_subject(const char *path, struct rv_subject *s) {
+static int hash_subject(const char *path, struct cvm_rv_subject *s) {
         static const uint16_t alg = CVM_ALG_SHA256;
         uint8_t d[1][CVM_DIGEST_MAX];
         cvm_error err = { 0 };
@@ -55,19 +54,19 @@ static int hash_subject(const char *path, struct rv_subject *s) {
 int cmd_reference_values(int argc, char **argv) {
         struct refvalues_args a = { 0 };
         _cleanup_(json_putp) struct json_object *o = NULL;
-        struct rv_subject subject;
+        struct cvm_rv_subject subject;
         cvm_error err = { 0 };
         int ind, r;
 
         if ((r = parse_command(&command, argc, argv, &a, &ind)) >= 0)
                 return r;
-        if (a.format == RV_NONE || ind + 1 != argc) {
+        if (a.format == CVM_RV_NONE || ind + 1 != argc) {
                 log_error("reference-values: expected --format FMT and exactly one MANIFEST");
                 return EXIT_USAGE;
         }
         if (a.subject && (r = hash_subject(a.subject, &subject)) != EXIT_OK)
                 return r;
-        if (rv_export(argv[ind], a.format, a.subject ? &subject : NULL, stderr, &o, &err) < 0) {
+        if (cvm_reference_export_file(argv[ind], a.format, a.subject ? &subject : NULL, stderr, &o, &err) < 0) {
                 log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }

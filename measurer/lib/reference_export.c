@@ -12,23 +12,46 @@
  *   in-toto  Statement v1 (https://in-toto.io/Statement/v1)
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "refvalues.h"
+#include <json-c/json.h>
 
+#include "cvm/encoding.h"
+#include "cvm/export.h"
+#include "cvm/verify.h"
+#include "internal.h"
+
+/* As verify's limit; below INT32_MAX, which json-c's tokener takes. */
 #define MANIFEST_MAX ((size_t) 256 << 20)
 #define PREDICATE_TYPE "https://cvmkit.dev/reference-values/v0.1"
 
-static const char *const format_names[] = { [RV_RVPS] = "rvps", [RV_KEYLIME] = "keylime", [RV_IN_TOTO] = "in-toto" };
+static const char *const format_names[] = { [CVM_RV_RVPS] = "rvps", [CVM_RV_KEYLIME] = "keylime", [CVM_RV_IN_TOTO] = "in-toto" };
 
-int rv_format_from_name(const char *name, enum rv_format *ret) {
-        for (size_t i = RV_RVPS; i < sizeof(format_names) / sizeof(format_names[0]); i++)
+int cvm_rv_format_from_name(const char *name, enum cvm_rv_format *ret) {
+        for (size_t i = CVM_RV_RVPS; i < sizeof(format_names) / sizeof(format_names[0]); i++)
                 if (strcmp(name, format_names[i]) == 0) {
-                        *ret = (enum rv_format) i;
+                        *ret = (enum cvm_rv_format) i;
                         return 0;
                 }
         return -EINVAL;
+}
+
+static inline void json_putp(struct json_object **p) {
+        json_object_put(*p);
+}
+
+/* A note for the user (notes may be NULL: the caller does not want them). */
+static void note(FILE *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(FILE *notes, const char *fmt, ...) {
+        va_list ap;
+
+        if (!notes)
+                return;
+        va_start(ap, fmt);
+        vfprintf(notes, fmt, ap);
+        va_end(ap);
 }
 
 static inline void tokener_freep(struct json_tokener **p) {
@@ -102,29 +125,26 @@ static int check_extras(struct json_object *root, const char *file, cvm_error *e
         return 0;
 }
 
-static int load_manifest(const char *path, struct json_object **ret, cvm_error *err) {
-        _cleanup_free_ uint8_t *buf = NULL;
+/* The manifest in buf as a JSON object, checked as verify checks it and for the fields only the export reads. */
+static int parse_manifest(const uint8_t *buf, size_t len, const char *name, struct json_object **ret, cvm_error *err) {
         _cleanup_(tokener_freep) struct json_tokener *tok = json_tokener_new();
         struct json_object *root;
-        size_t len;
         int r;
 
         if (!tok)
                 return cvm_error_set(err, ENOMEM, "out of memory");
-        if ((r = read_file(path, MANIFEST_MAX, &buf, &len, err)) < 0)
-                return r;
-        root = len <= INT32_MAX ? json_tokener_parse_ex(tok, (const char *) buf, (int) len) : NULL;
+        root = len <= MANIFEST_MAX ? json_tokener_parse_ex(tok, (const char *) buf, (int) len) : NULL;
         if (root && (!json_object_is_type(root, json_type_object) || json_tokener_get_parse_end(tok) != len)) {
                 json_object_put(root);
                 root = NULL;
         }
         /* cvm_reference_parse names what is wrong in a manifest json-c refused. */
-        if ((r = check_spaces(root, buf, len, path, err)) < 0 || (r = check_extras(root, path, err)) < 0) {
+        if ((r = check_spaces(root, buf, len, name, err)) < 0 || (r = check_extras(root, name, err)) < 0) {
                 json_object_put(root);
                 return r;
         }
         if (!root)
-                return cvm_error_set(err, EINVAL, "%s: not a JSON object", path);
+                return cvm_error_set(err, EINVAL, "%s: not a JSON object", name);
         *ret = root;
         return 0;
 }
@@ -167,7 +187,7 @@ static struct json_object *rvps_payload(struct json_object *root, FILE *notes) {
         if (get(rv, "tdx")) {
                 if ((v = reg_value(root, "tdx", 4, "sha384")))
                         add_value(p, "rtmr_3", v);
-                fprintf(notes, "rvps: mr_td, rtmr_0, rtmr_1, xfam, tdvfkernel, tdvfkernelparams: from the platform "
+                note(notes, "rvps: mr_td, rtmr_0, rtmr_1, xfam, tdvfkernel, tdvfkernelparams: from the platform "
                                "(firmware, TD configuration, boot chain), not in the manifest\n"
                                "rvps: rtmr_2: shared with GRUB and the kernel; the manifest holds only the measurer's "
                                "events in it, no value a quote shows\n");
@@ -177,7 +197,7 @@ static struct json_object *rvps_payload(struct json_object *root, FILE *notes) {
                         add_value(p, "tpm_pcr16", v);
                 if ((v = reg_value(root, "tpm", 23, "sha256")))
                         add_value(p, "tpm_pcr23", v);
-                fprintf(notes, "rvps: tpm_pcr11, trusted_aks: from the platform, not in the manifest\n");
+                note(notes, "rvps: tpm_pcr11, trusted_aks: from the platform, not in the manifest\n");
         }
         return p;
 }
@@ -235,7 +255,7 @@ static struct json_object *keylime_kernel(struct json_object *root, FILE *notes)
                 c = json_object_get_string(cmd);
                 json_object_object_add(k, "kernel_cmdline", regex_escaped(strncmp(c, "BOOT_IMAGE=", 11) == 0 ? c + 11 : c));
         }
-        fprintf(notes, "keylime: shim_authcode_sha256, grub_authcode_sha256, kernel_authcode_sha256: the boot "
+        note(notes, "keylime: shim_authcode_sha256, grub_authcode_sha256, kernel_authcode_sha256: the boot "
                        "applications' Authenticode digests, not in the manifest\n"
                        "keylime: scrtm_and_bios, pk, kek, db, dbx, mokdig, mokxdig: from the platform, left empty\n");
         return k;
@@ -273,11 +293,11 @@ static struct json_object *keylime(struct json_object *root, FILE *notes) {
         if (get(get(root, "reference_values"), "tpm"))
                 json_object_object_add(o, "tpm_policy", keylime_tpm_policy(root));
         else
-                fprintf(notes, "keylime: tpm_policy: the manifest has no TPM reference values\n");
+                note(notes, "keylime: tpm_policy: the manifest has no TPM reference values\n");
         return o;
 }
 
-static struct json_object *in_toto_subject(struct json_object *root, const struct rv_subject *s, cvm_error *err) {
+static struct json_object *in_toto_subject(struct json_object *root, const struct cvm_rv_subject *s, cvm_error *err) {
         struct json_object *out = get(get(root, "build"), "output"), *subj, *d;
         const char *name, *sha;
 
@@ -299,7 +319,7 @@ static struct json_object *in_toto_subject(struct json_object *root, const struc
         return subj;
 }
 
-static struct json_object *in_toto(struct json_object *root, const struct rv_subject *s, cvm_error *err) {
+static struct json_object *in_toto(struct json_object *root, const struct cvm_rv_subject *s, cvm_error *err) {
         struct json_object *subj = in_toto_subject(root, s, err), *o, *subjects, *pred;
         static const char *const keys[] = { "reference_values", "boot", "cmdline", "recipe", "tool", "version" };
 
@@ -319,24 +339,24 @@ static struct json_object *in_toto(struct json_object *root, const struct rv_sub
         return o;
 }
 
-int rv_export(const char *path, enum rv_format fmt, const struct rv_subject *subject, FILE *notes,
-              struct json_object **ret, cvm_error *err) {
+int cvm_reference_export(const uint8_t *buf, size_t len, const char *name, enum cvm_rv_format fmt,
+                         const struct cvm_rv_subject *subject, FILE *notes, struct json_object **ret, cvm_error *err) {
         _cleanup_(json_putp) struct json_object *root = NULL;
         struct json_object *o = NULL;
         int r;
 
-        if ((r = load_manifest(path, &root, err)) < 0)
+        if ((r = parse_manifest(buf, len, name, &root, err)) < 0)
                 return r;
         switch (fmt) {
-        case RV_NONE:
+        case CVM_RV_NONE:
                 return cvm_error_set(err, EINVAL, "no format given");
-        case RV_RVPS:
+        case CVM_RV_RVPS:
                 o = rvps(root, notes);
                 break;
-        case RV_KEYLIME:
+        case CVM_RV_KEYLIME:
                 o = keylime(root, notes);
                 break;
-        case RV_IN_TOTO:
+        case CVM_RV_IN_TOTO:
                 if (!(o = in_toto(root, subject, err)))
                         return -EINVAL;
                 break;
@@ -345,4 +365,15 @@ int rv_export(const char *path, enum rv_format fmt, const struct rv_subject *sub
                 return cvm_error_set(err, ENOMEM, "out of memory");
         *ret = o;
         return 0;
+}
+
+int cvm_reference_export_file(const char *path, enum cvm_rv_format fmt, const struct cvm_rv_subject *subject, FILE *notes,
+                              struct json_object **ret, cvm_error *err) {
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len;
+        int r;
+
+        if ((r = read_file(path, MANIFEST_MAX, &buf, &len, err)) < 0)
+                return r;
+        return cvm_reference_export(buf, len, path, fmt, subject, notes, ret, err);
 }
