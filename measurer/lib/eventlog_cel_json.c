@@ -2,7 +2,7 @@
 /*
  * TCG Canonical Event Log, JSON encoding, as tpm2-tss's FAPI writes it and
  * cvm_eventlog_to_cel_json writes it: an array of records
- *   {recnum, pcr | cc_mr_index, digests: [{hashAlg, digest}],
+ *   {recnum (per register), pcr | cc_mr_index, digests: [{hashAlg, digest}],
  *    content_type: pcclient_std | ima_template | cel, content: {...}}
  * with hex digests and data.  json-c does the tokenising (depth-limited);
  * every field is then checked here and an error names its JSON path.
@@ -219,6 +219,7 @@ static void note_banks(cvm_eventlog *log, const struct cvm_event *ev) {
 
 static int parse_record(cvm_eventlog *log, struct json_object *rec, size_t i, cvm_error *err) {
         struct cvm_event *ev;
+        uint64_t recnum;
         char path[32];
 
         snprintf(path, sizeof(path), "[%zu]", i);
@@ -228,7 +229,8 @@ static int parse_record(cvm_eventlog *log, struct json_object *rec, size_t i, cv
         if (!ev)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         ev->offset = i;
-        if (need_uint(rec, "recnum", UINT64_MAX >> 1, path, &ev->recnum, err) < 0 ||
+        /* recnum counts per register (FAPI): checked, while ev->recnum stays the position, which messages name. */
+        if (need_uint(rec, "recnum", INT64_MAX, path, &recnum, err) < 0 ||
             parse_index(log, rec, path, ev, err) < 0 || parse_digests(log, rec, path, ev, err) < 0 ||
             parse_content(log, rec, path, ev, err) < 0)
                 return -EBADMSG;

@@ -153,13 +153,50 @@ static struct json_object *cel_content(const struct cvm_event *ev, const char **
         return c;
 }
 
+struct reg_pos {
+        uint32_t index;
+        size_t pos;
+};
+
+static int by_register(const void *a, const void *b) {
+        const struct reg_pos *x = a, *y = b;
+
+        if (x->index != y->index)
+                return x->index < y->index ? -1 : 1;
+        return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * Each event's number among its register's events, as FAPI numbers CEL
+ * records (recnum_tab[pcr]).  Sorted rather than counted in a table: a CEL-TLV
+ * log may use any NV index.  NULL on allocation failure.
+ */
+static uint64_t *per_register_recnums(const cvm_eventlog *log) {
+        _cleanup_free_ struct reg_pos *p = malloc((log->nevents ? log->nevents : 1) * sizeof(*p));
+        uint64_t *rec = malloc((log->nevents ? log->nevents : 1) * sizeof(*rec));
+
+        if (!p || !rec) {
+                free(rec);
+                return NULL;
+        }
+        for (size_t i = 0; i < log->nevents; i++)
+                p[i] = (struct reg_pos) { log->events[i].index, i };
+        qsort(p, log->nevents, sizeof(*p), by_register);
+        for (size_t i = 0, k = 0; i < log->nevents; i++) {
+                k = i > 0 && p[i].index == p[i - 1].index ? k + 1 : 0;
+                rec[p[i].pos] = k;
+        }
+        return rec;
+}
+
 /*
  * A CC log's index is a CC MR index (1 = RTMR0...), not a PCR: it goes in
  * "cc_mr_index" so no reader takes it for one.  The PCR the firmware meant is
  * not recorded in a CC log (PCR1 and PCR7 both map to RTMR0), so "pcr" is omitted.
  */
 struct json_object *cvm_eventlog_to_cel_json(const cvm_eventlog *log, size_t start, size_t count) {
-        struct json_object *a = json_object_new_array();
+        _cleanup_free_ uint64_t *rec = per_register_recnums(log);
+        struct json_object *a = rec ? json_object_new_array() : NULL;
         size_t end = range_end(log, start, count);
 
         for (size_t i = start; a && i < end; i++) {
@@ -167,7 +204,7 @@ struct json_object *cvm_eventlog_to_cel_json(const cvm_eventlog *log, size_t sta
                 struct json_object *o = json_object_new_object(), *c;
                 const char *content_type = NULL;
 
-                json_object_object_add(o, "recnum", json_object_new_uint64(ev->recnum));
+                json_object_object_add(o, "recnum", json_object_new_uint64(rec[i]));
                 json_object_object_add(o, log->space == CVM_SPACE_CCMR ? "cc_mr_index" : "pcr", json_object_new_int64(ev->index));
                 json_object_object_add(o, "digests", digests_json(ev, "hashAlg"));
                 c = cel_content(ev, &content_type);

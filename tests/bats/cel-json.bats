@@ -34,6 +34,9 @@ logs() {
         [ "$status" -eq 0 ]
         [ "$(jq -r '.[1] | keys | join(",")' <<<"$output")" = "content,content_type,digests,pcr,recnum" ]
         [ "$(jq -r '.[0].content.event_type' <<<"$output")" = EV_NO_ACTION ]
+        # recnum counts each register's records from 0, as FAPI's recnum_tab[pcr]
+        [ "$(jq -r '[group_by(.pcr)[] | [.[].recnum] == [range(length)]] | all' <<<"$output")" = true ]
+        [ "$(jq -r '[.[] | select(.pcr == 7)] | length > 1' <<<"$output")" = true ]
         [ "$(jq -r '[.[].content.event_data | test("^([0-9a-f]{2})*$")] | all' <<<"$output")" = true ]
         [ "$(jq -r '[.[].digests[] | .hashAlg as $a | .digest | length == ({"sha1":40,"sha256":64,"sha384":96,"sha512":128}[$a])] | all' <<<"$output")" = true ]
         run --separate-stderr timeout 60 "$E" eventlog --cel "$F/ima-keylime-ima-log-sha1.txt"
