@@ -91,3 +91,4 @@ int cmd_verify(int argc, char **argv);
 int cmd_parse_quote(int argc, char **argv);
 int cmd_quote(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
+int cmd_reference_values(int argc, char **argv);

@@ -37,7 +37,7 @@ int parse_and_open(const struct opt_command *cmd, int argc, char **argv, void *a
 
 int opt_log_format(const struct opt *o, const char *arg, void *field) {
         if (cvm_log_format_from_name(arg, field) < 0) {
-                log_error("--%s: unknown format '%s' (expected auto, tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel)",
+                log_error("--%s: unknown format '%s' (expected auto, tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel, cel-json)",
                           o->name, arg);
                 return -1;
         }

@@ -14,7 +14,7 @@ struct eventlog_args {
 
 static const struct opt options[] = {
         OPT_FN('f', "format", struct eventlog_args, format, "FMT", opt_log_format,
-               "auto (default), tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel"),
+               "auto (default), tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel,\ncel-json"),
         OPT_FN('s', "start", struct eventlog_args, start, "N", opt_size,
                "first event to print (0 = the first record, the Spec ID header)"),
         OPT_FN(0, "count", struct eventlog_args, count, "N", opt_size, "number of events to print (default: all)"),

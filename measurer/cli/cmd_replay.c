@@ -21,7 +21,7 @@ struct replay_args {
 
 static const struct opt options[] = {
         OPT_FN('f', "format", struct replay_args, format, "FMT", opt_log_format,
-               "auto (default), tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel"),
+               "auto (default), tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel,\ncel-json"),
         OPT_FN('b', "bank", struct replay_args, banks, "ALG", opt_bank,
                "replay only this bank (repeatable); for IMA lists, also\n"
                "banks the list does not record (computed from templates)"),

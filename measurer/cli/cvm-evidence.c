@@ -32,6 +32,7 @@ static const struct {
         { "extend", cmd_extend, "extend a register and append the event to the runtime log" },
         { "recover", cmd_recover, "clear a dead writer's dirty marker if the log matches the registers" },
         { "quote", cmd_quote, "a TDX or TPM2 quote bound to a nonce and user data" },
+        { "reference-values", cmd_reference_values, "a manifest's reference values for Trustee RVPS, Keylime or in-toto" },
         { "verify", cmd_verify, "check this boot (or a saved runtime log) against a cvm-rewrite manifest" },
 };
 

@@ -9,20 +9,22 @@ _cvm_longopts() {
 
 _cvm_evidence() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} cmd=
-        local commands="eventlog replay parse-quote info measurements extend recover quote verify"
+        local commands="eventlog replay parse-quote info measurements extend recover quote verify reference-values"
         local algs="sha1 sha256 sha384 sha512 sm3_256"
-        local formats="auto tcg2 tcg12 ccel ima ima-ascii ima-binary cel"
+        local formats="auto tcg2 tcg12 ccel ima ima-ascii ima-binary cel cel-json"
         COMPREPLY=()
         [ "$COMP_CWORD" -gt 1 ] && cmd=${COMP_WORDS[1]}
 
         case $prev in
         --backend) mapfile -t COMPREPLY < <(compgen -W "tpm2 tdx sim" -- "$cur"); return ;;
         --sim-space) mapfile -t COMPREPLY < <(compgen -W "pcr cc-mr" -- "$cur"); return ;;
-        -f | --format) mapfile -t COMPREPLY < <(compgen -W "$formats" -- "$cur"); return ;;
+        -f | --format)
+                [ "$cmd" = reference-values ] && formats="rvps keylime in-toto"
+                mapfile -t COMPREPLY < <(compgen -W "$formats" -- "$cur"); return ;;
         --alg | -a | --bank | -b) mapfile -t COMPREPLY < <(compgen -W "$algs" -- "$cur"); return ;;
         --space) mapfile -t COMPREPLY < <(compgen -W "tdx tpm" -- "$cur"); return ;;
         --sysroot) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-        -l | --log | --sim-state | -m | --manifest | --against | -o | --output | --out)
+        -l | --log | --sim-state | -m | --manifest | --against | -o | --output | --out | --subject)
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
         --tcti | -i | --index | -d | --data | -D | --digest | --event-type | --nonce | --count | \
                 -s | --start | -u | --user-data | --report-data | --pcrs | -k | --ak-handle | -N | --tsm-name)

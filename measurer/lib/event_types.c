@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Event type names: TCG PC Client Platform Firmware Profile 1.06, section 10.4.1. */
+#include <errno.h>
+#include <string.h>
+
 #include "cvm/eventlog.h"
 
 static const struct {
@@ -53,4 +56,13 @@ const char *cvm_event_type_name(uint32_t type) {
                 if (types[i].type == type)
                         return types[i].name;
         return NULL;
+}
+
+int cvm_event_type_from_name(const char *name, uint32_t *ret) {
+        for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+                if (strcmp(types[i].name, name) == 0) {
+                        *ret = types[i].type;
+                        return 0;
+                }
+        return -EINVAL;
 }

@@ -21,6 +21,7 @@ static const struct {
         { CVM_LOG_IMA_BINARY, "ima-binary" },
         { CVM_LOG_CEL_TLV, "cel-tlv" },
         { CVM_LOG_CEL_TLV, "cel" },
+        { CVM_LOG_CEL_JSON, "cel-json" },
 };
 
 const char *cvm_log_format_name(enum cvm_log_format fmt) {
@@ -196,6 +197,9 @@ int cvm_eventlog_parse(const uint8_t *buf, size_t len, enum cvm_log_format fmt,
                 break;
         case CVM_LOG_CEL_TLV:
                 r = cel_tlv_parse(log, err);
+                break;
+        case CVM_LOG_CEL_JSON:
+                r = cel_json_parse(log, err);
                 break;
         default:
                 r = cvm_error_set(err, EINVAL, "no parser for format %s", cvm_log_format_name(detected));

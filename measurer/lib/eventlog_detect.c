@@ -120,6 +120,19 @@ static bool looks_ima_binary(const uint8_t *buf, size_t len) {
         return isalpha(buf[28]);
 }
 
+/* A JSON array whose first element is an object: no other supported format starts with '[' then '{'. */
+static bool looks_cel_json(const uint8_t *buf, size_t len) {
+        size_t i = 0;
+
+        while (i < len && strchr(" \t\r\n", buf[i]) && buf[i])
+                i++;
+        if (i == len || buf[i++] != '[')
+                return false;
+        while (i < len && strchr(" \t\r\n", buf[i]) && buf[i])
+                i++;
+        return i < len && buf[i] == '{';
+}
+
 static bool looks_tcg12(const uint8_t *buf, size_t len) {
         if (len < 32 || le32(buf) >= CVM_PCR_MAX || !cvm_event_type_name(le32(buf + 4)))
                 return false;
@@ -149,6 +162,11 @@ int cvm_eventlog_detect(const uint8_t *buf, size_t len, enum cvm_log_format hint
                 say(why, whylen, "TLV stream starting with recnum then pcr/nv_index: CEL-TLV");
                 return 0;
         }
+        if (looks_cel_json(buf, len)) {
+                *ret = CVM_LOG_CEL_JSON;
+                say(why, whylen, "a JSON array of objects: CEL-JSON");
+                return 0;
+        }
         if (looks_ima_ascii(buf, len)) {
                 *ret = CVM_LOG_IMA_ASCII;
                 say(why, whylen, "text lines \"PCR TEMPLATE-HASH TEMPLATE ...\": an IMA ascii list");
@@ -165,5 +183,5 @@ int cvm_eventlog_detect(const uint8_t *buf, size_t len, enum cvm_log_format hint
                 return 0;
         }
         return cvm_error_set(err, EBADMSG, "offset 0: not a recognised event log (expected a TCG2/CCEL Spec ID "
-                             "header, a TCG 1.2 record, an IMA list or CEL-TLV); use --format to force one");
+                             "header, a TCG 1.2 record, an IMA list, CEL-TLV or CEL-JSON); use --format to force one");
 }

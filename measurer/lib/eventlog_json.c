@@ -130,36 +130,85 @@ struct json_object *cvm_eventlog_to_json(const cvm_eventlog *log, size_t start, 
         return a;
 }
 
-static struct json_object *b64_string(const uint8_t *p, size_t n) {
-        char *s = cvm_base64_alloc(p ? p : (const uint8_t *) "", n);
-        struct json_object *o = s ? json_object_new_string(s) : NULL;
-        free(s);
-        return o;
+/* Content per CEL content_type: the event type by name (a number when it has none) and the data in hex, as FAPI writes. */
+static struct json_object *cel_content(const struct cvm_event *ev, const char **content_type) {
+        struct json_object *c = json_object_new_object();
+        const char *tn;
+
+        if (!c)
+                return NULL;
+        if (ev->content == CVM_CONTENT_IMA) {
+                *content_type = "ima_template";
+                json_object_object_add(c, "template_name", json_object_new_string(ev->template_name ? ev->template_name : ""));
+                json_object_object_add(c, "template_data", hex_string(ev->data ? ev->data : (const uint8_t *) "", ev->data_len));
+        } else if (ev->content == CVM_CONTENT_PCCLIENT) {
+                *content_type = "pcclient_std";
+                tn = cvm_event_type_name(ev->type);
+                json_object_object_add(c, "event_type", tn ? json_object_new_string(tn) : json_object_new_int64(ev->type));
+                json_object_object_add(c, "event_data", hex_string(ev->data ? ev->data : (const uint8_t *) "", ev->data_len));
+        } else {
+                *content_type = "cel";
+                json_object_object_add(c, "data", hex_string(ev->data ? ev->data : (const uint8_t *) "", ev->data_len));
+        }
+        return c;
 }
 
+struct reg_pos {
+        uint32_t index;
+        size_t pos;
+};
+
+static int by_register(const void *a, const void *b) {
+        const struct reg_pos *x = a, *y = b;
+
+        if (x->index != y->index)
+                return x->index < y->index ? -1 : 1;
+        return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * Each event's number among its register's events, as FAPI numbers CEL
+ * records (recnum_tab[pcr]).  Sorted rather than counted in a table: a CEL-TLV
+ * log may use any NV index.  NULL on allocation failure.
+ */
+static uint64_t *per_register_recnums(const cvm_eventlog *log) {
+        _cleanup_free_ struct reg_pos *p = malloc((log->nevents ? log->nevents : 1) * sizeof(*p));
+        uint64_t *rec = malloc((log->nevents ? log->nevents : 1) * sizeof(*rec));
+
+        if (!p || !rec) {
+                free(rec);
+                return NULL;
+        }
+        for (size_t i = 0; i < log->nevents; i++)
+                p[i] = (struct reg_pos) { log->events[i].index, i };
+        qsort(p, log->nevents, sizeof(*p), by_register);
+        for (size_t i = 0, k = 0; i < log->nevents; i++) {
+                k = i > 0 && p[i].index == p[i - 1].index ? k + 1 : 0;
+                rec[p[i].pos] = k;
+        }
+        return rec;
+}
+
+/*
+ * A CC log's index is a CC MR index (1 = RTMR0...), not a PCR: it goes in
+ * "cc_mr_index" so no reader takes it for one.  The PCR the firmware meant is
+ * not recorded in a CC log (PCR1 and PCR7 both map to RTMR0), so "pcr" is omitted.
+ */
 struct json_object *cvm_eventlog_to_cel_json(const cvm_eventlog *log, size_t start, size_t count) {
-        struct json_object *a = json_object_new_array();
+        _cleanup_free_ uint64_t *rec = per_register_recnums(log);
+        struct json_object *a = rec ? json_object_new_array() : NULL;
         size_t end = range_end(log, start, count);
 
         for (size_t i = start; a && i < end; i++) {
                 const struct cvm_event *ev = &log->events[i];
-                struct json_object *o = json_object_new_object(), *c = json_object_new_object();
+                struct json_object *o = json_object_new_object(), *c;
+                const char *content_type = NULL;
 
-                json_object_object_add(o, "recnum", json_object_new_uint64(ev->recnum));
-                json_object_object_add(o, "pcr", json_object_new_int64(ev->index));
+                json_object_object_add(o, "recnum", json_object_new_uint64(rec[i]));
+                json_object_object_add(o, log->space == CVM_SPACE_CCMR ? "cc_mr_index" : "pcr", json_object_new_int64(ev->index));
                 json_object_object_add(o, "digests", digests_json(ev, "hashAlg"));
-                if (ev->content == CVM_CONTENT_IMA) {
-                        json_object_object_add(o, "content_type", json_object_new_string("ima_template"));
-                        json_object_object_add(c, "template_name", json_object_new_string(ev->template_name ? ev->template_name : ""));
-                        json_object_object_add(c, "template_data", b64_string(ev->data, ev->data_len));
-                } else if (ev->content == CVM_CONTENT_PCCLIENT) {
-                        json_object_object_add(o, "content_type", json_object_new_string("pcclient_std"));
-                        json_object_object_add(c, "event_type", json_object_new_int64(ev->type));
-                        json_object_object_add(c, "event_data", b64_string(ev->data, ev->data_len));
-                } else {
-                        json_object_object_add(o, "content_type", json_object_new_string("cel"));
-                        json_object_object_add(c, "data", b64_string(ev->data, ev->data_len));
-                }
+                c = cel_content(ev, &content_type);
+                json_object_object_add(o, "content_type", content_type ? json_object_new_string(content_type) : NULL);
                 json_object_object_add(o, "content", c);
                 json_object_array_add(a, o);
         }

@@ -76,6 +76,7 @@ int tcg12_parse(cvm_eventlog *log, cvm_error *err);
 int ima_ascii_parse(cvm_eventlog *log, cvm_error *err);
 int ima_binary_parse(cvm_eventlog *log, cvm_error *err);
 int cel_tlv_parse(cvm_eventlog *log, cvm_error *err);
+int cel_json_parse(cvm_eventlog *log, cvm_error *err);
 
 typedef struct evp_md_ctx_st EVP_MD_CTX;
 

@@ -162,7 +162,7 @@ options_in_page() {
         local f="$ROOT/measurer/doc/cvm-evidence.bash"
         run complete_words "$f" _cvm_evidence "$BIN/cvm-evidence" ""
         diff <(reply | grep -v '^--' | sort) <(commands_of cvm-evidence | sort)
-        run complete_words "$f" _cvm_evidence "$BIN/cvm-evidence" rep
+        run complete_words "$f" _cvm_evidence "$BIN/cvm-evidence" repl
         [ "$output" = replay ]
         run complete_words "$f" _cvm_evidence "$BIN/cvm-evidence" replay --ch
         [ "$output" = --check ]

@@ -41,7 +41,7 @@ static void test_pcclient_snippet(void **state) {
         assert_int_equal(json_object_get_int(json_object_object_get(rec, "pcr")), 1);
         assert_string_equal(json_object_get_string(json_object_object_get(rec, "content_type")), "pcclient_std");
         assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(rec, "content"), "event_data")),
-                            "ZmFsYWZlbA==");
+                            "66616c6166656c");
         assert_string_equal(json_object_get_string(json_object_object_get(
                 json_object_array_get_idx(json_object_object_get(rec, "digests"), 0), "hashAlg")), "sha1");
         json_object_put(cel);

@@ -24,6 +24,7 @@
 #include "cvm/encoding.h"
 #include "cvm/error.h"
 #include "cvm/eventlog.h"
+#include "cvm/export.h"
 #include "cvm/imr.h"
 #include "cvm/json.h"
 #include "cvm/measure.h"

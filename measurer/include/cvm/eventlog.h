@@ -30,6 +30,7 @@ enum cvm_log_format {
         CVM_LOG_IMA_ASCII,     /* ascii_runtime_measurements */
         CVM_LOG_IMA_BINARY,    /* binary_runtime_measurements */
         CVM_LOG_CEL_TLV,       /* TCG CEL, TLV encoding */
+        CVM_LOG_CEL_JSON,      /* TCG CEL, JSON encoding (tpm2-tss FAPI's fields; cc_mr_index for CC logs) */
 };
 
 /* What an event's payload is. */
@@ -86,7 +87,7 @@ typedef struct cvm_eventlog cvm_eventlog;
 /* Short name of a format ("tcg2", "ccel", "ima-ascii"...). */
 const char *cvm_log_format_name(enum cvm_log_format fmt);
 
-/* Parse a --format word: auto, tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel, cel-tlv. */
+/* Parse a --format word: auto, tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel, cel-tlv, cel-json. */
 int cvm_log_format_from_name(const char *name, enum cvm_log_format *ret);
 
 /*
@@ -127,6 +128,9 @@ bool cvm_eventlog_truncated(const cvm_eventlog *log);
 
 /* Name of an EV_* type ("EV_EFI_ACTION"), or NULL if unknown. */
 const char *cvm_event_type_name(uint32_t type);
+
+/* The EV_* type of a name cvm_event_type_name returns; -EINVAL if unknown. */
+int cvm_event_type_from_name(const char *name, uint32_t *ret);
 
 /* The digest of ev in bank alg, or NULL. */
 const struct cvm_event_digest *cvm_event_digest(const struct cvm_event *ev, uint16_t alg);

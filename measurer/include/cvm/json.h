@@ -23,7 +23,8 @@ struct json_object *cvm_event_to_json(const cvm_eventlog *log, const struct cvm_
 /* An array of cvm_event_to_json for events [start, start+count) (count 0 = to the end). */
 struct json_object *cvm_eventlog_to_json(const cvm_eventlog *log, size_t start, size_t count);
 
-/* TCG Canonical Event Log, JSON encoding: [{"recnum","pcr"|"nv_index","digests","content_type","content"}] */
+/* TCG Canonical Event Log, JSON encoding as tpm2-tss FAPI writes it: [{"recnum" (per register), "pcr"|"cc_mr_index",
+ * "digests", "content_type", "content"}]; NULL on allocation failure. */
 struct json_object *cvm_eventlog_to_cel_json(const cvm_eventlog *log, size_t start, size_t count);
 
 /* {"index","name","alg","digest"} for one register. */
