@@ -33,8 +33,9 @@ failed_names=()
 
 # run_tap LABEL CMD...: run CMD, echo its TAP output, count ok / not ok lines.
 run_tap() {
-        local label=$1 line rc before_fail=$fail out
+        local label=$1 line rc before_fail=$fail out started
         shift
+        started=$(date +%s)
         out=$(mktemp)
         timeout -k 10 "$SUITE_TIMEOUT" "$@" >"$out" 2>&1 </dev/null
         rc=$?
@@ -46,6 +47,7 @@ run_tap() {
                 esac
         done <"$out"
         rm -f "$out"
+        echo "[$label] # $* took $(( $(date +%s) - started )) s"
         if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
                 fail=$((fail + 1))
                 failed_names+=("[$label] $* did not finish within $SUITE_TIMEOUT s")
@@ -65,12 +67,15 @@ unit_suites() {
         done
 }
 
-# bats_suites BINDIR LABEL [FILE...]: the given bats files (default: all).
+# bats_suites BINDIR LABEL [FILE...]: the given bats files (default: all),
+# each a suite of its own, so each has the whole time limit and its time shows.
 bats_suites() {
-        local bindir=$1 label=$2
+        local bindir=$1 label=$2 f
         shift 2
-        [ "$#" -gt 0 ] || set -- tests/bats
-        CVM_BIN=$bindir run_tap "$label" bats --tap "$@"
+        [ "$#" -gt 0 ] || set -- tests/bats/*.bats
+        for f in "$@"; do
+                CVM_BIN=$bindir run_tap "$label" bats --tap "$f"
+        done
 }
 
 VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$PWD/tests/valgrind.supp"
