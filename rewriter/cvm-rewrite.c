@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cvm/cvm.h"
+#include "pipeline.h"
 #include "session.h"
 
 /* The checkout's plugins/ from its build's bin/ (the Makefile's, for build/bin or build/asan/bin). */
@@ -18,6 +19,15 @@
 #endif
 
 static const char *program_name = "cvm-rewrite";
+
+/* Exit codes (README "cvm-rewrite"). */
+enum {
+        RW_EXIT_OK = 0,
+        RW_EXIT_USAGE = 1,
+        RW_EXIT_BAD_RECIPE = 2,
+        RW_EXIT_UNSUPPORTED = 4,
+        RW_EXIT_IMAGE = 5,
+};
 
 /*
  * The shipped plugins, found from this executable, wherever it was installed
@@ -173,6 +183,22 @@ static int parse_argv(int argc, char **argv, struct args *a) {
         return 1;
 }
 
+/* The one place a failed rewrite becomes an exit code (README "cvm-rewrite"). */
+static int exit_code(int r, const struct rw_summary *sum) {
+        if (r >= 0)
+                return RW_EXIT_OK;
+        switch (sum->fault) {
+        case RW_FAULT_OUTPUT:
+                return RW_EXIT_USAGE;
+        case RW_FAULT_UNSUPPORTED:
+                return RW_EXIT_UNSUPPORTED;
+        case RW_FAULT_SIGNAL:
+                return 128 + sum->signal;
+        default:
+                return RW_EXIT_IMAGE;
+        }
+}
+
 static int run(const struct args *a) {
         struct rw_options o = { .input = a->input, .output = a->output, .launch_timeout = a->launch_timeout,
                                 .keep_temp = a->keep, .verbose = a->verbose };
@@ -190,7 +216,7 @@ static int run(const struct args *a) {
                 recipe_free(r);
                 return RW_EXIT_OK;
         }
-        if (rewrite_run(r, &o, &sum, &code, &err) < 0)
+        if ((code = exit_code(rewrite_run(r, &o, &sum, &err), &sum)) != RW_EXIT_OK)
                 fprintf(stderr, "%s: %s\n", program_name, err.msg);
         fprintf(stderr, "%s: %s: %zu steps, %u appliance launch%s, %.1f s, output %lld bytes\n", program_name,
                 code == RW_EXIT_OK ? "done" : "FAILED, no output written", sum.steps, sum.launches,

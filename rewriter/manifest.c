@@ -14,7 +14,6 @@
 
 struct manifest {
         struct json_object *root, *steps, *boot, *build, *seconds;
-        size_t nsteps;
         char tmp[4096];
 };
 
@@ -128,11 +127,6 @@ void manifest_step(struct manifest *m, const struct plugin *p, const struct step
         json_object_object_add(o, "plugin", str(p->name));
         json_object_array_add(m->steps, o);
         json_object_array_add(m->seconds, json_object_new_double(seconds));
-        m->nsteps++;
-}
-
-size_t manifest_nsteps(const struct manifest *m) {
-        return m->nsteps;
 }
 
 void manifest_boot_file(struct manifest *m, const char *path, const char *kind, const char *sha256, const char *sha384) {
@@ -222,8 +216,7 @@ int manifest_commit(struct manifest *m, const char *out, cvm_error *err) {
         return 0;
 }
 
-void manifest_abort(struct manifest *m, const char *out) {
-        (void) out;
+void manifest_abort(struct manifest *m) {
         if (m && m->tmp[0])
                 unlink(m->tmp);
 }

@@ -22,7 +22,6 @@ void manifest_free(struct manifest *m);
 void manifest_guest(struct manifest *m, const char *type, const char *distro, int major, int minor, const char *arch,
                     const char *root);
 void manifest_step(struct manifest *m, const struct plugin *p, const struct step *s, double seconds);
-size_t manifest_nsteps(const struct manifest *m);
 void manifest_boot_file(struct manifest *m, const char *path, const char *kind, const char *sha256, const char *sha384);
 void manifest_cmdline(struct manifest *m, const char *cmdline);
 /* The boot kernel's version, config symbols, tdx-guest module and capabilities with their basis (reproducible part). */
@@ -35,7 +34,7 @@ void manifest_output(struct manifest *m, const char *path, const char *sha256, c
 /* Write OUT.manifest.json's content to a temporary beside it; commit renames it into place, abort removes it. */
 int manifest_write(struct manifest *m, const char *out, cvm_error *err);
 int manifest_commit(struct manifest *m, const char *out, cvm_error *err);
-void manifest_abort(struct manifest *m, const char *out);
+void manifest_abort(struct manifest *m);
 
 /* The resolved plan (recipe, plugins, steps with substituted arguments) as JSON. */
 struct json_object *plan_to_json(const struct recipe *r);
