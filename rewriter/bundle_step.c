@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 #include "cvm/bundle.h"
 #include "step_kind.h"
 

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 #include "cvm/encoding.h"
 #include "host_disk.h"
 #include "watchdog.h"

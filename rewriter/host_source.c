@@ -17,7 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 #include "cvm/initrd.h"
 #include "step_kind.h"
 

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 #include "cvm/initrd.h"
 #include "step_kind.h"
 

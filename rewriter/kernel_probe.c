@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 #include "session.h"
 
 /* A version becomes a path here: 1-128 characters of [A-Za-z0-9._+~-], as kernel_pkg accepts. */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 #include "accounts.h"
 #include "step_kind.h"
 

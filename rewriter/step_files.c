@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 #include "step_kind.h"
 
 static int run_mkdir(struct session *ss, const struct step *s) {
@@ -36,7 +36,7 @@ static int run_write(struct session *ss, const struct step *s) {
 static int run_copy(struct session *ss, const struct step *s) {
         const char *src = step_arg(s, "src"), *dest = step_arg(s, "dest");
         char host[64], target[PATH_MAX];
-        _cleanup_(step_closep) int fd = -1;
+        _cleanup_close_ int fd = -1;
         struct stat st;
 
         if (host_source_open(s, src, 0, &fd, ss->err) < 0 || fstat(fd, &st) < 0)

@@ -86,5 +86,3 @@ int step_mode(const struct step *s, int dflt);
 int step_chmod_if(struct session *ss, const struct step *s, const char *path, int mode);
 /* An open host source's descriptor as a path the host's libraries open (libguestfs, the initrd writer): no new lookup by name. */
 void step_fd_path(int fd, const char *tail, char *out, size_t size);
-/* For _cleanup_: close a descriptor that is open. */
-void step_closep(int *fd);

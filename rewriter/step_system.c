@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 #include "step_kind.h"
 
 static int run_run(struct session *ss, const struct step *s) {
@@ -99,7 +99,7 @@ static int run_install(struct session *ss, const struct step *s) {
                 return step_gfail(ss, s, cache);
         for (char **f = files->list; *f; f++) {
                 const char *base = strrchr(*f, '/') ? strrchr(*f, '/') + 1 : *f;
-                _cleanup_(step_closep) int fd = -1;
+                _cleanup_close_ int fd = -1;
                 if (host_source_open(s, *f, S_IFREG, &fd, ss->err) < 0)
                         return -ss->err->code;
                 step_fd_path(fd, "", host, sizeof(host));

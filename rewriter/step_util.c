@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 #include "step_kind.h"
 
 const char *arg_shown(const struct arg *a) {
@@ -97,11 +97,6 @@ int step_mode(const struct step *s, int dflt) {
 
 void step_fd_path(int fd, const char *tail, char *out, size_t size) {
         snprintf(out, size, "/proc/self/fd/%d%s", fd, tail);
-}
-
-void step_closep(int *fd) {
-        if (*fd >= 0)
-                close(*fd);
 }
 
 int step_chmod_if(struct session *ss, const struct step *s, const char *path, int mode) {

@@ -6,6 +6,7 @@
 
 #include "cvm/bundle.h"
 #include "cvm/initrd.h"
+#include "cvmbase/base.h"
 
 /* Exit codes of every cvm-initrd command (README "cvm-initrd"). */
 enum {
@@ -15,11 +16,6 @@ enum {
         EXIT_OUTPUT = 3,
 };
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-
-static inline void freep(void *p) {
-        free(*(void **) p);
-}
 static inline void initrd_closep(cvm_initrd **p) {
         cvm_initrd_close(*p);
 }

@@ -4,8 +4,7 @@
 #include <sys/stat.h>
 
 #include "cvm/initrd.h"
-/* libcvm's private helpers (cleanup attributes, read_file): initrd builds on libcvm. */
-#include "../../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 
 /* Decoded bytes a compressed segment may expand to before it is refused. */
 #ifndef INITRD_MAX_UNPACKED

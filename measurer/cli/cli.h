@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "cvm/cvm.h"
+#include "cvmbase/base.h"
 
 /* Exit codes of every cvm-evidence command (README "Exit codes"). */
 enum {
@@ -54,8 +55,6 @@ int open_imr(const struct cvm_imr_options *o, cvm_imr **ret);
 /* "sim" backends are labelled in every output: the prefix for text lines. */
 const char *sim_label(const cvm_imr *imr);
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-
 static inline void eventlog_freep(cvm_eventlog **p) {
         cvm_eventlog_free(*p);
 }
@@ -70,9 +69,6 @@ static inline void platform_freep(struct cvm_platform_log **p) {
 }
 static inline void report_freep(struct cvm_report **p) {
         cvm_report_free(*p);
-}
-static inline void freep(void *p) {
-        free(*(void **) p);
 }
 static inline void json_putp(struct json_object **p) {
         json_object_put(*p);

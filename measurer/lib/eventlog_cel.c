@@ -28,10 +28,6 @@ struct tlv {
         size_t offset;
 };
 
-static uint32_t be32(const uint8_t *p) {
-        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-
 /* 1: a TLV, 0: clean end, <0: error. `base` makes offsets absolute. */
 static int next_tlv(const uint8_t *buf, size_t len, size_t *off, size_t base, struct tlv *t, cvm_error *err) {
         if (*off == len)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdio.h>
 
-#include "internal.h"
+#include <stdlib.h>
+
+#include "cvmbase/strv.h"
 
 void strv_appendv(char ***v, size_t *n, const char *fmt, va_list ap) {
         char **nv, *s;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Every file libcvm reads as input goes through here: opened non-blocking (a
+ * Every file cvmkit reads as input goes through here: opened non-blocking (a
  * FIFO or a device never hangs the open or the read), checked to be a regular
  * file, and capped at the size its format allows, so /dev/zero or a 10 GiB
  * file is refused at once instead of read until memory runs out.
@@ -8,11 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "cvmbase/file.h"
 
 const char *file_type_name(mode_t m) {
         return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" : S_ISCHR(m) ? "a character device"
