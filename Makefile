@@ -39,15 +39,18 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BASE_OBJS := $(BASE_SRCS:%.c=$(BUILD)/obj/%.o)
 # libcvm carries the base inside it: a tool links libcvm.a alone.
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BASE_OBJS)
-CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+# The option core (base/options.c) and what cvm-measure shares with cvm-evidence.
+OPTIONS_OBJ := $(BUILD)/obj/base/options.o
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(OPTIONS_OBJ)
 INITRD_LIB_OBJS := $(INITRD_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-INITRD_CLI_OBJS := $(INITRD_CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/initrd/cli/launcher_blob.o
+INITRD_CLI_OBJS := $(INITRD_CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/initrd/cli/launcher_blob.o $(OPTIONS_OBJ)
 REWRITE_OBJS := $(REWRITE_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 BINS := $(BUILD)/bin/cvm-evidence $(BUILD)/bin/cvm-measure $(BUILD)/bin/cvm-initrd $(BUILD)/bin/cvm-rewrite
-MEASURE_OBJS := $(BUILD)/obj/measurer/measure/cvm-measure.o
+MEASURE_OBJS := $(BUILD)/obj/measurer/measure/cvm-measure.o $(OPTIONS_OBJ) \
+	$(BUILD)/obj/measurer/cli/backend.o $(BUILD)/obj/measurer/cli/log.o
 # libcvm's headers beside the library, as installed, for cvm-rewrite's library step.
 LIB_HDRS := $(patsubst measurer/include/%,$(BUILD)/include/%,$(sort $(wildcard measurer/include/cvm/*.h)))
 LIBS := $(BUILD)/lib/libcvmbase.a $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvm.so $(BUILD)/lib/cvm.pc $(BUILD)/lib/libcvminitrd.a $(LIB_HDRS)

@@ -7,6 +7,7 @@
 #include "cvm/bundle.h"
 #include "cvm/initrd.h"
 #include "cvmbase/base.h"
+#include "cvmbase/options.h"
 
 /* Exit codes of every cvm-initrd command (README "cvm-initrd"). */
 enum {
@@ -15,6 +16,17 @@ enum {
         EXIT_BAD_INPUT = 2,
         EXIT_OUTPUT = 3,
 };
+
+/* The tool: its name, version and the exit-code table above, for every command's --help. */
+extern const struct opt_tool initrd_tool;
+
+/* opt_parse, and the exit code to stop with when it did not return 0. */
+static inline int initrd_parse(const struct opt_command *cmd, int argc, char **argv, void *args, int *ind, int *ret) {
+        int r = opt_parse(cmd, argc, argv, args, ind);
+
+        *ret = r > 0 ? EXIT_OK : EXIT_USAGE;
+        return r;
+}
 
 static inline void initrd_closep(cvm_initrd **p) {
         cvm_initrd_close(*p);

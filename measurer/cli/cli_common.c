@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,34 +8,33 @@
 
 #include "cli.h"
 
-const char *program_name = "cvm-evidence";
-
-void log_error(const char *fmt, ...) {
-        va_list ap;
-
-        fprintf(stderr, "%s: ", program_name);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-}
-
-int parse_format(const char *arg, enum cvm_log_format *ret) {
-        if (cvm_log_format_from_name(arg, ret) < 0) {
-                log_error("--format: unknown format '%s' (expected auto, tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel)", arg);
+int opt_log_format(const struct opt *o, const char *arg, void *field) {
+        if (cvm_log_format_from_name(arg, field) < 0) {
+                log_error("--%s: unknown format '%s' (expected auto, tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel)",
+                          o->name, arg);
                 return -1;
         }
         return 0;
 }
 
-int parse_size(const char *opt, const char *arg, size_t *ret) {
+int opt_size(const struct opt *o, const char *arg, void *field) {
         uint64_t v;
 
         if (cvm_parse_uint(arg, SIZE_MAX, 10, SIZE_MAX, &v) < 0) {
-                log_error("%s: expected a non-negative decimal integer (digits only), got '%s'", opt, arg);
+                log_error("--%s: expected a non-negative decimal integer (digits only), got '%s'", o->name, arg);
                 return -1;
         }
-        *ret = (size_t) v;
+        *(size_t *) field = (size_t) v;
+        return 0;
+}
+
+int opt_alg(const struct opt *o, const char *arg, void *field) {
+        uint16_t *alg = field;
+
+        if (cvm_alg_from_name(arg, alg) < 0 || cvm_alg_size(*alg) < 0) {
+                log_error("--%s: unknown algorithm '%s'", o->name, arg);
+                return -1;
+        }
         return 0;
 }
 
@@ -84,37 +82,6 @@ void print_object_text(struct json_object *o, int indent) {
                         printf("%*s%s: %s\n", indent, "", key, json_object_get_string(val));
                 }
         }
-}
-
-int imr_option(int c, const char *arg, struct cvm_imr_options *o) {
-        switch (c) {
-        case OPT_BACKEND:
-                if (cvm_backend_from_name(arg, &o->backend) < 0) {
-                        log_error("--backend: unknown backend '%s' (expected auto, tpm2, tdx, sim)", arg);
-                        return -1;
-                }
-                return 1;
-        case OPT_TCTI:
-                o->tcti = arg;
-                return 1;
-        case OPT_SYSROOT:
-                o->sysroot = arg;
-                return 1;
-        case OPT_SIM_STATE:
-                o->sim_state = arg;
-                return 1;
-        case OPT_SIM_SPACE:
-                if (strcmp(arg, "pcr") == 0)
-                        o->sim_space = CVM_SPACE_PCR;
-                else if (strcmp(arg, "cc-mr") == 0)
-                        o->sim_space = CVM_SPACE_CCMR;
-                else {
-                        log_error("--sim-space: expected pcr or cc-mr, got '%s'", arg);
-                        return -1;
-                }
-                return 1;
-        }
-        return 0;
 }
 
 int open_imr(const struct cvm_imr_options *o, cvm_imr **ret) {
