@@ -25,9 +25,8 @@ static size_t key_len(const char *a) {
         return strcspn(a, "=");
 }
 
-static bool same_key(const char *a, size_t alen, const char *b) {
+static bool same_key(const char *a, const char *b) {
         size_t ka = strcspn(a, "= \t"), kb = key_len(b);
-        (void) alen;
         return ka == kb && strncmp(a, b, ka) == 0;
 }
 
@@ -54,7 +53,7 @@ static void drop(char *line, const char *word) {
         char *save;
 
         for (char *a = strtok_r(line, " \t", &save); a; a = strtok_r(NULL, " \t", &save)) {
-                if (same_key(a, strlen(a), word))
+                if (same_key(a, word))
                         continue;
                 if (*out)
                         strncat(out, " ", sizeof(out) - strlen(out) - 1);
