@@ -120,25 +120,31 @@ static int check_modules(const struct step *s, const struct arg *a, cvm_error *e
         return 0;
 }
 
-/* The words of a, or -ENOMEM. */
-static int words_of(const struct arg *a, char ***w, size_t *n, cvm_error *err) {
-        if (!(*w = step_words(a, n)))
+/* fn on each word of a (*n of them) until one fails. */
+static int each_word(const struct step *s, const struct arg *a, int (*fn)(const struct step *s, const char *w, cvm_error *err),
+                     size_t *n, cvm_error *err) {
+        char **w = step_words(a, n);
+        int r = 0;
+
+        if (!w)
                 return cvm_error_set(err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < *n && r == 0; i++)
+                r = fn(s, w[i], err);
+        strv_free(w, *n);
+        return r;
+}
+
+static int user_package(const struct step *s, const char *w, cvm_error *err) {
+        if (!user_host_file(s->plugin, w))
+                return cvm_error_set(err, EPERM, "%s: step %s: package '%s' is not a file given to one of the plugin's host-files parameters",
+                                     s->where, s->kind, w);
         return 0;
 }
 
 static int check_packages(const struct step *s, const struct arg *a, cvm_error *err) {
-        char **w;
         size_t n;
-        int r;
+        int r = each_word(s, a, user_package, &n, err);
 
-        if ((r = words_of(a, &w, &n, err)) < 0)
-                return r;
-        for (size_t i = 0; i < n && r == 0; i++)
-                if (!user_host_file(s->plugin, w[i]))
-                        r = cvm_error_set(err, EPERM, "%s: step %s: package '%s' is not a file given to one of the plugin's host-files parameters",
-                                          s->where, s->kind, w[i]);
-        strv_free(w, n);
         if (r == 0 && n == 0)
                 r = cvm_error_set(err, EINVAL, "%s: step %s: no packages", s->where, s->kind);
         return r;
@@ -152,6 +158,10 @@ static int check_source(const struct step *s, const char *src, mode_t want, cvm_
         return r;
 }
 
+static int open_file(const struct step *s, const char *src, cvm_error *err) {
+        return check_source(s, src, S_IFREG, err);
+}
+
 static int open_host_source(const struct step *s, const struct arg *a, cvm_error *err) {
         return check_source(s, a->value, 0, err);
 }
@@ -159,7 +169,7 @@ static int open_host_source(const struct step *s, const struct arg *a, cvm_error
 static int open_host_files(const struct step *s, const struct arg *a, cvm_error *err) {
         int r = 0;
         for (char **f = a->list; r == 0 && *f; f++)
-                r = check_source(s, *f, S_IFREG, err);
+                r = open_file(s, *f, err);
         return r;
 }
 
@@ -188,16 +198,8 @@ static int open_tree_specs(const struct step *s, const struct arg *a, cvm_error 
 }
 
 static int open_packages(const struct step *s, const struct arg *a, cvm_error *err) {
-        char **w;
         size_t n;
-        int r;
-
-        if ((r = words_of(a, &w, &n, err)) < 0)
-                return r;
-        for (size_t i = 0; i < n && r == 0; i++)
-                r = check_source(s, w[i], S_IFREG, err);
-        strv_free(w, n);
-        return r;
+        return each_word(s, a, open_file, &n, err);
 }
 
 const struct arg_type arg_text = { "text", ARG_SCALAR, NULL, NULL };
