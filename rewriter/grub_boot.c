@@ -6,6 +6,7 @@
  * their own edits all use this one).
  */
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +26,10 @@ static char *saved_entry(guestfs_h *g) {
 }
 
 void grub_boot_read(guestfs_h *g, struct grub_boot *b) {
-        char *cfg = guest_read_text(g, GRUB_CFG), *saved;
+        char *cfg, *saved;
 
+        assert(g && b);
+        cfg = guest_read_text(g, GRUB_CFG);
         *b = (struct grub_boot) { 0 };
         if (!cfg)
                 return;

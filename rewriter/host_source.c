@@ -6,6 +6,7 @@
  * leading out, whenever it appeared.
  */
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -66,6 +67,7 @@ int host_source_open(const struct step *s, const char *src, mode_t want, int *re
         struct stat st;
         int dir, fd, e;
 
+        assert(s->plugin && src && ret);
         if (user_host_file(s->plugin, src)) {
                 /* Resolved to a real path when the recipe was loaded: no link to follow now. */
                 fd = open(src, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);

@@ -217,6 +217,7 @@ static void step_label(const struct step *s, char *buf, size_t size) {
 static int apply_plugin(struct rewrite *rw, const struct plugin *p, size_t *k, size_t total) {
         double t0 = rw_now();
 
+        assert(p->steps || p->nsteps == 0);
         fprintf(stderr, "cvm-rewrite: plugin %s (%zu steps)\n", p->name, p->nsteps);
         for (size_t j = 0; j < p->nsteps; j++) {
                 const struct step *s = &p->steps[j];

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What every step executor uses: its arguments, its errors (secrets redacted), a few guest and host helpers. */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@ int step_fail(struct session *ss, const struct step *s, const char *fmt, ...) {
         char msg[768];
         va_list ap;
 
+        assert(ss->err && s->plugin);
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
