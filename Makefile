@@ -39,18 +39,16 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BASE_OBJS := $(BASE_SRCS:%.c=$(BUILD)/obj/%.o)
 # libcvm carries the base inside it: a tool links libcvm.a alone.
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BASE_OBJS)
-# The option core (base/options.c) and what cvm-measure shares with cvm-evidence.
-OPTIONS_OBJ := $(BUILD)/obj/base/options.o
-CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(OPTIONS_OBJ)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 INITRD_LIB_OBJS := $(INITRD_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-INITRD_CLI_OBJS := $(INITRD_CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/initrd/cli/launcher_blob.o $(OPTIONS_OBJ)
+INITRD_CLI_OBJS := $(INITRD_CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/initrd/cli/launcher_blob.o
 REWRITE_OBJS := $(REWRITE_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 BINS := $(BUILD)/bin/cvm-evidence $(BUILD)/bin/cvm-measure $(BUILD)/bin/cvm-initrd $(BUILD)/bin/cvm-rewrite
-MEASURE_OBJS := $(BUILD)/obj/measurer/measure/cvm-measure.o $(OPTIONS_OBJ) \
-	$(BUILD)/obj/measurer/cli/backend.o $(BUILD)/obj/measurer/cli/log.o
+# What cvm-measure shares with cvm-evidence: the backend options.
+MEASURE_OBJS := $(BUILD)/obj/measurer/measure/cvm-measure.o $(BUILD)/obj/measurer/cli/backend.o
 # libcvm's headers beside the library, as installed, for cvm-rewrite's library step.
 LIB_HDRS := $(patsubst measurer/include/%,$(BUILD)/include/%,$(sort $(wildcard measurer/include/cvm/*.h)))
 LIBS := $(BUILD)/lib/libcvmbase.a $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvm.so $(BUILD)/lib/cvm.pc $(BUILD)/lib/libcvminitrd.a $(LIB_HDRS)
@@ -117,9 +115,14 @@ $(BUILD)/lib/libcvm.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/lib/libcvm.so: $(LIB_OBJS)
+# libcvm.so exports its API and nothing else: its objects (the base inside it
+# too) are hidden unless a public header declares them (those headers push
+# default visibility), and libcvm.sym names the ABI, version CVM_0.1.
+$(LIB_OBJS): ALL_CFLAGS += -fvisibility=hidden
+
+$(BUILD)/lib/libcvm.so: $(LIB_OBJS) measurer/lib/libcvm.sym
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,libcvm.so.0 $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) -shared -Wl,-soname,libcvm.so.0 -Wl,--version-script=measurer/lib/libcvm.sym $(CFLAGS) -o $@ $(LIB_OBJS) $(PKG_LIBS)
 
 $(BUILD)/include/cvm/%.h: measurer/include/cvm/%.h
 	@mkdir -p $(dir $@)
@@ -142,7 +145,7 @@ $(BUILD)/lib/libcvminitrd.a: $(INITRD_LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 # The bundle launcher is static and never sanitized: it must run in a root holding only the bundle.
-$(BUILD)/libexec/cvm-launch: initrd/launcher/cvm-launch.c initrd/include/cvm/bundle.h
+$(BUILD)/libexec/cvm-launch: initrd/launcher/cvm-launch.c initrd/include/cvminitrd/bundle.h
 	@mkdir -p $(dir $@)
 	gcc $(CPPFLAGS) -std=gnu11 $(WARN) -Os -static -o $@ $<
 
@@ -269,7 +272,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	for c in $(COMPLETIONS); do install -m 0644 $$c $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$(basename $$c .bash) || exit 1; done
 	install -m 0644 $(BUILD)/lib/libcvminitrd.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 initrd/include/cvm/*.h $(DESTDIR)$(PREFIX)/include/cvm/
+	install -d $(DESTDIR)$(PREFIX)/include/cvminitrd
+	install -m 0644 initrd/include/cvminitrd/*.h $(DESTDIR)$(PREFIX)/include/cvminitrd/
 	install -d $(DESTDIR)$(PREFIX)/share/cvm/plugins $(DESTDIR)$(PREFIX)/share/cvm/recipes
 	cp -R plugins/[0-9]* $(DESTDIR)$(PREFIX)/share/cvm/plugins/
 	install -m 0644 recipes/*.yaml $(DESTDIR)$(PREFIX)/share/cvm/recipes/

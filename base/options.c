@@ -9,7 +9,6 @@
  */
 #include <assert.h>
 #include <getopt.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "cvmbase/options.h"
@@ -58,28 +57,19 @@ static void long_options(const struct flat *f, size_t n, struct option *lo) {
         lo[k] = (struct option) { 0 };
 }
 
-static int short_options(const struct flat *f, size_t n, char *buf, size_t size) {
+/* The getopt_long short-option string of the n options, with h and V; buf holds 2n + 3 bytes. */
+static void short_options(const struct flat *f, size_t n, char *buf, size_t size) {
         size_t k = 0;
 
+        assert(size >= 2 * n + 3);
         for (size_t i = 0; i < n; i++) {
                 if (!f[i].o->letter)
                         continue;
-                if (k + 3 > size)
-                        return -1;
                 buf[k++] = (char) f[i].o->letter;
                 if (f[i].o->arg)
                         buf[k++] = ':';
         }
-        if (k + 3 > size)
-                return -1;
         memcpy(buf + k, "hV", 3);
-        return 0;
-}
-
-int opt_shortopts(const struct opt_command *cmd, char *buf, size_t size) {
-        struct flat f[OPT_MAX];
-
-        return short_options(f, flatten(cmd->options, 0, f, 0), buf, size);
 }
 
 /* Store one option's argument into its field. */
@@ -111,8 +101,7 @@ int opt_parse(const struct opt_command *cmd, int argc, char **argv, void *args, 
 
         assert(cmd && cmd->tool && ret_optind && (args || n == 0));
         long_options(f, n, lo);
-        if (short_options(f, n, so, sizeof(so)) < 0)
-                assert(!"the short options always fit");
+        short_options(f, n, so, sizeof(so));
         optind = 0;
         while ((c = getopt_long(argc, argv, so, lo, NULL)) >= 0) {
                 size_t i;

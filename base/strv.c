@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <assert.h>
 #include <stdio.h>
 
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 void strv_appendv(char ***v, size_t *n, const char *fmt, va_list ap) {
         char **nv, *s;
 
+        assert(v && n && fmt);
         if (vasprintf(&s, fmt, ap) < 0)
                 return;
         nv = realloc(*v, (*n + 1) * sizeof(*nv));

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "cvm/cvm.h"
-#include "cvmbase/options.h"
+#include "cvmbase/base.h"
 #include "pipeline.h"
 #include "session.h"
 
@@ -18,7 +18,6 @@
 #define CHECKOUT_PLUGINS "../../plugins"
 #endif
 
-static const char *program_name = "cvm-rewrite";
 
 /* Exit codes (README "cvm-rewrite"). */
 enum {
@@ -97,8 +96,7 @@ static int parse_seconds(const char *what, const char *text, unsigned *out) {
         errno = 0;
         v = strtoul(text, &end, 10);
         if (text[0] < '0' || text[0] > '9' || *end || errno || v < 1 || v > LAUNCH_TIMEOUT_MAX) {
-                fprintf(stderr, "%s: %s '%s': expected whole seconds from 1 to %d\n", program_name, what, text,
-                        LAUNCH_TIMEOUT_MAX);
+                log_error("%s '%s': expected whole seconds from 1 to %d", what, text, LAUNCH_TIMEOUT_MAX);
                 return -1;
         }
         *out = (unsigned) v;
@@ -166,12 +164,11 @@ static int parse_argv(int argc, char **argv, struct args *a) {
         if ((r = opt_parse(&command, argc, argv, a, &ind)) != 0)
                 return r == OPT_DONE ? 0 : -RW_EXIT_USAGE;
         if (ind != argc) {
-                fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", program_name, argv[ind]);
+                log_error("unexpected argument '%s' (see --help)", argv[ind]);
                 return -RW_EXIT_USAGE;
         }
         if (!a->recipe || (!a->plan && (!a->input || !a->output))) {
-                fprintf(stderr, "%s: expected --recipe, and --input and --output unless --plan (see --help)\n",
-                        program_name);
+                log_error("expected --recipe, and --input and --output unless --plan (see --help)");
                 return -RW_EXIT_USAGE;
         }
         a->dirs.v[a->dirs.n++] = (char *) default_plugins();
@@ -203,7 +200,7 @@ static int run(const struct args *a) {
         int code;
 
         if (recipe_load(a->recipe, a->dirs.v, a->dirs.n, a->sets.v, a->sets.n, &r, &err) < 0) {
-                fprintf(stderr, "%s: %s\n", program_name, err.msg);
+                log_error("%s", err.msg);
                 return RW_EXIT_BAD_RECIPE;
         }
         if (a->plan) {
@@ -212,8 +209,8 @@ static int run(const struct args *a) {
                 return RW_EXIT_OK;
         }
         if ((code = exit_code(rewrite_run(r, &o, &sum, &err), &sum)) != RW_EXIT_OK)
-                fprintf(stderr, "%s: %s\n", program_name, err.msg);
-        fprintf(stderr, "%s: %s: %zu steps, %u appliance launch%s, %.1f s, output %lld bytes\n", program_name,
+                log_error("%s", err.msg);
+        log_info("%s: %zu steps, %u appliance launch%s, %.1f s, output %lld bytes",
                 code == RW_EXIT_OK ? "done" : "FAILED, no output written", sum.steps, sum.launches,
                 sum.launches == 1 ? "" : "es", sum.wall, sum.output_size);
         if (a->json && code == RW_EXIT_OK)

@@ -1,11 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The host side of a rewrite: its input and output files, their temporaries, qemu-img (see host_disk.h). */
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -16,62 +13,25 @@
 #include <unistd.h>
 
 #include "cvmbase/base.h"
+#include "cvm/digest.h"
 #include "cvm/encoding.h"
 #include "host_disk.h"
 #include "watchdog.h"
 
 extern char **environ;
 
-/* What a file that is not a regular one is, for a message. */
-static const char *file_type(mode_t mode) {
-        return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISCHR(mode) ? "a character device"
-               : S_ISBLK(mode) ? "a block device" : S_ISSOCK(mode) ? "a socket" : "not a regular file";
-}
-
-/* sha256 (and sha384 when out384) of a host file, streamed; never blocks on a FIFO or device put in its place. */
+/* sha256 (and sha384 when out384) of a host file as hex, streamed by libcvm; never blocks on a FIFO or device put in its place. */
 int file_digests(const char *path, char out256[65], char *out384, cvm_error *err) {
-        EVP_MD_CTX *a = EVP_MD_CTX_new(), *b = EVP_MD_CTX_new();
-        _cleanup_free_ uint8_t *buf = malloc(1 << 20);
-        uint8_t md[48];
-        ssize_t n;
-        struct stat st;
-        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), r = 0;
+        static const uint16_t algs[] = { CVM_ALG_SHA256, CVM_ALG_SHA384 };
+        uint8_t md[2][CVM_DIGEST_MAX];
+        int r = cvm_digest_file(path, algs, out384 ? 2 : 1, md, err);
 
-        if (fd < 0 || !a || !b || !buf) {
-                r = cvm_error_set(err, fd < 0 ? errno : ENOMEM, "%s: %s", path, fd < 0 ? strerror(errno) : "out of memory");
-                goto out;
-        }
-        if (fstat(fd, &st) < 0) {
-                r = cvm_error_set(err, errno, "%s: %s", path, strerror(errno));
-                goto out;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                r = cvm_error_set(err, EINVAL, "%s: %s, not a regular file", path, file_type(st.st_mode));
-                goto out;
-        }
-        EVP_DigestInit_ex(a, EVP_sha256(), NULL);
-        EVP_DigestInit_ex(b, EVP_sha384(), NULL);
-        while ((n = read(fd, buf, 1 << 20)) > 0) {
-                EVP_DigestUpdate(a, buf, (size_t) n);
-                if (out384)
-                        EVP_DigestUpdate(b, buf, (size_t) n);
-        }
-        if (n < 0) {
-                r = cvm_error_set(err, errno, "%s: %s", path, strerror(errno));
-                goto out;
-        }
-        EVP_DigestFinal_ex(a, md, NULL);
-        cvm_hex(md, 32, out256);
-        if (out384) {
-                EVP_DigestFinal_ex(b, md, NULL);
-                cvm_hex(md, 48, out384);
-        }
-out:
-        if (fd >= 0)
-                close(fd);
-        EVP_MD_CTX_free(a);
-        EVP_MD_CTX_free(b);
-        return r;
+        if (r < 0)
+                return r;
+        cvm_hex(md[0], 32, out256);
+        if (out384)
+                cvm_hex(md[1], 48, out384);
+        return 0;
 }
 
 /* The input: a non-empty regular file (never waiting on a FIFO or a device); exit 5 otherwise. */
@@ -83,7 +43,7 @@ int host_check_input(const char *input, struct stat *st, cvm_error *err) {
         if (fstat(fd, st) < 0)
                 r = cvm_error_set(err, errno, "--input %s: %s", input, strerror(errno));
         else if (!S_ISREG(st->st_mode))
-                r = cvm_error_set(err, EINVAL, "--input %s is %s, not a disk image file", input, file_type(st->st_mode));
+                r = cvm_error_set(err, EINVAL, "--input %s is %s, not a disk image file", input, file_type_name(st->st_mode));
         else if (st->st_size == 0)
                 r = cvm_error_set(err, EINVAL, "--input %s is empty (0 bytes), not a disk image", input);
         close(fd);
@@ -120,46 +80,8 @@ int host_check_output(const char *output, const char *dir, const char *input, co
                                              "elsewhere, the input is never modified", output, targets[i], input);
                 if (stat(targets[i], &st) == 0 && !S_ISREG(st.st_mode))
                         return cvm_error_set(err, EEXIST, "--output %s: %s is %s: the output replaces a regular file or nothing",
-                                             output, targets[i], file_type(st.st_mode));
+                                             output, targets[i], file_type_name(st.st_mode));
         }
-        return 0;
-}
-
-/* .BASE.cvm-rewrite.PID.* of dead PIDs in the output's directory: what a SIGKILLed run left. */
-void host_clean_stale(const char *dir, const char *base, const struct stat *input) {
-        char prefix[PATH_MAX];
-        struct dirent *de;
-        DIR *d = opendir(dir);
-
-        if (!d)
-                return;
-        if ((size_t) snprintf(prefix, sizeof(prefix), ".%s.cvm-rewrite.", base) >= sizeof(prefix)) {
-                closedir(d);
-                return;
-        }
-        while ((de = readdir(d))) {
-                char path[PATH_MAX * 2];
-                long pid;
-                if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
-                        continue;
-                pid = strtol(de->d_name + strlen(prefix), NULL, 10);
-                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-                /* An input named like a temporary stays: the input is never modified. */
-                if (same_file(path, input))
-                        continue;
-                if (pid <= 0 || (kill((pid_t) pid, 0) < 0 && errno == ESRCH)) {
-                        fprintf(stderr, "cvm-rewrite: removing %s, left by an interrupted run (PID %ld)\n", path, pid);
-                        remove(path);
-                }
-        }
-        closedir(d);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        remove(path);
         return 0;
 }
 
@@ -209,8 +131,4 @@ int host_convert(const char *overlay, const char *tmp, const struct recipe *r, c
                 return cvm_error_set(err, EIO, "qemu-img convert to %s failed (exit %d): no space, or a bad image?",
                                      tmp, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         return 0;
-}
-
-void host_remove_tree(const char *path) {
-        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -18,17 +18,11 @@ int host_check_input(const char *input, struct stat *st, cvm_error *err);
 /* The output and its manifest (in dir): not the input by any path, a regular file or absent; dir writable. */
 int host_check_output(const char *output, const char *dir, const char *input, const struct stat *in, cvm_error *err);
 
-/* .BASE.cvm-rewrite.PID.* of dead PIDs in dir removed: what a SIGKILLed run left (never the input). */
-void host_clean_stale(const char *dir, const char *base, const struct stat *input);
-
 /* The qcow2 overlay grown to size bytes (libguestfs creates overlays at their backing file's size). */
 int host_grow(const char *overlay, int64_t size, cvm_error *err);
 
 /* qemu-img convert of the overlay into tmp, in the recipe's format and compression. */
 int host_convert(const char *overlay, const char *tmp, const struct recipe *r, cvm_error *err);
-
-/* path and everything below it removed, links not followed; what cannot be removed stays. */
-void host_remove_tree(const char *path);
 
 /* sha256 (and sha384 when out384 is not NULL) of a host file, as hex. */
 int file_digests(const char *path, char out256[65], char *out384, cvm_error *err);

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "cvmbase/base.h"
-#include "cvm/initrd.h"
+#include "cvminitrd/initrd.h"
 #include "step_kind.h"
 
 /* Whether path is one of the files the user gave the plugin's host-files parameters (never a plugin's own literal). */

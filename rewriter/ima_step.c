@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "cvmbase/base.h"
-#include "cvm/initrd.h"
+#include "cvminitrd/initrd.h"
 #include "step_kind.h"
 
 #define SCRIPT "/tmp/cvm-ima-label.sh"

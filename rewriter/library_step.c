@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "cvmbase/base.h"
-#include "cvm/bundle.h"
+#include "cvminitrd/bundle.h"
 #include "cvm/cvm.h"
 #include "step_kind.h"
 

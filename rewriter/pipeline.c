@@ -76,7 +76,7 @@ static int phase_prepare(struct rewrite *rw) {
         const struct rw_options *o = rw->o;
         int r;
 
-        host_clean_stale(rw->dir, rw->base, &rw->in_st);
+        temp_sweep_stale(o->output, "cvm-rewrite", &rw->in_st);
         if (!(rw->absin = realpath(o->input, NULL)))
                 return cvm_error_set(rw->err, errno, "--input %s: %s", o->input, strerror(errno));
         if (temp_name(rw, "overlay.qcow2", rw->overlay) < 0 || temp_name(rw, "part", rw->part) < 0 ||
@@ -137,7 +137,7 @@ static int phase_launch(struct rewrite *rw) {
         if ((r = open_handle(rw)) < 0 || (r = add_overlay(rw)) < 0)
                 return r;
         backend = guestfs_get_backend(rw->ss.g);
-        fprintf(stderr, "cvm-rewrite: launching the appliance (%s) ...\n", backend ? backend : "?");
+        log_info("launching the appliance (%s) ...", backend ? backend : "?");
         if ((r = watchdog_start(&rw->wd, rw->o->launch_timeout, rw->err)) < 0)
                 return r;
         r = guestfs_launch(rw->ss.g);
@@ -148,7 +148,7 @@ static int phase_launch(struct rewrite *rw) {
         if (r < 0)
                 return cvm_error_set(rw->err, EIO, "appliance launch failed: %s", guestfs_last_error(rw->ss.g));
         rw->sum->launches = 1;
-        fprintf(stderr, "cvm-rewrite: appliance up in %.1f s\n", rw_now() - rw->t0);
+        log_info("appliance up in %.1f s", now_monotonic() - rw->t0);
         return 0;
 }
 
@@ -175,7 +175,7 @@ static int phase_inspect(struct rewrite *rw) {
         ss->minor = guestfs_inspect_get_minor_version(ss->g, ss->root);
         if (session_mount(ss) < 0)
                 return cvm_error_set(rw->err, EIO, "inspection: %s", guestfs_last_error(ss->g));
-        fprintf(stderr, "cvm-rewrite: guest: %s %s %d.%d %s, root %s\n", ss->type, ss->distro, ss->major, ss->minor, ss->arch, ss->root);
+        log_info("guest: %s %s %d.%d %s, root %s", ss->type, ss->distro, ss->major, ss->minor, ss->arch, ss->root);
         manifest_guest(rw->mf, ss->type, ss->distro, ss->major, ss->minor, ss->arch, ss->root);
         return 0;
 }
@@ -215,13 +215,13 @@ static void step_label(const struct step *s, char *buf, size_t size) {
 
 /* The steps of plugin p, numbered from *k of total. */
 static int apply_plugin(struct rewrite *rw, const struct plugin *p, size_t *k, size_t total) {
-        double t0 = rw_now();
+        double t0 = now_monotonic();
 
         assert(p->steps || p->nsteps == 0);
-        fprintf(stderr, "cvm-rewrite: plugin %s (%zu steps)\n", p->name, p->nsteps);
+        log_info("plugin %s (%zu steps)", p->name, p->nsteps);
         for (size_t j = 0; j < p->nsteps; j++) {
                 const struct step *s = &p->steps[j];
-                double ts = rw_now();
+                double ts = now_monotonic();
                 char label[64];
                 int r;
                 if (rw_stop_signal())
@@ -229,11 +229,11 @@ static int apply_plugin(struct rewrite *rw, const struct plugin *p, size_t *k, s
                 if ((r = step_run(&rw->ss, s)) < 0)
                         return r;
                 step_label(s, label, sizeof(label));
-                fprintf(stderr, "cvm-rewrite:   [%zu/%zu] %s %s %.2f s\n", ++*k, total, s->kind, label, rw_now() - ts);
-                manifest_step(rw->mf, p, s, rw_now() - ts);
+                log_info("  [%zu/%zu] %s %s %.2f s", ++*k, total, s->kind, label, now_monotonic() - ts);
+                manifest_step(rw->mf, p, s, now_monotonic() - ts);
                 rw->sum->steps = *k;
         }
-        fprintf(stderr, "cvm-rewrite: plugin %s done in %.2f s\n", p->name, rw_now() - t0);
+        log_info("plugin %s done in %.2f s", p->name, now_monotonic() - t0);
         return 0;
 }
 
@@ -280,10 +280,10 @@ static int phase_reference(struct rewrite *rw) {
         struct session *ss = &rw->ss;
         struct json_object *ref = NULL;
         struct grub_boot boot;
-        double t0 = rw_now();
+        double t0 = now_monotonic();
         int r;
 
-        fprintf(stderr, "cvm-rewrite: computing the reference values ...\n");
+        log_info("computing the reference values ...");
         boot_files(ss, rw->mf);
         grub_boot_read(ss->g, &boot);
         free(boot.kernel);
@@ -296,7 +296,7 @@ static int phase_reference(struct rewrite *rw) {
         manifest_reference(rw->mf, ref);
         json_object_put(ref);
         rw->disk = guestfs_blockdev_getsize64(ss->g, "/dev/sda");
-        fprintf(stderr, "cvm-rewrite: reference values done in %.1f s\n", rw_now() - t0);
+        log_info("reference values done in %.1f s", now_monotonic() - t0);
         return 0;
 }
 
@@ -327,15 +327,15 @@ static int phase_convert(struct rewrite *rw) {
         const struct recipe *r = rw->r;
         char out256[65], after256[65];
         struct stat st;
-        double t0 = rw_now();
+        double t0 = now_monotonic();
         int rr;
 
         /* qemu-img reads the whole disk here: say so, the phase takes a while for a large one. */
-        fprintf(stderr, "cvm-rewrite: converting the output (%s%s, %lld MiB disk) into %s ...\n", r->format,
+        log_info("converting the output (%s%s, %lld MiB disk) into %s ...", r->format,
                 strcmp(r->compression, "zlib") == 0 ? ", compressed" : "", (long long) (rw->disk >> 20), rw->o->output);
         if ((rr = host_convert(rw->overlay, rw->part, r, rw->err)) < 0)
                 return rr;
-        fprintf(stderr, "cvm-rewrite: converted in %.1f s\n", rw_now() - t0);
+        log_info("converted in %.1f s", now_monotonic() - t0);
         if ((rr = sync_file(rw->part, rw->err)) < 0 || (rr = file_digests(rw->part, out256, NULL, rw->err)) < 0 ||
             (rr = file_digests(rw->absin, after256, NULL, rw->err)) < 0)
                 return rr;
@@ -356,9 +356,9 @@ static int phase_manifest(struct rewrite *rw) {
 static int phase_commit(struct rewrite *rw) {
         int r;
 
-        if (rename(rw->part, rw->o->output) < 0)
-                return cvm_error_set(rw->err, errno, "%s: cannot rename into place: %s", rw->o->output, strerror(errno));
-        if ((r = manifest_commit(rw->mf, rw->o->output, rw->err)) < 0)
+        if ((r = rename_durable(rw->part, rw->o->output, rw->err)) < 0)
+                return r;
+        if ((r = manifest_commit(rw->mf, rw->err)) < 0)
                 unlink(rw->o->output);
         return r;
 }
@@ -405,19 +405,19 @@ static void finish(struct rewrite *rw, int r) {
         if (rw->caught && (!o->keep_temp || r == 0)) {
                 unlink(rw->overlay);
                 unlink(rw->part);
-                host_remove_tree(rw->ss.tmpdir);
+                remove_tree(rw->ss.tmpdir);
         } else if (rw->caught) {
-                fprintf(stderr, "cvm-rewrite: kept %s and %s (--keep-temp)\n", rw->overlay, rw->ss.tmpdir);
+                log_info("kept %s and %s (--keep-temp)", rw->overlay, rw->ss.tmpdir);
         }
         if (rw->caught)
                 rw_signals_restore(rw->old_signals);
         session_clear(&rw->ss);
         free(rw->absin);
-        rw->sum->wall = rw_now() - rw->t0;
+        rw->sum->wall = now_monotonic() - rw->t0;
 }
 
 int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_summary *sum, cvm_error *err) {
-        struct rewrite rw = { .r = r, .o = o, .sum = sum, .err = err, .ss = { .err = err, .recipe = r }, .t0 = rw_now() };
+        struct rewrite rw = { .r = r, .o = o, .sum = sum, .err = err, .ss = { .err = err, .recipe = r }, .t0 = now_monotonic() };
         int rr = 0;
 
         assert(r && o && o->input && o->output && sum && err);

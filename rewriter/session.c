@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cvmbase/base.h"
 #include "grub_boot.h"
 #include "session.h"
 
@@ -36,7 +37,7 @@ void session_warn(struct session *ss, const char *fmt, ...) {
         va_end(ap);
         if (!msg)
                 return;
-        fprintf(stderr, "cvm-rewrite: warning: %s\n", msg);
+        log_warning("%s", msg);
         w = realloc(ss->warnings, (ss->nwarnings + 1) * sizeof(char *));
         if (!w) {
                 free(msg);

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cvmbase/base.h"
-#include "cvm/initrd.h"
+#include "cvminitrd/initrd.h"
 #include "step_kind.h"
 
 bool step_guest_path_ok(const char *p) {

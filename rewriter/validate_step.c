@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "cvmbase/base.h"
-#include "cvm/initrd.h"
+#include "cvminitrd/initrd.h"
 #include "grub_boot.h"
 #include "step_kind.h"
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cvmbase/base.h"
 #include "watchdog.h"
 
 static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
@@ -22,12 +23,6 @@ static void on_signal(int sig) {
         if (stop_signal)
                 _exit(128 + sig);
         stop_signal = sig;
-}
-
-double rw_now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 /*
@@ -78,7 +73,7 @@ static void *watch(void *arg) {
         const struct timespec tick = { 0, 100 * 1000 * 1000 };
 
         while (!w->done) {
-                bool late = w->launching && rw_now() > w->deadline;
+                bool late = w->launching && now_monotonic() > w->deadline;
                 if (stop_signal || late) {
                         w->timed_out = late && !stop_signal;
                         kill_children();
@@ -94,7 +89,7 @@ int watchdog_start(struct watchdog *w, unsigned seconds, cvm_error *err) {
         int r;
 
         w->launching = true;
-        w->deadline = rw_now() + seconds;
+        w->deadline = now_monotonic() + seconds;
         /* The signals go to the main thread, where they interrupt the call in progress. */
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old);

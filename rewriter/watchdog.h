@@ -16,9 +16,6 @@
 
 #include "cvm/error.h"
 
-/* Seconds on the monotonic clock. */
-double rw_now(void);
-
 /* The handlers for SIGINT, SIGTERM and SIGHUP installed (the old ones into old), the stop request cleared. */
 void rw_signals_catch(struct sigaction old[3]);
 /* The handlers rw_signals_catch replaced, back. */

@@ -28,7 +28,7 @@ static int opt_lib(const struct opt *o, const char *arg, void *field) {
 
         assert(l->v);
         if (!*arg) {
-                errorf("--%s: expected a library's soname, got ''", o->name);
+                log_error("--%s: expected a library's soname, got ''", o->name);
                 return -1;
         }
         l->v[l->n++] = arg;
@@ -61,21 +61,21 @@ static int make_bundle(const struct bundle_args *a, char **binaries, size_t n, c
         cvm_error err = { 0 };
 
         if (cvm_bundle_new(a->prefix, ret, &err) < 0) {
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_USAGE;
         }
         for (size_t i = 0; i < n; i++)
                 if (cvm_bundle_add_binary(*ret, binaries[i], &err) < 0) {
-                        errorf("%s", err.msg);
+                        log_error("%s", err.msg);
                         return EXIT_BAD_INPUT;
                 }
         for (size_t i = 0; i < a->libs.n; i++)
                 if (cvm_bundle_add_library(*ret, a->libs.v[i], &err) < 0) {
-                        errorf("%s", err.msg);
+                        log_error("%s", err.msg);
                         return EXIT_BAD_INPUT;
                 }
         if (cvm_bundle_write(*ret, a->out, cvm_launcher_start, (size_t) (cvm_launcher_end - cvm_launcher_start), &err) < 0) {
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_OUTPUT;
         }
         return EXIT_OK;
@@ -92,7 +92,7 @@ int cmd_bundle(int argc, char **argv) {
         if (initrd_parse(&command, argc, argv, &a, &ind, &r) != 0)
                 return r;
         if (ind >= argc || !a.out) {
-                errorf("bundle: expected BINARY... and --output OUT (see --help)");
+                log_error("bundle: expected BINARY... and --output OUT (see --help)");
                 return EXIT_USAGE;
         }
         if ((r = make_bundle(&a, argv + ind, (size_t) (argc - ind), &b)) != EXIT_OK)
@@ -103,6 +103,6 @@ int cmd_bundle(int argc, char **argv) {
                         cvm_bundle_file(b, i, &dest, &src);
                         printf("%s %s\n", dest, src);
                 }
-        fprintf(stderr, "%s: %zu files in %s, for %s\n", program_name, cvm_bundle_count(b), a.out, a.prefix);
+        fprintf(stderr, "%s: %zu files in %s, for %s\n", log_program_name(), cvm_bundle_count(b), a.out, a.prefix);
         return EXIT_OK;
 }

@@ -37,7 +37,7 @@ static int opt_compress(const struct opt *o, const char *arg, void *field) {
         struct compression *c = field;
 
         if (cvm_initrd_compression_from_name(arg, &c->c) < 0 || !cvm_initrd_can_compress(c->c)) {
-                errorf("--%s '%s': expected none, gzip, zstd, xz, lzma or bzip2", o->name, arg);
+                log_error("--%s '%s': expected none, gzip, zstd, xz, lzma or bzip2", o->name, arg);
                 return -1;
         }
         c->set = true;
@@ -58,7 +58,7 @@ static int opt_remove(const struct opt *o, const char *arg, void *field) {
 
         assert(l->v);
         if (!*arg) {
-                errorf("--%s: expected a path, got ''", o->name);
+                log_error("--%s: expected a path, got ''", o->name);
                 return -1;
         }
         l->v[l->n++] = arg;
@@ -132,11 +132,11 @@ static int parse(int argc, char **argv, struct edit *e) {
         if (initrd_parse(cmd, argc, argv, e, &ind, &ret) != 0)
                 return -ret;
         if (ind + (e->create ? 0 : 1) != argc || !e->out) {
-                errorf("%s: expected %s--output OUT (see --help)", cmd->name, e->create ? "" : "INITRD and ");
+                log_error("%s: expected %s--output OUT (see --help)", cmd->name, e->create ? "" : "INITRD and ");
                 return -EXIT_USAGE;
         }
         if (!e->rebuild && e->adds.n == 0) {
-                errorf("%s: nothing to add (--add or --tree)", cmd->name);
+                log_error("%s: nothing to add (--add or --tree)", cmd->name);
                 return -EXIT_USAGE;
         }
         e->in = e->create ? NULL : argv[ind];
@@ -192,19 +192,19 @@ static int write_image(const struct edit *e, const cvm_initrd *rd, uint64_t keep
                 return EXIT_BAD_INPUT;
         if (cvm_initrd_fileset_add_parents(set, &err) < 0 ||
             cvm_initrd_write_image(rd, keep, set, e->compress.c, epoch, e->out, &err) < 0) {
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_OUTPUT;
         }
         return EXIT_OK;
 }
 
 static int create(struct edit *e) {
-        _cleanup_(fileset_freep) cvm_initrd_fileset *set = NULL;
+        _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *set = NULL;
         cvm_error err = { 0 };
         int64_t epoch;
 
         if (cvm_initrd_source_date_epoch(&epoch, &err) < 0 || cvm_initrd_fileset_new(&set) < 0) {
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_USAGE;
         }
         if (!e->compress.set)
@@ -220,7 +220,7 @@ static int default_compression(struct edit *e, const struct cvm_initrd_segment *
         if (cvm_initrd_can_compress(e->compress.c))
                 return EXIT_OK;
         if (e->rebuild) {
-                errorf("%s: the main segment is %s, which cannot be written; choose --compress", e->in,
+                log_error("%s: the main segment is %s, which cannot be written; choose --compress", e->in,
                        cvm_initrd_compression_name(e->compress.c));
                 return EXIT_USAGE;
         }
@@ -230,8 +230,8 @@ static int default_compression(struct edit *e, const struct cvm_initrd_segment *
 
 /* append and rebuild: a new last segment after the bytes kept of the input. */
 static int edit_existing(struct edit *e) {
-        _cleanup_(fileset_freep) cvm_initrd_fileset *set = NULL;
-        _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
+        _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *set = NULL;
+        _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         const struct cvm_initrd_segment *last;
         cvm_error err = { 0 };
         int64_t epoch;
@@ -244,7 +244,7 @@ static int edit_existing(struct edit *e) {
         /* Append keeps every byte, so it reads nothing compressed: the prefix walk is enough. */
         if (cvm_initrd_source_date_epoch(&epoch, &err) < 0 ||
             (e->rebuild ? cvm_initrd_open(e->in, &rd, &err) : cvm_initrd_open_prefix(e->in, &rd, &err)) < 0) {
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }
         last = cvm_initrd_segment(rd, cvm_initrd_segment_count(rd) - 1);
@@ -252,7 +252,7 @@ static int edit_existing(struct edit *e) {
                 return r;
         if (e->rebuild) {
                 if (rebuild_set(rd, e, &set, &err) < 0) {
-                        errorf("%s", err.msg);
+                        log_error("%s", err.msg);
                         return EXIT_BAD_INPUT;
                 }
                 keep = last->offset;

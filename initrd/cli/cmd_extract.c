@@ -23,7 +23,7 @@ static const struct opt_command command = {
 };
 
 int cmd_extract(int argc, char **argv) {
-        _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
+        _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         cvm_error err = { 0 };
         char **only = NULL;
         size_t n_only = 0;
@@ -32,7 +32,7 @@ int cmd_extract(int argc, char **argv) {
         if (initrd_parse(&command, argc, argv, NULL, &ind, &r) != 0)
                 return r;
         if (argc - ind < 2) {
-                errorf("extract: expected INITRD DIR [PATH...] (see --help)");
+                log_error("extract: expected INITRD DIR [PATH...] (see --help)");
                 return EXIT_USAGE;
         }
         n_only = (size_t) (argc - ind - 2);
@@ -43,7 +43,7 @@ int cmd_extract(int argc, char **argv) {
                 for (size_t i = 0; i < n_only; i++) {
                         char norm[PATH_MAX];
                         if (cvm_initrd_path_normalise(argv[ind + 2 + i], norm, sizeof(norm)) < 0) {
-                                errorf("extract: '%s' is not a path inside an initramfs", argv[ind + 2 + i]);
+                                log_error("extract: '%s' is not a path inside an initramfs", argv[ind + 2 + i]);
                                 r = EXIT_USAGE;
                                 goto out;
                         }
@@ -51,7 +51,7 @@ int cmd_extract(int argc, char **argv) {
                 }
         }
         if (cvm_initrd_open(argv[ind], &rd, &err) < 0) {
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 r = EXIT_BAD_INPUT;
                 goto out;
         }
@@ -60,7 +60,7 @@ int cmd_extract(int argc, char **argv) {
         if (r && (err.code == EEXIST || err.code == ENOTEMPTY))
                 r = EXIT_OUTPUT;
         if (r)
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
 out:
         for (size_t i = 0; i < n_only; i++)
                 free(only[i]);

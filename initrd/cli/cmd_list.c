@@ -122,7 +122,7 @@ static void print_segments_json(const cvm_initrd *rd, struct json_object *entrie
 }
 
 int cmd_list(int argc, char **argv) {
-        _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
+        _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         struct list l = { 0 };
         cvm_error err = { 0 };
         int ind, ret;
@@ -130,11 +130,11 @@ int cmd_list(int argc, char **argv) {
         if (initrd_parse(&command, argc, argv, &l, &ind, &ret) != 0)
                 return ret;
         if (ind + 1 != argc) {
-                errorf("list: expected one INITRD (see --help)");
+                log_error("list: expected one INITRD (see --help)");
                 return EXIT_USAGE;
         }
         if (cvm_initrd_open(argv[ind], &rd, &err) < 0) {
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }
         l.rd = rd;
@@ -142,7 +142,7 @@ int cmd_list(int argc, char **argv) {
                 l.entries = json_object_new_array();
         if (cvm_initrd_foreach(rd, SIZE_MAX, l.sha256, list_one, &l, &err) < 0) {
                 json_object_put(l.entries);
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }
         if (l.json)

@@ -6,8 +6,6 @@
 #include "cvm/cvm.h"
 #include "initrd_cli.h"
 
-const char *program_name = "cvm-initrd";
-
 static const struct opt_exit exits[] = {
         { EXIT_OK, "ok", "success" },
         { EXIT_USAGE, "usage", "bad command line" },
@@ -39,14 +37,15 @@ static void help(void) {
         printf("Usage: %s COMMAND [OPTIONS] ...\n"
                "       %s -h|--help | -V|--version\n\n"
                "Read, extend and rebuild initramfs images (cpio newc segments, any compression).\n\n",
-               program_name, program_name);
+               log_program_name(), log_program_name());
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 printf("  %-8s %s\n", commands[i].name, commands[i].what);
-        printf("\n`%s COMMAND --help` for each.\n\n", program_name);
+        printf("\n`%s COMMAND --help` for each.\n\n", log_program_name());
         opt_print_exits(&initrd_tool, 0, stdout);
 }
 
 int main(int argc, char **argv) {
+        log_set_program_name(initrd_tool.name);
         if (argc < 2) {
                 help();
                 return EXIT_USAGE;
@@ -64,13 +63,13 @@ int main(int argc, char **argv) {
                         int r, sig;
                         /* A temporary output must not outlive SIGINT or SIGTERM. */
                         if (cvm_initrd_catch_signals() < 0) {
-                                errorf("cannot install the signal handlers");
+                                log_error("cannot install the signal handlers");
                                 return EXIT_OUTPUT;
                         }
                         r = commands[i].run(argc - 1, argv + 1);
                         sig = cvm_initrd_interrupted();
                         return sig ? 128 + sig : r;
                 }
-        errorf("unknown command '%s' (see --help)", argv[1]);
+        log_error("unknown command '%s' (see --help)", argv[1]);
         return EXIT_USAGE;
 }

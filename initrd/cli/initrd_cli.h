@@ -4,10 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cvm/bundle.h"
-#include "cvm/initrd.h"
+#include "cvminitrd/bundle.h"
+#include "cvminitrd/initrd.h"
 #include "cvmbase/base.h"
-#include "cvmbase/options.h"
 
 /* Exit codes of every cvm-initrd command (README "cvm-initrd"). */
 enum {
@@ -27,18 +26,6 @@ static inline int initrd_parse(const struct opt_command *cmd, int argc, char **a
         *ret = r > 0 ? EXIT_OK : EXIT_USAGE;
         return r;
 }
-
-static inline void initrd_closep(cvm_initrd **p) {
-        cvm_initrd_close(*p);
-}
-static inline void fileset_freep(cvm_initrd_fileset **p) {
-        cvm_initrd_fileset_free(*p);
-}
-
-extern const char *program_name;
-
-/* Print "cvm-initrd: MSG" on stderr. */
-void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parse SRC:DEST[:MODE] and add it; -1 after printing why. */
 int parse_add(cvm_initrd_fileset *fs, const char *arg);

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "backend.h"
-#include "log.h"
 
 static int parse_backend(const struct opt *o, const char *arg, void *field) {
         if (cvm_backend_from_name(arg, field) < 0) {

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "cvm/cvm.h"
-#include "cvmbase/options.h"
+#include "cvmbase/base.h"
 
 /* The option table; its fields are those of struct cvm_imr_options (include it with OPT_SUB). */
 extern const struct opt backend_options[];

@@ -10,8 +10,6 @@
 #include "backend.h"
 #include "cvm/cvm.h"
 #include "cvmbase/base.h"
-#include "cvmbase/options.h"
-#include "log.h"
 
 /* Exit codes of every cvm-evidence command (README "Exit codes"). */
 enum {
@@ -36,6 +34,20 @@ int open_imr(const struct cvm_imr_options *o, cvm_imr **ret);
 
 /* "sim" backends are labelled in every output: the prefix for text lines. */
 const char *sim_label(const cvm_imr *imr);
+
+/*
+ * Parse argv by cmd's table: -1 to go on with the operands at argv[*ind], else
+ * the exit code to return now (EXIT_OK after --help or -V, EXIT_USAGE after
+ * printing a usage error).
+ */
+int parse_command(const struct opt_command *cmd, int argc, char **argv, void *args, int *ind);
+
+/* The same for a command that takes no operands. */
+int parse_no_operands(const struct opt_command *cmd, int argc, char **argv, void *args);
+
+/* parse_no_operands, then open the backend the options in *o select: -1 to go on with *imr, else the exit code. */
+int parse_and_open(const struct opt_command *cmd, int argc, char **argv, void *args, const struct cvm_imr_options *o,
+                   cvm_imr **imr);
 
 /* Option parsers (struct opt's parse) shared by the commands; each prints why on a bad argument. */
 int opt_log_format(const struct opt *o, const char *arg, void *field);     /* enum cvm_log_format */
@@ -63,9 +75,6 @@ static inline void json_putp(struct json_object **p) {
 
 /* Load a log, printing its warnings on stderr; returns EXIT_OK, or EXIT_BAD_INPUT after printing. */
 int load_log(const char *path, enum cvm_log_format fmt, cvm_eventlog **ret);
-
-/* Write buf to path through a temporary file and a rename; -1 after printing the error. */
-int write_file_atomic(const char *path, const void *buf, size_t len);
 
 /* Pretty JSON on stdout, newline-terminated. */
 void print_json(struct json_object *o);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -7,6 +8,32 @@
 #include <unistd.h>
 
 #include "cli.h"
+
+int parse_command(const struct opt_command *cmd, int argc, char **argv, void *args, int *ind) {
+        int r = opt_parse(cmd, argc, argv, args, ind);
+
+        return r == 0 ? -1 : r > 0 ? EXIT_OK : EXIT_USAGE;
+}
+
+int parse_no_operands(const struct opt_command *cmd, int argc, char **argv, void *args) {
+        int ind, r = parse_command(cmd, argc, argv, args, &ind);
+
+        if (r < 0 && ind != argc) {
+                log_error("%s: unexpected argument '%s' (see --help)", cmd->name, argv[ind]);
+                return EXIT_USAGE;
+        }
+        return r;
+}
+
+int parse_and_open(const struct opt_command *cmd, int argc, char **argv, void *args, const struct cvm_imr_options *o,
+                   cvm_imr **imr) {
+        int r = parse_no_operands(cmd, argc, argv, args);
+
+        if (r >= 0)
+                return r;
+        r = open_imr(o, imr);
+        return r == EXIT_OK ? -1 : r;
+}
 
 int opt_log_format(const struct opt *o, const char *arg, void *field) {
         if (cvm_log_format_from_name(arg, field) < 0) {
@@ -43,13 +70,14 @@ int load_log(const char *path, enum cvm_log_format fmt, cvm_eventlog **ret) {
         cvm_error err = { 0 };
         size_t n;
 
+        assert(path && ret);
         if (cvm_eventlog_load(path, fmt, ret, &err) < 0) {
                 log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }
         n = cvm_eventlog_warnings(*ret, &warnings);
         for (size_t i = 0; i < n; i++)
-                fprintf(stderr, "%s: %s: warning: %s\n", program_name, path, warnings[i]);
+                fprintf(stderr, "%s: %s: warning: %s\n", log_program_name(), path, warnings[i]);
         return EXIT_OK;
 }
 
@@ -97,47 +125,4 @@ int open_imr(const struct cvm_imr_options *o, cvm_imr **ret) {
 
 const char *sim_label(const cvm_imr *imr) {
         return cvm_imr_simulated(imr) ? "SIMULATED " : "";
-}
-
-int write_file_atomic(const char *path, const void *buf, size_t len) {
-        _cleanup_(freep) char *tmp = NULL;
-        const uint8_t *p = buf;
-        int fd;
-
-        if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-                log_error("out of memory");
-                return -1;
-        }
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                log_error("%s: cannot create a temporary file beside it: %s", path, strerror(errno));
-                return -1;
-        }
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        log_error("%s: write failed: %s", tmp, n < 0 ? strerror(errno) : "no progress");
-                        goto fail;
-                }
-                p += n;
-                len -= (size_t) n;
-        }
-        if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0) {
-                fd = -1;
-                log_error("%s: cannot finish the file: %s", tmp, strerror(errno));
-                goto fail;
-        }
-        if (rename(tmp, path) < 0) {
-                fd = -1;
-                log_error("%s: cannot rename into place: %s", path, strerror(errno));
-                goto fail;
-        }
-        return 0;
-fail:
-        if (fd >= 0)
-                close(fd);
-        unlink(tmp);
-        return -1;
 }

@@ -110,7 +110,7 @@ static int platform_eventlog(const struct eventlog_args *a) {
                 return EXIT_BAD_INPUT;
         }
         for (size_t i = 0; i < pl->nwarnings; i++)
-                fprintf(stderr, "%s: %swarning: %s\n", program_name, sim_label(imr), pl->warnings[i]);
+                fprintf(stderr, "%s: %swarning: %s\n", log_program_name(), sim_label(imr), pl->warnings[i]);
         total = cvm_platform_log_count(pl);
         if (a->json)
                 return print_platform_json(pl, a->start, a->count);
@@ -156,10 +156,10 @@ static int file_eventlog(const struct eventlog_args *a, const char *path) {
 
 int cmd_eventlog(int argc, char **argv) {
         struct eventlog_args a = { .format = CVM_LOG_AUTO };
-        int ind, r = opt_parse(&command, argc, argv, &a, &ind);
+        int ind, r;
 
-        if (r != 0)
-                return r > 0 ? EXIT_OK : EXIT_USAGE;
+        if ((r = parse_command(&command, argc, argv, &a, &ind)) >= 0)
+                return r;
         if (ind + 1 < argc) {
                 log_error("eventlog: expected at most one FILE");
                 return EXIT_USAGE;

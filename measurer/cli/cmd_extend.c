@@ -65,10 +65,10 @@ int cmd_extend(int argc, char **argv) {
         uint8_t digest[CVM_DIGEST_MAX];
         struct cvm_event_digest d;
         cvm_error err = { 0 };
-        int ind, r = opt_parse(&command, argc, argv, &a, &ind);
+        int ind, r;
 
-        if (r != 0)
-                return r > 0 ? EXIT_OK : EXIT_USAGE;
+        if ((r = parse_command(&command, argc, argv, &a, &ind)) >= 0)
+                return r;
         if (check_args(&a, ind != argc, digest, sizeof(digest)) < 0)
                 return EXIT_USAGE;
         if ((r = open_imr(&a.imr, &imr)) != EXIT_OK)
@@ -80,7 +80,7 @@ int cmd_extend(int argc, char **argv) {
                 log_error("%s%s", sim_label(imr), err.msg);
                 return a.index >= cvm_imr_count(imr) ? EXIT_USAGE : EXIT_BAD_INPUT;
         }
-        fprintf(stderr, "%s: %sextended index %zu and appended the event to %s\n", program_name, sim_label(imr), a.index,
+        fprintf(stderr, "%s: %sextended index %zu and appended the event to %s\n", log_program_name(), sim_label(imr), a.index,
                 a.log);
         return EXIT_OK;
 }

@@ -57,15 +57,9 @@ int cmd_info(int argc, char **argv) {
         _cleanup_(imr_freep) cvm_imr *imr = NULL;
         const uint16_t *banks;
         size_t n;
-        int ind, r = opt_parse(&command, argc, argv, &a, &ind);
+        int r;
 
-        if (r != 0)
-                return r > 0 ? EXIT_OK : EXIT_USAGE;
-        if (ind != argc) {
-                log_error("info: unexpected argument '%s'", argv[ind]);
-                return EXIT_USAGE;
-        }
-        if ((r = open_imr(&a.imr, &imr)) != EXIT_OK)
+        if ((r = parse_and_open(&command, argc, argv, &a, &a.imr, &imr)) >= 0)
                 return r;
         n = cvm_imr_banks(imr, &banks);
         if (a.json)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvm-evidence measurements: the live register values. */
+#include <assert.h>
 #include <string.h>
 
 #include "cli.h"
@@ -40,8 +41,11 @@ static bool wanted(const struct measurements_args *a, uint32_t i, uint16_t alg) 
 static int read_bank(const struct measurements_args *a, cvm_imr *imr, uint16_t alg, uint8_t *bank) {
         size_t size = (size_t) cvm_alg_size(alg);
         cvm_error err = { 0 };
-        int r = a->index == SIZE_MAX ? cvm_imr_read_bank(imr, alg, bank, &err)
-                                     : cvm_imr_read(imr, (uint32_t) a->index, alg, bank + a->index * size, &err);
+        int r;
+
+        assert(a->index == SIZE_MAX || a->index < CVM_PCR_MAX);
+        r = a->index == SIZE_MAX ? cvm_imr_read_bank(imr, alg, bank, &err)
+                                 : cvm_imr_read(imr, (uint32_t) a->index, alg, bank + a->index * size, &err);
 
         if (r < 0) {
                 log_error("%s", err.msg);
@@ -103,15 +107,9 @@ int cmd_measurements(int argc, char **argv) {
         _cleanup_(freep) struct cvm_register_value *regs = NULL;
         const uint16_t *banks;
         size_t n;
-        int ind, r = opt_parse(&command, argc, argv, &a, &ind);
+        int r;
 
-        if (r != 0)
-                return r > 0 ? EXIT_OK : EXIT_USAGE;
-        if (ind != argc) {
-                log_error("measurements: unexpected argument '%s'", argv[ind]);
-                return EXIT_USAGE;
-        }
-        if ((r = open_imr(&a.imr, &imr)) != EXIT_OK)
+        if ((r = parse_and_open(&command, argc, argv, &a, &a.imr, &imr)) >= 0)
                 return r;
         if (a.index != SIZE_MAX && a.index >= cvm_imr_count(imr)) {
                 log_error("--index %zu: this %s backend has registers 0 to %u", a.index,

@@ -27,10 +27,10 @@ int cmd_parse_quote(int argc, char **argv) {
         _cleanup_(quote_freep) struct cvm_quote *q = NULL;
         _cleanup_(json_putp) struct json_object *o = NULL;
         cvm_error err = { 0 };
-        int ind, r = opt_parse(&command, argc, argv, &a, &ind);
+        int ind, r;
 
-        if (r != 0)
-                return r > 0 ? EXIT_OK : EXIT_USAGE;
+        if ((r = parse_command(&command, argc, argv, &a, &ind)) >= 0)
+                return r;
         if (ind + 1 != argc) {
                 log_error("parse-quote: expected exactly one FILE");
                 return EXIT_USAGE;
@@ -40,7 +40,7 @@ int cmd_parse_quote(int argc, char **argv) {
                 return EXIT_BAD_INPUT;
         }
         if (q->type == CVM_QUOTE_TDX && q->tdx.trailing)
-                fprintf(stderr, "%s: %s: warning: %zu bytes after the quote's signature data\n", program_name, argv[ind],
+                fprintf(stderr, "%s: %s: warning: %zu bytes after the quote's signature data\n", log_program_name(), argv[ind],
                         q->tdx.trailing);
         o = cvm_quote_to_json(q);
         if (!o) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvm-evidence quote: a TDX or TPM2 quote bound to a nonce and user data. */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,10 +153,15 @@ static int write_outputs(const char *path, const struct cvm_report *rep) {
         };
         size_t nparts = rep->type == CVM_QUOTE_TPM2 ? 4 : 1;
 
+        assert(path && rep->quote);
         for (size_t i = 0; i < nparts; i++) {
                 _cleanup_(freep) char *p = NULL;
-                if (asprintf(&p, "%s%s", path, parts[i].suffix) < 0 || write_file_atomic(p, parts[i].buf, parts[i].len) < 0)
+                cvm_error err = { .code = ENOMEM, .msg = "out of memory" };
+                if (asprintf(&p, "%s%s", path, parts[i].suffix) < 0 ||
+                    write_file_atomic(p, parts[i].buf, parts[i].len, 0644, "cvm-evidence", &err) < 0) {
+                        log_error("%s", err.msg);
                         return -1;
+                }
         }
         return 0;
 }
@@ -210,14 +216,10 @@ int cmd_quote(int argc, char **argv) {
         _cleanup_(quote_args_clear) struct quote_args a = { 0 };
         _cleanup_(imr_freep) cvm_imr *imr = NULL;
         _cleanup_(report_freep) struct cvm_report *rep = NULL;
-        int ind, r = opt_parse(&command, argc, argv, &a, &ind);
+        int r;
 
-        if (r != 0)
-                return r > 0 ? EXIT_OK : EXIT_USAGE;
-        if (ind != argc) {
-                log_error("quote: unexpected argument '%s'", argv[ind]);
-                return EXIT_USAGE;
-        }
+        if ((r = parse_no_operands(&command, argc, argv, &a)) >= 0)
+                return r;
         if (a.raw.buf && (a.nonce.buf || a.user.buf)) {
                 log_error("quote: --report-data excludes --nonce and --user-data");
                 return EXIT_USAGE;
@@ -236,7 +238,7 @@ int cmd_quote(int argc, char **argv) {
         } else
                 print_text(imr, rep, a.out != NULL);
         if (a.out)
-                fprintf(stderr, "%s: quote written to %s%s\n", program_name, a.out,
+                fprintf(stderr, "%s: quote written to %s%s\n", log_program_name(), a.out,
                         rep->type == CVM_QUOTE_TPM2 ? " (with .sig, .pub, .pem)" : "");
         return EXIT_OK;
 }

@@ -32,22 +32,16 @@ int cmd_recover(int argc, char **argv) {
         struct recover_args a = { .log = CVM_RUNTIME_LOG };
         _cleanup_(imr_freep) cvm_imr *imr = NULL;
         cvm_error err = { 0 };
-        int ind, r = opt_parse(&command, argc, argv, &a, &ind);
+        int r;
 
-        if (r != 0)
-                return r > 0 ? EXIT_OK : EXIT_USAGE;
-        if (ind != argc) {
-                log_error("recover: unexpected argument '%s' (see --help)", argv[ind]);
-                return EXIT_USAGE;
-        }
-        if ((r = open_imr(&a.imr, &imr)) != EXIT_OK)
+        if ((r = parse_and_open(&command, argc, argv, &a, &a.imr, &imr)) >= 0)
                 return r;
         r = cvm_runtime_recover(imr, a.log, a.imr.sysroot, &err);
         if (r < 0) {
                 log_error("%s%s", sim_label(imr), err.msg);
                 return r == -EUCLEAN ? EXIT_MISMATCH : EXIT_BAD_INPUT;
         }
-        fprintf(stderr, "%s: %s%s: %s\n", program_name, sim_label(imr), a.log,
+        fprintf(stderr, "%s: %s%s: %s\n", log_program_name(), sim_label(imr), a.log,
                 r ? "every register matches this boot's logs; the dirty marker was removed" : "not dirty, nothing to do");
         return EXIT_OK;
 }

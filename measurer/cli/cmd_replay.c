@@ -3,6 +3,7 @@
  * cvm-evidence replay: the registers one or more logs of a boot produce,
  * optionally checked against a quote or (--check) the live registers.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,7 @@ static int compare_with_quote(const cvm_replay *r, const struct cvm_quote *q, co
         char want[2 * CVM_TDX_MR_SIZE + 1], got[2 * CVM_TDX_MR_SIZE + 1];
         uint8_t zero[CVM_TDX_MR_SIZE] = { 0 };
 
+        assert(r && q && out);
         if (!td) {
                 log_error("--against %s: a %s has no RTMRs; expected a TDX quote or TDREPORT", qpath,
                           cvm_quote_type_name(q->type));
@@ -86,7 +88,7 @@ static int compare_with_quote(const cvm_replay *r, const struct cvm_quote *q, co
                         continue;
                 }
                 out->match = false;
-                fprintf(stderr, "%s: mismatch: %s replayed %s, quote has %s", program_name, name, got, want);
+                fprintf(stderr, "%s: mismatch: %s replayed %s, quote has %s", log_program_name(), name, got, want);
                 if (v && v->last) {
                         const char *tn = cvm_event_type_name(v->last->type);
                         fprintf(stderr, "; last event extending it: #%llu %s at offset %zu\n",
@@ -102,6 +104,7 @@ static struct json_object *touching_events(cvm_eventlog *const *logs, const char
                                            uint32_t index, uint16_t alg, bool print) {
         struct json_object *a = json_object_new_array();
 
+        assert(nlogs <= MAX_LOGS);
         for (size_t l = 0; l < nlogs; l++)
                 for (size_t i = 0; i < cvm_eventlog_count(logs[l]); i++) {
                         const struct cvm_event *ev = cvm_eventlog_event(logs[l], i);
@@ -168,7 +171,7 @@ static int check_live(cvm_imr *imr, const cvm_replay *r, cvm_eventlog *const *lo
                 if (!c[i].match && !bad) {
                         bad = &c[i];
                         fprintf(stderr, "%s: %smismatch: %s %s is %s live, the logs replay to %s; the events extending it:\n",
-                                program_name, sim_label(imr), name, cvm_alg_name(c[i].alg), live, rep);
+                                log_program_name(), sim_label(imr), name, cvm_alg_name(c[i].alg), live, rep);
                         json_object_object_add(out, "first_mismatch", json_object_get(o));
                         json_object_object_add(o, "events", touching_events(logs, paths, nlogs, c[i].index, c[i].alg, true));
                 }
@@ -224,7 +227,7 @@ static int open_check(struct replay_args *a, bool files, struct replay_state *s)
                 return EXIT_BAD_INPUT;
         }
         for (size_t i = 0; i < s->pl->nwarnings; i++)
-                fprintf(stderr, "%s: %swarning: %s\n", program_name, sim_label(s->imr), s->pl->warnings[i]);
+                fprintf(stderr, "%s: %swarning: %s\n", log_program_name(), sim_label(s->imr), s->pl->warnings[i]);
         return EXIT_OK;
 }
 
@@ -232,6 +235,7 @@ static int open_check(struct replay_args *a, bool files, struct replay_state *s)
 static int load_logs(const struct replay_args *a, char **files, size_t nfiles, struct replay_state *s) {
         int r;
 
+        assert(nfiles <= MAX_LOGS && s->nlogs == 0);
         for (size_t i = 0; i < nfiles; i++) {
                 if ((r = load_log(files[i], a->format, &s->logs[s->nlogs])) != EXIT_OK)
                         return r;
@@ -266,7 +270,7 @@ static int replay_logs(struct replay_state *s) {
         }
         n = cvm_replay_warnings(s->r, &warnings);
         for (size_t i = 0; i < n; i++)
-                fprintf(stderr, "%s: warning: %s\n", program_name, warnings[i]);
+                fprintf(stderr, "%s: warning: %s\n", log_program_name(), warnings[i]);
         return EXIT_OK;
 }
 
@@ -360,10 +364,10 @@ int cmd_replay(int argc, char **argv) {
         struct replay_args a = { .format = CVM_LOG_AUTO };
         _cleanup_(replay_state_clear) struct replay_state s = { 0 };
         _cleanup_(outcome_clear) struct outcome o = { 0 };
-        int ind, r = opt_parse(&command, argc, argv, &a, &ind);
+        int ind, r;
 
-        if (r != 0)
-                return r > 0 ? EXIT_OK : EXIT_USAGE;
+        if ((r = parse_command(&command, argc, argv, &a, &ind)) >= 0)
+                return r;
         if ((ind >= argc && !a.check) || argc - ind > MAX_LOGS) {
                 log_error("replay: expected 1 to %d FILEs, or --check", MAX_LOGS);
                 return EXIT_USAGE;

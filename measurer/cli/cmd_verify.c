@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvm-evidence verify: this boot's runtime events and registers against a cvm-rewrite manifest. */
 
+#include <assert.h>
 #include <string.h>
 
 #include "cli.h"
@@ -56,6 +57,8 @@ static void result_clearp(struct cvm_verify_result *r) {
 
 static const char *finding_name(enum cvm_finding_kind k) {
         static const char *const names[] = { "changed", "missing", "extra", "register" };
+
+        assert((size_t) k < sizeof(names) / sizeof(names[0]));
         return names[k];
 }
 
@@ -220,10 +223,10 @@ int cmd_verify(int argc, char **argv) {
         _cleanup_(evidence_clear) struct evidence e = { 0 };
         _cleanup_(reference_freep) cvm_reference *ref = NULL;
         _cleanup_(result_clearp) struct cvm_verify_result res = { 0 };
-        int ind, r = opt_parse(&command, argc, argv, &a, &ind);
+        int ind, r;
 
-        if (r != 0)
-                return r > 0 ? EXIT_OK : EXIT_USAGE;
+        if ((r = parse_command(&command, argc, argv, &a, &ind)) >= 0)
+                return r;
         if (!a.manifest || ind != argc || (a.space && !a.log)) {
                 log_error("verify: expected --manifest FILE, and --space only with --log (see --help)");
                 return EXIT_USAGE;

@@ -39,15 +39,15 @@ static void help(FILE *f) {
         fprintf(f, "Usage: %s COMMAND [OPTIONS] [ARGS]\n"
                    "       %s -h|--help | -V|--version\n\n"
                    "Read, replay and check confidential-VM evidence (Intel TDX and TPM 2.0).\n\nCommands:\n",
-                program_name, program_name);
+                log_program_name(), log_program_name());
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
-        fprintf(f, "\n'%s COMMAND --help' describes a command.\n\n", program_name);
+        fprintf(f, "\n'%s COMMAND --help' describes a command.\n\n", log_program_name());
         opt_print_exits(&evidence_tool, 0, f);
 }
 
 int main(int argc, char **argv) {
-        program_name = evidence_tool.name;
+        log_set_program_name(evidence_tool.name);
         if (argc < 2) {
                 help(stderr);
                 return EXIT_USAGE;
@@ -63,6 +63,6 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 if (strcmp(argv[1], commands[i].name) == 0)
                         return commands[i].run(argc - 1, argv + 1);
-        log_error("unknown command '%s'; see '%s --help'", argv[1], program_name);
+        log_error("unknown command '%s'; see '%s --help'", argv[1], log_program_name());
         return EXIT_USAGE;
 }

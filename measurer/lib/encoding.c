@@ -6,7 +6,7 @@
 #include <openssl/evp.h>
 
 #include "cvm/encoding.h"
-#include "cvmbase/number.h"
+#include "cvmbase/base.h"
 
 char *cvm_hex(const uint8_t *buf, size_t len, char *out) {
         static const char digits[] = "0123456789abcdef";

@@ -51,24 +51,24 @@ struct cvm_eventlog {
 };
 
 /* A new empty log; raw (may be NULL) is taken over. */
-cvm_eventlog *log_new(enum cvm_log_format fmt, enum cvm_reg_space space, uint8_t *raw, size_t raw_len);
+cvm_eventlog *evlog_new(enum cvm_log_format fmt, enum cvm_reg_space space, uint8_t *raw, size_t raw_len);
 
 /* A zeroed event appended to the log, with recnum set; NULL on allocation failure. */
-struct cvm_event *log_add_event(cvm_eventlog *log);
+struct cvm_event *evlog_add_event(cvm_eventlog *log);
 
 /* Record a warning in the log. */
-void log_warn(cvm_eventlog *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void evlog_warn(cvm_eventlog *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Memory owned by the log, zeroed; NULL on allocation failure. */
-void *log_alloc(cvm_eventlog *log, size_t size);
-void *log_memdup(cvm_eventlog *log, const void *p, size_t size);
-char *log_strndup(cvm_eventlog *log, const char *s, size_t n);
+void *evlog_alloc(cvm_eventlog *log, size_t size);
+void *evlog_memdup(cvm_eventlog *log, const void *p, size_t size);
+char *evlog_strndup(cvm_eventlog *log, const char *s, size_t n);
 
 /* If ev is a StartupLocality EV_NO_ACTION on PCR0, remember its locality for replay (PFP 10.4.5.3). */
-void log_note_startup_locality(cvm_eventlog *log, const struct cvm_event *ev);
+void evlog_note_startup_locality(cvm_eventlog *log, const struct cvm_event *ev);
 
 /* The declared size of alg in the log, or -1. */
-int log_alg_size(const cvm_eventlog *log, uint16_t alg);
+int evlog_alg_size(const cvm_eventlog *log, uint16_t alg);
 
 /* Per-format parsers: fill log (which owns raw) or fail with a message naming the offset. */
 int tcg2_parse(cvm_eventlog *log, cvm_error *err);

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cvmbase/endian.h"
+#include "cvmbase/base.h"
 #include "imr_internal.h"
 #include "tdx_guest.h"
 

@@ -5,6 +5,7 @@
  * the initramfs on the real root before switch_root; --dry-run computes the
  * same events without a device (what the rewriter predicts).
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,10 +20,9 @@
 
 #include "cvm/cvm.h"
 #include "cvm/measure.h"
-#include "cvmbase/options.h"
+#include "cvmbase/base.h"
 
 #include "../cli/backend.h"
-#include "../cli/log.h"
 
 #define DEFAULT_POLICY "/etc/cvm/policy.yaml"
 #define DEFAULT_DEVICE_WAIT 5   /* seconds a TD waits for its driver's device node */
@@ -192,37 +192,6 @@ static struct json_object *events_json(const struct cvm_measurement *m, enum cvm
         return a;
 }
 
-/* buf as the new file path, whole or not at all: a temp file beside it, linked into place (never over an existing file). */
-static int write_new_file(const char *path, const uint8_t *buf, size_t len) {
-        char *tmp = NULL;
-        int fd, r = 0;
-
-        if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-                return -ENOMEM;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                r = -errno;
-                free(tmp);
-                return r;
-        }
-        for (size_t off = 0; r == 0 && off < len;) {
-                ssize_t n = write(fd, buf + off, len - off);
-                if (n < 0 && errno != EINTR)
-                        r = -errno;
-                else if (n > 0)
-                        off += (size_t) n;
-        }
-        if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && link(tmp, path) < 0)
-                r = -errno;
-        unlink(tmp);
-        free(tmp);
-        return r;
-}
-
 /* --dry-run --log: the predicted log is written before anything is printed, so a failure prints nothing. */
 static int write_predicted(const struct args *a, const cvm_eventlog *log) {
         cvm_error err = { 0 };
@@ -230,11 +199,12 @@ static int write_predicted(const struct args *a, const cvm_eventlog *log) {
         size_t len;
         int r;
 
+        assert(writes_predicted(a));
         if (cvm_eventlog_write_tcg2(log, &buf, &len, &err) < 0) {
                 log_error("%s: cannot write the predicted log: %s", a->log, err.msg);
                 return EXIT_BAD_INPUT;
         }
-        r = write_new_file(a->log, buf, len);
+        r = write_file_new(a->log, buf, len, 0644, "cvm-measure", NULL);
         free(buf);
         if (r < 0) {
                 log_error("%s: cannot write the predicted log: %s", a->log, strerror(-r));
@@ -282,6 +252,7 @@ static int print_result(const struct args *a, const struct cvm_measurement *m, c
 static int extend_all(cvm_imr *imr, const char *log, const struct cvm_measurement *m) {
         cvm_error err = { 0 };
 
+        assert(imr && log && m);
         for (size_t i = 0; i < m->nevents; i++) {
                 const struct cvm_measure_event *ev = &m->events[i];
                 if (cvm_runtime_extend(imr, log, ev->index, ev->type, ev->data, strlen(ev->data), ev->digests, ev->ndigests,
@@ -293,12 +264,6 @@ static int extend_all(cvm_imr *imr, const char *log, const struct cvm_measuremen
         return EXIT_OK;
 }
 
-static double now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 /* On a TD whose driver is still loading (a module udev is probing), wait for its device node, bounded. */
 static void wait_for_tdx(const struct args *a) {
         double start;
@@ -307,9 +272,9 @@ static void wait_for_tdx(const struct args *a) {
                 return;
         log_error("TDX guest without its device yet: waiting up to %u s for /dev/tdx_guest or the TSM measurement sysfs",
                 a->device_wait);
-        start = now();
+        start = now_monotonic();
         if (cvm_tdx_wait_interface(a->imr.sysroot, a->device_wait * 1000) == 0)
-                log_error("the TDX guest device appeared after %.1f s", now() - start);
+                log_error("the TDX guest device appeared after %.1f s", now_monotonic() - start);
 }
 
 /*
@@ -416,7 +381,7 @@ static int open_device(struct args *a, const struct cvm_policy *p, cvm_imr **imr
                 log_error("%s", err.msg);
                 return EXIT_DEVICE;
         }
-        fprintf(stderr, "cvm-measure: %s%s\n", cvm_imr_simulated(*imr) ? "SIMULATED " : "", cvm_imr_reason(*imr));
+        log_info("%s%s", cvm_imr_simulated(*imr) ? "SIMULATED " : "", cvm_imr_reason(*imr));
         if (cvm_imr_can_extend(*imr, &err) < 0) {
                 ret = cannot_extend(a, p, *imr, err.msg);
                 cvm_imr_close(*imr);
@@ -465,7 +430,7 @@ static int run(struct args *a) {
         } else {
                 for (size_t i = 0; i < m->nerrors; i++)
                         log_error("error (on_error: continue): %s", m->errors[i]);
-                fprintf(stderr, "cvm-measure: %zu events, %zu files, %llu bytes hashed\n", m->nevents, m->files,
+                log_info("%zu events, %zu files, %llu bytes hashed", m->nevents, m->files,
                         (unsigned long long) m->bytes);
                 if (imr)
                         ret = extend_all(imr, a->log, m);
@@ -482,7 +447,7 @@ int main(int argc, char **argv) {
         struct args a = { .root = "/", .policy = DEFAULT_POLICY, .device_wait = DEFAULT_DEVICE_WAIT };
         int r;
 
-        program_name = tool.name;
+        log_set_program_name(tool.name);
         r = parse_argv(argc, argv, &a);
         if (r != 0)
                 return r > 0 ? EXIT_OK : EXIT_USAGE;

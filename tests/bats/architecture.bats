@@ -23,17 +23,24 @@ private_includers() {
         [ -z "$output" ] || { echo "private libcvm headers included by: $output" >&2; false; }
 }
 
-@test "the base layer has one front door that includes every base header" {
-        cd "$ROOT/base/include/cvmbase"
-        for h in *.h; do
-                [ "$h" = base.h ] && continue
-                grep -q "^#include \"cvmbase/$h\"" base.h || { echo "base.h misses $h" >&2; false; }
+# front_door DIR FRONT: FRONT (in DIR, the include namespace DIR's name) includes every other header of DIR.
+front_door() {
+        local ns h
+        ns=$(basename "$1")
+        for h in "$1"/*.h; do
+                h=${h##*/}
+                [ "$h" = "$2" ] && continue
+                grep -q "^#include \"$ns/$h\"" "$1/$2" || { echo "$2 misses $h" >&2; return 1; }
         done
 }
 
-@test "the base layer includes nothing of libcvm but its public error and number headers" {
+@test "the base layer has one front door that includes every base header" {
+        front_door "$ROOT/base/include/cvmbase" base.h
+}
+
+@test "the base layer includes only base headers and libcvm's public ones (nothing of initrd, the rewriter or the tools)" {
         cd "$ROOT"
-        run bash -c "grep -rhoE '#include \"[^\"]+\"' base | sort -u | grep -vE '\"cvmbase/|\"cvm/(error|encoding)\.h\"'"
+        run bash -c "grep -rhoE '#include \"[^\"]+\"' base | sort -u | grep -vE '\"cvmbase/[a-z_0-9]+\.h\"|\"cvm/[a-z_0-9]+\.h\"'"
         [ -z "$output" ] || { echo "base includes: $output" >&2; false; }
 }
 
@@ -41,4 +48,54 @@ private_includers() {
         cd "$ROOT"
         run bash -c "grep -rlE '#define _cleanup_\\(|void freep\\(' --include='*.c' --include='*.h' ."
         [ "$output" = "./base/include/cvmbase/cleanup.h" ]
+}
+
+# The functions libcvm's public headers declare (gcc -aux-info over cvm/cvm.h), one a line.
+public_functions() {
+        (cd "$ROOT" && echo '#include "cvm/cvm.h"' |
+                timeout 60 gcc -std=gnu11 -D_GNU_SOURCE -Ibase/include -Imeasurer/include $(pkg-config --cflags json-c tss2-esys) \
+                        -fsyntax-only -aux-info "$BATS_TEST_TMPDIR/aux" -x c - >&2) || return 1
+        grep -E '^/\* measurer/include/cvm/[a-z_0-9]+\.h:[0-9]+:' "$BATS_TEST_TMPDIR/aux" |
+                sed -E 's/\(.*//; s/.*[ *]([A-Za-z_][A-Za-z_0-9]*) *$/\1/' | sort -u
+}
+
+# What libcvm.so exports (its version node, an absolute symbol, aside).
+exported() {
+        timeout 60 nm -D --defined-only "$LIBDIR/libcvm.so" | awk '$2 != "A" { print $3 }' | sed 's/@.*//' | sort -u
+}
+
+LIBDIR="${CVM_BIN:-$ROOT/build/bin}/../lib"
+
+@test "libcvm.so exports only cvm_* symbols, under version CVM_0.1" {
+        [ -f "$LIBDIR/libcvm.so" ] || { echo "no $LIBDIR/libcvm.so: run make" >&2; false; }
+        run exported
+        [ "$status" -eq 0 ] && [ -n "$output" ]
+        bad=$(grep -v '^cvm_' <<<"$output" || true)
+        [ -z "$bad" ] || { echo "exported beyond the API: $bad" >&2; false; }
+        run timeout 60 nm -D --defined-only "$LIBDIR/libcvm.so"
+        [[ "$output" == *" A CVM_0.1"* ]]
+}
+
+@test "every function libcvm's public headers declare is a cvm_ function that libcvm.so exports" {
+        [ -f "$LIBDIR/libcvm.so" ] || { echo "no $LIBDIR/libcvm.so: run make" >&2; false; }
+        run public_functions
+        [ "$status" -eq 0 ] && [ "$(wc -l <<<"$output")" -gt 50 ]
+        declared=$output
+        bad=$(grep -v '^cvm_' <<<"$declared" || true)
+        [ -z "$bad" ] || { echo "public headers declare non-cvm_ functions: $bad" >&2; false; }
+        missing=$(comm -23 <(echo "$declared") <(exported))
+        [ -z "$missing" ] || { echo "declared but not exported: $missing" >&2; false; }
+}
+
+@test "cvm/cvm.h includes every public header of libcvm; libcvminitrd's are apart in cvminitrd/" {
+        front_door "$ROOT/measurer/include/cvm" cvm.h
+        [ ! -e "$ROOT/initrd/include/cvm" ]
+        run bash -c "cd '$ROOT' && grep -rlE '#include \"cvm/(initrd|bundle)\\.h\"' --include='*.c' --include='*.h' ."
+        [ -z "$output" ]
+}
+
+@test "outside the base, the base is included through its front door only" {
+        cd "$ROOT"
+        run bash -c "grep -rHE '#include \"cvmbase/' --include='*.c' --include='*.h' . | grep -v '^\./base/' | grep -v 'cvmbase/base\.h'"
+        [ -z "$output" ] || { echo "single base headers included: $output" >&2; false; }
 }

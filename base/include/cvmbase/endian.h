@@ -7,6 +7,7 @@
  * writers, and a bounds-checked little-endian cursor.
  */
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +20,7 @@ struct reader {
 };
 
 static inline size_t rd_left(const struct reader *r) {
+        assert(r->off <= r->len);
         return r->len - r->off;
 }
 
@@ -26,18 +28,21 @@ static inline bool rd_has(const struct reader *r, size_t n) {
         return rd_left(r) >= n;
 }
 
-/* Callers check rd_has() first; these never read past len. */
+/* Callers check rd_has() first (asserted); these never read past len. */
 static inline uint8_t rd_u8(struct reader *r) {
+        assert(rd_has(r, 1));
         return r->buf[r->off++];
 }
 
 static inline uint16_t rd_u16(struct reader *r) {
+        assert(rd_has(r, 2));
         uint16_t v = (uint16_t) (r->buf[r->off] | r->buf[r->off + 1] << 8);
         r->off += 2;
         return v;
 }
 
 static inline uint32_t rd_u32(struct reader *r) {
+        assert(rd_has(r, 4));
         const uint8_t *p = r->buf + r->off;
         r->off += 4;
         return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
@@ -49,6 +54,7 @@ static inline uint64_t rd_u64(struct reader *r) {
 }
 
 static inline const uint8_t *rd_bytes(struct reader *r, size_t n) {
+        assert(rd_has(r, n));
         const uint8_t *p = r->buf + r->off;
         r->off += n;
         return p;

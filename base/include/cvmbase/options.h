@@ -88,8 +88,5 @@ int opt_parse(const struct opt_command *cmd, int argc, char **argv, void *args, 
 /* The --help text of cmd: usage, about, one line per option, notes, exit codes. */
 void opt_help(const struct opt_command *cmd, FILE *f);
 
-/* The exit-code lines of a tool ("  N  name: meaning"), for the tool's own --help. */
+/* The exit-code lines of a tool ("  N name  meaning"; mask as in opt_command.exits), for the tool's own --help. */
 void opt_print_exits(const struct opt_tool *tool, unsigned mask, FILE *f);
-
-/* The getopt_long short-option string of cmd (including "hV"), into buf; -1 if it does not fit. */
-int opt_shortopts(const struct opt_command *cmd, char *buf, size_t size);
