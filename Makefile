@@ -358,3 +358,8 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# The rewriter's step-table tests link every step kind: libguestfs, crypt(3) and the bundle step's launcher.
+REWRITE_UNIT_BINS := $(BUILD)/tests/test_steps $(BUILD)/tests/test_recipe $(BUILD)/tests/test_subst
+$(REWRITE_UNIT_BINS): $(BUILD)/obj/initrd/cli/launcher_blob.o
+$(REWRITE_UNIT_BINS): PKG_LIBS += $(BUILD)/obj/initrd/cli/launcher_blob.o $(REWRITE_LIBS)

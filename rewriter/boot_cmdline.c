@@ -14,10 +14,8 @@
 #include <string.h>
 
 #include "cvmbase/base.h"
-#include "grub_cfg.h"
-#include "session.h"
-
-#define GRUB_CFG "/boot/grub/grub.cfg"
+#include "grub_boot.h"
+#include "step_kind.h"
 
 #define CMDLINE_MAX 4096
 #define VAR "GRUB_CMDLINE_LINUX_DEFAULT="
@@ -27,9 +25,8 @@ static size_t key_len(const char *a) {
         return strcspn(a, "=");
 }
 
-static bool same_key(const char *a, size_t alen, const char *b) {
+static bool same_key(const char *a, const char *b) {
         size_t ka = strcspn(a, "= \t"), kb = key_len(b);
-        (void) alen;
         return ka == kb && strncmp(a, b, ka) == 0;
 }
 
@@ -56,7 +53,7 @@ static void drop(char *line, const char *word) {
         char *save;
 
         for (char *a = strtok_r(line, " \t", &save); a; a = strtok_r(NULL, " \t", &save)) {
-                if (same_key(a, strlen(a), word))
+                if (same_key(a, word))
                         continue;
                 if (*out)
                         strncat(out, " ", sizeof(out) - strlen(out) - 1);
@@ -176,7 +173,7 @@ static int edit_grub_cfg(struct session *ss, const struct step *s) {
         return guestfs_write(ss->g, GRUB_CFG, out, o) < 0 ? step_gfail(ss, s, GRUB_CFG) : 0;
 }
 
-int kernel_cmdline_run(struct session *ss, const struct step *s) {
+static int kernel_cmdline_run(struct session *ss, const struct step *s) {
         _cleanup_free_ char *file = grub_file(ss);
         char **entries = guestfs_glob_expand(ss->g, "/boot/loader/entries/*.conf");
         bool bls = entries && entries[0];
@@ -216,33 +213,5 @@ int kernel_cmdline_run(struct session *ss, const struct step *s) {
         return 0;
 }
 
-/* grubenv's saved_entry (GRUB_DEFAULT=saved), or NULL. */
-static char *saved_entry(struct session *ss) {
-        _cleanup_free_ char *env = session_read_text(ss, "/boot/grub/grubenv");
-        char *p, *ret = NULL;
-
-        if (!env)
-                return NULL;
-        for (p = env; p && !ret; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-                if (strncmp(p, "saved_entry=", 12) == 0)
-                        ret = strndup(p + 12, strcspn(p + 12, "\n"));
-        return ret;
-}
-
-char *session_boot_cmdline(struct session *ss) {
-        _cleanup_free_ char *text = session_read_text(ss, GRUB_CFG), *saved = NULL;
-
-        if (!text)
-                return NULL;
-        saved = saved_entry(ss);
-        return grub_cfg_default_cmdline(text, saved);
-}
-
-char *session_boot_kernel(struct session *ss) {
-        _cleanup_free_ char *text = session_read_text(ss, GRUB_CFG), *saved = NULL;
-
-        if (!text)
-                return NULL;
-        saved = saved_entry(ss);
-        return grub_cfg_default_kernel(text, saved);
-}
+const struct step_kind kind_kernel_cmdline = { "kernel-cmdline", { { "add", &arg_words, false }, { "remove", &arg_words, false } }, NULL,
+                                              kernel_cmdline_run };

@@ -15,7 +15,7 @@
 
 #include "cvmbase/base.h"
 #include "cvminitrd/bundle.h"
-#include "session.h"
+#include "step_kind.h"
 
 extern const uint8_t cvm_launcher_start[], cvm_launcher_end[];
 
@@ -43,7 +43,7 @@ static int chown_all(struct session *ss, const struct step *s, const cvm_bundle 
         return 0;
 }
 
-int bundle_run(struct session *ss, const struct step *s) {
+static int bundle_run(struct session *ss, const struct step *s) {
         _cleanup_(bundle_freep) cvm_bundle *b = NULL;
         const struct arg *programs = step_arg_full(s, "programs"), *libs = step_arg_full(s, "libs");
         const char *prefix = step_arg(s, "prefix") ? step_arg(s, "prefix") : "/usr/lib/cvm/bundle";
@@ -79,3 +79,7 @@ int bundle_run(struct session *ss, const struct step *s) {
 fail:
         return cvm_error_prefix(ss->err, "%s: step bundle (plugin %s): ", s->where, s->plugin->name), r;
 }
+
+const struct step_kind kind_bundle = { "bundle",
+                                      { { "programs", &arg_file_names, true }, { "libs", &arg_file_names, false }, { "prefix", &arg_guest_folder, false } },
+                                      NULL, bundle_run };

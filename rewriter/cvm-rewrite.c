@@ -2,7 +2,6 @@
 /* cvm-rewrite: a recipe's plugins applied to a stock cloud image in one libguestfs session. */
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,8 @@
 #include <sys/stat.h>
 
 #include "cvm/cvm.h"
+#include "cvmbase/base.h"
+#include "pipeline.h"
 #include "session.h"
 
 /* The checkout's plugins/ from its build's bin/ (the Makefile's, for build/bin or build/asan/bin). */
@@ -17,7 +18,15 @@
 #define CHECKOUT_PLUGINS "../../plugins"
 #endif
 
-static const char *program_name = "cvm-rewrite";
+
+/* Exit codes (README "cvm-rewrite"). */
+enum {
+        RW_EXIT_OK = 0,
+        RW_EXIT_USAGE = 1,
+        RW_EXIT_BAD_RECIPE = 2,
+        RW_EXIT_UNSUPPORTED = 4,
+        RW_EXIT_IMAGE = 5,
+};
 
 /*
  * The shipped plugins, found from this executable, wherever it was installed
@@ -45,18 +54,38 @@ static const char *default_plugins(void) {
         return dir;
 }
 
-enum { OPT_RECIPE = 0x100, OPT_INPUT, OPT_OUTPUT, OPT_SET, OPT_PLUGINS, OPT_PLAN, OPT_JSON, OPT_KEEP, OPT_LAUNCH_TIMEOUT };
-
 /* The launch's default bound: generous for TCG on a loaded machine (a launch takes 15-60 s there). */
 #define LAUNCH_TIMEOUT 300
 #define LAUNCH_TIMEOUT_MAX 86400
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* A repeatable option's arguments, in order (room for every argument of the command line). */
+struct strlist {
+        char **v;
+        size_t n;
+};
 
 struct args {
         const char *recipe, *input, *output;
-        char **sets, **dirs;
-        size_t nsets, ndirs;
+        struct strlist sets, dirs;
         unsigned launch_timeout;
         bool plan, json, keep, verbose;
+};
+
+static const struct opt_exit exits[] = {
+        { RW_EXIT_OK, "ok", "the output and its manifest are written (or --plan printed)" },
+        { RW_EXIT_USAGE, "usage", "bad command line, or an --output that cannot be written" },
+        { RW_EXIT_BAD_RECIPE, "bad recipe", "bad recipe or plugin (also what --plan refuses)" },
+        { RW_EXIT_UNSUPPORTED, "unsupported", "a guest a plugin, or this tool, does not support" },
+        { RW_EXIT_IMAGE, "image", "the image, the appliance, a step or the output failed" },
+        {},
+};
+
+static const struct opt_tool tool = {
+        .name = "cvm-rewrite",
+        .version = "cvm-rewrite " CVM_VERSION,
+        .exits = exits,
 };
 
 /* SECONDS of --launch-timeout or CVM_LAUNCH_TIMEOUT (named by what): whole seconds, 1 to a day. */
@@ -67,110 +96,99 @@ static int parse_seconds(const char *what, const char *text, unsigned *out) {
         errno = 0;
         v = strtoul(text, &end, 10);
         if (text[0] < '0' || text[0] > '9' || *end || errno || v < 1 || v > LAUNCH_TIMEOUT_MAX) {
-                fprintf(stderr, "%s: %s '%s': expected whole seconds from 1 to %d\n", program_name, what, text,
-                        LAUNCH_TIMEOUT_MAX);
-                return -RW_EXIT_USAGE;
+                log_error("%s '%s': expected whole seconds from 1 to %d", what, text, LAUNCH_TIMEOUT_MAX);
+                return -1;
         }
         *out = (unsigned) v;
         return 0;
 }
 
-static void help(void) {
-        printf("Usage: %s --recipe FILE --input IMG --output OUT [--set KEY=VALUE]... [--plugins DIR]...\n"
-               "                   [--json] [--keep-temp] [-v]\n"
-               "       %s --recipe FILE --plan [--json] [--set KEY=VALUE]... [--plugins DIR]...\n\n"
-               "Apply a recipe's plugins to a cloud image in one libguestfs appliance launch and\n"
-               "write OUT (raw or qcow2, as the recipe says) and OUT.manifest.json.  The input is\n"
-               "never written; OUT appears only when everything succeeded.\n\n"
-               "  --recipe FILE      the recipe (YAML)\n"
-               "  --input IMG        the image to start from (any format qemu reads)\n"
-               "  --output OUT       the image to write\n"
-               "  --set KEY=VALUE    a recipe parameter; PLUGIN.KEY=VALUE for one plugin's\n"
-               "  --plugins DIR      search DIR for plugins first (then %s)\n"
-               "  --plan             resolve and validate, print the ordered steps, touch no image\n"
-               "  --json             the plan, or the run's summary, as JSON on stdout\n"
-               "  --keep-temp        keep the overlay and scratch files of a failed run\n"
-               "  --launch-timeout S give up when the appliance has not started in S seconds\n"
-               "                     (default CVM_LAUNCH_TIMEOUT, else %d)\n"
-               "  -v, --verbose      libguestfs detail on stderr\n\n"
-               "Exit codes: 0 ok, 1 usage, 2 bad recipe or plugin, 4 guest not supported by a step,\n"
-               "5 image error; 128+N after signal N.\n",
-               program_name, program_name, default_plugins(), LAUNCH_TIMEOUT);
+static int opt_seconds(const struct opt *o, const char *arg, void *field) {
+        char what[32];
+
+        snprintf(what, sizeof(what), "--%s", o->name);
+        return parse_seconds(what, arg, field);
 }
 
+static int opt_append(const struct opt *o, const char *arg, void *field) {
+        struct strlist *l = field;
+
+        (void) o;
+        l->v[l->n++] = (char *) arg;
+        return 0;
+}
+
+/* Names the shipped plugins' folder, found at run time (the bash completion reads it from --help). */
+static char plugins_help[PATH_MAX + 64];
+
+static const struct opt options[] = {
+        OPT_STR(0, "recipe", struct args, recipe, "FILE", "the recipe (YAML)"),
+        OPT_STR(0, "input", struct args, input, "IMG", "the image to start from (any format qemu reads)"),
+        OPT_OUTPUT(struct args, output, "OUT", "the image to write"),
+        OPT_FN(0, "set", struct args, sets, "KEY=VALUE", opt_append, "a recipe parameter; PLUGIN.KEY=VALUE for one plugin's"),
+        OPT_FN(0, "plugins", struct args, dirs, "DIR", opt_append, plugins_help),
+        OPT_FLAG(0, "plan", struct args, plan, "resolve and validate, print the ordered steps, touch no image"),
+        OPT_JSON(struct args, json, "the plan, or the run's summary, as JSON on stdout"),
+        OPT_FLAG(0, "keep-temp", struct args, keep, "keep the overlay and scratch files of a failed run"),
+        OPT_FN(0, "launch-timeout", struct args, launch_timeout, "S", opt_seconds,
+               "give up when the appliance has not started in S seconds\n(default CVM_LAUNCH_TIMEOUT, else " STR(LAUNCH_TIMEOUT) ")"),
+        OPT_FLAG('v', "verbose", struct args, verbose, "libguestfs detail on stderr"),
+        OPT_END,
+};
+
+static const struct opt_command command = {
+        .tool = &tool,
+        .usage = "--recipe FILE --input IMG --output OUT [--set KEY=VALUE]... [--plugins DIR]... [--json] [--keep-temp] [-v]\n"
+                 "--recipe FILE --plan [--json] [--set KEY=VALUE]... [--plugins DIR]...",
+        .about = "Apply a recipe's plugins to a cloud image in one libguestfs appliance launch and\n"
+                 "write OUT (raw or qcow2, as the recipe says) and OUT.manifest.json.  The input is\n"
+                 "never written; OUT appears only when everything succeeded.",
+        .options = options,
+        .notes = "After signal N: exit 128+N.  Plugins are searched in each --plugins DIR, then in\n"
+                 "CVM_PLUGINS_DIR, else PREFIX/share/cvm/plugins beside the program (or the checkout's plugins/).",
+};
+
+/* 1 to run, 0 after --help or --version, or -RW_EXIT_USAGE. */
 static int parse_argv(int argc, char **argv, struct args *a) {
-        static const struct option opts[] = {
-                { "help", no_argument, NULL, 'h' },      { "version", no_argument, NULL, 'V' },
-                { "verbose", no_argument, NULL, 'v' },   { "recipe", required_argument, NULL, OPT_RECIPE },
-                { "input", required_argument, NULL, OPT_INPUT },   { "output", required_argument, NULL, OPT_OUTPUT },
-                { "set", required_argument, NULL, OPT_SET },       { "plugins", required_argument, NULL, OPT_PLUGINS },
-                { "plan", no_argument, NULL, OPT_PLAN },           { "json", no_argument, NULL, OPT_JSON },
-                { "keep-temp", no_argument, NULL, OPT_KEEP },      { "launch-timeout", required_argument, NULL, OPT_LAUNCH_TIMEOUT },
-                {},
-        };
         const char *env = getenv("CVM_LAUNCH_TIMEOUT");
-        int c;
+        int ind, r;
 
         a->launch_timeout = LAUNCH_TIMEOUT;
         if (env && parse_seconds("CVM_LAUNCH_TIMEOUT", env, &a->launch_timeout) < 0)
                 return -RW_EXIT_USAGE;
-        a->sets = calloc((size_t) argc + 1, sizeof(char *));
-        a->dirs = calloc((size_t) argc + 2, sizeof(char *));
-        if (!a->sets || !a->dirs)
+        snprintf(plugins_help, sizeof(plugins_help), "search DIR for plugins first (then %s)", default_plugins());
+        a->sets.v = calloc((size_t) argc + 1, sizeof(char *));
+        a->dirs.v = calloc((size_t) argc + 2, sizeof(char *));
+        if (!a->sets.v || !a->dirs.v)
                 return -RW_EXIT_USAGE;
-        while ((c = getopt_long(argc, argv, "hVv", opts, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        help();
-                        return 0;
-                case 'V':
-                        printf("%s %s\n", program_name, cvm_version());
-                        return 0;
-                case 'v':
-                        a->verbose = true;
-                        break;
-                case OPT_RECIPE:
-                        a->recipe = optarg;
-                        break;
-                case OPT_INPUT:
-                        a->input = optarg;
-                        break;
-                case OPT_OUTPUT:
-                        a->output = optarg;
-                        break;
-                case OPT_SET:
-                        a->sets[a->nsets++] = optarg;
-                        break;
-                case OPT_PLUGINS:
-                        a->dirs[a->ndirs++] = optarg;
-                        break;
-                case OPT_PLAN:
-                        a->plan = true;
-                        break;
-                case OPT_JSON:
-                        a->json = true;
-                        break;
-                case OPT_KEEP:
-                        a->keep = true;
-                        break;
-                case OPT_LAUNCH_TIMEOUT:
-                        if (parse_seconds("--launch-timeout", optarg, &a->launch_timeout) < 0)
-                                return -RW_EXIT_USAGE;
-                        break;
-                default:
-                        return -RW_EXIT_USAGE;
-                }
-        if (optind != argc) {
-                fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", program_name, argv[optind]);
+        if ((r = opt_parse(&command, argc, argv, a, &ind)) != 0)
+                return r == OPT_DONE ? 0 : -RW_EXIT_USAGE;
+        if (ind != argc) {
+                log_error("unexpected argument '%s' (see --help)", argv[ind]);
                 return -RW_EXIT_USAGE;
         }
         if (!a->recipe || (!a->plan && (!a->input || !a->output))) {
-                fprintf(stderr, "%s: expected --recipe, and --input and --output unless --plan (see --help)\n",
-                        program_name);
+                log_error("expected --recipe, and --input and --output unless --plan (see --help)");
                 return -RW_EXIT_USAGE;
         }
-        a->dirs[a->ndirs++] = (char *) default_plugins();
+        a->dirs.v[a->dirs.n++] = (char *) default_plugins();
         return 1;
+}
+
+/* The one place a failed rewrite becomes an exit code (README "cvm-rewrite"). */
+static int exit_code(int r, const struct rw_summary *sum) {
+        if (r >= 0)
+                return RW_EXIT_OK;
+        switch (sum->fault) {
+        case RW_FAULT_OUTPUT:
+                return RW_EXIT_USAGE;
+        case RW_FAULT_UNSUPPORTED:
+                return RW_EXIT_UNSUPPORTED;
+        case RW_FAULT_SIGNAL:
+                return 128 + sum->signal;
+        default:
+                return RW_EXIT_IMAGE;
+        }
 }
 
 static int run(const struct args *a) {
@@ -181,8 +199,8 @@ static int run(const struct args *a) {
         cvm_error err = { 0 };
         int code;
 
-        if (recipe_load(a->recipe, a->dirs, a->ndirs, a->sets, a->nsets, &r, &err) < 0) {
-                fprintf(stderr, "%s: %s\n", program_name, err.msg);
+        if (recipe_load(a->recipe, a->dirs.v, a->dirs.n, a->sets.v, a->sets.n, &r, &err) < 0) {
+                log_error("%s", err.msg);
                 return RW_EXIT_BAD_RECIPE;
         }
         if (a->plan) {
@@ -190,9 +208,9 @@ static int run(const struct args *a) {
                 recipe_free(r);
                 return RW_EXIT_OK;
         }
-        if (rewrite_run(r, &o, &sum, &code, &err) < 0)
-                fprintf(stderr, "%s: %s\n", program_name, err.msg);
-        fprintf(stderr, "%s: %s: %zu steps, %u appliance launch%s, %.1f s, output %lld bytes\n", program_name,
+        if ((code = exit_code(rewrite_run(r, &o, &sum, &err), &sum)) != RW_EXIT_OK)
+                log_error("%s", err.msg);
+        log_info("%s: %zu steps, %u appliance launch%s, %.1f s, output %lld bytes",
                 code == RW_EXIT_OK ? "done" : "FAILED, no output written", sum.steps, sum.launches,
                 sum.launches == 1 ? "" : "es", sum.wall, sum.output_size);
         if (a->json && code == RW_EXIT_OK)
@@ -211,7 +229,7 @@ int main(int argc, char **argv) {
                 r = run(&a);
         else
                 r = -r;
-        free(a.sets);
-        free(a.dirs);
+        free(a.sets.v);
+        free(a.dirs.v);
         return r;
 }

@@ -116,10 +116,74 @@ static void menu_free(struct menu *m) {
         m->v = NULL;
 }
 
+/* A menuentry or submenu line (its first word w, its text p..e, at off..next) as a new item of m, inside the open blocks. */
+static int add_item(struct menu *m, const int *stack, size_t depth, const char *w, const char *p, const char *e,
+                    size_t off, size_t next) {
+        bool opens = e[-1] == '{';
+        int parent = -1;
+        struct item *it;
+
+        if (m->n == MAX_ITEMS)
+                return -EINVAL;
+        if (!(m->n & (m->n - 1))) {
+                struct item *v = realloc(m->v, (m->n ? m->n * 2 : 8) * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                m->v = v;
+        }
+        for (size_t d = depth; d > 0 && parent < 0; d--)
+                if (stack[d - 1] >= 0 && m->v[stack[d - 1]].kind == SUBMENU)
+                        parent = stack[d - 1];
+        it = &m->v[m->n];
+        *it = (struct item) { .kind = w[0] == 'm' ? ENTRY : SUBMENU, .parent = parent, .start = off, .end = next, .linux_at = NONE };
+        parse_head(p, opens ? e - 1 : e, it);
+        return 0;
+}
+
+/* A block opens: the item it is (or -1) on the stack; -EINVAL past MAX_DEPTH. */
+static int push(int *stack, size_t *depth, int item) {
+        if (*depth == MAX_DEPTH)
+                return -EINVAL;
+        stack[(*depth)++] = item;
+        return 0;
+}
+
+/* One line (w its first word, p..e the rest) into m: an item, a block's end, a linux line, `set default`. */
+static int parse_line(struct menu *m, int *stack, size_t *depth, const char *w, size_t rawlen, const char *p, const char *e,
+                      size_t off, size_t next) {
+        bool opens = e[-1] == '{';
+        int r;
+
+        if (!strcmp(w, "menuentry") || !strcmp(w, "submenu")) {
+                if ((r = add_item(m, stack, *depth, w, p, e, off, next)) < 0 ||
+                    (opens && (r = push(stack, depth, (int) m->n)) < 0))
+                        return r;
+                m->n++;
+        } else if (w[0] == '}' && rawlen >= 1) {
+                if (*depth > 0 && stack[--*depth] >= 0) {
+                        m->v[stack[*depth]].end = next;
+                        m->v[stack[*depth]].closed = true;
+                }
+        } else if (opens) {
+                return push(stack, depth, -1);
+        } else if (is_linux(w) && *depth > 0 && stack[*depth - 1] >= 0 && m->v[stack[*depth - 1]].linux_at == NONE) {
+                m->v[stack[*depth - 1]].linux_at = off;
+        } else if (!strcmp(w, "set") && *depth == 0) {
+                char v[WORD_MAX];
+                if (next_word(&p, e, v, NULL) && !strncmp(v, "default=", 8) && strcmp(v + 8, "${next_entry}") != 0 &&
+                    strcmp(v + 8, "$next_entry") != 0) {
+                        snprintf(m->dflt, sizeof(m->dflt), "%s", v + 8);
+                        m->has_dflt = true;
+                }
+        }
+        return 0;
+}
+
 /* The blocks and the default of cfg; -ENOMEM, or -EINVAL past MAX_ITEMS or MAX_DEPTH. */
 static int parse(const char *cfg, struct menu *m) {
         int stack[MAX_DEPTH];   /* item index, or -1 for a block that is not an item */
         size_t depth = 0, next;
+        int r;
 
         *m = (struct menu) { 0 };
         for (size_t off = 0; cfg[off]; off = next) {
@@ -132,55 +196,9 @@ static int parse(const char *cfg, struct menu *m) {
                         e--;
                 if (!next_word(&p, e, w, &rawlen) || w[0] == '#')
                         continue;
-                bool opens = e[-1] == '{';
-                if (!strcmp(w, "menuentry") || !strcmp(w, "submenu")) {
-                        struct item *it;
-                        int parent = -1;
-                        if (m->n == MAX_ITEMS) {
-                                menu_free(m);
-                                return -EINVAL;
-                        }
-                        if (!(m->n & (m->n - 1))) {
-                                struct item *v = realloc(m->v, (m->n ? m->n * 2 : 8) * sizeof(*v));
-                                if (!v) {
-                                        menu_free(m);
-                                        return -ENOMEM;
-                                }
-                                m->v = v;
-                        }
-                        for (size_t d = depth; d > 0 && parent < 0; d--)
-                                if (stack[d - 1] >= 0 && m->v[stack[d - 1]].kind == SUBMENU)
-                                        parent = stack[d - 1];
-                        it = &m->v[m->n];
-                        *it = (struct item) { .kind = w[0] == 'm' ? ENTRY : SUBMENU, .parent = parent,
-                                              .start = off, .end = next, .linux_at = NONE };
-                        parse_head(p, opens ? e - 1 : e, it);
-                        if (opens) {
-                                if (depth == MAX_DEPTH) {
-                                        menu_free(m);
-                                        return -EINVAL;
-                                }
-                                stack[depth++] = (int) m->n;
-                        }
-                        m->n++;
-                } else if (w[0] == '}' && rawlen >= 1) {
-                        if (depth > 0 && stack[--depth] >= 0) {
-                                m->v[stack[depth]].end = next;
-                                m->v[stack[depth]].closed = true;
-                        }
-                } else if (opens) {
-                        if (depth == MAX_DEPTH) {
-                                menu_free(m);
-                                return -EINVAL;
-                        }
-                        stack[depth++] = -1;
-                } else if (is_linux(w) && depth > 0 && stack[depth - 1] >= 0 &&
-                           m->v[stack[depth - 1]].linux_at == NONE) {
-                        m->v[stack[depth - 1]].linux_at = off;
-                } else if (!strcmp(w, "set") && depth == 0 && next_word(&p, e, w, NULL) && !strncmp(w, "default=", 8) &&
-                           strcmp(w + 8, "${next_entry}") != 0 && strcmp(w + 8, "$next_entry") != 0) {
-                        snprintf(m->dflt, sizeof(m->dflt), "%s", w + 8);
-                        m->has_dflt = true;
+                if ((r = parse_line(m, stack, &depth, w, rawlen, p, e, off, next)) < 0) {
+                        menu_free(m);
+                        return r;
                 }
         }
         return 0;
@@ -399,12 +417,64 @@ static bool name_ok(const char *s) {
         return *s && !strpbrk(s, "'\"\\/ \t\n\r{}$;") && strlen(s) < 200;
 }
 
+/* Whether line p..ee (its first word read from q) is a `set default=` outside any block; depth follows the blocks. */
+static bool sets_default(const char *p, const char *ee, size_t *depth) {
+        const char *q = p;
+        char w[WORD_MAX], v[WORD_MAX];
+
+        if (!next_word(&q, ee, w, NULL) || w[0] == '#')
+                return false;
+        if (w[0] == '}' && *depth > 0)
+                --*depth;
+        else if (ee[-1] == '{')
+                ++*depth;
+        else
+                return *depth == 0 && !strcmp(w, "set") && next_word(&q, ee, v, NULL) && !strncmp(v, "default=", 8) &&
+                       strcmp(v + 8, "${next_entry}") && strcmp(v + 8, "$next_entry");
+        return false;
+}
+
+/* cfg line by line into f: `set default` outside blocks names id; unless have, the copy of entry d goes before the first entry. */
+static void copy_with_entry(FILE *f, const char *cfg, const struct menu *m, int d, size_t first, bool have, const char *id,
+                            const char *version, const char *kernel, const char *initrd) {
+        size_t depth = 0, next;
+        bool set_seen = false;
+
+        for (size_t off = 0; cfg[off]; off = next) {
+                size_t e = line_end(cfg, off, &next);
+                const char *p = cfg + off, *ee = cfg + e;
+                if (off == first && !have) {
+                        if (!set_seen)
+                                fprintf(f, "set default='%s'\n", id);
+                        put_entry(f, cfg, &m->v[d], version, kernel, initrd);
+                }
+                while (ee > p && (blank(ee[-1]) || ee[-1] == '\r'))
+                        ee--;
+                if (sets_default(p, ee, &depth)) {
+                        fprintf(f, "%.*sset default='%s'\n", (int) (strspn(p, " \t")), p, id);
+                        set_seen = true;
+                        continue;
+                }
+                fprintf(f, "%.*s\n", (int) (e - off), p);
+        }
+}
+
+/* Read back: a file whose blocks this reading and GRUB's could disagree on is refused, not half-edited. */
+static bool boots(const char *cfg, const char *kernel) {
+        char *got = grub_cfg_default_kernel(cfg, NULL);
+        bool ok = got && !strcmp(base_name(got), kernel);
+
+        free(got);
+        return ok;
+}
+
 int grub_cfg_add_default(const char *cfg, const char *version, const char *kernel, const char *initrd, char **ret) {
-        char id[WORD_MAX];
+        char id[WORD_MAX], k[WORD_MAX];
+        const char *from, *args, *end;
         struct menu m;
         char *out = NULL;
-        size_t outlen = 0, first = NONE, next;
-        bool have = false, set_seen = false;
+        size_t outlen = 0, first = NONE;
+        bool have = false;
         FILE *f;
         int r, d;
 
@@ -419,11 +489,8 @@ int grub_cfg_add_default(const char *cfg, const char *version, const char *kerne
                 if (m.v[i].parent < 0 && first == NONE)
                         first = m.v[i].start;
         }
-        char k[WORD_MAX];
-        const char *from, *args, *end;
         /* The entry to copy: whole (its closing brace seen) and loading a kernel. */
-        if (!have && (d < 0 || m.v[d].linux_at == NONE || !m.v[d].closed ||
-                      !linux_words(cfg, &m.v[d], k, &from, &args, &end))) {
+        if (!have && (d < 0 || m.v[d].linux_at == NONE || !m.v[d].closed || !linux_words(cfg, &m.v[d], k, &from, &args, &end))) {
                 menu_free(&m);
                 return -ENOENT;
         }
@@ -431,45 +498,13 @@ int grub_cfg_add_default(const char *cfg, const char *version, const char *kerne
                 menu_free(&m);
                 return -ENOMEM;
         }
-        /* Copy line by line: `set default` outside blocks names the new entry, which goes before the first. */
-        size_t depth = 0;
-        for (size_t off = 0; cfg[off]; off = next) {
-                size_t e = line_end(cfg, off, &next);
-                const char *p = cfg + off, *q = p;
-                char w[WORD_MAX], v[WORD_MAX];
-                if (off == first && !have) {
-                        if (!set_seen)
-                                fprintf(f, "set default='%s'\n", id);
-                        put_entry(f, cfg, &m.v[d], version, kernel, initrd);
-                }
-                const char *ee = cfg + e;
-                while (ee > p && (blank(ee[-1]) || ee[-1] == '\r'))
-                        ee--;
-                if (next_word(&q, ee, w, NULL) && w[0] != '#') {
-                        const char *q2 = q;
-                        if (w[0] == '}' && depth > 0)
-                                depth--;
-                        else if (ee[-1] == '{')
-                                depth++;
-                        else if (depth == 0 && !strcmp(w, "set") && next_word(&q2, ee, v, NULL) &&
-                                 !strncmp(v, "default=", 8) && strcmp(v + 8, "${next_entry}") && strcmp(v + 8, "$next_entry")) {
-                                fprintf(f, "%.*sset default='%s'\n", (int) (strspn(p, " \t")), p, id);
-                                set_seen = true;
-                                continue;
-                        }
-                }
-                fprintf(f, "%.*s\n", (int) (e - off), p);
-        }
+        copy_with_entry(f, cfg, &m, d, first, have, id, version, kernel, initrd);
         menu_free(&m);
         if (fclose(f) != 0) {
                 free(out);
                 return -ENOMEM;
         }
-        /* Read back: a file whose blocks this reading and GRUB's could disagree on is refused, not half-edited. */
-        char *got = grub_cfg_default_kernel(out, NULL);
-        bool ok = got && !strcmp(base_name(got), kernel);
-        free(got);
-        if (!ok) {
+        if (!boots(out, kernel)) {
                 free(out);
                 return -EINVAL;
         }

@@ -15,7 +15,7 @@
 
 #include "cvmbase/base.h"
 #include "cvminitrd/initrd.h"
-#include "session.h"
+#include "step_kind.h"
 
 #define SCRIPT "/tmp/cvm-ima-label.sh"
 #define IMA_XATTR_DIGEST 0x01
@@ -104,7 +104,7 @@ static int hash_index(const char *name) {
         return -1;
 }
 
-int ima_label_validate(const struct step *s, cvm_error *err) {
+static int ima_label_validate(const struct step *s, cvm_error *err) {
         const char *hash = step_arg(s, "hash");
         char **words;
         size_t n;
@@ -119,14 +119,14 @@ int ima_label_validate(const struct step *s, cvm_error *err) {
         return 0;
 }
 
-int ima_label_run(struct session *ss, const struct step *s) {
+static int ima_label_run(struct session *ss, const struct step *s) {
         const char *hash = step_arg(s, "hash") ? step_arg(s, "hash") : "sha256";
         size_t done = 0, n, o = 0, cap = 8;
         _cleanup_free_ char *rel = NULL;
         char **words;
         int r = 0, h;
 
-        if ((r = ima_label_validate(s, ss->err)) < 0 || (r = ima_label_paths(s, &words, &n, ss->err)) < 0)
+        if ((r = ima_label_paths(s, &words, &n, ss->err)) < 0)
                 return r;
         h = hash_index(hash);
         for (size_t i = 0; i < n; i++)
@@ -148,3 +148,6 @@ int ima_label_run(struct session *ss, const struct step *s) {
                 session_warn(ss, "%s: step ima-label labelled no file (no regular file under the paths given)", s->where);
         return r;
 }
+
+const struct step_kind kind_ima_label = { "ima-label", { { "paths", &arg_list, true }, { "hash", &arg_text, false } }, ima_label_validate,
+                                         ima_label_run };

@@ -14,7 +14,7 @@
 
 #include "cvmbase/base.h"
 #include "cvminitrd/initrd.h"
-#include "session.h"
+#include "step_kind.h"
 
 /* Copy guest path p (file, folder or symlink) into the set, staged under the host folder stage. */
 static int add_guest_path(struct session *ss, const struct step *s, cvm_initrd_fileset *fs, const char *stage,
@@ -332,13 +332,24 @@ static int append_one(struct session *ss, const struct step *s, cvm_initrd_files
         return cvm_initrd_write_image(rd, size, fs, c, epoch, out, ss->err);
 }
 
-int initrd_append_run(struct session *ss, const struct step *s) {
+/* Something to append, and a compression this build knows. */
+static int initrd_append_validate(const struct step *s, cvm_error *err) {
+        const char *comp = step_arg(s, "compress");
+        enum cvm_initrd_compression c;
+
+        if (!step_arg_full(s, "add") && !step_arg_full(s, "tree") && !step_arg_full(s, "guest"))
+                return cvm_error_set(err, EINVAL, "%s: step initrd-append needs add, tree or guest", s->where);
+        if (comp && cvm_initrd_compression_from_name(comp, &c) < 0)
+                return cvm_error_set(err, EINVAL, "%s: step initrd-append: compress '%s': expected none, gzip, zstd, xz, lzma or bzip2",
+                                     s->where, comp);
+        return 0;
+}
+
+static int initrd_append_run(struct session *ss, const struct step *s) {
         static const char *const globs[] = { "/boot/initrd.img-*", "/boot/initramfs-*.img" };
         size_t done = 0;
         int r = 0;
 
-        if (!step_arg_full(s, "add") && !step_arg_full(s, "tree") && !step_arg_full(s, "guest"))
-                return cvm_error_set(ss->err, EINVAL, "%s: step initrd-append needs add, tree or guest", s->where);
         for (size_t gi = 0; gi < 2 && r == 0; gi++) {
                 char **paths = guestfs_glob_expand(ss->g, globs[gi]);
                 for (size_t i = 0; paths && paths[i] && r == 0; i++) {
@@ -382,3 +393,12 @@ int initrd_append_run(struct session *ss, const struct step *s) {
                                      s->where);
         return r;
 }
+
+const struct step_kind kind_initrd_append = { "initrd-append",
+                                             { { "add", &arg_host_file_specs, false },
+                                               { "tree", &arg_host_tree_specs, false },
+                                               { "guest", &arg_guest_paths, false },
+                                               { "initramfs-tools", &arg_scripts, false },
+                                               { "compress", &arg_text, false },
+                                               { "modules", &arg_modules, false } },
+                                             initrd_append_validate, initrd_append_run };

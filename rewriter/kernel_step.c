@@ -26,12 +26,13 @@
 #include <unistd.h>
 
 #include "cvmbase/base.h"
+#include "grub_boot.h"
 #include "grub_cfg.h"
+#include "guest_text.h"
 #include "kernel_pkg.h"
-#include "session.h"
+#include "step_kind.h"
 
 #define CACHE "/var/cache/cvm-kernel"
-#define GRUB_CFG "/boot/grub/grub.cfg"
 #define GRUB_DROPIN "/etc/default/grub.d/99-cvm-guest-kernel.cfg"
 
 /* The package's format and the kernel versions it installs, added to *v. */
@@ -148,7 +149,7 @@ static int default_generated(struct session *ss, const struct step *s, const cha
 
         if (guest_sh(ss, s, "update-grub 2>/dev/null >/dev/null || update-grub >/dev/null") < 0)
                 return -EIO;
-        if (!(cfg = session_read_text(ss, GRUB_CFG)))
+        if (!(cfg = guest_read_text(ss->g, GRUB_CFG)))
                 return step_gfail(ss, s, GRUB_CFG);
         if ((r = grub_cfg_entry_path(cfg, kernel, &entry)) < 0)
                 return step_fail(ss, s, "update-grub made no entry for %s in " GRUB_CFG, kernel);
@@ -165,7 +166,7 @@ static int default_grubby(struct session *ss, const struct step *s, const char *
 
 static int default_handwritten(struct session *ss, const struct step *s, const char *ver, const char *kernel,
                                const char *initrd) {
-        _cleanup_free_ char *cfg = session_read_text(ss, GRUB_CFG), *out = NULL;
+        _cleanup_free_ char *cfg = guest_read_text(ss->g, GRUB_CFG), *out = NULL;
         int r;
 
         if (!cfg)
@@ -180,6 +181,7 @@ static int default_handwritten(struct session *ss, const struct step *s, const c
 /* The boot loader's default entry must load kernel now. */
 static int check_default(struct session *ss, const struct step *s, const char *kernel, bool bls) {
         _cleanup_free_ char *got = NULL;
+        struct grub_boot boot;
 
         if (bls) {
                 char want[PATH_MAX];
@@ -190,7 +192,9 @@ static int check_default(struct session *ss, const struct step *s, const char *k
                 return got && !strcmp(got, want) ? 0 : step_fail(ss, s, "grubby's default kernel is %s, not %s", got ? got : "unknown", want);
         }
         /* The same reading of grub.cfg (and grubenv) that predicts the manifest's command line. */
-        if ((got = session_boot_cmdline(ss)))
+        grub_boot_read(ss->g, &boot);
+        free(boot.kernel);
+        if ((got = boot.cmdline))
                 got[strcspn(got, " ")] = '\0';
         const char *path = got ? got + strlen("BOOT_IMAGE=") : NULL, *base = path ? strrchr(path, '/') ? strrchr(path, '/') + 1 : path : NULL;
         return base && !strcmp(base, kernel) ? 0
@@ -219,7 +223,7 @@ static int make_default(struct session *ss, const struct step *s, const char *ve
         return r < 0 ? r : check_default(ss, s, kernel, bls);
 }
 
-int kernel_run(struct session *ss, const struct step *s) {
+static int kernel_run(struct session *ss, const struct step *s) {
         const char *dflt = step_arg(s, "default");
         enum kernel_pkg_format fmt = KERNEL_PKG_UNKNOWN;
         char **files, **versions = NULL, initrd[256];
@@ -250,3 +254,5 @@ int kernel_run(struct session *ss, const struct step *s) {
         strv_free(versions, nv);
         return r;
 }
+
+const struct step_kind kind_kernel = { "kernel", { { "packages", &arg_packages, true }, { "default", &arg_bool, false } }, NULL, kernel_run };

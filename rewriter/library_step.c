@@ -21,7 +21,7 @@
 #include "cvmbase/base.h"
 #include "cvminitrd/bundle.h"
 #include "cvm/cvm.h"
-#include "session.h"
+#include "step_kind.h"
 
 #define PREFIX "/usr/local"
 #define MAX_HEADERS 64
@@ -208,7 +208,7 @@ static int check_installed(struct session *ss, const struct step *s) {
         return 0;
 }
 
-int library_run(struct session *ss, const struct step *s) {
+static int library_run(struct session *ss, const struct step *s) {
         const char *mode = step_arg(s, "install") ? step_arg(s, "install") : "yes";
         _cleanup_(elf_clearp) struct cvm_elf_info cvm = { 0 };
         _cleanup_free_ char *why = NULL;
@@ -242,3 +242,5 @@ int library_run(struct session *ss, const struct step *s) {
                 return r;
         return check_installed(ss, s);
 }
+
+const struct step_kind kind_library = { "library", { { "install", &arg_install, false } }, NULL, library_run };

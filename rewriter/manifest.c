@@ -14,7 +14,6 @@
 
 struct manifest {
         struct json_object *root, *steps, *boot, *build, *seconds;
-        size_t nsteps;
         struct atomic_file out;         /* OUT.manifest.json while it is written */
 };
 
@@ -129,11 +128,6 @@ void manifest_step(struct manifest *m, const struct plugin *p, const struct step
         json_object_object_add(o, "plugin", str(p->name));
         json_object_array_add(m->steps, o);
         json_object_array_add(m->seconds, json_object_new_double(seconds));
-        m->nsteps++;
-}
-
-size_t manifest_nsteps(const struct manifest *m) {
-        return m->nsteps;
 }
 
 void manifest_boot_file(struct manifest *m, const char *path, const char *kind, const char *sha256, const char *sha384) {

@@ -22,7 +22,6 @@ void manifest_free(struct manifest *m);
 void manifest_guest(struct manifest *m, const char *type, const char *distro, int major, int minor, const char *arch,
                     const char *root);
 void manifest_step(struct manifest *m, const struct plugin *p, const struct step *s, double seconds);
-size_t manifest_nsteps(const struct manifest *m);
 void manifest_boot_file(struct manifest *m, const char *path, const char *kind, const char *sha256, const char *sha384);
 void manifest_cmdline(struct manifest *m, const char *cmdline);
 /* The boot kernel's version, config symbols, tdx-guest module and capabilities with their basis (reproducible part). */

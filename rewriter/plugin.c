@@ -139,52 +139,42 @@ static int parse_pattern(const struct yx *c, const yaml_node_t *v, struct param 
         return 0;
 }
 
-static int parse_param(const struct yx *c, const yaml_node_t *k, const yaml_node_t *v, struct param *p) {
-        const char *name = yx_scalar(k);
-        bool has_min = false, has_max = false;
-        int r = 0, t;
+/* One key of a parameter's mapping (key at qk, its value qv) into p; min and max say they were seen. */
+static int param_key(const struct yx *c, const char *key, const yaml_node_t *qk, const yaml_node_t *qv, struct param *p,
+                     bool *has_min, bool *has_max) {
+        int t, r = 0;
 
-        if (!name || !valid_name(name))
-                return yx_at(c, k, "parameter name '%s': expected [a-z_][a-z0-9_-]*", name ? name : "?");
-        if (!(p->name = strdup(name)))
-                return cvm_error_set(c->err, ENOMEM, "out of memory");
-        if (v->type != YAML_MAPPING_NODE)
-                return yx_at(c, v, "parameter '%s': expected {type, default, description, required}", name);
-        p->required = true;
-        for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top && r >= 0; q++) {
-                const yaml_node_t *qk = yx_node(c, q->key), *qv = yx_node(c, q->value);
-                const char *key = yx_scalar(qk);
-                if (!key)
-                        r = yx_at(c, qk, "a parameter key must be a string");
-                else if ((r = yx_unique(c, v, q)) < 0)
-                        break;
-                else if (strcmp(key, "type") == 0) {
-                        if ((r = yx_enum(c, qv, key, type_names, 4, &t)) >= 0)
-                                p->type = (enum param_type) t;
-                } else if (strcmp(key, "default") == 0) {
-                        const char *d = yx_scalar(qv);
-                        if (!d)
-                                r = yx_at(c, qv, "parameter '%s': default must be a scalar", name);
-                        else if (!(p->value = strdup(d)) || !(p->where = where(c, qv)))
-                                r = cvm_error_set(c->err, ENOMEM, "out of memory");
-                        p->required = false;
-                } else if (strcmp(key, "description") == 0)
-                        r = yx_string(c, qv, key, &p->description);
-                else if (strcmp(key, "required") == 0)
-                        r = yx_bool(c, qv, key, &p->required);
-                else if (strcmp(key, "min") == 0)
-                        r = parse_bound(c, qv, key, name, &p->min), has_min = true;
-                else if (strcmp(key, "max") == 0)
-                        r = parse_bound(c, qv, key, name, &p->max), has_max = true;
-                else if (strcmp(key, "values") == 0)
-                        r = parse_values(c, qv, p);
-                else if (strcmp(key, "pattern") == 0)
-                        r = parse_pattern(c, qv, p);
-                else
-                        r = yx_at(c, qk, "unknown parameter key '%s' (expected type, default, description, required, min, max, values, pattern)", key);
-        }
-        if (r < 0)
-                return r;
+        if (strcmp(key, "type") == 0) {
+                if ((r = yx_enum(c, qv, key, type_names, 4, &t)) >= 0)
+                        p->type = (enum param_type) t;
+        } else if (strcmp(key, "default") == 0) {
+                const char *d = yx_scalar(qv);
+                if (!d)
+                        return yx_at(c, qv, "parameter '%s': default must be a scalar", p->name);
+                if (!(p->value = strdup(d)) || !(p->where = where(c, qv)))
+                        r = cvm_error_set(c->err, ENOMEM, "out of memory");
+                p->required = false;
+        } else if (strcmp(key, "description") == 0)
+                r = yx_string(c, qv, key, &p->description);
+        else if (strcmp(key, "required") == 0)
+                r = yx_bool(c, qv, key, &p->required);
+        else if (strcmp(key, "min") == 0)
+                r = parse_bound(c, qv, key, p->name, &p->min), *has_min = true;
+        else if (strcmp(key, "max") == 0)
+                r = parse_bound(c, qv, key, p->name, &p->max), *has_max = true;
+        else if (strcmp(key, "values") == 0)
+                r = parse_values(c, qv, p);
+        else if (strcmp(key, "pattern") == 0)
+                r = parse_pattern(c, qv, p);
+        else
+                r = yx_at(c, qk, "unknown parameter key '%s' (expected type, default, description, required, min, max, values, pattern)", key);
+        return r;
+}
+
+/* The rules across a parameter's keys (at v), then its default against its type. */
+static int param_finish(const struct yx *c, const yaml_node_t *v, struct param *p, bool has_min, bool has_max) {
+        const char *name = p->name;
+
         if ((has_min || has_max) && (p->type != PARAM_INT || !has_min || !has_max || p->min > p->max))
                 return yx_at(c, v, "parameter '%s': min and max go together, on an int, min <= max", name);
         p->ranged = has_min;
@@ -200,6 +190,29 @@ static int parse_param(const struct yx *c, const yaml_node_t *k, const yaml_node
         if (p->value)
                 return param_check(p, p->value, p->where, c->err);
         return 0;
+}
+
+static int parse_param(const struct yx *c, const yaml_node_t *k, const yaml_node_t *v, struct param *p) {
+        const char *name = yx_scalar(k);
+        bool has_min = false, has_max = false;
+        int r = 0;
+
+        if (!name || !valid_name(name))
+                return yx_at(c, k, "parameter name '%s': expected [a-z_][a-z0-9_-]*", name ? name : "?");
+        if (!(p->name = strdup(name)))
+                return cvm_error_set(c->err, ENOMEM, "out of memory");
+        if (v->type != YAML_MAPPING_NODE)
+                return yx_at(c, v, "parameter '%s': expected {type, default, description, required}", name);
+        p->required = true;
+        for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top && r >= 0; q++) {
+                const yaml_node_t *qk = yx_node(c, q->key);
+                const char *key = yx_scalar(qk);
+                if (!key)
+                        r = yx_at(c, qk, "a parameter key must be a string");
+                else if ((r = yx_unique(c, v, q)) == 0)
+                        r = param_key(c, key, qk, yx_node(c, q->value), p, &has_min, &has_max);
+        }
+        return r < 0 ? r : param_finish(c, v, p, has_min, has_max);
 }
 
 /* A step: a mapping of one key (the kind) to a mapping of arguments (scalars or lists of scalars). */
@@ -255,6 +268,51 @@ static int parse_step(const struct yx *c, const yaml_node_t *n, struct plugin *p
         return 0;
 }
 
+static int parse_families(const struct yx *c, const yaml_node_t *v, struct plugin *p) {
+        size_t n;
+        int r = 0;
+
+        if (v->type != YAML_SEQUENCE_NODE)
+                return yx_at(c, v, "families: expected a list (debian, ubuntu, ...)");
+        n = (size_t) (v->data.sequence.items.top - v->data.sequence.items.start);
+        if (!(p->families = calloc(n + 1, sizeof(char *))))
+                return cvm_error_set(c->err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = yx_string(c, yx_node(c, v->data.sequence.items.start[i]), "families", &p->families[i]);
+        return r;
+}
+
+static int parse_params(const struct yx *c, const yaml_node_t *params, struct plugin *p) {
+        int r;
+
+        if (params->type != YAML_MAPPING_NODE)
+                return yx_at(c, params, "params: expected a mapping of name: {type, default, description}");
+        p->nparams = (size_t) (params->data.mapping.pairs.top - params->data.mapping.pairs.start);
+        if (!(p->params = calloc(p->nparams ? p->nparams : 1, sizeof(*p->params))))
+                return cvm_error_set(c->err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < p->nparams; i++) {
+                yaml_node_pair_t *q = &params->data.mapping.pairs.start[i];
+                if ((r = yx_unique(c, params, q)) < 0 ||
+                    (r = parse_param(c, yx_node(c, q->key), yx_node(c, q->value), &p->params[i])) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_steps(const struct yx *c, const yaml_node_t *root, const yaml_node_t *steps, struct plugin *p) {
+        int r;
+
+        if (!steps || steps->type != YAML_SEQUENCE_NODE || steps->data.sequence.items.top == steps->data.sequence.items.start)
+                return yx_at(c, steps ? steps : root, "plugin '%s' needs a non-empty steps list", p->name);
+        p->nsteps = (size_t) (steps->data.sequence.items.top - steps->data.sequence.items.start);
+        if (!(p->steps = calloc(p->nsteps, sizeof(*p->steps))))
+                return cvm_error_set(c->err, ENOMEM, "out of memory");
+        for (size_t i = 0; i < p->nsteps; i++)
+                if ((r = parse_step(c, yx_node(c, steps->data.sequence.items.start[i]), p, &p->steps[i])) < 0)
+                        return r;
+        return 0;
+}
+
 static int parse_plugin(const struct yx *c, const yaml_node_t *root, struct plugin *p) {
         const yaml_node_t *params = NULL, *steps = NULL;
         int r = 0;
@@ -273,16 +331,9 @@ static int parse_plugin(const struct yx *c, const yaml_node_t *root, struct plug
                         r = yx_string(c, v, key, &p->name);
                 else if (strcmp(key, "description") == 0)
                         r = yx_string(c, v, key, &p->description);
-                else if (strcmp(key, "families") == 0) {
-                        size_t n;
-                        if (v->type != YAML_SEQUENCE_NODE)
-                                return yx_at(c, v, "families: expected a list (debian, ubuntu, ...)");
-                        n = (size_t) (v->data.sequence.items.top - v->data.sequence.items.start);
-                        if (!(p->families = calloc(n + 1, sizeof(char *))))
-                                return cvm_error_set(c->err, ENOMEM, "out of memory");
-                        for (size_t i = 0; i < n && r >= 0; i++)
-                                r = yx_string(c, yx_node(c, v->data.sequence.items.start[i]), key, &p->families[i]);
-                } else if (strcmp(key, "changes-kernel") == 0)
+                else if (strcmp(key, "families") == 0)
+                        r = parse_families(c, v, p);
+                else if (strcmp(key, "changes-kernel") == 0)
                         r = yx_bool(c, v, key, &p->changes_kernel);
                 else if (strcmp(key, "params") == 0)
                         params = v;
@@ -297,28 +348,9 @@ static int parse_plugin(const struct yx *c, const yaml_node_t *root, struct plug
                 return yx_at(c, root, "a plugin needs a name matching [a-z_][a-z0-9_-]*");
         if (!p->description)
                 return yx_at(c, root, "plugin '%s' needs a description", p->name);
-        if (params) {
-                if (params->type != YAML_MAPPING_NODE)
-                        return yx_at(c, params, "params: expected a mapping of name: {type, default, description}");
-                p->nparams = (size_t) (params->data.mapping.pairs.top - params->data.mapping.pairs.start);
-                if (!(p->params = calloc(p->nparams ? p->nparams : 1, sizeof(*p->params))))
-                        return cvm_error_set(c->err, ENOMEM, "out of memory");
-                for (size_t i = 0; i < p->nparams; i++) {
-                        yaml_node_pair_t *q = &params->data.mapping.pairs.start[i];
-                        if ((r = yx_unique(c, params, q)) < 0 ||
-                            (r = parse_param(c, yx_node(c, q->key), yx_node(c, q->value), &p->params[i])) < 0)
-                                return r;
-                }
-        }
-        if (!steps || steps->type != YAML_SEQUENCE_NODE || steps->data.sequence.items.top == steps->data.sequence.items.start)
-                return yx_at(c, steps ? steps : root, "plugin '%s' needs a non-empty steps list", p->name);
-        p->nsteps = (size_t) (steps->data.sequence.items.top - steps->data.sequence.items.start);
-        if (!(p->steps = calloc(p->nsteps, sizeof(*p->steps))))
-                return cvm_error_set(c->err, ENOMEM, "out of memory");
-        for (size_t i = 0; i < p->nsteps; i++)
-                if ((r = parse_step(c, yx_node(c, steps->data.sequence.items.start[i]), p, &p->steps[i])) < 0)
-                        return r;
-        return 0;
+        if (params && (r = parse_params(c, params, p)) < 0)
+                return r;
+        return parse_steps(c, root, steps, p);
 }
 
 struct file_rec {

@@ -120,75 +120,59 @@ done:
         return out;
 }
 
-int reference_values(guestfs_h *g, const char *tmpdir, const char *cmdline, struct json_object **ret, cvm_error *err) {
-        static const uint16_t tpm_banks[] = { CVM_ALG_SHA256, CVM_ALG_SHA384 }, tdx_banks[] = { CVM_ALG_SHA384 };
-        char mnt[PATH_MAX], proc[PATH_MAX], path[PATH_MAX];
-        struct cvm_policy *p = NULL;
-        struct json_object *top, *tdx = NULL, *tpm = NULL;
-        pthread_t th;
-        void *fr;
-        FILE *f;
-        int r = 0;
+/* What the manifest says of an image without the measurer. */
+static struct json_object *no_measurer(void) {
+        struct json_object *top = json_object_new_object();
 
-        if (guestfs_is_file(g, POLICY) <= 0) {
-                top = json_object_new_object();
-                json_object_object_add(top, "measurer", json_object_new_boolean(0));
-                json_object_object_add(top, "note", json_object_new_string(POLICY " is not in the image: the measurer "
-                                                                                  "is not installed, nothing to predict"));
-                *ret = top;
-                return 0;
-        }
-        if ((size_t) snprintf(mnt, sizeof(mnt), "%s/guest", tmpdir) >= sizeof(mnt) ||
-            (size_t) snprintf(proc, sizeof(proc), "%s/proc", tmpdir) >= sizeof(proc) ||
+        json_object_object_add(top, "measurer", json_object_new_boolean(0));
+        json_object_object_add(top, "note", json_object_new_string(POLICY " is not in the image: the measurer "
+                                                                          "is not installed, nothing to predict"));
+        return top;
+}
+
+/* tmpdir/guest (the mountpoint) and tmpdir/proc/cmdline (the command line the measurer will read) made. */
+static int scratch(const char *tmpdir, const char *cmdline, char mnt[PATH_MAX], char proc[PATH_MAX], cvm_error *err) {
+        char path[PATH_MAX];
+        FILE *f;
+
+        if ((size_t) snprintf(mnt, PATH_MAX, "%s/guest", tmpdir) >= PATH_MAX ||
+            (size_t) snprintf(proc, PATH_MAX, "%s/proc", tmpdir) >= PATH_MAX ||
             (size_t) snprintf(path, sizeof(path), "%s/cmdline", proc) >= sizeof(path))
                 return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", tmpdir);
         if (mkdir(mnt, 0700) < 0 || mkdir(proc, 0700) < 0)
                 return cvm_error_set(err, errno, "%s: %s", tmpdir, strerror(errno));
         if (!(f = fopen(path, "w")) || fprintf(f, "%s\n", cmdline ? cmdline : "") < 0 || fclose(f) != 0)
                 return cvm_error_set(err, EIO, "%s: cannot write", path);
-        if (guestfs_mount_local(g, mnt, GUESTFS_MOUNT_LOCAL_READONLY, 1, -1) < 0)
-                return cvm_error_set(err, EIO, "mount-local (FUSE) of the guest failed: %s", guestfs_last_error(g));
-        if (pthread_create(&th, NULL, run_fuse, g) != 0) {
-                guestfs_umount_local(g, -1);
-                return cvm_error_set(err, EAGAIN, "cannot start the FUSE thread");
-        }
-        r = (size_t) snprintf(path, sizeof(path), "%s" POLICY, mnt) >= sizeof(path)
-                    ? cvm_error_set(err, ENAMETOOLONG, "%s: path too long", mnt)
-                    : cvm_policy_load(path, &p, err);
+        return 0;
+}
+
+/* The guest's policy (read through the mount at mnt) replayed into both register spaces. */
+static int predict(const char *mnt, const char *proc, struct json_object **tdx, struct json_object **tpm, cvm_error *err) {
+        static const uint16_t tpm_banks[] = { CVM_ALG_SHA256, CVM_ALG_SHA384 }, tdx_banks[] = { CVM_ALG_SHA384 };
+        char path[PATH_MAX], *in_guest;
+        struct cvm_policy *p = NULL;
+        int r;
+
+        if ((size_t) snprintf(path, sizeof(path), "%s" POLICY, mnt) >= sizeof(path))
+                return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", mnt);
+        if ((r = cvm_policy_load(path, &p, err)) < 0)
+                return r;
         /* The policy event names the policy where the measurer reads it at boot, not the build host's mount. */
-        if (r == 0) {
-                char *in_guest = strdup(POLICY);
-                if (!in_guest)
-                        r = cvm_error_set(err, ENOMEM, "out of memory");
-                else {
-                        free(p->path);
-                        p->path = in_guest;
-                }
+        if (!(in_guest = strdup(POLICY))) {
+                cvm_policy_free(p);
+                return cvm_error_set(err, ENOMEM, "out of memory");
         }
-        if (r == 0) {
-                tdx = space_json(p, mnt, proc, CVM_SPACE_CCMR, tdx_banks, 1, err);
-                tpm = tdx ? space_json(p, mnt, proc, CVM_SPACE_PCR, tpm_banks, 2, err) : NULL;
-                if (!tdx || !tpm)
-                        r = -err->code;
-        }
-        /*
-         * Unmounting ends mount_local_run in the other thread.  Not with
-         * guestfs_umount_local: that call waits for the handle, which the
-         * running mount_local_run holds.
-         */
-        if (unmount(mnt) < 0) {
-                r = r < 0 ? r : cvm_error_set(err, EIO, "cannot unmount %s (FUSE): the mount stays", mnt);
-                return r;
-        }
-        pthread_join(th, &fr);
-        rmdir(mnt);
+        free(p->path);
+        p->path = in_guest;
+        *tdx = space_json(p, mnt, proc, CVM_SPACE_CCMR, tdx_banks, 1, err);
+        *tpm = *tdx ? space_json(p, mnt, proc, CVM_SPACE_PCR, tpm_banks, 2, err) : NULL;
         cvm_policy_free(p);
-        if (r < 0) {
-                json_object_put(tdx);
-                json_object_put(tpm);
-                return r;
-        }
-        top = json_object_new_object();
+        return *tdx && *tpm ? 0 : -err->code;
+}
+
+static struct json_object *result(const char *cmdline, struct json_object *tdx, struct json_object *tpm) {
+        struct json_object *top = json_object_new_object();
+
         json_object_object_add(top, "measurer", json_object_new_boolean(1));
         json_object_object_add(top, "policy", json_object_new_string(POLICY));
         json_object_object_add(top, "cmdline", cmdline ? json_object_new_string(cmdline) : NULL);
@@ -197,6 +181,46 @@ int reference_values(guestfs_h *g, const char *tmpdir, const char *cmdline, stru
         json_object_object_add(top, "note", json_object_new_string(
                 "registers are the replay of these events from zero: exact for the TPM PCRs the measurer owns; "
                 "on TDX, RTMR2 also holds what the boot loader measured, so compare events there"));
-        *ret = top;
+        return top;
+}
+
+int reference_values(guestfs_h *g, const char *tmpdir, const char *cmdline, struct json_object **ret, cvm_error *err) {
+        char mnt[PATH_MAX], proc[PATH_MAX];
+        struct json_object *tdx = NULL, *tpm = NULL;
+        pthread_t th;
+        void *fr;
+        int r;
+
+        if (guestfs_is_file(g, POLICY) <= 0) {
+                *ret = no_measurer();
+                return 0;
+        }
+        if ((r = scratch(tmpdir, cmdline, mnt, proc, err)) < 0)
+                return r;
+        if (guestfs_mount_local(g, mnt, GUESTFS_MOUNT_LOCAL_READONLY, 1, -1) < 0)
+                return cvm_error_set(err, EIO, "mount-local (FUSE) of the guest failed: %s", guestfs_last_error(g));
+        if (pthread_create(&th, NULL, run_fuse, g) != 0) {
+                guestfs_umount_local(g, -1);
+                return cvm_error_set(err, EAGAIN, "cannot start the FUSE thread");
+        }
+        r = predict(mnt, proc, &tdx, &tpm, err);
+        /*
+         * Unmounting ends mount_local_run in the other thread.  Not with
+         * guestfs_umount_local: that call waits for the handle, which the
+         * running mount_local_run holds.
+         */
+        if (unmount(mnt) < 0) {
+                json_object_put(tdx);
+                json_object_put(tpm);
+                return r < 0 ? r : cvm_error_set(err, EIO, "cannot unmount %s (FUSE): the mount stays", mnt);
+        }
+        pthread_join(th, &fr);
+        rmdir(mnt);
+        if (r < 0) {
+                json_object_put(tdx);
+                json_object_put(tpm);
+                return r;
+        }
+        *ret = result(cmdline, tdx, tpm);
         return 0;
 }

@@ -14,9 +14,9 @@
 #include <string.h>
 
 #include "cvmbase/base.h"
-#include "session.h"
+#include "step_kind.h"
 
-int resize_run(struct session *ss, const struct step *s) {
+static int resize_run(struct session *ss, const struct step *s) {
         _cleanup_free_ char *dev = NULL, *type = NULL, *ptype = NULL;
         struct guestfs_partition_list *parts;
         int num, last = 0, r = 0;
@@ -61,3 +61,5 @@ int resize_run(struct session *ss, const struct step *s) {
                 r = step_gfail(ss, s, "mounting the guest again");
         return r;
 }
+
+const struct step_kind kind_resize = { "resize", { { 0 } }, NULL, resize_run };

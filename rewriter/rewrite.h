@@ -16,15 +16,6 @@
 #include "cvm/error.h"
 #include "kernel_caps.h"
 
-/* Exit codes (README "cvm-rewrite"). */
-enum {
-        RW_EXIT_OK = 0,
-        RW_EXIT_USAGE = 1,
-        RW_EXIT_BAD_RECIPE = 2,
-        RW_EXIT_UNSUPPORTED = 4,
-        RW_EXIT_IMAGE = 5,
-};
-
 /* host-files: files on the build host the user names (never a plugin's default), space-separated;
  * resolved to absolute paths (relative to the recipe's folder, or to the working directory for --set). */
 enum param_type { PARAM_STRING, PARAM_INT, PARAM_BOOL, PARAM_HOST_FILES };
@@ -129,12 +120,9 @@ bool step_guest_path_ok(const char *p);
  */
 int host_source_open(const struct step *s, const char *src, mode_t want, int *fd, cvm_error *err);
 
-/* The step kinds: whether kind exists, and its argument rules (errors name s->where). */
+/* The step kinds (step_kind.h): whether kind exists, and its arguments checked against its declaration (errors name s->where). */
 bool step_kind_known(const char *kind);
 int step_validate(const struct step *s, cvm_error *err);
-
-/* An ima-label step's hash and guest paths (absolute, below /, no '.', '..' or quote), at --plan and again when it runs. */
-int ima_label_validate(const struct step *s, cvm_error *err);
 
 /* Replace ${name} in in with the parameters' values; an unknown name is an error naming where. */
 int subst(const char *in, const struct param *const *scopes, const size_t *nscopes, size_t nscope, const char *where,

@@ -40,17 +40,6 @@ int step_fail(struct session *ss, const struct step *s, const char *fmt, ...) __
 /* Set the session's error for step s: what, then libguestfs's last error; returns the negative errno. */
 int step_gfail(struct session *ss, const struct step *s, const char *what);
 
-/* The executors that live in their own files (boot_cmdline.c, initrd_step.c, resize.c, bundle_step.c, ima_step.c, validate_step.c,
- * kernel_step.c, library_step.c). */
-int kernel_cmdline_run(struct session *ss, const struct step *s);
-int initrd_append_run(struct session *ss, const struct step *s);
-int resize_run(struct session *ss, const struct step *s);
-int bundle_run(struct session *ss, const struct step *s);
-int ima_label_run(struct session *ss, const struct step *s);
-int validate_run(struct session *ss, const struct step *s);
-int kernel_run(struct session *ss, const struct step *s);
-int library_run(struct session *ss, const struct step *s);
-
 /* Mount the inspected guest's file systems, shortest mountpoint first: the number that failed (each a warning), or -EIO without mountpoints. */
 int session_mount(struct session *ss);
 
@@ -60,15 +49,11 @@ bool plugin_supports(const struct plugin *p, const struct session *ss);
 /* Record a warning (printed with the progress, kept for the manifest). */
 void session_warn(struct session *ss, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* A guest text file, or NULL when it is missing, unreadable or holds a NUL byte. */
-char *session_read_text(struct session *ss, const char *path);
-
 /* The folder of the running cvm-rewrite: this build's sibling programs, and ../lib and ../include beside it. */
 int session_programs_dir(char *dir, size_t size, cvm_error *err);
 
 /* The kernel file GRUB's default entry loads ("/boot/vmlinuz-VERSION"), read from the guest; NULL when unknown. */
 char *session_boot_kernel(struct session *ss);
-
 
 /*
  * Read the boot kernel's facts into ss->kernel, decide its capabilities and
@@ -80,28 +65,5 @@ char *session_boot_kernel(struct session *ss);
 int session_kernel_check(struct session *ss, const char *when, bool final);
 void boot_kernel_clear(struct boot_kernel *k);
 
-/* The kernel command line GRUB will pass for its default entry (BOOT_IMAGE= first), read from the guest. */
-char *session_boot_cmdline(struct session *ss);
-
-struct rw_options {
-        const char *input, *output;
-        unsigned launch_timeout;        /* seconds the appliance has to start */
-        bool keep_temp, verbose;
-};
-
-struct rw_summary {
-        size_t steps;
-        unsigned launches;
-        double wall;
-        long long output_size;
-};
-
-/*
- * The whole rewrite of o->input into o->output (see session.c); *exit_code
- * gets the documented exit code (also on success).
- */
-int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_summary *sum, int *exit_code,
-                cvm_error *err);
-
-/* sha256 (and sha384 when out384 is not NULL) of a host file, as hex. */
-int file_digests(const char *path, char out256[65], char *out384, cvm_error *err);
+/* What the session owns, freed (the handle is the pipeline's). */
+void session_clear(struct session *ss);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ${name} in step arguments: the plugin's parameters, then the recipe's, then the builtins. */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +23,10 @@ static const char *lookup(const char *name, size_t n, const struct param *const 
 int subst(const char *in, const struct param *const *scopes, const size_t *nscopes, size_t nscope, const char *where,
           char **ret, cvm_error *err) {
         size_t cap = strlen(in) + 1, o = 0;
-        char *out = malloc(cap);
+        char *out;
 
-        if (!out)
+        assert(ret && (nscope == 0 || (scopes && nscopes)));
+        if (!(out = malloc(cap)))
                 return cvm_error_set(err, ENOMEM, "out of memory");
         for (const char *p = in; *p;) {
                 const char *piece = p, *end;

@@ -21,7 +21,8 @@
 
 #include "cvmbase/base.h"
 #include "cvminitrd/initrd.h"
-#include "session.h"
+#include "grub_boot.h"
+#include "step_kind.h"
 
 #define PROBLEMS_MAX 8192
 
@@ -116,7 +117,8 @@ static bool mentioned_later(const struct recipe *r, const struct step *from, con
 }
 
 static void check_cmdline(struct session *ss, const struct step *self, struct problems *pb) {
-        _cleanup_free_ char *line = session_boot_cmdline(ss);
+        struct grub_boot boot;
+        _cleanup_free_ char *line = NULL;
         const struct step *st;
         bool any = false;
 
@@ -124,6 +126,9 @@ static void check_cmdline(struct session *ss, const struct step *self, struct pr
                 any |= strcmp(st->kind, "kernel-cmdline") == 0;
         if (!any)
                 return;
+        grub_boot_read(ss->g, &boot);
+        free(boot.kernel);
+        line = boot.cmdline;
         if (!line) {
                 session_warn(ss, "%s: validate: the kernel command line is not in /boot/grub/grub.cfg; its arguments were not checked",
                              self->where);
@@ -213,7 +218,7 @@ static void check_initrd(struct session *ss, struct problems *pb) {
         free(images);
 }
 
-int validate_run(struct session *ss, const struct step *s) {
+static int validate_run(struct session *ss, const struct step *s) {
         struct problems pb = { .len = 0, .n = 0 };
         const struct step *st;
 
@@ -229,3 +234,5 @@ int validate_run(struct session *ss, const struct step *s) {
                 step_redact(st, ss->err);
         return -ss->err->code;
 }
+
+const struct step_kind kind_validate = { "validate", { { 0 } }, NULL, validate_run };

@@ -489,9 +489,9 @@ steps:
 # ---- The boot kernel's capabilities (issue 15): a TDX target refused on a kernel its TD could not measure with,
 # ---- accepted (and recorded) on one that can; the tdx_guest module in the appended initramfs.
 
-# The test guest's kernel version (make-guest.sh's: the host's newest).
+# The test guest's kernel version (make-guest.sh's: the host's newest that /boot has).
 guest_kernel() {
-        find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n1
+        for k in $(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V); do if [ -f "/boot/vmlinuz-$k" ] && [ -f "/boot/config-$k" ]; then echo "$k"; fi; done | tail -n1
 }
 
 # The test guest as a TDX-capable kernel (a qcow2 overlay, one guestfish launch): /boot/config-VERSION of a 6.16+

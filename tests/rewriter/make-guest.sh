@@ -11,7 +11,8 @@ export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
 export LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg}
 out=$1
 I=${CVM_BIN:-$(dirname "$0")/../../build/bin}/cvm-initrd
-kver=$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n1)
+# The newest kernel of the host that /boot has (a modules folder alone, e.g. of a kernel not booted here, is no kernel).
+kver=$(for k in $(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V); do if [ -f "/boot/vmlinuz-$k" ] && [ -f "/boot/config-$k" ]; then echo "$k"; fi; done | tail -n1)
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
 

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The host side of a rewrite: its input and output files, their temporaries, qemu-img (see host_disk.h). */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cvmbase/base.h"
+#include "cvm/digest.h"
+#include "cvm/encoding.h"
+#include "host_disk.h"
+#include "watchdog.h"
+
+extern char **environ;
+
+/* sha256 (and sha384 when out384) of a host file as hex, streamed by libcvm; never blocks on a FIFO or device put in its place. */
+int file_digests(const char *path, char out256[65], char *out384, cvm_error *err) {
+        static const uint16_t algs[] = { CVM_ALG_SHA256, CVM_ALG_SHA384 };
+        uint8_t md[2][CVM_DIGEST_MAX];
+        int r = cvm_digest_file(path, algs, out384 ? 2 : 1, md, err);
+
+        if (r < 0)
+                return r;
+        cvm_hex(md[0], 32, out256);
+        if (out384)
+                cvm_hex(md[1], 48, out384);
+        return 0;
+}
+
+/* The input: a non-empty regular file (never waiting on a FIFO or a device); exit 5 otherwise. */
+int host_check_input(const char *input, struct stat *st, cvm_error *err) {
+        int fd = open(input, O_RDONLY | O_NONBLOCK | O_CLOEXEC), r = 0;
+
+        if (fd < 0)
+                return cvm_error_set(err, errno, "--input %s: %s", input, strerror(errno));
+        if (fstat(fd, st) < 0)
+                r = cvm_error_set(err, errno, "--input %s: %s", input, strerror(errno));
+        else if (!S_ISREG(st->st_mode))
+                r = cvm_error_set(err, EINVAL, "--input %s is %s, not a disk image file", input, file_type_name(st->st_mode));
+        else if (st->st_size == 0)
+                r = cvm_error_set(err, EINVAL, "--input %s is empty (0 bytes), not a disk image", input);
+        close(fd);
+        return r;
+}
+
+/* Whether path names the file in (same device and inode, whatever the path's form). */
+static bool same_file(const char *path, const struct stat *in) {
+        struct stat st;
+        return stat(path, &st) == 0 && st.st_dev == in->st_dev && st.st_ino == in->st_ino;
+}
+
+/*
+ * What the end of a rewrite replaces (the output and its manifest) must not be
+ * the input, by any path (symlink, hard link, ./), and must be a regular file
+ * or absent; its directory must exist and be writable.  Exit 1 otherwise.
+ */
+int host_check_output(const char *output, const char *dir, const char *input, const struct stat *in, cvm_error *err) {
+        char manifest[PATH_MAX + 32];
+        const char *const targets[] = { output, manifest };
+        struct stat st;
+
+        if (stat(dir, &st) < 0)
+                return cvm_error_set(err, errno, "--output %s: its directory %s: %s", output, dir, strerror(errno));
+        if (!S_ISDIR(st.st_mode))
+                return cvm_error_set(err, ENOTDIR, "--output %s: %s is not a directory", output, dir);
+        if (access(dir, W_OK) < 0)
+                return cvm_error_set(err, errno, "--output %s: cannot write in %s: %s", output, dir, strerror(errno));
+        if ((size_t) snprintf(manifest, sizeof(manifest), "%s.manifest.json", output) >= sizeof(manifest))
+                return cvm_error_set(err, ENAMETOOLONG, "--output %s: path too long", output);
+        for (size_t i = 0; i < 2; i++) {
+                if (same_file(targets[i], in))
+                        return cvm_error_set(err, EEXIST, "--output %s: %s is the input %s (the same file): write the output "
+                                             "elsewhere, the input is never modified", output, targets[i], input);
+                if (stat(targets[i], &st) == 0 && !S_ISREG(st.st_mode))
+                        return cvm_error_set(err, EEXIST, "--output %s: %s is %s: the output replaces a regular file or nothing",
+                                             output, targets[i], file_type_name(st.st_mode));
+        }
+        return 0;
+}
+
+/* qemu-img with argv, the child killed if a signal asks us to stop; 0 when it exited 0, else its status. */
+static int qemu_img(char **argv, int *status, cvm_error *err) {
+        pid_t pid;
+
+        if (posix_spawnp(&pid, "qemu-img", NULL, NULL, argv, environ) != 0)
+                return cvm_error_set(err, errno, "cannot run qemu-img: %s", strerror(errno));
+        while (waitpid(pid, status, 0) < 0) {
+                if (errno != EINTR)
+                        return cvm_error_set(err, errno, "waitpid: %s", strerror(errno));
+                if (rw_stop_signal())
+                        kill(pid, SIGTERM);
+        }
+        if (rw_stop_signal())
+                return cvm_error_set(err, EINTR, "interrupted by signal %d", (int) rw_stop_signal());
+        return 0;
+}
+
+/* The overlay grown to the recipe's size (libguestfs creates overlays at their backing file's size). */
+int host_grow(const char *overlay, int64_t size, cvm_error *err) {
+        char bytes[32], *argv[] = { "qemu-img", "resize", "-q", "-f", "qcow2", (char *) overlay, bytes, NULL };
+        int status, r;
+
+        snprintf(bytes, sizeof(bytes), "%lld", (long long) size);
+        if ((r = qemu_img(argv, &status, err)) < 0)
+                return r;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return cvm_error_set(err, EINVAL, "cannot grow the disk to %lld bytes (smaller than the input?)",
+                                     (long long) size);
+        return 0;
+}
+
+/* qemu-img convert of the overlay into the output's temporary. */
+int host_convert(const char *overlay, const char *tmp, const struct recipe *r, cvm_error *err) {
+        char *argv[] = { "qemu-img", "convert", "-q", "-O", r->format, "-f", "qcow2", NULL, NULL, NULL, NULL };
+        int n = 7, status, rr;
+
+        if (strcmp(r->compression, "zlib") == 0)
+                argv[n++] = "-c";
+        argv[n++] = (char *) overlay;
+        argv[n++] = (char *) tmp;
+        if ((rr = qemu_img(argv, &status, err)) < 0)
+                return rr;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return cvm_error_set(err, EIO, "qemu-img convert to %s failed (exit %d): no space, or a bad image?",
+                                     tmp, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        return 0;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/*
+ * The host side of a rewrite: the input (never written) and the output, the
+ * temporaries beside the output (.OUT.cvm-rewrite.PID.*), and qemu-img, which
+ * grows the overlay and converts it into the output.
+ */
+
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "rewrite.h"
+
+/* The input: a non-empty regular file (never waiting on a FIFO or a device), its stat in *st. */
+int host_check_input(const char *input, struct stat *st, cvm_error *err);
+
+/* The output and its manifest (in dir): not the input by any path, a regular file or absent; dir writable. */
+int host_check_output(const char *output, const char *dir, const char *input, const struct stat *in, cvm_error *err);
+
+/* The qcow2 overlay grown to size bytes (libguestfs creates overlays at their backing file's size). */
+int host_grow(const char *overlay, int64_t size, cvm_error *err);
+
+/* qemu-img convert of the overlay into tmp, in the recipe's format and compression. */
+int host_convert(const char *overlay, const char *tmp, const struct recipe *r, cvm_error *err);
+
+/* sha256 (and sha384 when out384 is not NULL) of a host file, as hex. */
+int file_digests(const char *path, char out256[65], char *out384, cvm_error *err);

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The rewrite of an input image into an output image and its manifest, as a pipeline of phases (pipeline.c). */
+
+#include "rewrite.h"
+
+struct rw_options {
+        const char *input, *output;
+        unsigned launch_timeout;        /* seconds the appliance has to start */
+        bool keep_temp, verbose;
+};
+
+/* What ended a rewrite that failed: cvm-rewrite maps it to its exit code. */
+enum rw_fault {
+        RW_FAULT_NONE,
+        RW_FAULT_OUTPUT,        /* --output names no place the output may go */
+        RW_FAULT_IMAGE,         /* the input, the appliance, a step, the reference values or the output */
+        RW_FAULT_UNSUPPORTED,   /* a guest that a plugin, or this tool, does not handle */
+        RW_FAULT_SIGNAL,        /* a signal stopped the run (rw_summary.signal) */
+};
+
+struct rw_summary {
+        size_t steps;
+        unsigned launches;
+        double wall;
+        long long output_size;
+        enum rw_fault fault;    /* RW_FAULT_NONE after a success */
+        int signal;             /* the signal that stopped the run (RW_FAULT_SIGNAL) */
+};
+
+/*
+ * The whole rewrite of o->input into o->output: 0, or a negative errno with
+ * err's message and sum->fault saying what kind of failure it was.  The
+ * output and its manifest appear together or not at all.
+ */
+int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_summary *sum, cvm_error *err);
