@@ -2,8 +2,8 @@
 # The closed loop's TDX run, on the soft TDX device (tests/softtdx: the
 # kernel's TDX guest ABI, simulated, as swtpm is a TPM): build the module for
 # the guest's kernel; unit-test it in a booted guest (run-guest-test.sh); rewrite
-# the Debian base with a TDX recipe (tests/e2e/recipes/tdx-soft.yaml: Debian's
-# cloud kernel, the measurer, evidence, and the test-only plugin 92-soft-tdx,
+# the Debian base (with Debian's cloud kernel installed once and cached) with a
+# TDX recipe (tests/e2e/recipes/tdx-soft.yaml: the measurer, evidence, and the test-only plugin 92-soft-tdx,
 # whose declaration is what lets target tdx pass the capability check; the
 # manifest says so); boot it under QEMU/TCG + OVMF with no TPM, the device on
 # its sysfs extend, and check its evidence on the host (TDX backend, RTMR2/3
@@ -63,14 +63,28 @@ BUILD="$BUILD" BOOT_TIMEOUT=300 "$ROOT/tests/softtdx/run-guest-test.sh" "$KDEB" 
 tail -n 1 "$W/guest-test.log" >&2
 done_step
 
-step "rewrite the Debian base with target tdx (tests/e2e/recipes/tdx-soft.yaml, the soft device declared)"
+step "the Debian base with the cloud kernel $KVER (tests/e2e/recipes/cloud-kernel.yaml; cached in $CACHE)"
 BASE=$("$ROOT/tests/e2e/make-base.sh" "$CACHE")
+# Keyed by the base, the kernel package and the recipe and plugin that install it.
+key=$( { basename "$BASE"; basename "$KDEB"; cat "$ROOT/tests/e2e/recipes/cloud-kernel.yaml" "$ROOT/plugins/06-guest-kernel/plugin.yaml"; } \
+        | sha256sum | cut -c1-16)
+KBASE="$CACHE/debian-12-$KVER-$key.qcow2"
+if [ ! -s "$KBASE" ]; then
+        "$BUILD/bin/cvm-rewrite" --recipe "$ROOT/tests/e2e/recipes/cloud-kernel.yaml" --plugins "$ROOT/plugins" \
+                --set guest-kernel.packages="$KDEB" --input "$BASE" --output "$W/kbase.qcow2" 2>"$W/kbase.log" \
+                || { cat "$W/kbase.log" >&2; fail "installing the cloud kernel into the base failed"; }
+        mv "$W/kbase.qcow2" "$KBASE"
+fi
+ok "$(basename "$KBASE")"
+done_step
+
+step "rewrite it with target tdx (tests/e2e/recipes/tdx-soft.yaml, the soft device declared)"
 mkdir -p "$W/plugins"
 cp -r "$ROOT/tests/e2e/plugins/90-e2e-report" "$ROOT/tests/e2e/plugins/92-soft-tdx" "$W/plugins/"
 cp "$MODS/soft_tdx_guest.ko" "$MODS/soft_tdx_guest_legacy.ko" "$W/plugins/92-soft-tdx/files/"
 "$BUILD/bin/cvm-rewrite" --recipe "$ROOT/tests/e2e/recipes/tdx-soft.yaml" --plugins "$ROOT/plugins" --plugins "$W/plugins" \
         --set guest-kernel.packages="$KDEB" --set soft-tdx.kver="$KVER" --set cvm-measurer.image_id=cvmkit-softtdx \
-        --input "$BASE" --output "$W/tdx.qcow2" 2>"$W/rewrite.log" || { cat "$W/rewrite.log" >&2; fail "cvm-rewrite failed"; }
+        --input "$KBASE" --output "$W/tdx.qcow2" 2>"$W/rewrite.log" || { cat "$W/rewrite.log" >&2; fail "cvm-rewrite failed"; }
 grep -q "boot kernel $KVER (.*): TDX read yes, extend yes, quote yes (the declared soft TDX device" "$W/rewrite.log" \
         || { grep 'boot kernel' "$W/rewrite.log" >&2; fail "the capability check did not accept the kernel for the declared soft device"; }
 for c in tdx_read tdx_extend tdx_quote; do
