@@ -84,6 +84,7 @@ help:
 	@echo "make install    PREFIX=$(PREFIX) DESTDIR=..."
 	@echo "make demo       build a Debian 12 guest, rewrite it, boot it (QEMU+OVMF+swtpm), verify its evidence"
 	@echo "make e2e        the same closed loop as a test (also run by .ci/run)"
+	@echo "make softtdx    the soft TDX guest device (tests/softtdx) for the e2e guest's kernel"
 	@echo "make clean-cache  drop the cached base guest images ($(CVM_CACHE))"
 
 deps:
