@@ -52,8 +52,7 @@ DEPS := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev lib
         libcmocka-dev bats jq xxd shellcheck clang libclang-rt-14-dev llvm valgrind tpm2-tools swtpm swtpm-tools \
         initramfs-tools linux-image-amd64 cpio zstd xz-utils bzip2 lz4 busybox-static \
         libguestfs-dev libguestfs-tools qemu-system-x86 qemu-utils ovmf fuse3 python3 \
-        debootstrap dosfstools mtools gdisk libvirt-clients libxml2-utils scdoc \
-        linux-headers-cloud-amd64
+        debootstrap dosfstools mtools gdisk libvirt-clients libxml2-utils scdoc
 
 .PHONY: all man deps check unit bats asan valgrind fuzz fuzz-build bench install clean help demo e2e clean-cache \
         build-deps after-deps-check after-deps-demo after-deps-e2e after-deps-fuzz after-deps-bench
@@ -272,20 +271,17 @@ after-deps-demo: all
 	@BUILD=$(BUILD) tests/e2e/run-loop.sh --demo
 
 # The soft TDX guest device (tests/softtdx, test only), built against the
-# headers of the kernel the closed loop boots: Debian's cloud kernel, the one
-# tests/e2e/fetch-kernel.sh downloads (linux-image-cloud-amd64's dependency;
-# `make deps` installs linux-headers-cloud-amd64, the same version).  The
-# harness passes SOFTTDX_KVER from the .deb it boots and checks the versions.
-SOFTTDX_KVER ?= $(shell apt-cache depends linux-image-cloud-amd64 2>/dev/null | sed -n 's/^  Depends: linux-image-//p' | head -n1)
+# headers of exactly the kernel the closed loop boots: Debian's cloud kernel
+# of tests/e2e/fetch-kernel.sh, whose linux-headers .debs of the same version
+# tests/softtdx/fetch-headers.sh downloads and unpacks into $(CVM_CACHE)
+# (not installed: that would add /lib/modules/VERSION for a kernel the host
+# does not run).  Kbuild rebuilds only what changed.
 SOFTTDX_SRCS := $(wildcard tests/softtdx/softtdx*.c tests/softtdx/softtdx*.h) tests/softtdx/Kbuild
 .PHONY: softtdx
-softtdx: $(BUILD)/softtdx/$(SOFTTDX_KVER)/soft_tdx_guest.ko
-
-$(BUILD)/softtdx/$(SOFTTDX_KVER)/soft_tdx_guest.ko: $(SOFTTDX_SRCS)
-	@test -n "$(SOFTTDX_KVER)" && test -d /usr/src/linux-headers-$(SOFTTDX_KVER) || { \
-		echo "softtdx: no /usr/src/linux-headers-$(SOFTTDX_KVER): run 'make deps' (linux-headers-cloud-amd64)" >&2; exit 1; }
-	rm -rf $(dir $@) && mkdir -p $(dir $@) && cp $(SOFTTDX_SRCS) $(dir $@)
-	$(MAKE) -C /usr/src/linux-headers-$(SOFTTDX_KVER) M=$(abspath $(dir $@)) modules
+softtdx:
+	@kdeb=$$(tests/e2e/fetch-kernel.sh "$(CVM_CACHE)") && h=$$(tests/softtdx/fetch-headers.sh "$(CVM_CACHE)" "$$kdeb") && \
+	mkdir -p $(BUILD)/softtdx && cp -p $(SOFTTDX_SRCS) $(BUILD)/softtdx/ && \
+	$(MAKE) -C "$$h" M=$(abspath $(BUILD)/softtdx) modules
 
 clean-cache:
 	rm -rf $(CVM_CACHE)
