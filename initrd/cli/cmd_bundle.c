@@ -67,25 +67,25 @@ int cmd_bundle(int argc, char **argv) {
                         return EXIT_USAGE;
                 }
         if (optind >= argc || !out) {
-                errorf("bundle: expected BINARY... and --out OUT (see --help)");
+                log_error("bundle: expected BINARY... and --out OUT (see --help)");
                 return EXIT_USAGE;
         }
         if (cvm_bundle_new(prefix, &b, &err) < 0) {
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_USAGE;
         }
         for (int i = optind; i < argc; i++)
                 if (cvm_bundle_add_binary(b, argv[i], &err) < 0) {
-                        errorf("%s", err.msg);
+                        log_error("%s", err.msg);
                         return EXIT_BAD_INPUT;
                 }
         for (size_t i = 0; i < n_libs; i++)
                 if (cvm_bundle_add_library(b, libs[i], &err) < 0) {
-                        errorf("%s", err.msg);
+                        log_error("%s", err.msg);
                         return EXIT_BAD_INPUT;
                 }
         if (cvm_bundle_write(b, out, cvm_launcher_start, (size_t) (cvm_launcher_end - cvm_launcher_start), &err) < 0) {
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_OUTPUT;
         }
         if (list)

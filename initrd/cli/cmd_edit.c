@@ -70,7 +70,7 @@ static int parse(int argc, char **argv, struct edit *e) {
                 case OPT_COMPRESS:
                         if (cvm_initrd_compression_from_name(optarg, &e->compress) < 0 ||
                             !cvm_initrd_can_compress(e->compress)) {
-                                errorf("--compress '%s': expected none, gzip, zstd, xz, lzma or bzip2", optarg);
+                                log_error("--compress '%s': expected none, gzip, zstd, xz, lzma or bzip2", optarg);
                                 return -EXIT_USAGE;
                         }
                         e->compress_set = true;
@@ -82,7 +82,7 @@ static int parse(int argc, char **argv, struct edit *e) {
                         break;
                 case OPT_REMOVE:
                         if (!e->rebuild) {
-                                errorf("append: --remove needs rebuild (append can only add)");
+                                log_error("append: --remove needs rebuild (append can only add)");
                                 return -EXIT_USAGE;
                         }
                         e->removes[e->n_removes++] = optarg;
@@ -91,12 +91,12 @@ static int parse(int argc, char **argv, struct edit *e) {
                         return -EXIT_USAGE;
                 }
         if (optind + (e->create ? 0 : 1) != argc || !e->out) {
-                errorf("%s: expected %s--out OUT (see --help)", e->create ? "create" : e->rebuild ? "rebuild" : "append",
+                log_error("%s: expected %s--out OUT (see --help)", e->create ? "create" : e->rebuild ? "rebuild" : "append",
                        e->create ? "" : "INITRD and ");
                 return -EXIT_USAGE;
         }
         if (!e->rebuild && e->n_args == 0) {
-                errorf("%s: nothing to add (--add or --tree)", e->create ? "create" : "append");
+                log_error("%s: nothing to add (--add or --tree)", e->create ? "create" : "append");
                 return -EXIT_USAGE;
         }
         e->in = e->create ? NULL : argv[optind];
@@ -145,8 +145,8 @@ static int apply_adds(cvm_initrd_fileset *fs, const struct edit *e) {
 }
 
 static int run(int argc, char **argv, bool rebuild, bool create) {
-        _cleanup_(fileset_freep) cvm_initrd_fileset *set = NULL;
-        _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
+        _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *set = NULL;
+        _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         struct edit e = { .rebuild = rebuild, .create = create };
         const struct cvm_initrd_segment *last;
         cvm_error err = { 0 };
@@ -166,7 +166,7 @@ static int run(int argc, char **argv, bool rebuild, bool create) {
                 goto out;
         if (create) {
                 if (cvm_initrd_source_date_epoch(&epoch, &err) < 0 || cvm_initrd_fileset_new(&set) < 0) {
-                        errorf("%s", err.msg);
+                        log_error("%s", err.msg);
                         r = -EXIT_USAGE;
                         goto out;
                 }
@@ -176,7 +176,7 @@ static int run(int argc, char **argv, bool rebuild, bool create) {
                 }
                 if (cvm_initrd_fileset_add_parents(set, &err) < 0 ||
                     cvm_initrd_write_image(NULL, 0, set, e.compress_set ? e.compress : CVM_INITRD_NONE, epoch, e.out, &err) < 0) {
-                        errorf("%s", err.msg);
+                        log_error("%s", err.msg);
                         r = -EXIT_OUTPUT;
                         goto out;
                 }
@@ -190,7 +190,7 @@ static int run(int argc, char **argv, bool rebuild, bool create) {
         /* Append keeps every byte, so it reads nothing compressed: the prefix walk is enough. */
         if (cvm_initrd_source_date_epoch(&epoch, &err) < 0 ||
             (rebuild ? cvm_initrd_open(e.in, &rd, &err) : cvm_initrd_open_prefix(e.in, &rd, &err)) < 0) {
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 r = -EXIT_BAD_INPUT;
                 goto out;
         }
@@ -199,7 +199,7 @@ static int run(int argc, char **argv, bool rebuild, bool create) {
                 e.compress = last->compression;
                 if (!cvm_initrd_can_compress(e.compress)) {
                         if (rebuild) {
-                                errorf("%s: the main segment is %s, which cannot be written; choose --compress", e.in,
+                                log_error("%s: the main segment is %s, which cannot be written; choose --compress", e.in,
                                        cvm_initrd_compression_name(e.compress));
                                 r = -EXIT_USAGE;
                                 goto out;
@@ -209,7 +209,7 @@ static int run(int argc, char **argv, bool rebuild, bool create) {
         }
         if (rebuild) {
                 if (rebuild_set(rd, &e, &set, &err) < 0) {
-                        errorf("%s", err.msg);
+                        log_error("%s", err.msg);
                         r = -EXIT_BAD_INPUT;
                         goto out;
                 }
@@ -229,7 +229,7 @@ static int run(int argc, char **argv, bool rebuild, bool create) {
         }
         if (cvm_initrd_fileset_add_parents(set, &err) < 0 ||
             cvm_initrd_write_image(rd, keep, set, e.compress, epoch, e.out, &err) < 0) {
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 r = -EXIT_OUTPUT;
                 goto out;
         }

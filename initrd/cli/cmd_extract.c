@@ -23,7 +23,7 @@ int cmd_extract(int argc, char **argv) {
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
+        _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         cvm_error err = { 0 };
         char **only = NULL;
         size_t n_only = 0;
@@ -38,7 +38,7 @@ int cmd_extract(int argc, char **argv) {
                         return EXIT_USAGE;
                 }
         if (argc - optind < 2) {
-                errorf("extract: expected INITRD DIR [PATH...] (see --help)");
+                log_error("extract: expected INITRD DIR [PATH...] (see --help)");
                 return EXIT_USAGE;
         }
         n_only = (size_t) (argc - optind - 2);
@@ -49,7 +49,7 @@ int cmd_extract(int argc, char **argv) {
                 for (size_t i = 0; i < n_only; i++) {
                         char norm[PATH_MAX];
                         if (cvm_initrd_path_normalise(argv[optind + 2 + i], norm, sizeof(norm)) < 0) {
-                                errorf("extract: '%s' is not a path inside an initramfs", argv[optind + 2 + i]);
+                                log_error("extract: '%s' is not a path inside an initramfs", argv[optind + 2 + i]);
                                 r = EXIT_USAGE;
                                 goto out;
                         }
@@ -57,7 +57,7 @@ int cmd_extract(int argc, char **argv) {
                 }
         }
         if (cvm_initrd_open(argv[optind], &rd, &err) < 0) {
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 r = EXIT_BAD_INPUT;
                 goto out;
         }
@@ -66,7 +66,7 @@ int cmd_extract(int argc, char **argv) {
         if (r && (err.code == EEXIST || err.code == ENOTEMPTY))
                 r = EXIT_OUTPUT;
         if (r)
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
 out:
         for (size_t i = 0; i < n_only; i++)
                 free(only[i]);

@@ -104,7 +104,7 @@ int cmd_list(int argc, char **argv) {
                 { "sha256", no_argument, NULL, 's' },
                 {},
         };
-        _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
+        _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         struct list l = { 0 };
         cvm_error err = { 0 };
         int c, r;
@@ -124,11 +124,11 @@ int cmd_list(int argc, char **argv) {
                         return EXIT_USAGE;
                 }
         if (optind + 1 != argc) {
-                errorf("list: expected one INITRD (see --help)");
+                log_error("list: expected one INITRD (see --help)");
                 return EXIT_USAGE;
         }
         if (cvm_initrd_open(argv[optind], &rd, &err) < 0) {
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }
         l.rd = rd;
@@ -137,7 +137,7 @@ int cmd_list(int argc, char **argv) {
         r = cvm_initrd_foreach(rd, SIZE_MAX, l.sha256, list_one, &l, &err);
         if (r < 0) {
                 json_object_put(l.entries);
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }
         if (l.json) {

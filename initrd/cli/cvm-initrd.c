@@ -51,7 +51,7 @@ int main(int argc, char **argv) {
                         int r, sig;
                         /* A temporary output must not outlive SIGINT or SIGTERM. */
                         if (cvm_initrd_catch_signals() < 0) {
-                                errorf("cannot install the signal handlers");
+                                log_error("cannot install the signal handlers");
                                 return EXIT_OUTPUT;
                         }
                         optind = 1;
@@ -59,6 +59,6 @@ int main(int argc, char **argv) {
                         sig = cvm_initrd_interrupted();
                         return sig ? 128 + sig : r;
                 }
-        errorf("unknown command '%s' (see --help)", argv[1]);
+        log_error("unknown command '%s' (see --help)", argv[1]);
         return EXIT_USAGE;
 }

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "cvm/cvm.h"
+#include "cvmbase/base.h"
 
 /* Exit codes of every cvm-evidence command (README "Exit codes"). */
 enum {
@@ -54,8 +55,6 @@ int open_imr(const struct cvm_imr_options *o, cvm_imr **ret);
 /* "sim" backends are labelled in every output: the prefix for text lines. */
 const char *sim_label(const cvm_imr *imr);
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-
 static inline void eventlog_freep(cvm_eventlog **p) {
         cvm_eventlog_free(*p);
 }
@@ -71,17 +70,11 @@ static inline void platform_freep(struct cvm_platform_log **p) {
 static inline void report_freep(struct cvm_report **p) {
         cvm_report_free(*p);
 }
-static inline void freep(void *p) {
-        free(*(void **) p);
-}
 static inline void json_putp(struct json_object **p) {
         json_object_put(*p);
 }
 
 extern const char *program_name;
-
-/* "cvm-evidence: " + message on stderr. */
-void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parse --format's argument; prints the error and returns -1 on a bad word. */
 int parse_format(const char *arg, enum cvm_log_format *ret);
@@ -92,8 +85,6 @@ int parse_size(const char *opt, const char *arg, size_t *ret);
 /* Load a log, printing its warnings on stderr; returns EXIT_OK, or EXIT_BAD_INPUT after printing. */
 int load_log(const char *path, enum cvm_log_format fmt, cvm_eventlog **ret);
 
-/* Write buf to path through a temporary file and a rename; -1 after printing the error. */
-int write_file_atomic(const char *path, const void *buf, size_t len);
 
 /* Pretty JSON on stdout, newline-terminated. */
 void print_json(struct json_object *o);

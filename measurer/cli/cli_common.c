@@ -11,16 +11,6 @@
 
 const char *program_name = "cvm-evidence";
 
-void log_error(const char *fmt, ...) {
-        va_list ap;
-
-        fprintf(stderr, "%s: ", program_name);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-}
-
 int parse_format(const char *arg, enum cvm_log_format *ret) {
         if (cvm_log_format_from_name(arg, ret) < 0) {
                 log_error("--format: unknown format '%s' (expected auto, tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel)", arg);
@@ -132,45 +122,3 @@ const char *sim_label(const cvm_imr *imr) {
         return cvm_imr_simulated(imr) ? "SIMULATED " : "";
 }
 
-int write_file_atomic(const char *path, const void *buf, size_t len) {
-        _cleanup_(freep) char *tmp = NULL;
-        const uint8_t *p = buf;
-        int fd;
-
-        if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-                log_error("out of memory");
-                return -1;
-        }
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                log_error("%s: cannot create a temporary file beside it: %s", path, strerror(errno));
-                return -1;
-        }
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        log_error("%s: write failed: %s", tmp, n < 0 ? strerror(errno) : "no progress");
-                        goto fail;
-                }
-                p += n;
-                len -= (size_t) n;
-        }
-        if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0) {
-                fd = -1;
-                log_error("%s: cannot finish the file: %s", tmp, strerror(errno));
-                goto fail;
-        }
-        if (rename(tmp, path) < 0) {
-                fd = -1;
-                log_error("%s: cannot rename into place: %s", path, strerror(errno));
-                goto fail;
-        }
-        return 0;
-fail:
-        if (fd >= 0)
-                close(fd);
-        unlink(tmp);
-        return -1;
-}

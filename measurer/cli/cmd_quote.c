@@ -106,8 +106,12 @@ static int write_outputs(const char *path, const struct cvm_report *rep) {
 
         for (size_t i = 0; i < nparts; i++) {
                 _cleanup_(freep) char *p = NULL;
-                if (asprintf(&p, "%s%s", path, parts[i].suffix) < 0 || write_file_atomic(p, parts[i].buf, parts[i].len) < 0)
+                cvm_error err = { .code = ENOMEM, .msg = "out of memory" };
+                if (asprintf(&p, "%s%s", path, parts[i].suffix) < 0 ||
+                    write_file_atomic(p, parts[i].buf, parts[i].len, 0644, "cvm-evidence", &err) < 0) {
+                        log_error("%s", err.msg);
                         return -1;
+                }
         }
         return 0;
 }

@@ -21,6 +21,7 @@
 
 #include "cvm/cvm.h"
 #include "cvm/measure.h"
+#include "cvmbase/base.h"
 
 #define DEFAULT_POLICY "/etc/cvm/policy.yaml"
 #define DEFAULT_DEVICE_WAIT 5   /* seconds a TD waits for its driver's device node */
@@ -55,16 +56,6 @@ struct args {
         unsigned device_wait;   /* seconds */
         bool dry_run, json, require_device, late;
 };
-
-static void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void err_msg(const char *fmt, ...) {
-        va_list ap;
-        fputs("cvm-measure: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-}
 
 static void help(FILE *f) {
         fprintf(f, "Usage: cvm-measure --root DIR --policy FILE [OPTIONS]\n\n"
@@ -139,7 +130,7 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                         break;
                 case 't':
                         if (cvm_parse_uint(optarg, SIZE_MAX, 10, 64, &threads) < 0 || threads == 0) {
-                                err_msg("--threads: expected 1 to 64, got '%s'", optarg);
+                                log_error("--threads: expected 1 to 64, got '%s'", optarg);
                                 return -1;
                         }
                         a->threads = (unsigned) threads;
@@ -150,7 +141,7 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                 case 'b':
                         if (a->nbanks == CVM_MEASURE_MAX_BANKS || cvm_alg_from_name(optarg, &a->banks[a->nbanks]) < 0 ||
                             cvm_alg_size(a->banks[a->nbanks]) <= 0) {
-                                err_msg("--bank: unknown algorithm '%s'", optarg);
+                                log_error("--bank: unknown algorithm '%s'", optarg);
                                 return -1;
                         }
                         a->nbanks++;
@@ -169,14 +160,14 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                         break;
                 case OPT_DEVICE_WAIT:
                         if (cvm_parse_uint(optarg, SIZE_MAX, 10, 300, &wait) < 0) {
-                                err_msg("--device-wait: expected 0 to 300 seconds, got '%s'", optarg);
+                                log_error("--device-wait: expected 0 to 300 seconds, got '%s'", optarg);
                                 return -1;
                         }
                         a->device_wait = (unsigned) wait;
                         break;
                 case OPT_BACKEND:
                         if (cvm_backend_from_name(optarg, &a->imr.backend) < 0) {
-                                err_msg("--backend: expected auto, tpm2, tdx or sim, got '%s'", optarg);
+                                log_error("--backend: expected auto, tpm2, tdx or sim, got '%s'", optarg);
                                 return -1;
                         }
                         break;
@@ -191,7 +182,7 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                         break;
                 case OPT_SIM_SPACE:
                         if (strcmp(optarg, "pcr") != 0 && strcmp(optarg, "cc-mr") != 0) {
-                                err_msg("--sim-space: expected pcr or cc-mr, got '%s'", optarg);
+                                log_error("--sim-space: expected pcr or cc-mr, got '%s'", optarg);
                                 return -1;
                         }
                         a->imr.sim_space = optarg[0] == 'p' ? CVM_SPACE_PCR : CVM_SPACE_CCMR;
@@ -207,16 +198,16 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                         return -1;
                 }
         if (optind != argc) {
-                err_msg("unexpected argument '%s'", argv[optind]);
+                log_error("unexpected argument '%s'", argv[optind]);
                 return -1;
         }
         /* Refused before any work: the predicted log never replaces a file (checked again, atomically, when written). */
         if (writes_predicted(a) && access(a->log, F_OK) == 0) {
-                err_msg("%s: exists; --dry-run --log writes a new file and never replaces one", a->log);
+                log_error("%s: exists; --dry-run --log writes a new file and never replaces one", a->log);
                 return -1;
         }
         if (a->nbanks && !a->dry_run) {
-                err_msg("--bank is for --dry-run; a device extends all its active banks");
+                log_error("--bank is for --dry-run; a device extends all its active banks");
                 return -1;
         }
         return 0;
@@ -253,37 +244,6 @@ static struct json_object *events_json(const struct cvm_measurement *m, enum cvm
         return a;
 }
 
-/* buf as the new file path, whole or not at all: a temp file beside it, linked into place (never over an existing file). */
-static int write_new_file(const char *path, const uint8_t *buf, size_t len) {
-        char *tmp = NULL;
-        int fd, r = 0;
-
-        if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-                return -ENOMEM;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                r = -errno;
-                free(tmp);
-                return r;
-        }
-        for (size_t off = 0; r == 0 && off < len;) {
-                ssize_t n = write(fd, buf + off, len - off);
-                if (n < 0 && errno != EINTR)
-                        r = -errno;
-                else if (n > 0)
-                        off += (size_t) n;
-        }
-        if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && link(tmp, path) < 0)
-                r = -errno;
-        unlink(tmp);
-        free(tmp);
-        return r;
-}
-
 /* --dry-run --log: the predicted log is written before anything is printed, so a failure prints nothing. */
 static int write_predicted(const struct args *a, const cvm_eventlog *log) {
         cvm_error err = { 0 };
@@ -292,13 +252,13 @@ static int write_predicted(const struct args *a, const cvm_eventlog *log) {
         int r;
 
         if (cvm_eventlog_write_tcg2(log, &buf, &len, &err) < 0) {
-                err_msg("%s: cannot write the predicted log: %s", a->log, err.msg);
+                log_error("%s: cannot write the predicted log: %s", a->log, err.msg);
                 return EXIT_BAD_INPUT;
         }
-        r = write_new_file(a->log, buf, len);
+        r = write_file_new(a->log, buf, len, 0644, "cvm-measure", NULL);
         free(buf);
         if (r < 0) {
-                err_msg("%s: cannot write the predicted log: %s", a->log, strerror(-r));
+                log_error("%s: cannot write the predicted log: %s", a->log, strerror(-r));
                 return EXIT_BAD_INPUT;
         }
         return EXIT_OK;
@@ -313,7 +273,7 @@ static int print_result(const struct args *a, const struct cvm_measurement *m, c
 
         if (cvm_measurement_to_log(m, mo, &log, &err) < 0 || cvm_replay_new(mo->banks, mo->nbanks, &r, &err) < 0 ||
             cvm_replay_add_log(r, log, &err) < 0) {
-                err_msg("%s", err.msg);
+                log_error("%s", err.msg);
                 ret = EXIT_BAD_INPUT;
         } else if (writes_predicted(a) && (ret = write_predicted(a, log)) != EXIT_OK) {
                 /* the message is out; nothing is printed */
@@ -347,17 +307,11 @@ static int extend_all(cvm_imr *imr, const char *log, const struct cvm_measuremen
                 const struct cvm_measure_event *ev = &m->events[i];
                 if (cvm_runtime_extend(imr, log, ev->index, ev->type, ev->data, strlen(ev->data), ev->digests, ev->ndigests,
                                        &err) < 0) {
-                        err_msg("event %zu (%s): %s", i, ev->item, err.msg);
+                        log_error("event %zu (%s): %s", i, ev->item, err.msg);
                         return EXIT_DEVICE;
                 }
         }
         return EXIT_OK;
-}
-
-static double now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 /* On a TD whose driver is still loading (a module udev is probing), wait for its device node, bounded. */
@@ -366,11 +320,11 @@ static void wait_for_tdx(const struct args *a) {
 
         if (a->device_wait == 0 || cvm_tdx_wait_interface(a->imr.sysroot, 0) == 0)
                 return;
-        err_msg("TDX guest without its device yet: waiting up to %u s for /dev/tdx_guest or the TSM measurement sysfs",
+        log_error("TDX guest without its device yet: waiting up to %u s for /dev/tdx_guest or the TSM measurement sysfs",
                 a->device_wait);
-        start = now();
+        start = now_monotonic();
         if (cvm_tdx_wait_interface(a->imr.sysroot, a->device_wait * 1000) == 0)
-                err_msg("the TDX guest device appeared after %.1f s", now() - start);
+                log_error("the TDX guest device appeared after %.1f s", now_monotonic() - start);
 }
 
 /*
@@ -394,7 +348,7 @@ static int note_unmeasured(const struct args *a, enum cvm_reg_space space, const
         r = s ? cvm_runtime_note(a->log, space, banks, nbanks, s, strlen(s), &err) : cvm_error_set(&err, ENOMEM, "out of memory");
         json_object_put(j);
         if (r < 0) {
-                err_msg("%s: cannot record that this boot is unmeasured: %s", a->log, err.msg);
+                log_error("%s: cannot record that this boot is unmeasured: %s", a->log, err.msg);
                 return EXIT_DEVICE;
         }
         return EXIT_OK;
@@ -416,10 +370,10 @@ static int td_without_device(const struct args *a, bool required) {
                  "tdx_guest driver, or it is not in the initramfs); kernels that can measure a TD: " CVM_TDX_EXTEND_KERNELS,
                  kernel, a->device_wait);
         if (required) {
-                err_msg("error: %s", msg);
+                log_error("error: %s", msg);
                 return EXIT_NO_DEVICE;
         }
-        err_msg("NOT MEASURED: %s", msg);
+        log_error("NOT MEASURED: %s", msg);
         return note_unmeasured(a, CVM_SPACE_CCMR, &sha384, 1, "no-device", kernel, msg);
 }
 
@@ -444,11 +398,11 @@ static int cannot_extend(const struct args *a, const struct cvm_policy *p, cvm_i
         struct utsname u;
 
         if (halt) {
-                err_msg("error: %s; the policy %s, so nothing is measured and this is a device failure", why,
+                log_error("error: %s; the policy %s, so nothing is measured and this is a device failure", why,
                         a->require_device || p->require_device ? "requires a device" : "has a group marked on_error: halt");
                 return EXIT_DEVICE;
         }
-        err_msg("NOT MEASURED: %s; every group of the policy is on_error: continue, so the boot goes on", why);
+        log_error("NOT MEASURED: %s; every group of the policy is on_error: continue, so the boot goes on", why);
         return note_unmeasured(a, cvm_imr_space(imr), banks, nbanks, "no-extend", kernel_release(&u), why);
 }
 
@@ -470,14 +424,14 @@ static int open_device(struct args *a, const struct cvm_policy *p, cvm_imr **imr
         if (r == -ENODEV && td)
                 return td_without_device(a, required);
         if (r == -ENODEV) {
-                err_msg("%s: %s", required ? "error" : "nothing measured", err.msg);
+                log_error("%s: %s", required ? "error" : "nothing measured", err.msg);
                 return required ? EXIT_NO_DEVICE : EXIT_OK;
         }
         if (r < 0) {
-                err_msg("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_DEVICE;
         }
-        fprintf(stderr, "cvm-measure: %s%s\n", cvm_imr_simulated(*imr) ? "SIMULATED " : "", cvm_imr_reason(*imr));
+        log_info("%s%s", cvm_imr_simulated(*imr) ? "SIMULATED " : "", cvm_imr_reason(*imr));
         if (cvm_imr_can_extend(*imr, &err) < 0) {
                 ret = cannot_extend(a, p, *imr, err.msg);
                 cvm_imr_close(*imr);
@@ -497,7 +451,7 @@ static int run(struct args *a) {
         int r, ret = EXIT_OK;
 
         if (cvm_policy_load(a->policy, &p, &err) < 0) {
-                err_msg("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }
         if (a->dry_run) {
@@ -518,15 +472,15 @@ static int run(struct args *a) {
         }
         r = cvm_measure_compute(p, &mo, &m, &err);
         if (r == -ECANCELED) {
-                err_msg("HALT: %s", err.msg);
+                log_error("HALT: %s", err.msg);
                 ret = EXIT_HALTED;
         } else if (r < 0) {
-                err_msg("%s", err.msg);
+                log_error("%s", err.msg);
                 ret = EXIT_BAD_INPUT;
         } else {
                 for (size_t i = 0; i < m->nerrors; i++)
-                        err_msg("error (on_error: continue): %s", m->errors[i]);
-                fprintf(stderr, "cvm-measure: %zu events, %zu files, %llu bytes hashed\n", m->nevents, m->files,
+                        log_error("error (on_error: continue): %s", m->errors[i]);
+                log_info("%zu events, %zu files, %llu bytes hashed", m->nevents, m->files,
                         (unsigned long long) m->bytes);
                 if (imr)
                         ret = extend_all(imr, a->log, m);

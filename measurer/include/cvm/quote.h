@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -142,3 +145,5 @@ const struct cvm_td_measurements *cvm_quote_td(const struct cvm_quote *q);
  * -EINVAL key_pem unreadable as a PEM public key.
  */
 int cvm_tdx_quote_verify_signature(const struct cvm_quote *q, const char *key_pem, cvm_error *err);
+
+#pragma GCC visibility pop
