@@ -98,6 +98,7 @@ help:
 	@echo "make deb        Debian packages cvmkit, cvmkit-guest, libcvm0, libcvm-dev into $(BUILD)/deb/"
 	@echo "make demo       build a Debian 12 guest, rewrite it, boot it (QEMU+OVMF+swtpm), verify its evidence"
 	@echo "make e2e        the same closed loop as a test (also run by .ci/run)"
+	@echo "make softtdx    the soft TDX guest device (tests/softtdx) for the e2e guest's kernel"
 	@echo "make clean-cache  drop the cached base guest images ($(CVM_CACHE))"
 
 # deps_install PACKAGES: install the missing ones (as root), else print the command.
@@ -350,6 +351,19 @@ after-deps-e2e: all
 
 after-deps-demo: all
 	@BUILD=$(BUILD) tests/e2e/run-loop.sh --demo
+
+# The soft TDX guest device (tests/softtdx, test only), built against the
+# headers of exactly the kernel the closed loop boots: Debian's cloud kernel
+# of tests/e2e/fetch-kernel.sh, whose linux-headers .debs of the same version
+# tests/softtdx/fetch-headers.sh downloads and unpacks into $(CVM_CACHE)
+# (not installed: that would add /lib/modules/VERSION for a kernel the host
+# does not run).  Kbuild rebuilds only what changed.
+SOFTTDX_SRCS := $(wildcard tests/softtdx/softtdx*.c tests/softtdx/softtdx*.h) tests/softtdx/Kbuild
+.PHONY: softtdx
+softtdx:
+	@kdeb=$$(tests/e2e/fetch-kernel.sh "$(CVM_CACHE)") && h=$$(tests/softtdx/fetch-headers.sh "$(CVM_CACHE)" "$$kdeb") && \
+	mkdir -p $(BUILD)/softtdx && cp -p $(SOFTTDX_SRCS) $(BUILD)/softtdx/ && \
+	$(MAKE) -C "$$h" M=$(abspath $(BUILD)/softtdx) modules
 
 clean-cache:
 	rm -rf $(CVM_CACHE)

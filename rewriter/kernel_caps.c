@@ -85,12 +85,25 @@ static bool builtin(const struct kernel_facts *f, enum kconfig_sym s) {
         return f->has_config && f->config.value[s] == KCONFIG_BUILTIN;
 }
 
+/* The declared soft device (tests/softtdx) has every interface, none of them backed by TDX. */
+static void soft_tdx_caps(struct kernel_caps *ret) {
+        ret->read = (struct kernel_cap) { true, SOFT_TDX_BASIS, "/dev/tdx_guest (TDREPORT) of soft_tdx_guest (simulated)" };
+        ret->extend = (struct kernel_cap) { true, SOFT_TDX_BASIS, "sysfs (/sys/class/misc/tdx_guest/measurements) of "
+                                            "soft_tdx_guest, or its legacy variant's TDX_CMD_EXTEND_RTMR ioctl (simulated)" };
+        ret->quote = (struct kernel_cap) { true, SOFT_TDX_BASIS, "configfs-tsm (/sys/kernel/config/tsm/report) of "
+                                           "soft_tdx_guest, signed with a public test key (simulated)" };
+}
+
 void kernel_caps_decide(const struct kernel_facts *f, enum tdx_extend how, struct kernel_caps *ret) {
         bool driver = false;
 
         *ret = (struct kernel_caps) { 0 };
         if (set(f, KSYM_TCG_TPM))
                 ret->tpm = (struct kernel_cap) { true, "config", "/dev/tpmrm0" };
+        if (f->soft_tdx) {
+                soft_tdx_caps(ret);
+                return;
+        }
         if (!builtin(f, KSYM_INTEL_TDX_GUEST))
                 return;
         /* =m counts only when the module file is in the image: a config alone does not put it there. */

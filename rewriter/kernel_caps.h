@@ -14,6 +14,13 @@
  * selected by the driver).  The out-of-tree TDX_CMD_EXTEND_RTMR ioctl of
  * Intel's and some distributions' TDX kernels leaves no trace in a config: only
  * the recipe can assert it (tdx_extend: ioctl).
+ *
+ * Tests only: a test harness may declare the soft TDX device
+ * (tests/softtdx: a simulated tdx_guest with sysfs extend, configfs-tsm and,
+ * in its legacy variant, the extend ioctl) by putting SOFT_TDX_DECLARATION
+ * and the module for the boot kernel into the image; then, and only then,
+ * a kernel without TDX guest support serves target tdx, and every TDX
+ * capability's basis says "soft-device", which the manifest records.
  */
 
 #include <stdbool.h>
@@ -55,9 +62,18 @@ struct kernel_facts {
         bool has_config;                /* /boot/config-VERSION was read and parsed */
         struct kernel_config config;
         const char *tdx_module;         /* the tdx-guest.ko* file under /lib/modules/VERSION, or NULL */
+        bool soft_tdx;                  /* the harness declared the soft TDX device and its module is there */
 };
 
-/* One capability and what it rests on: "config" (a symbol), "config+module" (=m and the file), "recipe" (tdx_extend: ioctl). */
+/* The declaration, and where the module must be (VERSION: the boot kernel's). */
+#define SOFT_TDX_DECLARATION "/etc/cvm/soft-tdx-device"
+#define SOFT_TDX_MODULE "/lib/modules/%s/extra/soft_tdx_guest.ko"
+#define SOFT_TDX_BASIS "soft-device"
+
+/*
+ * One capability and what it rests on: "config" (a symbol), "config+module" (=m and the file), "recipe"
+ * (tdx_extend: ioctl), "soft-device" (the declared test double).
+ */
 struct kernel_cap {
         bool yes;
         const char *basis;              /* NULL when no */

@@ -84,6 +84,19 @@ static char *tdx_module(struct session *ss, const char *version) {
         return found;
 }
 
+/* Whether the harness declared the soft TDX device (tests/softtdx) and put its module there for this kernel. */
+static bool soft_tdx(struct session *ss, const char *version) {
+        char path[256];
+
+        if (guestfs_is_file(ss->g, SOFT_TDX_DECLARATION) <= 0)
+                return false;
+        snprintf(path, sizeof(path), SOFT_TDX_MODULE, version);
+        if (guestfs_is_file(ss->g, path) > 0)
+                return true;
+        session_warn(ss, "%s declares the soft TDX device, but %s is not there: it does not count", SOFT_TDX_DECLARATION, path);
+        return false;
+}
+
 void boot_kernel_clear(struct boot_kernel *k) {
         free(k->version);
         free(k->module);
@@ -109,11 +122,13 @@ int session_kernel_check(struct session *ss, const char *when, bool final) {
                 }
                 k->module = tdx_module(ss, k->version);
                 k->facts.tdx_module = k->module;
+                k->facts.soft_tdx = soft_tdx(ss, k->version);
         }
         kernel_caps_decide(&k->facts, r->tdx_extend, &k->caps);
-        log_info("boot kernel %s (%s): TDX read %s, extend %s, quote %s; TPM %s",
+        log_info("boot kernel %s (%s): TDX read %s, extend %s, quote %s%s; TPM %s",
                 k->version ? k->version : "unknown", when, k->caps.read.yes ? "yes" : "no", k->caps.extend.yes ? "yes" : "no",
-                k->caps.quote.yes ? "yes" : "no", k->caps.tpm.yes ? "yes" : "no");
+                k->caps.quote.yes ? "yes" : "no", k->facts.soft_tdx ? " (the declared soft TDX device, simulated: tests only)" : "",
+                k->caps.tpm.yes ? "yes" : "no");
         if (kernel_caps_check(&k->facts, &k->caps, r->target, r->tdx_extend, msg, sizeof(msg)) < 0 && !final &&
             (changer = recipe_kernel_changer(r))) {
                 /* A plugin installs the kernel the image will boot: it is that one the check after the steps decides on. */

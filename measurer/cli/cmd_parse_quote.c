@@ -1,25 +1,33 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvm-evidence parse-quote: decode a TDREPORT, a TDX quote (v4/v5) or a TPM2 quote. */
+#include <errno.h>
+
 #include "cli.h"
 
 struct parse_quote_args {
-        bool json;
+        bool json, verify;
+        const char *key_pem;
 };
 
 static const struct opt options[] = {
         OPT_JSON(struct parse_quote_args, json, "one JSON object: type, version, mrtd, rtmr[4], report_data, ..."),
+        OPT_FLAG(0, "verify-signature", struct parse_quote_args, verify,
+                 "TDX quote: check its ECDSA signature over header and body with the attestation key it "
+                 "carries (not DCAP: no QE report, PCK chain or collateral)"),
+        OPT_STR(0, "verify-key", struct parse_quote_args, key_pem, "PEM",
+                "the same, and the attestation key must be this one"),
         OPT_END,
 };
 
 static const struct opt_command command = {
         .tool = &evidence_tool,
         .name = "parse-quote",
-        .usage = "[--json] FILE",
+        .usage = "[--json] [--verify-signature | --verify-key PEM] FILE",
         .about = "Decode a TDX TDREPORT (1024 bytes), a TDX DCAP quote v4/v5, or a TPM2 quote\n"
                  "(TPMS_ATTEST or TPM2B_ATTEST); the type is detected.  Signatures are not\n"
-                 "verified here.",
+                 "verified here unless asked.",
         .options = options,
-        .exits = EXIT_BIT(EXIT_OK) | EXIT_BIT(EXIT_USAGE) | EXIT_BIT(EXIT_BAD_INPUT),
+        .exits = EXIT_BIT(EXIT_OK) | EXIT_BIT(EXIT_USAGE) | EXIT_BIT(EXIT_BAD_INPUT) | EXIT_BIT(EXIT_MISMATCH),
 };
 
 int cmd_parse_quote(int argc, char **argv) {
@@ -42,6 +50,10 @@ int cmd_parse_quote(int argc, char **argv) {
         if (q->type == CVM_QUOTE_TDX && q->tdx.trailing)
                 fprintf(stderr, "%s: %s: warning: %zu bytes after the quote's signature data\n", log_program_name(), argv[ind],
                         q->tdx.trailing);
+        if ((a.verify || a.key_pem) && cvm_tdx_quote_verify_signature(q, a.key_pem, &err) < 0) {
+                log_error("%s: %s", argv[ind], err.msg);
+                return err.code == EBADMSG || err.code == EKEYREJECTED ? EXIT_MISMATCH : EXIT_BAD_INPUT;
+        }
         o = cvm_quote_to_json(q);
         if (!o) {
                 log_error("out of memory");

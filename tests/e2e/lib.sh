@@ -44,13 +44,15 @@ free_port() {
 # closed loop's (OVMF + a new swtpm whose state stays in OUT/tpm); CVM_ACCEL=kvm where /dev/kvm opens
 # (the CI workflow); ci/tdx-host-check.sh sets --tdx.
 VM_ARGS=(--tpm --accel "${CVM_ACCEL:-tcg}" --memory 1024 --cpus 2)
+# The launcher, with ci/cvm-vm's run options; tests/e2e/softtdx-loop.sh sets tests/e2e/softtdx-vm (no TPM).
+VM_LAUNCHER=${VM_LAUNCHER:-$ROOT/ci/cvm-vm}
 
 # boot IMAGE NONCE OUT: boot with the launch helper (ci/cvm-vm, VM_ARGS), serial to OUT/serial.log,
 # the nonce and the manifest through fw_cfg; blocks to OUT/.
 boot() {
         local image=$1 nonce=$2 out=$3 vpid rc=0
         mkdir -p "$out"
-        "$ROOT/ci/cvm-vm" run "${VM_ARGS[@]}" --snapshot --state "$out" \
+        "$VM_LAUNCHER" run "${VM_ARGS[@]}" --snapshot --state "$out" \
                 --serial "$out/serial.log" --fw-cfg-string "opt/cvm/nonce=$nonce" --fw-cfg "opt/cvm/manifest=$MANIFEST" \
                 --timeout "$BOOT_TIMEOUT" "$image" 2>"$out/cvm-vm.log" &
         vpid=$!

@@ -10,7 +10,8 @@
 # every effect back, checks that 99-validate refuses a broken result, and
 # rewrites the Ubuntu-laid-out base twice (a guest kernel made the default
 # through update-grub, netplan, grub.d), checks that the second run changed
-# nothing, and boots it.
+# nothing, and boots it; then runs the TDX loop on the soft TDX device
+# (tests/e2e/softtdx-loop.sh).
 #
 # Environment: BUILD (default build), CVM_CACHE (base images; default
 # ~/.cache/cvmkit), BOOT_TIMEOUT (s, default 600), KEEP=1 keeps the work folder.
@@ -234,6 +235,10 @@ grep -qw cvm.layout=ubuntu "$W/ubuntu-boot/cmdline" || fail "10-kernel-cmdline: 
 expect_rc "$W/ubuntu-boot" verify 0
 [ "$(jq -r .match "$W/ubuntu-boot/verify")" = true ] || fail "verify in the Ubuntu-layout guest did not match"
 ok "GRUB booted $KVER (GRUB_DEFAULT), with the predicted command line; the measurer ran in its initramfs and verify matches"
+done_step
+
+step "TDX: the loop on the soft TDX device (tests/e2e/softtdx-loop.sh: sysfs boot, then tamper + legacy-ioctl boot)"
+BUILD="$BUILD" CVM_CACHE="$CACHE" BOOT_TIMEOUT="$BOOT_TIMEOUT" "$ROOT/tests/e2e/softtdx-loop.sh" || fail "the soft TDX loop failed"
 done_step
 
 fi

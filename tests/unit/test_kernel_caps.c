@@ -157,6 +157,25 @@ static void test_61(void **state) {
         assert_int_equal(check(&f, TARGET_TPM, TDX_EXTEND_AUTO, msg, sizeof(msg)), 0);
 }
 
+/* 6.1 with the soft TDX device declared by a test harness: target tdx served, every basis says so. */
+static void test_61_soft_tdx(void **state) {
+        struct kernel_facts f = facts("6.1.0-57-cloud-amd64", k61, NULL);
+        struct kernel_caps c;
+        char msg[3072];
+        (void) state;
+
+        f.soft_tdx = true;
+        kernel_caps_decide(&f, TDX_EXTEND_AUTO, &c);
+        assert_true(c.read.yes && c.extend.yes && c.quote.yes && c.tpm.yes);
+        assert_string_equal(c.read.basis, "soft-device");
+        assert_string_equal(c.extend.basis, "soft-device");
+        assert_string_equal(c.quote.basis, "soft-device");
+        assert_non_null(strstr(c.quote.interface, "simulated"));
+        assert_int_equal(check(&f, TARGET_TDX, TDX_EXTEND_AUTO, msg, sizeof(msg)), 0);
+        f.soft_tdx = false;
+        assert_int_equal(check(&f, TARGET_TDX, TDX_EXTEND_AUTO, msg, sizeof(msg)), -ENOTSUP);
+}
+
 static void test_builtin(void **state) {
         struct kernel_facts f = facts("6.16.0-cvm", kbuiltin, NULL);
         struct kernel_caps c;
@@ -208,6 +227,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse), cmocka_unit_test(test_parse_hostile), cmocka_unit_test(test_616),
                 cmocka_unit_test(test_68),    cmocka_unit_test(test_61),            cmocka_unit_test(test_builtin),
+                cmocka_unit_test(test_61_soft_tdx),
                 cmocka_unit_test(test_no_config), cmocka_unit_test(test_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

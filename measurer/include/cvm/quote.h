@@ -137,4 +137,13 @@ const char *cvm_quote_type_name(enum cvm_quote_type type);
 /* The TD measurements of a TDREPORT or TDX quote; NULL for a TPM2 quote. */
 const struct cvm_td_measurements *cvm_quote_td(const struct cvm_quote *q);
 
+/*
+ * Check a TDX quote's ECDSA P-256 signature over its header and body with the
+ * attestation key it carries and, if key_pem is a path, that this key is the
+ * PEM public key there.  Not DCAP verification (no QE report, PCK chain or
+ * collateral).  0; -EBADMSG bad signature or key, -EKEYREJECTED another key,
+ * -EINVAL key_pem unreadable as a PEM public key.
+ */
+int cvm_tdx_quote_verify_signature(const struct cvm_quote *q, const char *key_pem, cvm_error *err);
+
 #pragma GCC visibility pop
