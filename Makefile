@@ -26,6 +26,7 @@ ALL_CFLAGS = -std=gnu11 $(WARN) -fPIC $(CFLAGS) $(PKG_CFLAGS)
 
 LIB_SRCS := $(sort $(wildcard measurer/lib/*.c))
 CLI_SRCS := $(sort $(wildcard measurer/cli/*.c))
+EVD_SRCS := $(sort $(wildcard measurer/evidenced/*.c))
 INITRD_LIB_SRCS := $(sort $(wildcard initrd/lib/*.c))
 INITRD_CLI_SRCS := $(sort $(wildcard initrd/cli/*.c))
 REWRITE_SRCS := $(sort $(wildcard rewriter/*.c))
@@ -34,6 +35,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+EVD_OBJS := $(EVD_SRCS:%.c=$(BUILD)/obj/%.o)
 INITRD_LIB_OBJS := $(INITRD_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 INITRD_CLI_OBJS := $(INITRD_CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/initrd/cli/launcher_blob.o
 REWRITE_OBJS := $(REWRITE_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -41,6 +43,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 BINS := $(BUILD)/bin/cvm-evidence $(BUILD)/bin/cvm-measure $(BUILD)/bin/cvm-initrd $(BUILD)/bin/cvm-rewrite
+BINS += $(BUILD)/bin/cvm-evidenced
 MEASURE_OBJS := $(BUILD)/obj/measurer/measure/cvm-measure.o
 # libcvm's headers beside the library, as installed, for cvm-rewrite's library step.
 LIB_HDRS := $(patsubst measurer/include/%,$(BUILD)/include/%,$(sort $(wildcard measurer/include/cvm/*.h)))
@@ -123,6 +126,11 @@ $(BUILD)/lib/cvm.pc: measurer/cvm.pc.in Makefile
 $(BUILD)/bin/cvm-evidence: $(CLI_OBJS) $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/lib/libcvm.a $(PKG_LIBS)
+
+# The evidence service (measurer/evidenced/): libcvm's public API, json-c, nothing else.
+$(BUILD)/bin/cvm-evidenced: $(EVD_OBJS) $(BUILD)/lib/libcvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(EVD_OBJS) $(BUILD)/lib/libcvm.a $(PKG_LIBS)
 
 $(BUILD)/lib/libcvminitrd.a: $(INITRD_LIB_OBJS)
 	@mkdir -p $(dir $@)
