@@ -182,8 +182,16 @@ man: $(MANS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvmrewrite.a | build-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Imeasurer/lib $(ALL_CFLAGS) -DFIXTURES='"$(FIXTURES)"' -o $@ $< $(BUILD)/lib/libcvmrewrite.a $(BUILD)/lib/libcvminitrd.a \
+	$(CC) $(CPPFLAGS) -Imeasurer/lib $(ALL_CFLAGS) -DFIXTURES='"$(FIXTURES)"' -o $@ $< $(LDEXTRA) $(BUILD)/lib/libcvmrewrite.a $(BUILD)/lib/libcvminitrd.a \
 		$(BUILD)/lib/libcvm.a $(INITRD_LIBS) $(PKG_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+
+# cvm-evidenced's pure parts (the message reader, the cgroup mapping), linked into their unit tests and fuzzers.
+$(BUILD)/tests/test_varlink: $(BUILD)/obj/measurer/evidenced/varlink.o
+$(BUILD)/tests/test_cgroup: $(BUILD)/obj/measurer/evidenced/cgroup.o
+$(BUILD)/tests/test_varlink $(BUILD)/tests/test_cgroup: LDEXTRA = $(filter $(BUILD)/obj/measurer/evidenced/%,$^)
+$(BUILD)/fuzz/fuzz_varlink: $(BUILD)/fuzzobj/measurer/evidenced/varlink.o
+$(BUILD)/fuzz/fuzz_cgroup: $(BUILD)/fuzzobj/measurer/evidenced/cgroup.o
+$(BUILD)/fuzz/fuzz_varlink $(BUILD)/fuzz/fuzz_cgroup: LDEXTRA = $(filter $(BUILD)/fuzzobj/measurer/evidenced/%,$^)
 
 FIXTURES ?= $(abspath ../shared/fixtures)
 export FIXTURES
@@ -224,7 +232,7 @@ $(BUILD)/fuzzobj/%.o: %.c | build-deps
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_eventlog.h $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJS) $(REWRITE_LIBS) $(INITRD_LIBS) $(PKG_LIBS)
+	clang $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(LDEXTRA) $(FUZZ_LIB_OBJS) $(REWRITE_LIBS) $(INITRD_LIBS) $(PKG_LIBS)
 
 FUZZ_SECONDS ?= 60
 after-deps-fuzz: fuzz-build

@@ -89,12 +89,12 @@ static const char *match_component(const char *s, size_t n, const char *parent, 
 
 /* The pod UID of a "pod<uid>" or "kubepods-<qos>-pod<uid>.slice" component, underscores as dashes. */
 static void match_pod(const char *s, size_t n, char pod[POD_UID_MAX + 1]) {
-        const char *p = memmem(s, n, "pod", 3);
+        const char *p = n >= 3 && memcmp(s, "pod", 3) == 0 ? s : memmem(s, n, "-pod", 4);
         size_t m;
 
-        if (!p || (p != s && p[-1] != '-'))
+        if (!p)
                 return;
-        p += 3;
+        p += *p == '-' ? 4 : 3;
         m = (size_t) (s + n - p);
         if (m > 6 && memcmp(p + m - 6, ".slice", 6) == 0)
                 m -= 6;

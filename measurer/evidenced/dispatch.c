@@ -77,7 +77,7 @@ static struct json_object *service_info(void) {
         json_object_object_add(o, "vendor", json_object_new_string("cvmkit"));
         json_object_object_add(o, "product", json_object_new_string("cvm-evidenced"));
         json_object_object_add(o, "version", json_object_new_string(cvm_version()));
-        json_object_object_add(o, "url", json_object_new_string("https://github.com/cvmkit/cvmkit"));
+        json_object_object_add(o, "url", json_object_new_string("man:cvm-evidenced(8)"));
         json_object_array_add(ifs, json_object_new_string(VARLINK_SERVICE));
         json_object_array_add(ifs, json_object_new_string(EVD_INTERFACE));
         json_object_object_add(o, "interfaces", ifs);
