@@ -81,7 +81,7 @@ static int queue_json(struct evd_conn *c, struct json_object *o) {
         return s ? queue(c, s, n) : -ENOMEM;
 }
 
-/* Queue a varlink error that is not the answer to a call (limits), then close. */
+/* Queue a varlink error that is not the answer to a call (limits), drop what else was read, then close. */
 static void queue_fatal(struct evd_conn *c, const char *name, uint64_t limit, const char *msg) {
         _cleanup_(evd_json_putp) struct json_object *o = json_object_new_object();
         struct json_object *p = json_object_new_object();
@@ -92,6 +92,7 @@ static void queue_fatal(struct evd_conn *c, const char *name, uint64_t limit, co
         json_object_object_add(o, "parameters", p);
         if (queue_json(c, o) < 0)
                 c->out_len = c->out_off;
+        vl_reader_free(&c->in);
         c->closing = true;
 }
 
