@@ -246,12 +246,17 @@ $(BUILD)/bench/imrbench: tests/bench/imrbench.c $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/lib/libcvm.a $(PKG_LIBS)
 
-after-deps-bench: all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench
+$(BUILD)/bench/evdbench: tests/bench/evdbench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< -pthread
+
+after-deps-bench: all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench $(BUILD)/bench/evdbench
 	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) tests/bench/bench-evidence.sh
 	@BUILD=$(BUILD) tests/bench/bench-live.sh
 	@BUILD=$(BUILD) tests/bench/bench-measure.sh
 	@BUILD=$(BUILD) tests/bench/bench-initrd.sh
 	@BUILD=$(BUILD) tests/bench/bench-rewrite.sh
+	@BUILD=$(BUILD) tests/bench/bench-evidenced.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/cvm
