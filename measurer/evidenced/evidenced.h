@@ -65,6 +65,9 @@ struct evd {
         struct cvm_platform_log *log;
         struct evd_log_stamp { dev_t dev; ino_t ino; off_t size; int64_t mtime_ns; } stamps[CVM_PLATFORM_MAX_LOGS + 1];
         bool log_volatile;
+        /* Every event of that log as JSON, comma-separated, and where each starts: built on first use. */
+        char *events_json;
+        size_t *events_off;        /* nevents + 1 offsets */
 };
 
 /* A varlink error reply: name and its parameters (may be NULL). */
@@ -107,6 +110,8 @@ extern const char evd_interface_description[];
 
 /* The platform log of this boot, reloaded if a file under it changed; NULL with e set on failure. */
 const struct cvm_platform_log *evd_platform_log(struct evd *d, struct evd_error *e);
+/* Events [start, start + count) of the cached log as JSON array members, comma-separated (no brackets). */
+int evd_events_json(struct evd *d, size_t start, size_t count, const char **ret, size_t *len, struct evd_error *e);
 /* Forget the cached log (after an Extend appended to it). */
 void evd_platform_log_drop(struct evd *d);
 

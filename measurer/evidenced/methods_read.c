@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The reading methods of io.cvmkit.Evidence: GetInfo, GetMeasurementCount, GetMeasurement, GetEventLog. */
+#include <stdlib.h>
 #include <string.h>
+
+#include <json-c/printbuf.h>
 
 #include "evidenced.h"
 #include "params.h"
@@ -69,20 +72,45 @@ int evd_method_measurement(struct evd *d, struct evd_conn *c, struct json_object
         return 0;
 }
 
-static struct json_object *events_json(const struct cvm_platform_log *pl, size_t start, size_t count) {
-        struct json_object *a = json_object_new_array_ext((int) count);
+/* The events, pre-rendered: a JSON array whose serializer copies the cached text. */
+struct rendered {
+        const char *text;
+        size_t len;
+};
 
-        for (size_t i = start; a && i < start + count; i++) {
-                size_t li;
-                const struct cvm_event *ev = cvm_platform_log_event(pl, i, &li);
-                struct json_object *j = ev ? cvm_event_to_json(pl->logs[li], ev) : NULL;
-                if (!j) {
-                        json_object_put(a);
-                        return NULL;
-                }
-                json_object_object_add(j, "number", json_object_new_int64((int64_t) i));
-                json_object_array_add(a, j);
+static int rendered_serialize(struct json_object *o, struct printbuf *pb, int level, int flags) {
+        const struct rendered *r = json_object_get_userdata(o);
+
+        (void) level;
+        (void) flags;
+        if (printbuf_memappend(pb, "[", 1) < 0 || (r->len && printbuf_memappend(pb, r->text, (int) r->len) < 0))
+                return -1;
+        return printbuf_memappend(pb, "]", 1);
+}
+
+static void rendered_free(struct json_object *o, void *userdata) {
+        (void) o;
+        free(userdata);
+}
+
+static struct json_object *events_json(struct evd *d, size_t start, size_t count, struct evd_error *e) {
+        struct rendered *r = malloc(sizeof(*r));
+        struct json_object *a;
+
+        if (!r) {
+                evd_error_set(e, EVD_INTERFACE ".LogError", "out of memory");
+                return NULL;
         }
+        if (evd_events_json(d, start, count, &r->text, &r->len, e) < 0) {
+                free(r);
+                return NULL;
+        }
+        if (r->len > INT32_MAX || !(a = json_object_new_array())) {
+                evd_error_set(e, EVD_INTERFACE ".LogError", "%zu bytes of events do not fit one reply: ask for fewer", r->len);
+                free(r);
+                return NULL;
+        }
+        json_object_set_serializer(a, rendered_serialize, r, rendered_free);
         return a;
 }
 
@@ -115,8 +143,8 @@ int evd_method_event_log(struct evd *d, struct evd_conn *c, struct json_object *
                 return evd_error_set(e, "org.varlink.service.InvalidParameter",
                                      "count %llu is over the limit of %zu events per call (see --max-events)",
                                      (unsigned long long) count, d->lim.max_events);
-        if (!(events = events_json(pl, (size_t) start, (size_t) count)))
-                return evd_error_set(e, EVD_INTERFACE ".LogError", "cannot encode the events (out of memory)");
+        if (!(events = events_json(d, (size_t) start, (size_t) count, e)))
+                return -1;
         warnings = json_object_new_array();
         for (size_t i = 0; i < pl->nwarnings; i++)
                 json_object_array_add(warnings, json_object_new_string(pl->warnings[i]));
