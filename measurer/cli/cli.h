@@ -25,6 +25,7 @@ enum {
         OPT_SYSROOT,
         OPT_SIM_STATE,
         OPT_SIM_SPACE,
+        OPT_SOCKET,
 };
 
 #define IMR_LONG_OPTIONS                                                    \
@@ -32,14 +33,16 @@ enum {
         { "tcti", required_argument, NULL, OPT_TCTI },                     \
         { "sysroot", required_argument, NULL, OPT_SYSROOT },               \
         { "sim-state", required_argument, NULL, OPT_SIM_STATE },           \
-        { "sim-space", required_argument, NULL, OPT_SIM_SPACE }
+        { "sim-space", required_argument, NULL, OPT_SIM_SPACE },           \
+        { "socket", required_argument, NULL, OPT_SOCKET }
 
 #define IMR_OPTIONS_HELP                                                                         \
         "  --backend B        tpm2, tdx or sim (default: detect TDX, then TPM 2.0)\n"            \
         "  --tcti CONF        TPM TCTI (default $CVM_TCTI, $TPM2TOOLS_TCTI, device:/dev/tpmrm0)\n" \
         "  --sysroot DIR      root prefix for TDX sysfs/dev paths (tests)\n"                     \
         "  --sim-state FILE   sim: register file (default $CVM_SIM_STATE, /run/cvm/sim-registers)\n" \
-        "  --sim-space S      sim: pcr or cc-mr, when the file is created\n"
+        "  --sim-space S      sim: pcr or cc-mr, when the file is created\n"                      \
+        "  --socket PATH      --backend service: cvm-evidenced's socket (default /run/cvm/evidence.sock)\n"
 
 static inline void imr_freep(cvm_imr **p) {
         cvm_imr_close(*p);

@@ -90,7 +90,7 @@ int imr_option(int c, const char *arg, struct cvm_imr_options *o) {
         switch (c) {
         case OPT_BACKEND:
                 if (cvm_backend_from_name(arg, &o->backend) < 0) {
-                        log_error("--backend: unknown backend '%s' (expected auto, tpm2, tdx, sim)", arg);
+                        log_error("--backend: unknown backend '%s' (expected auto, tpm2, tdx, sim, service)", arg);
                         return -1;
                 }
                 return 1;
@@ -102,6 +102,9 @@ int imr_option(int c, const char *arg, struct cvm_imr_options *o) {
                 return 1;
         case OPT_SIM_STATE:
                 o->sim_state = arg;
+                return 1;
+        case OPT_SOCKET:
+                o->service_socket = arg;
                 return 1;
         case OPT_SIM_SPACE:
                 if (strcmp(arg, "pcr") == 0)

@@ -238,6 +238,36 @@ static void expire_idle(struct evd *d) {
         }
 }
 
+/*
+ * On SIGTERM: stop accepting (under systemd the socket stays open, so new
+ * clients wait for the next daemon), answer every request already sent, and
+ * give clients up to a second to read; a request after that meets a closed
+ * connection, an error at the client, never silence.
+ */
+static void drain(struct evd *d) {
+        struct epoll_event evs[64];
+        uint64_t until = now_ms() + 1000;
+        struct evd_conn *c, *next;
+
+        for (size_t i = 0; i < d->nlisten; i++)
+                epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->listen_fds[i], NULL);
+        for (c = d->conns; c; c = next) {
+                next = c->next;
+                if (!c->closing && conn_read(d, c) < 0) {
+                        conn_free(d, c);
+                        continue;
+                }
+                c->closing = true;
+                conn_event(d, c, 0);
+        }
+        while (d->conns && now_ms() < until) {
+                int n = epoll_wait(d->epfd, evs, 64, 100);
+                for (int i = 0; i < n; i++)
+                        if (evs[i].data.u64 != TAG_SIGNAL)
+                                conn_event(d, evs[i].data.ptr, evs[i].events);
+        }
+}
+
 static int setup(struct evd *d, int *sigfd) {
         struct epoll_event ev = { .events = EPOLLIN };
         sigset_t mask;
@@ -291,7 +321,9 @@ int evd_serve(struct evd *d) {
                 }
         }
 out:
-        evd_log("stopping: %u connections open, %llu requests served", d->nconns, (unsigned long long) d->requests);
+        evd_log("stopping: answering what %u connections sent, %llu requests served", d->nconns,
+                (unsigned long long) d->requests);
+        drain(d);
         while (d->conns)
                 conn_free(d, d->conns);
         close(sigfd);

@@ -301,3 +301,60 @@ print(ok, err, lost)' >"$T/load.out" 3>&- &
         run py 'print(c.get_measurement_count())'
         [ "$output" = 5 ]
 }
+
+@test "evidenced: cvm-evidence --backend service reads the daemon's registers, labelled simulated, and refuses to extend" {
+        start_daemon
+        run "$E" measurements --json --backend service --socket "$SOCK"
+        [ "$status" -eq 0 ]
+        [ "$(jq -r .simulated <<<"$output")" = true ]
+        [ "$(jq -r '.registers[] | select(.index == 2) | .digest' <<<"$output")" = "$(py 'print(c.get_cc_measurement(2).hex())')" ]
+        run "$E" info --backend service --socket "$SOCK"
+        [[ "$output" == *"backend: SIMULATED service"* ]]
+        run "$E" replay --check --backend service --socket "$SOCK" --sysroot "$T/root" --log "$T/runtime.log"
+        [ "$status" -eq 0 ]
+        run "$E" extend --backend service --socket "$SOCK" --index 2 --data x --log "$T/other.log"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"reads only: extend through the service's Extend method"* ]]
+        [ ! -e "$T/other.log" ]
+        run "$E" measurements --backend service --socket "$S/nothing.sock"
+        [ "$status" -eq 4 ]
+        [[ "$output" == *"cannot reach the evidence service"* ]]
+}
+
+@test "evidenced: socket activation (LISTEN_FDS): a restart keeps the socket and no client is refused" {
+        # A stand-in for systemd: hold the listening socket, start the daemon on it twice.
+        PYTHONPATH="$PY" timeout 60 python3 - "$D" "$SOCK" "$T" >"$T/act.out" 2>"$T/act.err" 3>&- <<'PYEOF' &
+import os, socket, subprocess, sys, time
+d, path, t = sys.argv[1:4]
+ls = socket.socket(socket.AF_UNIX); ls.bind(path); os.chmod(path, 0o666); ls.listen(128)
+def start():
+    def child():
+        os.dup2(ls.fileno(), 3)
+        os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())
+    return subprocess.Popen([d, "--backend", "sim", "--sim-state", t + "/regs", "--sysroot", t + "/root",
+                             "--log", t + "/runtime.log"], preexec_fn=child, pass_fds=(ls.fileno(),))
+p = start(); time.sleep(3); p.terminate(); p.wait()
+time.sleep(1)   # no daemon: clients queue on the held socket
+p = start(); time.sleep(3); p.terminate(); p.wait()
+print("restarted")
+PYEOF
+        act=$!
+        sleep 0.5
+        run env PYTHONPATH="$PY" timeout 30 python3 -c '
+import cvm_evidence as c, time
+ok = err = 0
+end = time.time() + 5
+while time.time() < end:
+    try:
+        ok += c.get_measurement_count() == 5
+    except ConnectionError:
+        err += 1
+print(ok, err)'
+        wait "$act"
+        [ "$(cat "$T/act.out")" = restarted ]
+        echo "calls across two restarts: answered, failed with an error: $output"
+        [ "$status" -eq 0 ]
+        read -r ok err <<<"$output"
+        [ "$ok" -gt 50 ]
+        [ "$err" -le 2 ]
+}
