@@ -16,7 +16,7 @@ _cvm_evidence() {
         [ "$COMP_CWORD" -gt 1 ] && cmd=${COMP_WORDS[1]}
 
         case $prev in
-        --backend) mapfile -t COMPREPLY < <(compgen -W "tpm2 tdx sim" -- "$cur"); return ;;
+        --backend) mapfile -t COMPREPLY < <(compgen -W "tpm2 tdx sim service" -- "$cur"); return ;;
         --sim-space) mapfile -t COMPREPLY < <(compgen -W "pcr cc-mr" -- "$cur"); return ;;
         -f | --format) mapfile -t COMPREPLY < <(compgen -W "$formats" -- "$cur"); return ;;
         --alg | --bank | -b) mapfile -t COMPREPLY < <(compgen -W "$algs" -- "$cur"); return ;;
@@ -25,7 +25,7 @@ _cvm_evidence() {
         --space) mapfile -t COMPREPLY < <(compgen -W "tdx tpm" -- "$cur"); return ;;
         -s) [ "$cmd" = verify ] && mapfile -t COMPREPLY < <(compgen -W "tdx tpm" -- "$cur"); return ;;
         --sysroot) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-        -l | --log | --sim-state | -m | --manifest | --against | -o | --out)
+        -l | --log | --sim-state | --socket | -m | --manifest | --against | -o | --out)
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
         --tcti | -i | --index | -d | --data | -D | --digest | -t | --event-type | -n | --nonce | --count | \
                 --start | -u | --user-data | -r | --report-data | -p | --pcrs | -k | --ak-handle | -N | --tsm-name)
