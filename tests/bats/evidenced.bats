@@ -358,3 +358,13 @@ print(ok, err)'
         [ "$ok" -gt 50 ]
         [ "$err" -le 2 ]
 }
+
+@test "evidenced: plugin 51 installs this Python module, the service's page and units" {
+        P="$BATS_TEST_DIRNAME/../../plugins/51-cvm-evidence"
+        cmp "$PY/cvm_evidence.py" "$P/files/cvm_evidence.py" || { echo "refresh: cp $PY/cvm_evidence.py $P/files/" >&2; return 1; }
+        M="${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/../man/cvm-evidenced.8"
+        if [ -e "$M" ]; then cmp "$M" "$P/files/cvm-evidenced.8"; fi
+        grep -q '^ListenStream=/run/cvm/evidence.sock$' "$P/files/cvm-evidence.socket"
+        grep -q '^ExecStart=/usr/sbin/cvm-evidenced$' "$P/files/cvm-evidenced.service"
+        grep -q 'enable-service: {name: cvm-evidence.socket}' "$P/plugin.yaml"
+}
