@@ -368,3 +368,29 @@ print(ok, err)'
         grep -q '^ExecStart=/usr/sbin/cvm-evidenced$' "$P/files/cvm-evidenced.service"
         grep -q 'enable-service: {name: cvm-evidence.socket}' "$P/plugin.yaml"
 }
+
+@test "evidenced: Verify(manifest) matches a measured boot, and finds the register an Extend moved" {
+        M="${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/cvm-measure"
+        mkdir -p "$T/r/etc/app" "$T/r/proc"
+        printf 'a=1\n' >"$T/r/etc/app/app.conf"
+        printf 'root=/dev/vda1\n' >"$T/r/proc/cmdline"
+        printf 'version: 1\ngroups:\n  - name: os\n    class: os\n    items:\n      - cmdline: true\n      - tree: /etc/app\n' >"$T/r/policy.yaml"
+        "$M" --dry-run --root "$T/r" --proc "$T/r/proc" --policy "$T/r/policy.yaml" --json 2>/dev/null |
+                jq '{reference_values: {measurer: true, tdx: {events: [.events[] | {index, kind, item, data, (.alg): .digest}], registers}}}' >"$T/m.json"
+        rm -f "$T/regs" "$T/runtime.log"
+        "$M" --backend sim --sim-state "$T/regs" --sim-space cc-mr --root "$T/r" --proc "$T/r/proc" \
+                --policy "$T/r/policy.yaml" --log "$T/runtime.log" >/dev/null 2>&1
+        start_daemon
+        run env PYTHONPATH="$PY" timeout 30 python3 -c 'import cvm_evidence as c, sys
+v = c.Client().call("Verify", manifest=open(sys.argv[1]).read())
+print(v["match"], v["matchedEvents"] == v["expectedEvents"] > 0, v["simulated"], len(v["findings"]))' "$T/m.json"
+        [ "$output" = "True True True 0" ]
+        want=$("$E" verify --manifest "$T/m.json" --backend sim --sim-state "$T/regs" --log "$T/runtime.log" --json 2>/dev/null | jq -r .match)
+        [ "$want" = true ]
+        py 'c.Client().call("Extend", index=3, data="unexpected")' >/dev/null
+        run env PYTHONPATH="$PY" timeout 30 python3 -c 'import cvm_evidence as c, sys
+v = c.Client().call("Verify", manifest=open(sys.argv[1]).read())
+print(v["match"], sorted({f["finding"] for f in v["findings"]}))' "$T/m.json"
+        # The runtime log still replays to the register, but the register no longer equals the manifest's.
+        [ "$output" = "False ['register']" ]
+}
