@@ -2,11 +2,10 @@
 /*
  * Who is calling: SO_PEERCRED (pid, uid, gid at connect time, from the
  * kernel, not the client), SO_PEERGROUPS for supplementary groups, and the
- * caller's cgroup read once at accept.  A pid can be reused after the caller
- * exits; the cgroup is read while the connection is open, which keeps a
- * living caller's pid from being recycled only if it has not exited, so the
- * container identity is advisory (for logs and replies), never an access
- * decision: access rests on uid and groups alone.
+ * caller's cgroup, read once at accept.  The pid may belong to another
+ * process by then (the caller exited, or passed the socket on), so the
+ * container identity is informative (replies and logs), never an access
+ * decision: access rests on the kernel's uid and groups alone.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -176,12 +176,11 @@ static void conn_event(struct evd *d, struct evd_conn *c, uint32_t events) {
                 conn_free(d, c);
 }
 
-static void accept_one(struct evd *d, int lfd, int fd) {
+static void accept_one(struct evd *d, int fd) {
         struct epoll_event ev = { .events = EPOLLIN };
         struct evd_conn *c = calloc(1, sizeof(*c));
         char who[CGROUP_PATH_MAX + 256];
 
-        (void) lfd;
         if (!c || evd_peer_identify(d, fd, &c->peer) < 0) {
                 free(c);
                 close(fd);
@@ -218,7 +217,7 @@ static void accept_all(struct evd *d, int lfd) {
                                 return;
                         continue;
                 }
-                accept_one(d, lfd, fd);
+                accept_one(d, fd);
         }
 }
 
