@@ -73,12 +73,11 @@ int vl_reader_feed(struct vl_reader *r, const void *data, size_t n) {
 }
 
 int vl_reader_next(struct vl_reader *r, const char **msg, size_t *len) {
-        char *from = r->buf + r->start + r->scanned;
         char *nul;
 
         if (r->start + r->scanned >= r->len)
                 return 0;
-        nul = memchr(from, '\0', r->len - r->start - r->scanned);
+        nul = memchr(r->buf + r->start + r->scanned, '\0', r->len - r->start - r->scanned);
         if (!nul) {
                 r->scanned = r->len - r->start;
                 return 0;

@@ -44,8 +44,10 @@ teardown() {
         rm -rf "$S"
 }
 
+# --foreground: a plain timeout passes our SIGTERM to its whole process group, which
+# under ASan includes LeakSanitizer's exit-time tracer, and killing that hangs the daemon.
 start_daemon() {
-        timeout 300 "$D" --listen "$SOCK" --backend sim --sim-state "$T/regs" --sysroot "$T/root" --log "$T/runtime.log" \
+        timeout --foreground 300 "$D" --listen "$SOCK" --backend sim --sim-state "$T/regs" --sysroot "$T/root" --log "$T/runtime.log" \
                 "$@" 2>"$T/daemon.err" &
         DPID=$!
         for _ in $(seq 100); do [ -S "$SOCK" ] && return 0; sleep 0.05; done

@@ -89,6 +89,21 @@ static void test_exact_limit_and_reuse(void **state) {
         vl_reader_free(&r);
 }
 
+static void test_next_on_empty_or_freed(void **state) {
+        struct vl_reader r;
+        const char *m;
+        size_t n;
+
+        (void) state;
+        vl_reader_init(&r, 64);
+        assert_int_equal(vl_reader_next(&r, &m, &n), 0);
+        assert_int_equal(vl_reader_feed(&r, "{}", 2), 0);
+        vl_reader_free(&r);
+        /* A reader dropped after an over-size request holds nothing: no message, no pointer arithmetic on NULL. */
+        assert_int_equal(vl_reader_next(&r, &m, &n), 0);
+        assert_int_equal(vl_reader_pending(&r), 0);
+}
+
 static void test_empty_message(void **state) {
         struct vl_reader r;
         const char *m;
@@ -107,6 +122,7 @@ int main(void) {
                 cmocka_unit_test(test_two_messages_one_feed), cmocka_unit_test(test_byte_at_a_time),
                 cmocka_unit_test(test_over_limit_unfinished), cmocka_unit_test(test_over_limit_complete),
                 cmocka_unit_test(test_exact_limit_and_reuse), cmocka_unit_test(test_empty_message),
+                cmocka_unit_test(test_next_on_empty_or_freed),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
