@@ -41,6 +41,7 @@ PYEOF
 
 teardown() {
         stop_daemon
+        [ -z "${SWTPM_DIR:-}" ] || stop_swtpm
         rm -rf "$S"
 }
 
@@ -400,4 +401,18 @@ v = c.Client().call("Verify", manifest=open(sys.argv[1]).read())
 print(v["match"], sorted({f["finding"] for f in v["findings"]}))' "$T/m.json"
         # The runtime log still replays to the register, but the register no longer equals the manifest's.
         [ "$output" = "False ['register']" ]
+}
+
+@test "evidenced: on a real TPM (swtpm): GetMeasurement equals the CLI's, GetQuote binds SHA-512(nonce || userData)" {
+        command -v swtpm >/dev/null || skip "swtpm is not installed"
+        start_swtpm
+        timeout --foreground 300 "$D" --listen "$SOCK" --backend tpm2 --tcti "$TCTI" --sysroot "$T/root" --log "$T/runtime.log" \
+                2>"$T/daemon.err" &
+        DPID=$!
+        for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+        want=$("$E" measurements --json --backend tpm2 --tcti "$TCTI" 2>/dev/null | jq -r '.registers[] | select(.index == 0 and .alg == "sha256") | .digest')
+        run py 'print(c.get_default_algorithm(), c.get_cc_measurement(0, "sha256").hex())'
+        [ "$output" = "sha256 $want" ]
+        run py 'q = c.get_cc_report(bytes.fromhex("0011"), b"user"); print(q["quoteType"], q["reportData"])'
+        [ "$output" = "tpm2 $(printf '0011%s' "$(hexof user)" | xxd -r -p | sha512sum | cut -d' ' -f1)" ]
 }
