@@ -416,3 +416,17 @@ print(v["match"], sorted({f["finding"] for f in v["findings"]}))' "$T/m.json"
         run py 'q = c.get_cc_report(bytes.fromhex("0011"), b"user"); print(q["quoteType"], q["reportData"])'
         [ "$output" = "tpm2 $(printf '0011%s' "$(hexof user)" | xxd -r -p | sha512sum | cut -d' ' -f1)" ]
 }
+
+@test "evidenced: the interface description parses as varlink IDL (varlink-go's parser, where installed)" {
+        command -v varlink-go-interface-generator >/dev/null || skip "varlink-go is not installed"
+        start_daemon
+        mkdir "$T/idl"
+        # That generator takes lower-case interface names only (it derives a Go package name) and no
+        # final newline; the varlink grammar and systemd allow both (io.systemd.Resolve).
+        vl '{"method":"org.varlink.service.GetInterfaceDescription","parameters":{"interface":"io.cvmkit.Evidence"}}\0' |
+                jq -j .parameters.description | sed 's/^interface io.cvmkit.Evidence$/interface io.cvmkit.evidence/' |
+                python3 -c 'import sys; sys.stdout.write(sys.stdin.read().rstrip("\n"))' >"$T/idl/io.cvmkit.evidence.varlink"
+        grep -q '^method Extend(' "$T/idl/io.cvmkit.evidence.varlink"
+        (cd "$T/idl" && timeout 30 varlink-go-interface-generator io.cvmkit.evidence.varlink)
+        grep -q 'func.*GetMeasurement' "$T/idl/iocvmkitevidence.go"
+}
