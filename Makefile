@@ -21,9 +21,13 @@ INITRD_LIBS := $(shell pkg-config --libs $(INITRD_PKGS) 2>/dev/null) -lbz2
 REWRITE_LIBS := $(shell pkg-config --libs libguestfs 2>/dev/null) -lcrypt
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
-CPPFLAGS += -Imeasurer/include -Iinitrd/include -D_GNU_SOURCE
+# Include paths say what a part may use: base/include (cvmbase/, every part) and
+# the public headers (cvm/).  libcvm's private headers (measurer/lib) are found
+# by its own sources beside them, and by its own unit tests and fuzzers only.
+CPPFLAGS += -Ibase/include -Imeasurer/include -Iinitrd/include -D_GNU_SOURCE
 ALL_CFLAGS = -std=gnu11 $(WARN) -fPIC $(CFLAGS) $(PKG_CFLAGS)
 
+BASE_SRCS := $(sort $(wildcard base/*.c))
 LIB_SRCS := $(sort $(wildcard measurer/lib/*.c))
 CLI_SRCS := $(sort $(wildcard measurer/cli/*.c))
 EVD_SRCS := $(sort $(wildcard measurer/evidenced/*.c))
@@ -33,7 +37,9 @@ REWRITE_SRCS := $(sort $(wildcard rewriter/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+BASE_OBJS := $(BASE_SRCS:%.c=$(BUILD)/obj/%.o)
+# libcvm carries the base inside it: a tool links libcvm.a alone.
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BASE_OBJS)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 EVD_OBJS := $(EVD_SRCS:%.c=$(BUILD)/obj/%.o)
 INITRD_LIB_OBJS := $(INITRD_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -44,10 +50,11 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 BINS := $(BUILD)/bin/cvm-evidence $(BUILD)/bin/cvm-measure $(BUILD)/bin/cvm-initrd $(BUILD)/bin/cvm-rewrite
 BINS += $(BUILD)/bin/cvm-evidenced
-MEASURE_OBJS := $(BUILD)/obj/measurer/measure/cvm-measure.o
+# What cvm-measure shares with cvm-evidence: the backend options.
+MEASURE_OBJS := $(BUILD)/obj/measurer/measure/cvm-measure.o $(BUILD)/obj/measurer/cli/backend.o
 # libcvm's headers beside the library, as installed, for cvm-rewrite's library step.
 LIB_HDRS := $(patsubst measurer/include/%,$(BUILD)/include/%,$(sort $(wildcard measurer/include/cvm/*.h)))
-LIBS := $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvm.so $(BUILD)/lib/cvm.pc $(BUILD)/lib/libcvminitrd.a $(LIB_HDRS)
+LIBS := $(BUILD)/lib/libcvmbase.a $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvm.so $(BUILD)/lib/cvm.pc $(BUILD)/lib/libcvminitrd.a $(LIB_HDRS)
 
 # Debian 12 packages the build, the tests and the fuzzers need.
 DEPS := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev libarchive-dev \
@@ -103,13 +110,22 @@ $(BUILD)/obj/%.o: %.c | build-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(BUILD)/lib/libcvmbase.a: $(BASE_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/lib/libcvm.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/lib/libcvm.so: $(LIB_OBJS)
+# libcvm.so exports its API and nothing else: its objects (the base inside it
+# too) are hidden unless a public header declares them (those headers push
+# default visibility), and libcvm.sym names the ABI, version CVM_0.1.
+$(LIB_OBJS): ALL_CFLAGS += -fvisibility=hidden
+
+$(BUILD)/lib/libcvm.so: $(LIB_OBJS) measurer/lib/libcvm.sym
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,libcvm.so.0 $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) -shared -Wl,-soname,libcvm.so.0 -Wl,--version-script=measurer/lib/libcvm.sym $(CFLAGS) -o $@ $(LIB_OBJS) $(PKG_LIBS)
 
 $(BUILD)/include/cvm/%.h: measurer/include/cvm/%.h
 	@mkdir -p $(dir $@)
@@ -137,7 +153,7 @@ $(BUILD)/lib/libcvminitrd.a: $(INITRD_LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 # The bundle launcher is static and never sanitized: it must run in a root holding only the bundle.
-$(BUILD)/libexec/cvm-launch: initrd/launcher/cvm-launch.c initrd/include/cvm/bundle.h
+$(BUILD)/libexec/cvm-launch: initrd/launcher/cvm-launch.c initrd/include/cvminitrd/bundle.h
 	@mkdir -p $(dir $@)
 	gcc $(CPPFLAGS) -std=gnu11 $(WARN) -Os -static -o $@ $<
 
@@ -180,6 +196,8 @@ $(BUILD)/man/%: %.scd Makefile
 
 man: $(MANS)
 
+# The unit tests, the fuzzers and the fake TDX shim are libcvm's own tests: they
+# may reach its internals, so they alone get -Imeasurer/lib.
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvmrewrite.a | build-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Imeasurer/lib $(ALL_CFLAGS) -DFIXTURES='"$(FIXTURES)"' -o $@ $< $(LDEXTRA) $(BUILD)/lib/libcvmrewrite.a $(BUILD)/lib/libcvminitrd.a \
@@ -223,7 +241,7 @@ fuzz-build: $(FUZZ_BINS)
 # Fuzzers link a libcvm built once with coverage instrumentation and sanitizers.
 # A decompressed segment may grow to 64 MiB under the fuzzer (4 GiB otherwise), so a bomb is not a timeout.
 FUZZ_FLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -DINITRD_MAX_UNPACKED='(64ULL << 20)'
-FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(INITRD_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) \
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(BASE_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(INITRD_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) \
         $(filter-out %/cvm-rewrite.o,$(REWRITE_SRCS:%.c=$(BUILD)/fuzzobj/%.o)) $(BUILD)/obj/initrd/cli/launcher_blob.o
 
 $(BUILD)/fuzzobj/%.o: %.c | build-deps
@@ -232,7 +250,7 @@ $(BUILD)/fuzzobj/%.o: %.c | build-deps
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_eventlog.h $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(LDEXTRA) $(FUZZ_LIB_OBJS) $(REWRITE_LIBS) $(INITRD_LIBS) $(PKG_LIBS)
+	clang $(CPPFLAGS) -Imeasurer/lib $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(LDEXTRA) $(FUZZ_LIB_OBJS) $(REWRITE_LIBS) $(INITRD_LIBS) $(PKG_LIBS)
 
 FUZZ_SECONDS ?= 60
 after-deps-fuzz: fuzz-build
@@ -275,7 +293,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	for c in $(COMPLETIONS); do install -m 0644 $$c $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$(basename $$c .bash) || exit 1; done
 	install -m 0644 $(BUILD)/lib/libcvminitrd.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 initrd/include/cvm/*.h $(DESTDIR)$(PREFIX)/include/cvm/
+	install -d $(DESTDIR)$(PREFIX)/include/cvminitrd
+	install -m 0644 initrd/include/cvminitrd/*.h $(DESTDIR)$(PREFIX)/include/cvminitrd/
 	install -d $(DESTDIR)$(PREFIX)/share/cvm/plugins $(DESTDIR)$(PREFIX)/share/cvm/recipes
 	cp -R plugins/[0-9]* $(DESTDIR)$(PREFIX)/share/cvm/plugins/
 	install -m 0644 recipes/*.yaml $(DESTDIR)$(PREFIX)/share/cvm/recipes/

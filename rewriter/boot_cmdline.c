@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 #include "grub_cfg.h"
 #include "session.h"
 

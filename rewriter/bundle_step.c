@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The bundle step: install this project's own programs into the guest as a
- * self-contained bundle (cvm/bundle.h): each program with its library
+ * self-contained bundle (cvminitrd/bundle.h): each program with its library
  * closure and loader, taken from this host, so the guest needs none of its
  * libraries (Debian's libtss2 is not in a minimal image, and never static).
  * Programs come only from the folder cvm-rewrite itself runs from, by name.
@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
-#include "cvm/bundle.h"
+#include "cvmbase/base.h"
+#include "cvminitrd/bundle.h"
 #include "session.h"
 
 extern const uint8_t cvm_launcher_start[], cvm_launcher_end[];

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../measurer/lib/internal.h"
-#include "cvm/initrd.h"
+#include "cvmbase/base.h"
+#include "cvminitrd/initrd.h"
 #include "session.h"
 
 #define SCRIPT "/tmp/cvm-ima-label.sh"

@@ -12,17 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
-#include "cvm/initrd.h"
+#include "cvmbase/base.h"
+#include "cvminitrd/initrd.h"
 #include "session.h"
-
-static void fileset_freep(cvm_initrd_fileset **fs) {
-        cvm_initrd_fileset_free(*fs);
-}
-
-static void initrd_closep(cvm_initrd **rd) {
-        cvm_initrd_close(*rd);
-}
 
 /* Copy guest path p (file, folder or symlink) into the set, staged under the host folder stage. */
 static int add_guest_path(struct session *ss, const struct step *s, cvm_initrd_fileset *fs, const char *stage,
@@ -314,7 +306,7 @@ static int add_to_order(struct session *ss, const struct step *s, const cvm_init
 /* The step's set under one new segment, appended to host copy in, written to out. */
 static int append_one(struct session *ss, const struct step *s, cvm_initrd_fileset *fs, const char *in,
                       const char *out, const char *image) {
-        _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
+        _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         const struct arg *scripts = step_arg_full(s, "initramfs-tools");
         const char *comp = step_arg(s, "compress");
         enum cvm_initrd_compression c;
@@ -350,7 +342,7 @@ int initrd_append_run(struct session *ss, const struct step *s) {
         for (size_t gi = 0; gi < 2 && r == 0; gi++) {
                 char **paths = guestfs_glob_expand(ss->g, globs[gi]);
                 for (size_t i = 0; paths && paths[i] && r == 0; i++) {
-                        _cleanup_(fileset_freep) cvm_initrd_fileset *fs = NULL;
+                        _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *fs = NULL;
                         _cleanup_(fds_close) struct fds fds = { .n = 0 };
                         char in[PATH_MAX + 32], out[PATH_MAX + 32];
                         snprintf(in, sizeof(in), "%s/initrd.in", ss->tmpdir);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 #include "session.h"
 
 /* A version becomes a path here: 1-128 characters of [A-Za-z0-9._+~-], as kernel_pkg accepts. */
@@ -111,19 +111,19 @@ int session_kernel_check(struct session *ss, const char *when, bool final) {
                 k->facts.tdx_module = k->module;
         }
         kernel_caps_decide(&k->facts, r->tdx_extend, &k->caps);
-        fprintf(stderr, "cvm-rewrite: boot kernel %s (%s): TDX read %s, extend %s, quote %s; TPM %s\n",
+        log_info("boot kernel %s (%s): TDX read %s, extend %s, quote %s; TPM %s",
                 k->version ? k->version : "unknown", when, k->caps.read.yes ? "yes" : "no", k->caps.extend.yes ? "yes" : "no",
                 k->caps.quote.yes ? "yes" : "no", k->caps.tpm.yes ? "yes" : "no");
         if (kernel_caps_check(&k->facts, &k->caps, r->target, r->tdx_extend, msg, sizeof(msg)) < 0 && !final &&
             (changer = recipe_kernel_changer(r))) {
                 /* A plugin installs the kernel the image will boot: it is that one the check after the steps decides on. */
-                fprintf(stderr, "cvm-rewrite: %s: the image's kernel %s would not do (%s); plugin %s changes the boot kernel, "
-                        "which is checked after the steps\n", when, k->version ? k->version : "(unknown)", msg, changer->name);
+                log_info("%s: the image's kernel %s would not do (%s); plugin %s changes the boot kernel, "
+                        "which is checked after the steps", when, k->version ? k->version : "(unknown)", msg, changer->name);
                 return 0;
         }
         /* The explanation outgrows an error message: it goes to stderr whole, the error sums it up. */
         if (msg[0]) {
-                fprintf(stderr, "cvm-rewrite: %s: %s\n", when, msg);
+                log_error("%s: %s", when, msg);
                 return cvm_error_set(ss->err, ENOTSUP, "%s: the boot kernel %s cannot serve target %s (above: what it lacks, "
                                      "and the fix); nothing was written", when, k->version ? k->version : "(unknown)",
                                      cvm_target_name(r->target));

@@ -18,19 +18,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
-#include "cvm/bundle.h"
+#include "cvmbase/base.h"
+#include "cvminitrd/bundle.h"
 #include "cvm/cvm.h"
 #include "session.h"
 
 #define PREFIX "/usr/local"
 #define MAX_HEADERS 64
 #define MAX_LIBRARY (256u << 20)
-
-static void fclosep(FILE **f) {
-        if (*f)
-                fclose(*f);
-}
 
 static void elf_clearp(struct cvm_elf_info *i) {
         cvm_elf_info_clear(i);

@@ -2,20 +2,20 @@
 /* The reference-value manifest written beside the output image. */
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cvm/cvm.h"
+#include "cvmbase/base.h"
 #include "manifest.h"
 
 struct manifest {
         struct json_object *root, *steps, *boot, *build, *seconds;
         size_t nsteps;
-        char tmp[4096];
+        struct atomic_file out;         /* OUT.manifest.json while it is written */
 };
 
 static struct json_object *str(const char *s) {
@@ -84,6 +84,7 @@ struct manifest *manifest_new(const struct recipe *r, const char *input, const c
 
         if (!m)
                 return NULL;
+        m->out.fd = -1;
         m->root = json_object_new_object();
         m->steps = json_object_new_array();
         m->boot = json_object_new_array();
@@ -191,39 +192,24 @@ void manifest_output(struct manifest *m, const char *path, const char *sha256, c
 
 int manifest_write(struct manifest *m, const char *out, cvm_error *err) {
         const char *text = json_object_to_json_string_ext(m->root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-        size_t len = strlen(text);
-        char d[4096], b[4096];
-        int fd;
+        char final[PATH_MAX];
+        int r;
 
-
-        /* Named like the other temporaries, so a run after a SIGKILL removes it too. */
-        snprintf(d, sizeof(d), "%s", out);
-        snprintf(b, sizeof(b), "%s", out);
-        snprintf(m->tmp, sizeof(m->tmp), "%s/.%s.cvm-rewrite.%ld.manifest", dirname(d), basename(b), (long) getpid());
-        fd = open(m->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return cvm_error_set(err, errno, "%s: %s", m->tmp, strerror(errno));
-        if (write(fd, text, len) != (ssize_t) len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
-                int e = errno ? errno : EIO;
-                close(fd);
-                unlink(m->tmp);
-                return cvm_error_set(err, e, "%s: cannot write: %s", m->tmp, strerror(e));
-        }
-        close(fd);
-        return 0;
+        if ((size_t) snprintf(final, sizeof(final), "%s.manifest.json", out) >= sizeof(final))
+                return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", out);
+        if ((r = atomic_file_open(&m->out, final, "cvm-rewrite", err)) < 0)
+                return r;
+        if ((r = write_all(m->out.fd, text, strlen(text), m->out.tmp, err)) < 0 ||
+            (r = write_all(m->out.fd, "\n", 1, m->out.tmp, err)) < 0 || (r = atomic_file_finish(&m->out, 0644, err)) < 0)
+                atomic_file_abort(&m->out);
+        return r;
 }
 
-int manifest_commit(struct manifest *m, const char *out, cvm_error *err) {
-        char final[4096];
-        snprintf(final, sizeof(final), "%s.manifest.json", out);
-        if (rename(m->tmp, final) < 0)
-                return cvm_error_set(err, errno, "%s: %s", final, strerror(errno));
-        m->tmp[0] = '\0';
-        return 0;
+int manifest_commit(struct manifest *m, cvm_error *err) {
+        return atomic_file_commit(&m->out, 0644, err);
 }
 
-void manifest_abort(struct manifest *m, const char *out) {
-        (void) out;
-        if (m && m->tmp[0])
-                unlink(m->tmp);
+void manifest_abort(struct manifest *m) {
+        if (m)
+                atomic_file_abort(&m->out);
 }

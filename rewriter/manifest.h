@@ -34,8 +34,8 @@ void manifest_output(struct manifest *m, const char *path, const char *sha256, c
 
 /* Write OUT.manifest.json's content to a temporary beside it; commit renames it into place, abort removes it. */
 int manifest_write(struct manifest *m, const char *out, cvm_error *err);
-int manifest_commit(struct manifest *m, const char *out, cvm_error *err);
-void manifest_abort(struct manifest *m, const char *out);
+int manifest_commit(struct manifest *m, cvm_error *err);
+void manifest_abort(struct manifest *m);
 
 /* The resolved plan (recipe, plugins, steps with substituted arguments) as JSON. */
 struct json_object *plan_to_json(const struct recipe *r);

@@ -12,9 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 #include "cvm/encoding.h"
-#include "../measurer/lib/yamlx.h"
 #include "rewrite.h"
 
 #define PLUGIN_MAX (1u << 20)

@@ -11,10 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 #include "cvm/digest.h"
 #include "cvm/encoding.h"
-#include "../measurer/lib/yamlx.h"
 #include "rewrite.h"
 
 #define RECIPE_MAX (1u << 20)

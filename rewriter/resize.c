@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
 #include "session.h"
 
 int resize_run(struct session *ss, const struct step *s) {

@@ -12,9 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -28,7 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
+#include "cvmbase/base.h"
+#include "cvm/digest.h"
 #include "cvm/encoding.h"
 #include "manifest.h"
 #include "reference.h"
@@ -44,12 +43,6 @@ static void on_signal(int sig) {
         if (stop_signal)
                 _exit(128 + sig);
         stop_signal = sig;
-}
-
-static double now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 /*
@@ -106,7 +99,7 @@ static void *watch(void *arg) {
         const struct timespec tick = { 0, 100 * 1000 * 1000 };
 
         while (!w->done) {
-                bool late = w->launching && now() > w->deadline;
+                bool late = w->launching && now_monotonic() > w->deadline;
                 if (stop_signal || late) {
                         w->timed_out = late && !stop_signal;
                         kill_children();
@@ -123,7 +116,7 @@ static int watchdog_start(struct watchdog *w, unsigned seconds, cvm_error *err) 
         int r;
 
         w->launching = true;
-        w->deadline = now() + seconds;
+        w->deadline = now_monotonic() + seconds;
         /* The signals go to the main thread, where they interrupt the call in progress. */
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -180,7 +173,7 @@ void session_warn(struct session *ss, const char *fmt, ...) {
         va_end(ap);
         if (!msg)
                 return;
-        fprintf(stderr, "cvm-rewrite: warning: %s\n", msg);
+        log_warning("%s", msg);
         w = realloc(ss->warnings, (ss->nwarnings + 1) * sizeof(char *));
         if (!w) {
                 free(msg);
@@ -199,56 +192,18 @@ bool plugin_supports(const struct plugin *p, const struct session *ss) {
         return false;
 }
 
-/* What a file that is not a regular one is, for a message. */
-static const char *file_type(mode_t mode) {
-        return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISCHR(mode) ? "a character device"
-               : S_ISBLK(mode) ? "a block device" : S_ISSOCK(mode) ? "a socket" : "not a regular file";
-}
-
-/* sha256 (and sha384 when out384) of a host file, streamed; never blocks on a FIFO or device put in its place. */
+/* sha256 (and sha384 when out384) of a host file as hex, streamed by libcvm; never blocks on a FIFO or device put in its place. */
 int file_digests(const char *path, char out256[65], char *out384, cvm_error *err) {
-        EVP_MD_CTX *a = EVP_MD_CTX_new(), *b = EVP_MD_CTX_new();
-        _cleanup_free_ uint8_t *buf = malloc(1 << 20);
-        uint8_t md[48];
-        ssize_t n;
-        struct stat st;
-        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), r = 0;
+        static const uint16_t algs[] = { CVM_ALG_SHA256, CVM_ALG_SHA384 };
+        uint8_t md[2][CVM_DIGEST_MAX];
+        int r = cvm_digest_file(path, algs, out384 ? 2 : 1, md, err);
 
-        if (fd < 0 || !a || !b || !buf) {
-                r = cvm_error_set(err, fd < 0 ? errno : ENOMEM, "%s: %s", path, fd < 0 ? strerror(errno) : "out of memory");
-                goto out;
-        }
-        if (fstat(fd, &st) < 0) {
-                r = cvm_error_set(err, errno, "%s: %s", path, strerror(errno));
-                goto out;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                r = cvm_error_set(err, EINVAL, "%s: %s, not a regular file", path, file_type(st.st_mode));
-                goto out;
-        }
-        EVP_DigestInit_ex(a, EVP_sha256(), NULL);
-        EVP_DigestInit_ex(b, EVP_sha384(), NULL);
-        while ((n = read(fd, buf, 1 << 20)) > 0) {
-                EVP_DigestUpdate(a, buf, (size_t) n);
-                if (out384)
-                        EVP_DigestUpdate(b, buf, (size_t) n);
-        }
-        if (n < 0) {
-                r = cvm_error_set(err, errno, "%s: %s", path, strerror(errno));
-                goto out;
-        }
-        EVP_DigestFinal_ex(a, md, NULL);
-        cvm_hex(md, 32, out256);
-        if (out384) {
-                EVP_DigestFinal_ex(b, md, NULL);
-                cvm_hex(md, 48, out384);
-        }
-out:
-        if (fd >= 0)
-                close(fd);
-        EVP_MD_CTX_free(a);
-        EVP_MD_CTX_free(b);
-        return r;
+        if (r < 0)
+                return r;
+        cvm_hex(md[0], 32, out256);
+        if (out384)
+                cvm_hex(md[1], 48, out384);
+        return 0;
 }
 
 /* The input: a non-empty regular file (never waiting on a FIFO or a device); exit 5 otherwise. */
@@ -260,7 +215,7 @@ static int check_input(const char *input, struct stat *st, cvm_error *err) {
         if (fstat(fd, st) < 0)
                 r = cvm_error_set(err, errno, "--input %s: %s", input, strerror(errno));
         else if (!S_ISREG(st->st_mode))
-                r = cvm_error_set(err, EINVAL, "--input %s is %s, not a disk image file", input, file_type(st->st_mode));
+                r = cvm_error_set(err, EINVAL, "--input %s is %s, not a disk image file", input, file_type_name(st->st_mode));
         else if (st->st_size == 0)
                 r = cvm_error_set(err, EINVAL, "--input %s is empty (0 bytes), not a disk image", input);
         close(fd);
@@ -297,46 +252,8 @@ static int check_output(const char *output, const char *dir, const char *input, 
                                              "elsewhere, the input is never modified", output, targets[i], input);
                 if (stat(targets[i], &st) == 0 && !S_ISREG(st.st_mode))
                         return cvm_error_set(err, EEXIST, "--output %s: %s is %s: the output replaces a regular file or nothing",
-                                             output, targets[i], file_type(st.st_mode));
+                                             output, targets[i], file_type_name(st.st_mode));
         }
-        return 0;
-}
-
-/* .BASE.cvm-rewrite.PID.* of dead PIDs in the output's directory: what a SIGKILLed run left. */
-static void clean_stale(const char *dir, const char *base, const struct stat *input) {
-        char prefix[PATH_MAX];
-        struct dirent *de;
-        DIR *d = opendir(dir);
-
-        if (!d)
-                return;
-        if ((size_t) snprintf(prefix, sizeof(prefix), ".%s.cvm-rewrite.", base) >= sizeof(prefix)) {
-                closedir(d);
-                return;
-        }
-        while ((de = readdir(d))) {
-                char path[PATH_MAX * 2];
-                long pid;
-                if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
-                        continue;
-                pid = strtol(de->d_name + strlen(prefix), NULL, 10);
-                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-                /* An input named like a temporary stays: the input is never modified. */
-                if (same_file(path, input))
-                        continue;
-                if (pid <= 0 || (kill((pid_t) pid, 0) < 0 && errno == ESRCH)) {
-                        fprintf(stderr, "cvm-rewrite: removing %s, left by an interrupted run (PID %ld)\n", path, pid);
-                        remove(path);
-                }
-        }
-        closedir(d);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        remove(path);
         return 0;
 }
 
@@ -464,11 +381,11 @@ static int run_steps(struct session *ss, const struct recipe *r, struct manifest
         }
         for (size_t i = 0; i < r->nplugins; i++) {
                 const struct plugin *p = &r->plugins[i];
-                double t0 = now();
-                fprintf(stderr, "cvm-rewrite: plugin %s (%zu steps)\n", p->name, p->nsteps);
+                double t0 = now_monotonic();
+                log_info("plugin %s (%zu steps)", p->name, p->nsteps);
                 for (size_t j = 0; j < p->nsteps; j++) {
                         const struct step *s = &p->steps[j];
-                        double ts = now();
+                        double ts = now_monotonic();
                         char label[64];
                         int rr;
                         if (stop_signal)
@@ -479,11 +396,11 @@ static int run_steps(struct session *ss, const struct recipe *r, struct manifest
                                 return rr;
                         }
                         step_label(s, label, sizeof(label));
-                        fprintf(stderr, "cvm-rewrite:   [%zu/%zu] %s %s %.2f s\n", ++k, total, s->kind, label, now() - ts);
-                        manifest_step(mf, p, s, now() - ts);
+                        log_info("  [%zu/%zu] %s %s %.2f s", ++k, total, s->kind, label, now_monotonic() - ts);
+                        manifest_step(mf, p, s, now_monotonic() - ts);
                         sum->steps = k;
                 }
-                fprintf(stderr, "cvm-rewrite: plugin %s done in %.2f s\n", p->name, now() - t0);
+                log_info("plugin %s done in %.2f s", p->name, now_monotonic() - t0);
         }
         return 0;
 }
@@ -517,7 +434,7 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
         struct sigaction sa = { .sa_handler = on_signal }, old[3];
         static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
         struct stat in_st, st;
-        double t0 = now(), tphase;
+        double t0 = now_monotonic(), tphase;
         int64_t disk;
         int rr;
 
@@ -535,7 +452,7 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 *exit_code = RW_EXIT_USAGE;
                 return rr;
         }
-        clean_stale(dir, base, &in_st);
+        temp_sweep_stale(o->output, "cvm-rewrite", &in_st);
         if (!(absin = realpath(o->input, NULL)))
                 return cvm_error_set(err, errno, "--input %s: %s", o->input, strerror(errno));
         if ((size_t) snprintf(overlay, sizeof(overlay), "%s/.%s.cvm-rewrite.%ld.overlay.qcow2", dir, base, (long) getpid()) >= sizeof(overlay) ||
@@ -586,7 +503,7 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
         }
         {
                 _cleanup_free_ char *backend = guestfs_get_backend(ss.g);
-                fprintf(stderr, "cvm-rewrite: launching the appliance (%s) ...\n", backend ? backend : "?");
+                log_info("launching the appliance (%s) ...", backend ? backend : "?");
         }
         if ((rr = watchdog_start(&wd, o->launch_timeout, err)) < 0)
                 goto out;
@@ -602,10 +519,10 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 goto out;
         }
         sum->launches = 1;
-        fprintf(stderr, "cvm-rewrite: appliance up in %.1f s\n", now() - t0);
+        log_info("appliance up in %.1f s", now_monotonic() - t0);
         if ((rr = inspect(&ss, exit_code)) < 0)
                 goto out;
-        fprintf(stderr, "cvm-rewrite: guest: %s %s %d.%d %s, root %s\n", ss.type, ss.distro, ss.major, ss.minor, ss.arch,
+        log_info("guest: %s %s %d.%d %s, root %s", ss.type, ss.distro, ss.major, ss.minor, ss.arch,
                 ss.root);
         manifest_guest(mf, ss.type, ss.distro, ss.major, ss.minor, ss.arch, ss.root);
         /* Before the long steps, so an image its TD could not measure fails in seconds; again after them (a step may change the kernel). */
@@ -618,8 +535,8 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 goto out;
         }
         manifest_kernel(mf, &ss.kernel.facts, &ss.kernel.caps);
-        fprintf(stderr, "cvm-rewrite: computing the reference values ...\n");
-        tphase = now();
+        log_info("computing the reference values ...");
+        tphase = now_monotonic();
         boot_files(&ss, mf);
         ss.cmdline = session_boot_cmdline(&ss);
         manifest_cmdline(mf, ss.cmdline);
@@ -627,7 +544,7 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 goto out;
         manifest_reference(mf, ref);
         disk = guestfs_blockdev_getsize64(ss.g, "/dev/sda");
-        fprintf(stderr, "cvm-rewrite: reference values done in %.1f s\n", now() - tphase);
+        log_info("reference values done in %.1f s", now_monotonic() - tphase);
         if (guestfs_umount_all(ss.g) < 0 || guestfs_shutdown(ss.g) < 0) {
                 rr = cvm_error_set(err, EIO, "closing the guest file systems: %s", guestfs_last_error(ss.g));
                 goto out;
@@ -640,12 +557,12 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
                 goto out;
         }
         /* qemu-img reads the whole disk here: say so, the phase takes a while for a large one. */
-        fprintf(stderr, "cvm-rewrite: converting the output (%s%s, %lld MiB disk) into %s ...\n", r->format,
+        log_info("converting the output (%s%s, %lld MiB disk) into %s ...", r->format,
                 strcmp(r->compression, "zlib") == 0 ? ", compressed" : "", (long long) (disk >> 20), o->output);
-        tphase = now();
+        tphase = now_monotonic();
         if ((rr = convert(overlay, part, r, err)) < 0)
                 goto out;
-        fprintf(stderr, "cvm-rewrite: converted in %.1f s\n", now() - tphase);
+        log_info("converted in %.1f s", now_monotonic() - tphase);
         {
                 int fd = open(part, O_RDONLY | O_CLOEXEC);
                 if (fd < 0 || fsync(fd) < 0) {
@@ -668,11 +585,9 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
         manifest_output(mf, o->output, out256, r->format, ss.warnings, ss.nwarnings);
         if ((rr = manifest_write(mf, o->output, err)) < 0)
                 goto out;
-        if (rename(part, o->output) < 0) {
-                rr = cvm_error_set(err, errno, "%s: cannot rename into place: %s", o->output, strerror(errno));
+        if ((rr = rename_durable(part, o->output, err)) < 0)
                 goto out;
-        }
-        if ((rr = manifest_commit(mf, o->output, err)) < 0) {
+        if ((rr = manifest_commit(mf, err)) < 0) {
                 unlink(o->output);
                 goto out;
         }
@@ -690,15 +605,15 @@ out:
                 cvm_error_set(err, EINTR, "interrupted by signal %d", (int) stop_signal);
         }
         if (rr < 0)
-                manifest_abort(mf, o->output);
+                manifest_abort(mf);
         manifest_free(mf);
         json_object_put(ref);
         if (!o->keep_temp || rr == 0) {
                 unlink(overlay);
                 unlink(part);
-                nftw(ss.tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+                remove_tree(ss.tmpdir);
         } else {
-                fprintf(stderr, "cvm-rewrite: kept %s and %s (--keep-temp)\n", overlay, ss.tmpdir);
+                log_info("kept %s and %s (--keep-temp)", overlay, ss.tmpdir);
         }
         for (int i = 0; i < 3; i++)
                 sigaction(sigs[i], &old[i], NULL);
@@ -711,6 +626,6 @@ out:
         for (size_t i = 0; i < ss.nwarnings; i++)
                 free(ss.warnings[i]);
         free(ss.warnings);
-        sum->wall = now() - t0;
+        sum->wall = now_monotonic() - t0;
         return rr;
 }

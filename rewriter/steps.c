@@ -19,8 +19,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
-#include "cvm/initrd.h"
+#include "cvmbase/base.h"
+#include "cvminitrd/initrd.h"
 #include "accounts.h"
 #include "session.h"
 
@@ -198,11 +198,6 @@ int host_source_open(const struct step *s, const char *src, mode_t want, int *re
 /* The source's descriptor as a path the host's libraries open (libguestfs, the initrd writer): no new lookup by name. */
 static void fd_path(int fd, const char *tail, char *out, size_t size) {
         snprintf(out, size, "/proc/self/fd/%d%s", fd, tail);
-}
-
-static void closep(int *fd) {
-        if (*fd >= 0)
-                close(*fd);
 }
 
 static int chmod_if(struct session *ss, const struct step *s, const char *path, int mode) {

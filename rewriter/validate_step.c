@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../measurer/lib/internal.h"
-#include "cvm/initrd.h"
+#include "cvmbase/base.h"
+#include "cvminitrd/initrd.h"
 #include "session.h"
 
 #define PROBLEMS_MAX 8192

@@ -2,104 +2,144 @@
 /* cvm-initrd append and rebuild: a new last segment, written atomically beside the output. */
 
 #include <errno.h>
-#include <getopt.h>
+#include <assert.h>
 #include <string.h>
 
 #include "initrd_cli.h"
 
-enum { OPT_OUT = 0x100, OPT_COMPRESS, OPT_ADD, OPT_TREE, OPT_REMOVE };
+/* The --add and --tree arguments in order (the arrays hold argc entries); --remove's. */
+struct add_list {
+        const char **args;
+        bool *is_tree;
+        size_t n;
+};
 
-static const struct option edit_opts[] = {
-        { "help", no_argument, NULL, 'h' },
-        { "out", required_argument, NULL, OPT_OUT },
-        { "compress", required_argument, NULL, OPT_COMPRESS },
-        { "add", required_argument, NULL, OPT_ADD },
-        { "tree", required_argument, NULL, OPT_TREE },
-        { "remove", required_argument, NULL, OPT_REMOVE },
-        {},
+struct remove_list {
+        const char **v;
+        size_t n;
+};
+
+/* --compress C; set false: the default of the command. */
+struct compression {
+        enum cvm_initrd_compression c;
+        bool set;
 };
 
 struct edit {
         bool rebuild, create;
         const char *in, *out;
-        bool compress_set;
-        enum cvm_initrd_compression compress;
-        char **args;            /* the --add and --tree arguments, in order */
-        bool *is_tree;
-        size_t n_args;
-        char **removes;
-        size_t n_removes;
+        struct compression compress;
+        struct add_list adds;
+        struct remove_list removes;
 };
 
-static void help(bool rebuild, bool create) {
-        if (create)
-                printf("Usage: %s create --out OUT [--compress C] (--add SRC:DEST[:MODE])... (--tree DIR:DEST)...\n\n"
-                       "Write a new image of one segment (C defaults to none: an early-microcode style\n"
-                       "segment; gzip, zstd, xz, lzma or bzip2 for a main one).\n",
-                       program_name);
-        else if (rebuild)
-                printf("Usage: %s rebuild INITRD --out OUT [--remove PATH]... [--add SRC:DEST[:MODE]]...\n"
-                       "                  [--tree DIR:DEST]... [--compress C]\n\n"
-                       "Rewrite the last (main) segment with the same compression (or C): remove\n"
-                       "PATHs and everything below them, add or replace files.  Earlier segments\n"
-                       "(early microcode) are kept byte for byte.\n",
-                       program_name);
-        else
-                printf("Usage: %s append INITRD --out OUT [--compress C] (--add SRC:DEST[:MODE])...\n"
-                       "                 (--tree DIR:DEST)...\n\n"
-                       "Append one segment after the existing bytes, which are kept as they are;\n"
-                       "its entries override earlier ones of the same path when the kernel unpacks.\n"
-                       "C is none, gzip, zstd, xz, lzma or bzip2 (default: that of the main segment,\n"
-                       "the first compressed one, which the running kernel is known to read).\n",
-                       program_name);
-        printf("\nOutput is deterministic: entries sorted, uid/gid 0, mtimes clamped to\n"
-               "$SOURCE_DATE_EPOCH (or 0).  OUT is written beside itself and renamed at the end.\n");
+static int opt_compress(const struct opt *o, const char *arg, void *field) {
+        struct compression *c = field;
+
+        if (cvm_initrd_compression_from_name(arg, &c->c) < 0 || !cvm_initrd_can_compress(c->c)) {
+                log_error("--%s '%s': expected none, gzip, zstd, xz, lzma or bzip2", o->name, arg);
+                return -1;
+        }
+        c->set = true;
+        return 0;
 }
 
-static int parse(int argc, char **argv, struct edit *e) {
-        int c;
+static int opt_add(const struct opt *o, const char *arg, void *field) {
+        struct add_list *l = field;
 
-        while ((c = getopt_long(argc, argv, "h", edit_opts, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        help(e->rebuild, e->create);
-                        return 0;
-                case OPT_OUT:
-                        e->out = optarg;
-                        break;
-                case OPT_COMPRESS:
-                        if (cvm_initrd_compression_from_name(optarg, &e->compress) < 0 ||
-                            !cvm_initrd_can_compress(e->compress)) {
-                                errorf("--compress '%s': expected none, gzip, zstd, xz, lzma or bzip2", optarg);
-                                return -EXIT_USAGE;
-                        }
-                        e->compress_set = true;
-                        break;
-                case OPT_ADD:
-                case OPT_TREE:
-                        e->is_tree[e->n_args] = c == OPT_TREE;
-                        e->args[e->n_args++] = optarg;
-                        break;
-                case OPT_REMOVE:
-                        if (!e->rebuild) {
-                                errorf("append: --remove needs rebuild (append can only add)");
-                                return -EXIT_USAGE;
-                        }
-                        e->removes[e->n_removes++] = optarg;
-                        break;
-                default:
-                        return -EXIT_USAGE;
-                }
-        if (optind + (e->create ? 0 : 1) != argc || !e->out) {
-                errorf("%s: expected %s--out OUT (see --help)", e->create ? "create" : e->rebuild ? "rebuild" : "append",
-                       e->create ? "" : "INITRD and ");
+        assert(l->args && l->is_tree);
+        l->is_tree[l->n] = strcmp(o->name, "tree") == 0;
+        l->args[l->n++] = arg;
+        return 0;
+}
+
+static int opt_remove(const struct opt *o, const char *arg, void *field) {
+        struct remove_list *l = field;
+
+        assert(l->v);
+        if (!*arg) {
+                log_error("--%s: expected a path, got ''", o->name);
+                return -1;
+        }
+        l->v[l->n++] = arg;
+        return 0;
+}
+
+#define EDIT_OPTIONS(out_help)                                                                                         \
+        OPT_OUTPUT_OUT(struct edit, out, "OUT", out_help),                                                             \
+        OPT_FN(0, "compress", struct edit, compress, "C", opt_compress, "none, gzip, zstd, xz, lzma or bzip2"),       \
+        OPT_FN(0, "add", struct edit, adds, "SRC:DEST[:MODE]", opt_add, "add a file (repeatable)"),                    \
+        OPT_FN(0, "tree", struct edit, adds, "DIR:DEST", opt_add, "add a directory tree (repeatable)")
+
+static const struct opt append_options[] = {
+        EDIT_OPTIONS("the new image (INITRD's bytes, then the new segment)"),
+        OPT_END,
+};
+
+static const struct opt rebuild_options[] = {
+        EDIT_OPTIONS("the new image"),
+        OPT_FN(0, "remove", struct edit, removes, "PATH", opt_remove, "remove PATH and everything below it (repeatable)"),
+        OPT_END,
+};
+
+static const struct opt create_options[] = {
+        EDIT_OPTIONS("the new image"),
+        OPT_END,
+};
+
+#define DETERMINISTIC                                                                                                  \
+        "Output is deterministic: entries sorted, uid/gid 0, mtimes clamped to\n"                                       \
+        "$SOURCE_DATE_EPOCH (or 0).  OUT is written beside itself and renamed at the end."
+
+static const struct opt_command append_command = {
+        .tool = &initrd_tool,
+        .name = "append",
+        .usage = "INITRD --output OUT [--compress C] (--add SRC:DEST[:MODE])... (--tree DIR:DEST)...",
+        .about = "Append one segment after the existing bytes, which are kept as they are;\n"
+                 "its entries override earlier ones of the same path when the kernel unpacks.\n"
+                 "C is none, gzip, zstd, xz, lzma or bzip2 (default: that of the main segment,\n"
+                 "the first compressed one, which the running kernel is known to read).",
+        .options = append_options,
+        .notes = DETERMINISTIC,
+};
+
+static const struct opt_command rebuild_command = {
+        .tool = &initrd_tool,
+        .name = "rebuild",
+        .usage = "INITRD --output OUT [--remove PATH]... [--add SRC:DEST[:MODE]]... [--tree DIR:DEST]... [--compress C]",
+        .about = "Rewrite the last (main) segment with the same compression (or C): remove\n"
+                 "PATHs and everything below them, add or replace files.  Earlier segments\n"
+                 "(early microcode) are kept byte for byte.",
+        .options = rebuild_options,
+        .notes = DETERMINISTIC,
+};
+
+static const struct opt_command create_command = {
+        .tool = &initrd_tool,
+        .name = "create",
+        .usage = "--output OUT [--compress C] (--add SRC:DEST[:MODE])... (--tree DIR:DEST)...",
+        .about = "Write a new image of one segment (C defaults to none: an early-microcode style\n"
+                 "segment; gzip, zstd, xz, lzma or bzip2 for a main one).",
+        .options = create_options,
+        .notes = DETERMINISTIC,
+};
+
+/* 1 to go on, else minus the exit code (0 after --help). */
+static int parse(int argc, char **argv, struct edit *e) {
+        const struct opt_command *cmd = e->create ? &create_command : e->rebuild ? &rebuild_command : &append_command;
+        int ind, ret;
+
+        if (initrd_parse(cmd, argc, argv, e, &ind, &ret) != 0)
+                return -ret;
+        if (ind + (e->create ? 0 : 1) != argc || !e->out) {
+                log_error("%s: expected %s--output OUT (see --help)", cmd->name, e->create ? "" : "INITRD and ");
                 return -EXIT_USAGE;
         }
-        if (!e->rebuild && e->n_args == 0) {
-                errorf("%s: nothing to add (--add or --tree)", e->create ? "create" : "append");
+        if (!e->rebuild && e->adds.n == 0) {
+                log_error("%s: nothing to add (--add or --tree)", cmd->name);
                 return -EXIT_USAGE;
         }
-        e->in = e->create ? NULL : argv[optind];
+        e->in = e->create ? NULL : argv[ind];
         return 1;
 }
 
@@ -124,10 +164,10 @@ static int rebuild_set(const cvm_initrd *rd, struct edit *e, cvm_initrd_fileset 
                 return cvm_error_set(err, ENOMEM, "out of memory");
         k.fs = fs;
         r = cvm_initrd_foreach(rd, last, true, keep_entry, &k, err);
-        for (size_t i = 0; r == 0 && i < e->n_removes; i++)
-                if (cvm_initrd_fileset_remove(fs, e->removes[i]) == 0)
+        for (size_t i = 0; r == 0 && i < e->removes.n; i++)
+                if (cvm_initrd_fileset_remove(fs, e->removes.v[i]) == 0)
                         r = cvm_error_set(err, ENOENT, "--remove %s: not in the main segment (segment %zu)",
-                                          e->removes[i], last);
+                                          e->removes.v[i], last);
         if (r < 0) {
                 cvm_initrd_fileset_free(fs);
                 return r;
@@ -138,107 +178,106 @@ static int rebuild_set(const cvm_initrd *rd, struct edit *e, cvm_initrd_fileset 
 
 /* The --add and --tree arguments, applied after what the set holds (so they win). */
 static int apply_adds(cvm_initrd_fileset *fs, const struct edit *e) {
-        for (size_t i = 0; i < e->n_args; i++)
-                if ((e->is_tree[i] ? parse_tree(fs, e->args[i]) : parse_add(fs, e->args[i])) < 0)
+        for (size_t i = 0; i < e->adds.n; i++)
+                if ((e->adds.is_tree[i] ? parse_tree(fs, e->adds.args[i]) : parse_add(fs, e->adds.args[i])) < 0)
                         return -1;
         return 0;
 }
 
-static int run(int argc, char **argv, bool rebuild, bool create) {
-        _cleanup_(fileset_freep) cvm_initrd_fileset *set = NULL;
-        _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
-        struct edit e = { .rebuild = rebuild, .create = create };
+/* The set (with its parent directories) as the new image: rd's first keep bytes, then one segment. */
+static int write_image(const struct edit *e, const cvm_initrd *rd, uint64_t keep, cvm_initrd_fileset *set, int64_t epoch) {
+        cvm_error err = { 0 };
+
+        if (apply_adds(set, e) < 0)
+                return EXIT_BAD_INPUT;
+        if (cvm_initrd_fileset_add_parents(set, &err) < 0 ||
+            cvm_initrd_write_image(rd, keep, set, e->compress.c, epoch, e->out, &err) < 0) {
+                log_error("%s", err.msg);
+                return EXIT_OUTPUT;
+        }
+        return EXIT_OK;
+}
+
+static int create(struct edit *e) {
+        _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *set = NULL;
+        cvm_error err = { 0 };
+        int64_t epoch;
+
+        if (cvm_initrd_source_date_epoch(&epoch, &err) < 0 || cvm_initrd_fileset_new(&set) < 0) {
+                log_error("%s", err.msg);
+                return EXIT_USAGE;
+        }
+        if (!e->compress.set)
+                e->compress.c = CVM_INITRD_NONE;
+        return write_image(e, NULL, 0, set, epoch);
+}
+
+/* Without --compress: that of the main segment; append falls back to none when it cannot be written. */
+static int default_compression(struct edit *e, const struct cvm_initrd_segment *last) {
+        if (e->compress.set)
+                return EXIT_OK;
+        e->compress.c = last->compression;
+        if (cvm_initrd_can_compress(e->compress.c))
+                return EXIT_OK;
+        if (e->rebuild) {
+                log_error("%s: the main segment is %s, which cannot be written; choose --compress", e->in,
+                       cvm_initrd_compression_name(e->compress.c));
+                return EXIT_USAGE;
+        }
+        e->compress.c = CVM_INITRD_NONE;
+        return EXIT_OK;
+}
+
+/* append and rebuild: a new last segment after the bytes kept of the input. */
+static int edit_existing(struct edit *e) {
+        _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *set = NULL;
+        _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         const struct cvm_initrd_segment *last;
         cvm_error err = { 0 };
         int64_t epoch;
         uint64_t keep;
+        size_t size;
         int r;
 
-        e.removes = calloc((size_t) argc, sizeof(char *));
-        e.args = calloc((size_t) argc, sizeof(char *));
-        e.is_tree = calloc((size_t) argc, sizeof(bool));
-        if (!e.removes || !e.args || !e.is_tree) {
-                r = -EXIT_OUTPUT;
-                goto out;
-        }
-        r = parse(argc, argv, &e);
-        if (r <= 0)
-                goto out;
-        if (create) {
-                if (cvm_initrd_source_date_epoch(&epoch, &err) < 0 || cvm_initrd_fileset_new(&set) < 0) {
-                        errorf("%s", err.msg);
-                        r = -EXIT_USAGE;
-                        goto out;
-                }
-                if (apply_adds(set, &e) < 0) {
-                        r = -EXIT_BAD_INPUT;
-                        goto out;
-                }
-                if (cvm_initrd_fileset_add_parents(set, &err) < 0 ||
-                    cvm_initrd_write_image(NULL, 0, set, e.compress_set ? e.compress : CVM_INITRD_NONE, epoch, e.out, &err) < 0) {
-                        errorf("%s", err.msg);
-                        r = -EXIT_OUTPUT;
-                        goto out;
-                }
-                r = 0;
-                goto out;
-        }
-        if (check_not_input(e.in, e.out) < 0) {
-                r = -EXIT_USAGE;
-                goto out;
-        }
+        if (check_not_input(e->in, e->out) < 0)
+                return EXIT_USAGE;
         /* Append keeps every byte, so it reads nothing compressed: the prefix walk is enough. */
         if (cvm_initrd_source_date_epoch(&epoch, &err) < 0 ||
-            (rebuild ? cvm_initrd_open(e.in, &rd, &err) : cvm_initrd_open_prefix(e.in, &rd, &err)) < 0) {
-                errorf("%s", err.msg);
-                r = -EXIT_BAD_INPUT;
-                goto out;
+            (e->rebuild ? cvm_initrd_open(e->in, &rd, &err) : cvm_initrd_open_prefix(e->in, &rd, &err)) < 0) {
+                log_error("%s", err.msg);
+                return EXIT_BAD_INPUT;
         }
         last = cvm_initrd_segment(rd, cvm_initrd_segment_count(rd) - 1);
-        if (!e.compress_set) {
-                e.compress = last->compression;
-                if (!cvm_initrd_can_compress(e.compress)) {
-                        if (rebuild) {
-                                errorf("%s: the main segment is %s, which cannot be written; choose --compress", e.in,
-                                       cvm_initrd_compression_name(e.compress));
-                                r = -EXIT_USAGE;
-                                goto out;
-                        }
-                        e.compress = CVM_INITRD_NONE;
-                }
-        }
-        if (rebuild) {
-                if (rebuild_set(rd, &e, &set, &err) < 0) {
-                        errorf("%s", err.msg);
-                        r = -EXIT_BAD_INPUT;
-                        goto out;
+        if ((r = default_compression(e, last)) != EXIT_OK)
+                return r;
+        if (e->rebuild) {
+                if (rebuild_set(rd, e, &set, &err) < 0) {
+                        log_error("%s", err.msg);
+                        return EXIT_BAD_INPUT;
                 }
                 keep = last->offset;
         } else {
-                size_t size;
-                if (cvm_initrd_fileset_new(&set) < 0) {
-                        r = -EXIT_OUTPUT;
-                        goto out;
-                }
+                if (cvm_initrd_fileset_new(&set) < 0)
+                        return EXIT_OUTPUT;
                 cvm_initrd_data(rd, &size);
                 keep = size;
         }
-        if (apply_adds(set, &e) < 0) {
-                r = -EXIT_BAD_INPUT;
-                goto out;
-        }
-        if (cvm_initrd_fileset_add_parents(set, &err) < 0 ||
-            cvm_initrd_write_image(rd, keep, set, e.compress, epoch, e.out, &err) < 0) {
-                errorf("%s", err.msg);
-                r = -EXIT_OUTPUT;
-                goto out;
-        }
-        r = 0;
-out:
-        free(e.removes);
-        free(e.args);
-        free(e.is_tree);
-        return r < 0 ? -r : EXIT_OK;
+        return write_image(e, rd, keep, set, epoch);
+}
+
+static int run(int argc, char **argv, bool rebuild, bool create_new) {
+        _cleanup_(freep) const char **args = calloc((size_t) argc, sizeof(char *));
+        _cleanup_(freep) const char **removes = calloc((size_t) argc, sizeof(char *));
+        _cleanup_(freep) bool *is_tree = calloc((size_t) argc, sizeof(bool));
+        struct edit e = { .rebuild = rebuild, .create = create_new, .adds = { args, is_tree, 0 }, .removes = { removes, 0 } };
+        int r;
+
+        if (!args || !removes || !is_tree)
+                return EXIT_OUTPUT;
+        r = parse(argc, argv, &e);
+        if (r <= 0)
+                return -r;
+        return create_new ? create(&e) : edit_existing(&e);
 }
 
 int cmd_append(int argc, char **argv) {

@@ -2,71 +2,65 @@
 /* cvm-initrd extract: every segment into a directory, never outside it. */
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <string.h>
 
 #include "initrd_cli.h"
 
-static void help(void) {
-        printf("Usage: %s extract INITRD DIR [PATH...]\n\n"
-               "Extract every segment in order (later entries override earlier ones) into DIR,\n"
-               "or only the PATHs given and what is below them.  Entries resolve inside DIR:\n"
-               "a symlink in the archive never leads a later entry out of it.  DIR must not exist\n"
-               "or be empty: the image is extracted beside it and renamed onto it only when every\n"
-               "entry was good.  Device nodes are not made and set-user/group-ID bits are dropped.\n",
-               program_name);
-}
+/* extract has no options of its own: -h and -V only. */
+static const struct opt options[] = { OPT_END };
+
+static const struct opt_command command = {
+        .tool = &initrd_tool,
+        .name = "extract",
+        .usage = "INITRD DIR [PATH...]",
+        .about = "Extract every segment in order (later entries override earlier ones) into DIR,\n"
+                 "or only the PATHs given and what is below them.  Entries resolve inside DIR:\n"
+                 "a symlink in the archive never leads a later entry out of it.  DIR must not exist\n"
+                 "or be empty: the image is extracted beside it and renamed onto it only when every\n"
+                 "entry was good.  Device nodes are not made and set-user/group-ID bits are dropped.",
+        .options = options,
+};
 
 int cmd_extract(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "help", no_argument, NULL, 'h' },
-                {},
-        };
-        _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
+        _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         cvm_error err = { 0 };
         char **only = NULL;
         size_t n_only = 0;
-        int c, r;
+        int ind, r;
 
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        help();
-                        return EXIT_OK;
-                default:
-                        return EXIT_USAGE;
-                }
-        if (argc - optind < 2) {
-                errorf("extract: expected INITRD DIR [PATH...] (see --help)");
+        if (initrd_parse(&command, argc, argv, NULL, &ind, &r) != 0)
+                return r;
+        if (argc - ind < 2) {
+                log_error("extract: expected INITRD DIR [PATH...] (see --help)");
                 return EXIT_USAGE;
         }
-        n_only = (size_t) (argc - optind - 2);
+        n_only = (size_t) (argc - ind - 2);
         if (n_only > 0) {
                 only = calloc(n_only, sizeof(char *));
                 if (!only)
                         return EXIT_OUTPUT;
                 for (size_t i = 0; i < n_only; i++) {
                         char norm[PATH_MAX];
-                        if (cvm_initrd_path_normalise(argv[optind + 2 + i], norm, sizeof(norm)) < 0) {
-                                errorf("extract: '%s' is not a path inside an initramfs", argv[optind + 2 + i]);
+                        if (cvm_initrd_path_normalise(argv[ind + 2 + i], norm, sizeof(norm)) < 0) {
+                                log_error("extract: '%s' is not a path inside an initramfs", argv[ind + 2 + i]);
                                 r = EXIT_USAGE;
                                 goto out;
                         }
                         only[i] = strdup(norm);
                 }
         }
-        if (cvm_initrd_open(argv[optind], &rd, &err) < 0) {
-                errorf("%s", err.msg);
+        if (cvm_initrd_open(argv[ind], &rd, &err) < 0) {
+                log_error("%s", err.msg);
                 r = EXIT_BAD_INPUT;
                 goto out;
         }
-        r = cvm_initrd_extract(rd, argv[optind + 1], only, n_only, &err) < 0 ? EXIT_BAD_INPUT : EXIT_OK;
+        r = cvm_initrd_extract(rd, argv[ind + 1], only, n_only, &err) < 0 ? EXIT_BAD_INPUT : EXIT_OK;
         /* DIR exists and is not an empty directory: an output that cannot be written, not a bad image. */
         if (r && (err.code == EEXIST || err.code == ENOTEMPTY))
                 r = EXIT_OUTPUT;
         if (r)
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
 out:
         for (size_t i = 0; i < n_only; i++)
                 free(only[i]);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvm-initrd list: every entry of every segment. */
 
-#include <getopt.h>
 #include <json-c/json.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -89,73 +88,64 @@ static int list_one(const struct cvm_initrd_entry *e, void *userdata) {
         return 0;
 }
 
-static void help(void) {
-        printf("Usage: %s list [--json] [--sha256] INITRD\n\n"
-               "Every entry of every segment: segment, compression, type and mode, size, path.\n\n"
-               "  --json     one object: {\"segments\": [...], \"entries\": [...]}\n"
-               "  --sha256   add each file's content digest\n",
-               program_name);
+static const struct opt options[] = {
+        OPT_JSON(struct list, json, "one object: {\"segments\": [...], \"entries\": [...]}"),
+        OPT_FLAG(0, "sha256", struct list, sha256, "add each file's content digest"),
+        OPT_END,
+};
+
+static const struct opt_command command = {
+        .tool = &initrd_tool,
+        .name = "list",
+        .usage = "[--json] [--sha256] INITRD",
+        .about = "Every entry of every segment: segment, compression, type and mode, size, path.",
+        .options = options,
+        .exits = 1u << EXIT_OK | 1u << EXIT_USAGE | 1u << EXIT_BAD_INPUT,
+};
+
+static void print_segments_json(const cvm_initrd *rd, struct json_object *entries) {
+        struct json_object *top = json_object_new_object(), *segs = json_object_new_array();
+
+        for (size_t i = 0; i < cvm_initrd_segment_count(rd); i++) {
+                const struct cvm_initrd_segment *s = cvm_initrd_segment(rd, i);
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "index", json_object_new_int64((int64_t) i));
+                json_object_object_add(o, "offset", json_object_new_int64((int64_t) s->offset));
+                json_object_object_add(o, "length", json_object_new_int64((int64_t) s->length));
+                json_object_object_add(o, "compression", json_object_new_string(cvm_initrd_compression_name(s->compression)));
+                json_object_array_add(segs, o);
+        }
+        json_object_object_add(top, "segments", segs);
+        json_object_object_add(top, "entries", entries);
+        puts(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(top);
 }
 
 int cmd_list(int argc, char **argv) {
-        static const struct option opts[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "json", no_argument, NULL, 'j' },
-                { "sha256", no_argument, NULL, 's' },
-                {},
-        };
-        _cleanup_(initrd_closep) cvm_initrd *rd = NULL;
+        _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         struct list l = { 0 };
         cvm_error err = { 0 };
-        int c, r;
+        int ind, ret;
 
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        help();
-                        return EXIT_OK;
-                case 'j':
-                        l.json = true;
-                        break;
-                case 's':
-                        l.sha256 = true;
-                        break;
-                default:
-                        return EXIT_USAGE;
-                }
-        if (optind + 1 != argc) {
-                errorf("list: expected one INITRD (see --help)");
+        if (initrd_parse(&command, argc, argv, &l, &ind, &ret) != 0)
+                return ret;
+        if (ind + 1 != argc) {
+                log_error("list: expected one INITRD (see --help)");
                 return EXIT_USAGE;
         }
-        if (cvm_initrd_open(argv[optind], &rd, &err) < 0) {
-                errorf("%s", err.msg);
+        if (cvm_initrd_open(argv[ind], &rd, &err) < 0) {
+                log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }
         l.rd = rd;
         if (l.json)
                 l.entries = json_object_new_array();
-        r = cvm_initrd_foreach(rd, SIZE_MAX, l.sha256, list_one, &l, &err);
-        if (r < 0) {
+        if (cvm_initrd_foreach(rd, SIZE_MAX, l.sha256, list_one, &l, &err) < 0) {
                 json_object_put(l.entries);
-                errorf("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }
-        if (l.json) {
-                struct json_object *top = json_object_new_object(), *segs = json_object_new_array();
-                for (size_t i = 0; i < cvm_initrd_segment_count(rd); i++) {
-                        const struct cvm_initrd_segment *s = cvm_initrd_segment(rd, i);
-                        struct json_object *o = json_object_new_object();
-                        json_object_object_add(o, "index", json_object_new_int64((int64_t) i));
-                        json_object_object_add(o, "offset", json_object_new_int64((int64_t) s->offset));
-                        json_object_object_add(o, "length", json_object_new_int64((int64_t) s->length));
-                        json_object_object_add(o, "compression",
-                                               json_object_new_string(cvm_initrd_compression_name(s->compression)));
-                        json_object_array_add(segs, o);
-                }
-                json_object_object_add(top, "segments", segs);
-                json_object_object_add(top, "entries", l.entries);
-                puts(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-                json_object_put(top);
-        }
+        if (l.json)
+                print_segments_json(rd, l.entries);
         return EXIT_OK;
 }

@@ -4,8 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cvm/bundle.h"
-#include "cvm/initrd.h"
+#include "cvminitrd/bundle.h"
+#include "cvminitrd/initrd.h"
+#include "cvmbase/base.h"
 
 /* Exit codes of every cvm-initrd command (README "cvm-initrd"). */
 enum {
@@ -15,22 +16,16 @@ enum {
         EXIT_OUTPUT = 3,
 };
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
+/* The tool: its name, version and the exit-code table above, for every command's --help. */
+extern const struct opt_tool initrd_tool;
 
-static inline void freep(void *p) {
-        free(*(void **) p);
-}
-static inline void initrd_closep(cvm_initrd **p) {
-        cvm_initrd_close(*p);
-}
-static inline void fileset_freep(cvm_initrd_fileset **p) {
-        cvm_initrd_fileset_free(*p);
-}
+/* opt_parse, and the exit code to stop with when it did not return 0. */
+static inline int initrd_parse(const struct opt_command *cmd, int argc, char **argv, void *args, int *ind, int *ret) {
+        int r = opt_parse(cmd, argc, argv, args, ind);
 
-extern const char *program_name;
-
-/* Print "cvm-initrd: MSG" on stderr. */
-void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+        *ret = r > 0 ? EXIT_OK : EXIT_USAGE;
+        return r;
+}
 
 /* Parse SRC:DEST[:MODE] and add it; -1 after printing why. */
 int parse_add(cvm_initrd_fileset *fs, const char *arg);

@@ -14,7 +14,7 @@ _cvm_initrd() {
         case $prev in
         --compress) mapfile -t COMPREPLY < <(compgen -W "none gzip zstd xz lzma bzip2" -- "$cur"); return ;;
         --tree | --prefix) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-        --out | --add) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+        -o | --output | --out | --add) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
         --remove | --lib) return ;;
         esac
         if [ "$COMP_CWORD" -eq 1 ]; then

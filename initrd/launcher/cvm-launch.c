@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The launcher of a cvm bundle (see cvm/bundle.h), linked statically so it
+ * The launcher of a cvm bundle (see cvminitrd/bundle.h), linked statically so it
  * runs in a root that holds nothing but the bundle.  `cvm-initrd bundle`
  * writes "PREFIX\0NAME\0LOADER\0" into the slot of each copy; the launcher
  * runs PREFIX/lib/LOADER on PREFIX/libexec/NAME with the bundle's lib/ as
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cvm/bundle.h"
+#include "cvminitrd/bundle.h"
 
 /* volatile: the compiler must read the slot at run time, not fold the marker in. */
 static volatile const char slot[CVM_LAUNCH_SLOT_SIZE] = CVM_LAUNCH_SLOT_MARKER;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "initrd_internal.h"
-#include "cvm/bundle.h"
+#include "cvminitrd/bundle.h"
 
 #define LDCACHE "/etc/ld.so.cache"
 #define MAX_OBJECT ((size_t) 512 << 20)
@@ -55,7 +55,7 @@ int cvm_bundle_new(const char *prefix, cvm_bundle **ret, cvm_error *err) {
                 free(b);
                 return cvm_error_set(err, ENOMEM, "out of memory");
         }
-        if (initrd_read_regular(LDCACHE, MAX_OBJECT, "the largest object bundled", &b->cache, &b->cache_len, NULL) < 0)
+        if (read_file(LDCACHE, MAX_OBJECT, &b->cache, &b->cache_len, NULL) < 0)
                 b->cache = NULL;
         *ret = b;
         return 0;
@@ -90,7 +90,7 @@ static int load(const cvm_bundle *b, const char *path, struct cvm_elf_info *info
         size_t len;
         int r;
 
-        r = initrd_read_regular(path, MAX_OBJECT, "the largest object bundled", &buf, &len, err);
+        r = read_file(path, MAX_OBJECT, &buf, &len, err);
         if (r < 0)
                 return r;
         r = cvm_elf_parse(buf, len, info, err);
@@ -348,13 +348,13 @@ static int copy_file(const char *src, int dirfd, const char *name, mode_t mode, 
         size_t len;
         int fd, r;
 
-        r = initrd_read_regular(src, MAX_OBJECT, "the largest object bundled", &buf, &len, err);
+        r = read_file(src, MAX_OBJECT, &buf, &len, err);
         if (r < 0)
                 return r;
         fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0)
                 return cvm_error_set(err, errno, "%s: %s", name, strerror(errno));
-        r = initrd_write_all(fd, buf, len, err);
+        r = write_all(fd, buf, len, NULL, err);
         if (r == 0 && fchmod(fd, mode) < 0)
                 r = cvm_error_set(err, errno, "%s: %s", name, strerror(errno));
         close(fd);
@@ -388,7 +388,7 @@ static int write_launcher(const cvm_bundle *b, int dirfd, const char *name, cons
         fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0755);
         if (fd < 0)
                 return cvm_error_set(err, errno, "bin/%s: %s", name, strerror(errno));
-        r = initrd_write_all(fd, copy, len, err);
+        r = write_all(fd, copy, len, NULL, err);
         if (r == 0 && fchmod(fd, 0755) < 0)
                 r = cvm_error_set(err, errno, "bin/%s: %s", name, strerror(errno));
         close(fd);
@@ -437,16 +437,16 @@ int cvm_bundle_write(const cvm_bundle *b, const char *out, const uint8_t *launch
                 return cvm_error_set(err, EINVAL, "the bundle has no binary");
         if (access(out, F_OK) == 0)
                 return cvm_error_set(err, EEXIST, "%s: already exists; the bundle is written to a new directory", out);
-        r = initrd_temp_create(out, true, tmp, sizeof(tmp), err);
+        r = initrd_temp_dir(out, tmp, sizeof(tmp), err);
         if (r < 0)
                 return r;
         r = chmod(tmp, 0755) < 0 ? cvm_error_set(err, errno, "%s: %s", tmp, strerror(errno)) : 0;
         if (r == 0)
                 r = write_into(b, tmp, launcher, launcher_len, err);
-        if (r == 0 && rename(tmp, out) < 0)
-                r = cvm_error_set(err, errno, "%s: cannot rename into place: %s", out, strerror(errno));
+        if (r == 0)
+                r = rename_durable(tmp, out, err);
         if (r < 0)
-                initrd_remove_tree(tmp);
+                remove_tree(tmp);
         initrd_temp_done();
         return r;
 }

@@ -33,25 +33,9 @@ struct initrd_compressor {
         };
 };
 
-int initrd_write_all(int fd, const void *buf, size_t len, cvm_error *err) {
-        const uint8_t *p = buf;
-
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return cvm_error_set(err, errno, "write failed: %s", strerror(errno));
-                }
-                p += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
-
 static int flush_out(initrd_compressor *z, size_t n, cvm_error *err) {
         z->written += n;
-        return initrd_write_all(z->fd, z->out, n, err);
+        return write_all(z->fd, z->out, n, NULL, err);
 }
 
 int initrd_compressor_new(enum cvm_initrd_compression c, int fd, initrd_compressor **ret, cvm_error *err) {
@@ -110,7 +94,7 @@ static int pump(initrd_compressor *z, const void *in, size_t len, bool finish, c
         switch (z->c) {
         case CVM_INITRD_NONE:
                 z->written += len;
-                return initrd_write_all(z->fd, in, len, err);
+                return write_all(z->fd, in, len, NULL, err);
         case CVM_INITRD_GZIP:
                 z->z.next_in = (Bytef *) in;
                 z->z.avail_in = (uInt) len;

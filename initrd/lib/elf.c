@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "initrd_internal.h"
-#include "cvm/bundle.h"
+#include "cvminitrd/bundle.h"
 
 #define MAX_NEEDED 1024
 #define MAX_VERSIONS 4096

@@ -119,7 +119,7 @@ static int write_file(int pfd, const char *name, const struct cvm_initrd_entry *
 
         if (fd < 0)
                 return cvm_error_set(err, errno, "'%s': cannot create: %s", e->path, strerror(errno));
-        r = initrd_write_all(fd, e->data, e->data ? e->size : 0, err);
+        r = write_all(fd, e->data, e->data ? e->size : 0, NULL, err);
         if (r == 0 && fchmod(fd, e->mode & KEPT_MODE) < 0)
                 r = cvm_error_set(err, errno, "'%s': %s", e->path, strerror(errno));
         close(fd);
@@ -148,7 +148,7 @@ static int make_hardlink(int root, int pfd, const char *name, const struct cvm_i
         /* Only to a regular file: a later entry may have replaced the target by a symlink to a host file. */
         if (tfd >= 0 && fstatat(tfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
                 r = cvm_error_set(err, EINVAL, "'%s': a hard link to '%s', which is %s by now, not a regular file",
-                                  e->path, e->hardlink, initrd_type_name(st.st_mode));
+                                  e->path, e->hardlink, file_type_name(st.st_mode));
         else if (tfd < 0 || linkat(tfd, base, pfd, name, 0) < 0)
                 r = cvm_error_set(err, errno, "'%s': cannot link to '%s': %s", e->path, e->hardlink, strerror(errno));
         if (tfd >= 0)
@@ -157,7 +157,7 @@ static int make_hardlink(int root, int pfd, const char *name, const struct cvm_i
                 int fd = openat(pfd, name, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
                 if (fd < 0)
                         return cvm_error_set(err, errno, "'%s': %s", e->path, strerror(errno));
-                r = initrd_write_all(fd, e->data, e->size, err);
+                r = write_all(fd, e->data, e->size, NULL, err);
                 close(fd);
         }
         return r;
@@ -252,7 +252,7 @@ static int check_target(const char *dir, cvm_error *err) {
                 return errno == ENOENT ? 0 : cvm_error_set(err, errno, "%s: %s", dir, strerror(errno));
         if (!S_ISDIR(st.st_mode))
                 return cvm_error_set(err, EEXIST, "%s: exists and is %s; extract makes a new directory", dir,
-                                     initrd_type_name(st.st_mode));
+                                     file_type_name(st.st_mode));
         if (!(d = opendir(dir)))
                 return cvm_error_set(err, errno, "%s: %s", dir, strerror(errno));
         while ((de = readdir(d)))
@@ -291,7 +291,7 @@ int cvm_initrd_extract(const cvm_initrd *rd, const char *dir, char *const *only,
         r = cvm_initrd_foreach(rd, SIZE_MAX, false, no_op, NULL, err);
         if (r < 0)
                 return r;
-        r = initrd_temp_create(dir, true, tmp, sizeof(tmp), err);
+        r = initrd_temp_dir(dir, tmp, sizeof(tmp), err);
         if (r < 0)
                 return r;
         mask = umask(0);
@@ -303,10 +303,10 @@ int cvm_initrd_extract(const cvm_initrd *rd, const char *dir, char *const *only,
                 r = cvm_initrd_foreach(rd, SIZE_MAX, true, extract_one, &x, err);
         if (x.root >= 0)
                 close(x.root);
-        if (r == 0 && rename(tmp, dir) < 0)
-                r = cvm_error_set(err, errno, "%s: cannot rename into place: %s", dir, strerror(errno));
+        if (r == 0)
+                r = rename_durable(tmp, dir, err);
         if (r < 0)
-                initrd_remove_tree(tmp);
+                remove_tree(tmp);
         initrd_temp_done();
         return r;
 }

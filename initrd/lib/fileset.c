@@ -79,7 +79,7 @@ int cvm_initrd_fileset_add_file(cvm_initrd_fileset *fs, const char *src, const c
         if (mode & ~(mode_t) 07777)
                 return cvm_error_set(err, EINVAL, "%s: mode %o has bits beyond 07777", src, (unsigned) mode);
         /* Opened, not just stat'ed: a FIFO or a device is refused here, before anything is written. */
-        fd = initrd_open_regular(src, CVM_INITRD_MAX_ENTRY, "a cpio newc entry can hold", false, &st, err);
+        fd = open_regular(src, CVM_INITRD_MAX_ENTRY, false, &st, err);
         if (fd < 0)
                 return fd;
         close(fd);
@@ -174,7 +174,7 @@ int cvm_initrd_fileset_add_tree(cvm_initrd_fileset *fs, const char *dir, const c
         if (stat(dir, &st) < 0)
                 return cvm_error_set(err, errno, "%s: %s", dir, strerror(errno));
         if (!S_ISDIR(st.st_mode))
-                return cvm_error_set(err, ENOTDIR, "%s: is %s, not a directory", dir, initrd_type_name(st.st_mode));
+                return cvm_error_set(err, ENOTDIR, "%s: is %s, not a directory", dir, file_type_name(st.st_mode));
         return add_node(fs, dir, dest, err);
 }
 

@@ -51,7 +51,7 @@ static int open_file(const char *path, bool prefix_only, cvm_initrd **ret, cvm_e
         void *map;
         int fd, e;
 
-        fd = initrd_open_regular(path, CVM_INITRD_MAX_IMAGE, "the largest image read", false, &st, err);
+        fd = open_regular(path, CVM_INITRD_MAX_IMAGE, false, &st, err);
         if (fd < 0)
                 return fd;
         if (st.st_size == 0) {

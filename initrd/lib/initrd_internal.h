@@ -3,9 +3,8 @@
 
 #include <sys/stat.h>
 
-#include "cvm/initrd.h"
-/* libcvm's private helpers (cleanup attributes, read_file): initrd builds on libcvm. */
-#include "../../measurer/lib/internal.h"
+#include "cvminitrd/initrd.h"
+#include "cvmbase/base.h"
 
 /* Decoded bytes a compressed segment may expand to before it is refused. */
 #ifndef INITRD_MAX_UNPACKED
@@ -30,9 +29,6 @@ int initrd_compressor_write(initrd_compressor *z, const void *buf, size_t len, c
 /* Flush the stream's end; with ok false only free. Returns bytes written to fd in total via *written. */
 int initrd_compressor_finish(initrd_compressor *z, bool ok, uint64_t *written, cvm_error *err);
 
-/* write(2) all of buf, retrying short writes. */
-int initrd_write_all(int fd, const void *buf, size_t len, cvm_error *err);
-
 /* The open file behind the image, or -1 when it is a caller's buffer. */
 int initrd_fd(const cvm_initrd *rd);
 
@@ -46,35 +42,17 @@ int initrd_walk(const uint8_t *buf, size_t len, bool prefix_only, struct cvm_ini
 /* Check a compressed segment's cpio stream (headers, name sizes, truncation) before libarchive reads it. */
 int initrd_prescan(const uint8_t *buf, size_t len, cvm_error *err);
 
-/* "a FIFO", "a directory", ...: the type of m for messages. */
-const char *initrd_type_name(mode_t m);
+/* The tag of cvm-initrd's temporaries (cvmbase/temp.h): ".OUT.cvm-initrd.PID.XXXXXX". */
+#define INITRD_TEMP_TAG "cvm-initrd"
 
-/*
- * Open path to read it as a regular file: non-blocking (a FIFO cannot hang
- * the open), fstat'ed into *st, anything but a regular file refused by type,
- * a size above max refused naming limit.  With nofollow, a symlink is refused.
- * Returns the fd (blocking again) or a negative errno.
- */
-int initrd_open_regular(const char *path, uint64_t max, const char *limit, bool nofollow, struct stat *st,
-                        cvm_error *err);
+/* Remove tmp (a file, or with dir a directory) if SIGINT or SIGTERM arrives, until initrd_temp_done(). */
+void initrd_temp_watch(const char *tmp, bool dir);
 
-/* All of the regular file path (at most max bytes, see initrd_open_regular) into a new buffer. */
-int initrd_read_regular(const char *path, size_t max, const char *limit, uint8_t **ret, size_t *ret_len,
-                        cvm_error *err);
-
-/*
- * Create the temporary file (returns its fd) or directory (returns 0) for
- * out, named ".BASE.cvm-initrd.PID.XXXXXX" beside it, into tmp; first remove
- * those that writers no longer running left.  The signal handler removes it
- * until initrd_temp_done().
- */
-int initrd_temp_create(const char *out, bool dir, char *tmp, size_t size, cvm_error *err);
+/* Create the temporary directory for out (temp_dir_create) and watch it; its name into tmp. */
+int initrd_temp_dir(const char *out, char *tmp, size_t size, cvm_error *err);
 
 /* The temporary was renamed into place or removed: signals no longer need to remove it. */
 void initrd_temp_done(void);
-
-/* Remove a tree without following its symlinks (a temporary directory). */
-void initrd_remove_tree(const char *path);
 
 /* -EINTR with a message once SIGINT or SIGTERM arrived while a temporary directory is written. */
 int initrd_check_interrupted(cvm_error *err);

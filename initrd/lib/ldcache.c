@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "initrd_internal.h"
-#include "cvm/bundle.h"
+#include "cvminitrd/bundle.h"
 
 #define MAGIC "glibc-ld.so.cache"
 #define VERSION "1.1"

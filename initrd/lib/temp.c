@@ -1,27 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Temporary outputs: every output is written beside itself as
- * ".BASE.cvm-initrd.PID.XXXXXX" and renamed into place.  The one temporary of
- * the running write is removed when SIGINT or SIGTERM ends the process, and
- * those of writers that are gone (SIGKILL, a crash) by the next write of the
- * same output, which tells them apart by the PID in the name.
+ * Signals during a write: every output is written beside itself as
+ * ".BASE.cvm-initrd.PID.XXXXXX" (cvmbase/temp.h, which also sweeps those of
+ * writers that are gone) and renamed into place.  The one temporary of the
+ * running write is removed here when SIGINT or SIGTERM ends the process.
  */
 
-#include <dirent.h>
+#include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <libgen.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "initrd_internal.h"
-
-#define TAG ".cvm-initrd."
 
 /* Written before kind is set and only read by the handler while kind says it is valid. */
 static char temp_path[PATH_MAX];
@@ -67,62 +59,20 @@ int initrd_check_interrupted(cvm_error *err) {
         return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        remove(path);
-        return 0;
-}
-
-void initrd_remove_tree(const char *path) {
-        nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* .BASE.cvm-initrd.PID.* in dir whose PID no longer runs: what a killed writer of this output left. */
-static void clean_stale(const char *dir, const char *base) {
-        char prefix[PATH_MAX];
-        struct dirent *de;
-        DIR *d;
-
-        if ((size_t) snprintf(prefix, sizeof(prefix), ".%s" TAG, base) >= sizeof(prefix) || !(d = opendir(dir)))
-                return;
-        while ((de = readdir(d))) {
-                char path[PATH_MAX * 2], *end;
-                long pid;
-
-                if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
-                        continue;
-                errno = 0;
-                pid = strtol(de->d_name + strlen(prefix), &end, 10);
-                if (errno || pid <= 0 || pid > INT_MAX || *end != '.' || kill((pid_t) pid, 0) == 0 || errno != ESRCH)
-                        continue;
-                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-                fprintf(stderr, "cvm-initrd: removing %s, left by an interrupted run (PID %ld)\n", path, pid);
-                initrd_remove_tree(path);
-        }
-        closedir(d);
-}
-
-int initrd_temp_create(const char *out, bool dir, char *tmp, size_t size, cvm_error *err) {
-        char d[PATH_MAX], b[PATH_MAX];
-        int fd = -1;
-
-        if ((size_t) snprintf(d, sizeof(d), "%s", out) >= sizeof(d) ||
-            (size_t) snprintf(b, sizeof(b), "%s", out) >= sizeof(b))
-                return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", out);
-        const char *base = basename(b), *parent = dirname(d);
-        if ((size_t) snprintf(tmp, size, "%s/.%s" TAG "%ld.XXXXXX", parent, base, (long) getpid()) >= size ||
-            strlen(tmp) >= sizeof(temp_path))
-                return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", out);
-        clean_stale(parent, base);
+void initrd_temp_watch(const char *tmp, bool dir) {
+        /* The handler unlinks temp_path: a cut name could name another file. */
+        assert(tmp && strlen(tmp) < sizeof(temp_path));
         temp_kind = TEMP_NONE;
-        if (dir ? !mkdtemp(tmp) : (fd = mkostemp(tmp, O_CLOEXEC)) < 0)
-                return cvm_error_set(err, errno, "%s: cannot create a temporary %s beside it: %s", out,
-                                     dir ? "directory" : "file", strerror(errno));
-        memcpy(temp_path, tmp, strlen(tmp) + 1);
+        snprintf(temp_path, sizeof(temp_path), "%s", tmp);
         temp_kind = dir ? TEMP_DIR : TEMP_FILE;
-        return dir ? 0 : fd;
+}
+
+int initrd_temp_dir(const char *out, char *tmp, size_t size, cvm_error *err) {
+        int r = temp_dir_create(out, INITRD_TEMP_TAG, tmp, size, err);
+
+        if (r == 0)
+                initrd_temp_watch(tmp, true);
+        return r;
 }
 
 void initrd_temp_done(void) {

@@ -57,7 +57,7 @@ static int write_host_file(struct archive *a, struct sink *s, const struct fs_en
 
         if (!buf)
                 return cvm_error_set(err, ENOMEM, "out of memory");
-        fd = initrd_open_regular(e->src, CVM_INITRD_MAX_ENTRY, "a cpio newc entry can hold", e->src_nofollow, &st, err);
+        fd = open_regular(e->src, CVM_INITRD_MAX_ENTRY, e->src_nofollow, &st, err);
         if (fd < 0)
                 return fd;
         if ((uint64_t) st.st_size != e->size) {
@@ -245,49 +245,42 @@ static int copy_prefix(const cvm_initrd *rd, int out, uint64_t n, cvm_error *err
                 if (errno != EINTR)
                         return cvm_error_set(err, errno, "copy failed: %s", strerror(errno));
         }
-        return initrd_write_all(out, data + off, n - (uint64_t) off, err);
+        return write_all(out, data + off, n - (uint64_t) off, NULL, err);
 }
 
 static int write_zeros(int fd, size_t n, cvm_error *err) {
         static const uint8_t zero[4];
-        return initrd_write_all(fd, zero, n, err);
+        return write_all(fd, zero, n, NULL, err);
 }
 
 int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_fileset *fs,
                            enum cvm_initrd_compression c, int64_t mtime, const char *out, cvm_error *err) {
-        char tmp[PATH_MAX];
+        struct atomic_file f;
         size_t size;
-        mode_t mask;
-        int fd, r;
+        int r;
 
         size = 0;
         if (rd)
                 cvm_initrd_data(rd, &size);
         if (keep > size)
                 return cvm_error_set(err, EINVAL, "cannot keep %llu bytes of %zu", (unsigned long long) keep, size);
-        fd = initrd_temp_create(out, false, tmp, sizeof(tmp), err);
-        if (fd < 0)
-                return fd;
-        r = copy_prefix(rd, fd, keep, err);
+        r = atomic_file_open(&f, out, INITRD_TEMP_TAG, err);
+        if (r < 0)
+                return r;
+        initrd_temp_watch(f.tmp, false);
+        r = copy_prefix(rd, f.fd, keep, err);
         /*
          * The kernel wants a cpio archive 4-byte aligned; a compressed stream may
          * start anywhere, and unpadded it stays a valid concatenation for
          * gzip -t / zstd -t, so distro tools still read the earlier segment.
          */
         if (r == 0 && c == CVM_INITRD_NONE && keep % 4)
-                r = write_zeros(fd, 4 - keep % 4, err);
+                r = write_zeros(f.fd, 4 - keep % 4, err);
         if (r == 0)
-                r = cvm_initrd_write_segment(fs, fd, c, mtime, err);
-        mask = umask(0);
-        umask(mask);
-        if (r == 0 && (fchmod(fd, 0644 & ~mask) < 0 || fsync(fd) < 0))
-                r = cvm_error_set(err, errno, "%s: %s", tmp, strerror(errno));
-        if (close(fd) < 0 && r == 0)
-                r = cvm_error_set(err, errno, "%s: %s", tmp, strerror(errno));
-        if (r == 0 && rename(tmp, out) < 0)
-                r = cvm_error_set(err, errno, "%s: cannot rename into place: %s", out, strerror(errno));
-        if (r < 0)
-                unlink(tmp);
+                r = cvm_initrd_write_segment(fs, f.fd, c, mtime, err);
+        if (r == 0)
+                r = atomic_file_commit(&f, 0644, err);
+        atomic_file_abort(&f);
         initrd_temp_done();
         return r < 0 ? cvm_error_prefix(err, "%s: ", out) : 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,34 +9,59 @@
 
 #include "cli.h"
 
-const char *program_name = "cvm-evidence";
+int parse_command(const struct opt_command *cmd, int argc, char **argv, void *args, int *ind) {
+        int r = opt_parse(cmd, argc, argv, args, ind);
 
-void log_error(const char *fmt, ...) {
-        va_list ap;
-
-        fprintf(stderr, "%s: ", program_name);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
+        return r == 0 ? -1 : r > 0 ? EXIT_OK : EXIT_USAGE;
 }
 
-int parse_format(const char *arg, enum cvm_log_format *ret) {
-        if (cvm_log_format_from_name(arg, ret) < 0) {
-                log_error("--format: unknown format '%s' (expected auto, tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel)", arg);
+int parse_no_operands(const struct opt_command *cmd, int argc, char **argv, void *args) {
+        int ind, r = parse_command(cmd, argc, argv, args, &ind);
+
+        if (r < 0 && ind != argc) {
+                log_error("%s: unexpected argument '%s' (see --help)", cmd->name, argv[ind]);
+                return EXIT_USAGE;
+        }
+        return r;
+}
+
+int parse_and_open(const struct opt_command *cmd, int argc, char **argv, void *args, const struct cvm_imr_options *o,
+                   cvm_imr **imr) {
+        int r = parse_no_operands(cmd, argc, argv, args);
+
+        if (r >= 0)
+                return r;
+        r = open_imr(o, imr);
+        return r == EXIT_OK ? -1 : r;
+}
+
+int opt_log_format(const struct opt *o, const char *arg, void *field) {
+        if (cvm_log_format_from_name(arg, field) < 0) {
+                log_error("--%s: unknown format '%s' (expected auto, tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel)",
+                          o->name, arg);
                 return -1;
         }
         return 0;
 }
 
-int parse_size(const char *opt, const char *arg, size_t *ret) {
+int opt_size(const struct opt *o, const char *arg, void *field) {
         uint64_t v;
 
         if (cvm_parse_uint(arg, SIZE_MAX, 10, SIZE_MAX, &v) < 0) {
-                log_error("%s: expected a non-negative decimal integer (digits only), got '%s'", opt, arg);
+                log_error("--%s: expected a non-negative decimal integer (digits only), got '%s'", o->name, arg);
                 return -1;
         }
-        *ret = (size_t) v;
+        *(size_t *) field = (size_t) v;
+        return 0;
+}
+
+int opt_alg(const struct opt *o, const char *arg, void *field) {
+        uint16_t *alg = field;
+
+        if (cvm_alg_from_name(arg, alg) < 0 || cvm_alg_size(*alg) < 0) {
+                log_error("--%s: unknown algorithm '%s'", o->name, arg);
+                return -1;
+        }
         return 0;
 }
 
@@ -45,13 +70,14 @@ int load_log(const char *path, enum cvm_log_format fmt, cvm_eventlog **ret) {
         cvm_error err = { 0 };
         size_t n;
 
+        assert(path && ret);
         if (cvm_eventlog_load(path, fmt, ret, &err) < 0) {
                 log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }
         n = cvm_eventlog_warnings(*ret, &warnings);
         for (size_t i = 0; i < n; i++)
-                fprintf(stderr, "%s: %s: warning: %s\n", program_name, path, warnings[i]);
+                fprintf(stderr, "%s: %s: warning: %s\n", log_program_name(), path, warnings[i]);
         return EXIT_OK;
 }
 
@@ -86,40 +112,6 @@ void print_object_text(struct json_object *o, int indent) {
         }
 }
 
-int imr_option(int c, const char *arg, struct cvm_imr_options *o) {
-        switch (c) {
-        case OPT_BACKEND:
-                if (cvm_backend_from_name(arg, &o->backend) < 0) {
-                        log_error("--backend: unknown backend '%s' (expected auto, tpm2, tdx, sim, service)", arg);
-                        return -1;
-                }
-                return 1;
-        case OPT_TCTI:
-                o->tcti = arg;
-                return 1;
-        case OPT_SYSROOT:
-                o->sysroot = arg;
-                return 1;
-        case OPT_SIM_STATE:
-                o->sim_state = arg;
-                return 1;
-        case OPT_SOCKET:
-                o->service_socket = arg;
-                return 1;
-        case OPT_SIM_SPACE:
-                if (strcmp(arg, "pcr") == 0)
-                        o->sim_space = CVM_SPACE_PCR;
-                else if (strcmp(arg, "cc-mr") == 0)
-                        o->sim_space = CVM_SPACE_CCMR;
-                else {
-                        log_error("--sim-space: expected pcr or cc-mr, got '%s'", arg);
-                        return -1;
-                }
-                return 1;
-        }
-        return 0;
-}
-
 int open_imr(const struct cvm_imr_options *o, cvm_imr **ret) {
         cvm_error err = { 0 };
         int r = cvm_imr_open(o, ret, &err);
@@ -133,47 +125,4 @@ int open_imr(const struct cvm_imr_options *o, cvm_imr **ret) {
 
 const char *sim_label(const cvm_imr *imr) {
         return cvm_imr_simulated(imr) ? "SIMULATED " : "";
-}
-
-int write_file_atomic(const char *path, const void *buf, size_t len) {
-        _cleanup_(freep) char *tmp = NULL;
-        const uint8_t *p = buf;
-        int fd;
-
-        if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-                log_error("out of memory");
-                return -1;
-        }
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                log_error("%s: cannot create a temporary file beside it: %s", path, strerror(errno));
-                return -1;
-        }
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        log_error("%s: write failed: %s", tmp, n < 0 ? strerror(errno) : "no progress");
-                        goto fail;
-                }
-                p += n;
-                len -= (size_t) n;
-        }
-        if (fchmod(fd, 0644) < 0 || fsync(fd) < 0 || close(fd) < 0) {
-                fd = -1;
-                log_error("%s: cannot finish the file: %s", tmp, strerror(errno));
-                goto fail;
-        }
-        if (rename(tmp, path) < 0) {
-                fd = -1;
-                log_error("%s: cannot rename into place: %s", path, strerror(errno));
-                goto fail;
-        }
-        return 0;
-fail:
-        if (fd >= 0)
-                close(fd);
-        unlink(tmp);
-        return -1;
 }

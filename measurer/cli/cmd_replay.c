@@ -3,7 +3,7 @@
  * cvm-evidence replay: the registers one or more logs of a boot produce,
  * optionally checked against a quote or (--check) the live registers.
  */
-#include <getopt.h>
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,24 +11,39 @@
 
 #define MAX_LOGS 16
 
-static void help(FILE *f) {
-        fprintf(f, "Usage: %s replay [OPTIONS] FILE...\n"
-                   "       %s replay --check [OPTIONS] [FILE...]\n\n"
-                   "Replay event logs (in the order given, as one boot) and print the register\n"
-                   "values they produce.  --check compares them with the live registers; without\n"
-                   "FILE it replays the platform's logs (see 'eventlog').\n\n"
-                   "  -f, --format FMT    auto (default), tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel\n"
-                   "  -b, --bank ALG      replay only this bank (repeatable); for IMA lists, also\n"
-                   "                      banks the list does not record (computed from templates)\n"
-                   "  -a, --against FILE  compare the replayed RTMRs with a TDX quote or TDREPORT\n"
-                   "  -c, --check         compare every register and bank with the live ones\n"
-                   "  -l, --log FILE      --check: runtime log (default " CVM_RUNTIME_LOG ")\n"
-                   "  -j, --json          one object: {format, events, registers[{index,name,alg,digest}]}\n"
-                   IMR_OPTIONS_HELP "  -h, --help\n\n"
-                   "Exit codes: 0 ok (and match), 1 usage, 2 bad input (also a dirty runtime log),\n"
-                   "3 mismatch with --against or --check, 4 no device.\n",
-                program_name, program_name);
-}
+struct replay_args {
+        struct cvm_imr_options imr;
+        enum cvm_log_format format;
+        struct bank_list banks;
+        const char *against, *log;
+        bool check, json;
+};
+
+static const struct opt options[] = {
+        OPT_FN('f', "format", struct replay_args, format, "FMT", opt_log_format,
+               "auto (default), tcg2, tcg12, ccel, ima, ima-ascii, ima-binary, cel"),
+        OPT_FN('b', "bank", struct replay_args, banks, "ALG", opt_bank,
+               "replay only this bank (repeatable); for IMA lists, also\n"
+               "banks the list does not record (computed from templates)"),
+        OPT_STR(0, "against", struct replay_args, against, "FILE", "compare the replayed RTMRs with a TDX quote or TDREPORT"),
+        OPT_FLAG('c', "check", struct replay_args, check, "compare every register and bank with the live ones"),
+        OPT_STR('l', "log", struct replay_args, log, "FILE", "--check: runtime log (default " CVM_RUNTIME_LOG ")"),
+        OPT_JSON(struct replay_args, json, "one object: {format, events, registers[{index,name,alg,digest}]}"),
+        OPT_SUB(struct replay_args, imr, live_backend_options),
+        OPT_END,
+};
+
+static const struct opt_command command = {
+        .tool = &evidence_tool,
+        .name = "replay",
+        .usage = "[OPTIONS] FILE...\n--check [OPTIONS] [FILE...]",
+        .about = "Replay event logs (in the order given, as one boot) and print the register\n"
+                 "values they produce.  --check compares them with the live registers; without\n"
+                 "FILE it replays the platform's logs (see 'eventlog').",
+        .options = options,
+        .notes = "Exit 0 also means a match; 3 is a mismatch with --against or --check;\n"
+                 "a dirty runtime log is bad input (2).",
+};
 
 struct mismatch_report {
         struct json_object *json;
@@ -42,6 +57,7 @@ static int compare_with_quote(const cvm_replay *r, const struct cvm_quote *q, co
         char want[2 * CVM_TDX_MR_SIZE + 1], got[2 * CVM_TDX_MR_SIZE + 1];
         uint8_t zero[CVM_TDX_MR_SIZE] = { 0 };
 
+        assert(r && q && out);
         if (!td) {
                 log_error("--against %s: a %s has no RTMRs; expected a TDX quote or TDREPORT", qpath,
                           cvm_quote_type_name(q->type));
@@ -72,7 +88,7 @@ static int compare_with_quote(const cvm_replay *r, const struct cvm_quote *q, co
                         continue;
                 }
                 out->match = false;
-                fprintf(stderr, "%s: mismatch: %s replayed %s, quote has %s", program_name, name, got, want);
+                fprintf(stderr, "%s: mismatch: %s replayed %s, quote has %s", log_program_name(), name, got, want);
                 if (v && v->last) {
                         const char *tn = cvm_event_type_name(v->last->type);
                         fprintf(stderr, "; last event extending it: #%llu %s at offset %zu\n",
@@ -88,6 +104,7 @@ static struct json_object *touching_events(cvm_eventlog *const *logs, const char
                                            uint32_t index, uint16_t alg, bool print) {
         struct json_object *a = json_object_new_array();
 
+        assert(nlogs <= MAX_LOGS);
         for (size_t l = 0; l < nlogs; l++)
                 for (size_t i = 0; i < cvm_eventlog_count(logs[l]); i++) {
                         const struct cvm_event *ev = cvm_eventlog_event(logs[l], i);
@@ -154,7 +171,7 @@ static int check_live(cvm_imr *imr, const cvm_replay *r, cvm_eventlog *const *lo
                 if (!c[i].match && !bad) {
                         bad = &c[i];
                         fprintf(stderr, "%s: %smismatch: %s %s is %s live, the logs replay to %s; the events extending it:\n",
-                                program_name, sim_label(imr), name, cvm_alg_name(c[i].alg), live, rep);
+                                log_program_name(), sim_label(imr), name, cvm_alg_name(c[i].alg), live, rep);
                         json_object_object_add(out, "first_mismatch", json_object_get(o));
                         json_object_object_add(o, "events", touching_events(logs, paths, nlogs, c[i].index, c[i].alg, true));
                 }
@@ -167,192 +184,193 @@ static int check_live(cvm_imr *imr, const cvm_replay *r, cvm_eventlog *const *lo
         return mism ? EXIT_MISMATCH : EXIT_OK;
 }
 
-int cmd_replay(int argc, char **argv) {
-        static const struct option options[] = {
-                { "format", required_argument, NULL, 'f' },
-                { "bank", required_argument, NULL, 'b' },
-                { "against", required_argument, NULL, 'a' },
-                { "check", no_argument, NULL, 'c' },
-                { "log", required_argument, NULL, 'l' },
-                { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },
-                IMR_LONG_OPTIONS,
-                {}
-        };
-        enum cvm_log_format fmt = CVM_LOG_AUTO;
-        cvm_eventlog *logs[MAX_LOGS] = { 0 };
-        const char *paths[MAX_LOGS] = { 0 };
-        struct cvm_imr_options io = { 0 };
-        _cleanup_(imr_freep) cvm_imr *imr = NULL;
-        _cleanup_(platform_freep) struct cvm_platform_log *pl = NULL;
-        _cleanup_(json_putp) struct json_object *live = NULL;
-        const char *runtime_log = NULL;
-        bool check = false;
-        _cleanup_(replay_freep) cvm_replay *r = NULL;
-        _cleanup_(quote_freep) struct cvm_quote *q = NULL;
-        uint16_t banks[16];
-        size_t nbanks = 0, nlogs = 0;
-        const char *against = NULL;
-        struct mismatch_report cmp = { NULL, true };
-        cvm_error err = { 0 };
-        bool json = false, truncated = false;
-        char formats[256] = "";
-        int c, ret = EXIT_OK;
-        size_t owned = 0;
+/* One replay: the logs (files first, then the platform's), the replay, the quote and device compared with. */
+struct replay_state {
+        cvm_eventlog *logs[MAX_LOGS];
+        const char *paths[MAX_LOGS];
+        size_t nlogs, owned;            /* logs[0..owned) are loaded here, the rest belong to pl */
+        struct cvm_platform_log *pl;
+        cvm_imr *imr;
+        cvm_replay *r;
+        struct cvm_quote *q;
+        char formats[256];              /* "tcg2+ima" */
+        bool truncated;
+};
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "f:b:a:cl:jh", options, NULL)) >= 0) {
-                if ((ret = imr_option(c, optarg, &io)) < 0)
-                        return EXIT_USAGE;
-                if (ret > 0) {
-                        ret = EXIT_OK;
-                        continue;
-                }
-                switch (c) {
-                case 'f':
-                        if (parse_format(optarg, &fmt) < 0)
-                                return EXIT_USAGE;
-                        break;
-                case 'b':
-                        if (nbanks == sizeof(banks) / sizeof(banks[0]) || cvm_alg_from_name(optarg, &banks[nbanks]) < 0 ||
-                            cvm_alg_size(banks[nbanks]) < 0) {
-                                log_error("--bank: unknown or too many algorithms at '%s' (expected sha1, sha256, sha384, sha512, sm3_256)", optarg);
-                                return EXIT_USAGE;
-                        }
-                        nbanks++;
-                        break;
-                case 'a':
-                        against = optarg;
-                        break;
-                case 'c':
-                        check = true;
-                        break;
-                case 'l':
-                        runtime_log = optarg;
-                        break;
-                case 'j':
-                        json = true;
-                        break;
-                case 'h':
-                        help(stdout);
-                        return EXIT_OK;
-                default:
-                        help(stderr);
-                        return EXIT_USAGE;
-                }
-        }
-        if ((optind >= argc && !check) || argc - optind > MAX_LOGS) {
-                log_error("replay: expected 1 to %d FILEs, or --check", MAX_LOGS);
-                return EXIT_USAGE;
-        }
-        if (check && (ret = open_imr(&io, &imr)) != EXIT_OK)
-                return ret;
-        if (check && nbanks == 0) {
+static void replay_state_clear(struct replay_state *s) {
+        for (size_t i = 0; i < s->owned; i++)
+                cvm_eventlog_free(s->logs[i]);
+        cvm_platform_log_free(s->pl);
+        cvm_imr_close(s->imr);
+        cvm_replay_free(s->r);
+        cvm_quote_free(s->q);
+}
+
+/* --check: the device, its banks unless --bank chose, and without FILEs the platform's logs. */
+static int open_check(struct replay_args *a, bool files, struct replay_state *s) {
+        struct cvm_platform_log_options po = { .sysroot = a->imr.sysroot, .runtime_log = a->log };
+        cvm_error err = { 0 };
+        int r;
+
+        if ((r = open_imr(&a->imr, &s->imr)) != EXIT_OK)
+                return r;
+        if (a->banks.n == 0) {
                 const uint16_t *active;
-                nbanks = cvm_imr_banks(imr, &active);
-                memcpy(banks, active, nbanks * sizeof(*banks));
+                a->banks.n = cvm_imr_banks(s->imr, &active);
+                memcpy(a->banks.banks, active, a->banks.n * sizeof(*active));
         }
-        if (check && optind == argc) {
-                struct cvm_platform_log_options po = { cvm_imr_space(imr), io.sysroot, runtime_log };
-                if (cvm_platform_log_load(&po, &pl, &err) < 0) {
-                        log_error("%s", err.msg);
+        if (files)
+                return EXIT_OK;
+        po.space = cvm_imr_space(s->imr);
+        if (cvm_platform_log_load(&po, &s->pl, &err) < 0) {
+                log_error("%s", err.msg);
+                return EXIT_BAD_INPUT;
+        }
+        for (size_t i = 0; i < s->pl->nwarnings; i++)
+                fprintf(stderr, "%s: %swarning: %s\n", log_program_name(), sim_label(s->imr), s->pl->warnings[i]);
+        return EXIT_OK;
+}
+
+/* The FILEs, then the platform's logs, into s->logs. */
+static int load_logs(const struct replay_args *a, char **files, size_t nfiles, struct replay_state *s) {
+        int r;
+
+        assert(nfiles <= MAX_LOGS && s->nlogs == 0);
+        for (size_t i = 0; i < nfiles; i++) {
+                if ((r = load_log(files[i], a->format, &s->logs[s->nlogs])) != EXIT_OK)
+                        return r;
+                s->paths[s->nlogs++] = files[i];
+                s->owned = s->nlogs;
+        }
+        for (size_t i = 0; s->pl && i < s->pl->nlogs && s->nlogs < MAX_LOGS; i++) {
+                s->logs[s->nlogs] = s->pl->logs[i];
+                s->paths[s->nlogs++] = s->pl->paths[i];
+        }
+        return EXIT_OK;
+}
+
+/* Replay every log in order; note their formats and whether one was cut short. */
+static int replay_logs(struct replay_state *s) {
+        const char *const *warnings;
+        cvm_error err = { 0 };
+        size_t n;
+
+        for (size_t i = 0; i < s->nlogs; i++) {
+                const char *name = cvm_log_format_name(cvm_eventlog_format(s->logs[i]));
+                s->truncated |= cvm_eventlog_truncated(s->logs[i]);
+                if (cvm_replay_add_log(s->r, s->logs[i], &err) < 0) {
+                        log_error("%s: %s", s->paths[i], err.msg);
                         return EXIT_BAD_INPUT;
                 }
-                for (size_t i = 0; i < pl->nwarnings; i++)
-                        fprintf(stderr, "%s: %swarning: %s\n", program_name, sim_label(imr), pl->warnings[i]);
+                if (!strstr(s->formats, name) && strlen(s->formats) + strlen(name) + 2 < sizeof(s->formats)) {
+                        if (s->formats[0])
+                                strcat(s->formats, "+");
+                        strcat(s->formats, name);
+                }
         }
-        if (against && cvm_quote_load(against, &q, &err) < 0) {
+        n = cvm_replay_warnings(s->r, &warnings);
+        for (size_t i = 0; i < n; i++)
+                fprintf(stderr, "%s: warning: %s\n", log_program_name(), warnings[i]);
+        return EXIT_OK;
+}
+
+/* Everything compared: the --against report and the --check registers, as JSON for --json. */
+struct outcome {
+        struct mismatch_report against;
+        struct json_object *live;
+};
+
+static void outcome_clear(struct outcome *o) {
+        json_object_put(o->against.json);
+        json_object_put(o->live);
+}
+
+static void print_replay_json(const struct replay_state *s, const struct outcome *o) {
+        _cleanup_(json_putp) struct json_object *j = json_object_new_object();
+
+        json_object_object_add(j, "format", json_object_new_string(s->formats));
+        json_object_object_add(j, "events", json_object_new_uint64(cvm_replay_events(s->r)));
+        json_object_object_add(j, "registers", cvm_replay_registers_to_json(s->r));
+        if (s->q || o->live)
+                json_object_object_add(j, "match", json_object_new_boolean(o->against.match));
+        if (o->against.json)
+                json_object_object_add(j, "against", json_object_get(o->against.json));
+        if (o->live) {
+                struct json_object *first = json_object_object_get(o->live, "first_mismatch");
+                json_object_object_add(j, "backend", json_object_new_string(cvm_backend_name(cvm_imr_backend(s->imr))));
+                json_object_object_add(j, "simulated", json_object_new_boolean(cvm_imr_simulated(s->imr)));
+                json_object_object_add(j, "check", json_object_get(json_object_object_get(o->live, "check")));
+                if (first)
+                        json_object_object_add(j, "first_mismatch", json_object_get(first));
+        }
+        print_json(j);
+}
+
+static void print_replay_text(const struct replay_state *s) {
+        const struct cvm_register_value *regs;
+        size_t n = cvm_replay_registers(s->r, &regs);
+
+        printf("format: %s, %zu events extended\n", s->formats, cvm_replay_events(s->r));
+        for (size_t i = 0; i < n; i++) {
+                char name[CVM_REG_NAME_MAX], hex[2 * CVM_DIGEST_MAX + 1];
+                printf("%-6s %-7s %s\n", cvm_register_name(regs[i].space, regs[i].index, name), cvm_alg_name(regs[i].alg),
+                       cvm_hex(regs[i].digest, regs[i].size, hex));
+        }
+}
+
+/* --against and --check; o->against.match false on any mismatch. */
+static int compare(const struct replay_args *a, struct replay_state *s, struct outcome *o) {
+        int r;
+
+        o->against.match = true;
+        if (s->q && (r = compare_with_quote(s->r, s->q, a->against, a->json, &o->against)) != EXIT_OK)
+                return r;
+        if (!a->check)
+                return EXIT_OK;
+        o->live = json_object_new_object();
+        r = check_live(s->imr, s->r, s->logs, s->paths, s->nlogs, a->json, o->live);
+        if (r == EXIT_BAD_INPUT)
+                return r;
+        o->against.match &= r == EXIT_OK;
+        return EXIT_OK;
+}
+
+/* Load, replay and compare; the exit code. */
+static int run(struct replay_args *a, char **files, size_t nfiles, struct replay_state *s, struct outcome *o) {
+        cvm_error err = { 0 };
+        int r;
+
+        if (a->check && (r = open_check(a, nfiles > 0, s)) != EXIT_OK)
+                return r;
+        if (a->against && cvm_quote_load(a->against, &s->q, &err) < 0) {
                 log_error("--against: %s", err.msg);
                 return EXIT_BAD_INPUT;
         }
-        if (cvm_replay_new(banks, nbanks, &r, &err) < 0) {
+        if (cvm_replay_new(a->banks.banks, a->banks.n, &s->r, &err) < 0) {
                 log_error("%s", err.msg);
                 return EXIT_USAGE;
         }
-        for (int i = optind; i < argc; i++) {
-                ret = load_log(argv[i], fmt, &logs[nlogs]);
-                if (ret != EXIT_OK)
-                        goto out;
-                paths[nlogs++] = argv[i];
-                owned = nlogs;
-        }
-        for (size_t i = 0; pl && i < pl->nlogs; i++) {
-                logs[nlogs] = pl->logs[i];
-                paths[nlogs++] = pl->paths[i];
-        }
-        for (size_t i = 0; i < nlogs; i++) {
-                const char *name;
-                truncated |= cvm_eventlog_truncated(logs[i]);
-                if (cvm_replay_add_log(r, logs[i], &err) < 0) {
-                        log_error("%s: %s", paths[i], err.msg);
-                        ret = EXIT_BAD_INPUT;
-                        goto out;
-                }
-                name = cvm_log_format_name(cvm_eventlog_format(logs[i]));
-                if (!strstr(formats, name) && strlen(formats) + strlen(name) + 2 < sizeof(formats)) {
-                        if (formats[0])
-                                strcat(formats, "+");
-                        strcat(formats, name);
-                }
-        }
-        {
-                const char *const *warnings;
-                size_t n = cvm_replay_warnings(r, &warnings);
-                for (size_t i = 0; i < n; i++)
-                        fprintf(stderr, "%s: warning: %s\n", program_name, warnings[i]);
-        }
-        if (q) {
-                ret = compare_with_quote(r, q, against, json, &cmp);
-                if (ret != EXIT_OK)
-                        goto out;
-        }
-        if (check) {
-                live = json_object_new_object();
-                ret = check_live(imr, r, logs, paths, nlogs, json, live);
-                if (ret == EXIT_BAD_INPUT)
-                        goto out;
-                cmp.match &= ret == EXIT_OK;
-                ret = EXIT_OK;
-        }
+        if ((r = load_logs(a, files, nfiles, s)) != EXIT_OK || (r = replay_logs(s)) != EXIT_OK ||
+            (r = compare(a, s, o)) != EXIT_OK)
+                return r;
+        if (a->json)
+                print_replay_json(s, o);
+        else if (!a->check)
+                print_replay_text(s);
+        return !o->against.match ? EXIT_MISMATCH : s->truncated ? EXIT_BAD_INPUT : EXIT_OK;
+}
 
-        if (json) {
-                _cleanup_(json_putp) struct json_object *o = json_object_new_object();
-                json_object_object_add(o, "format", json_object_new_string(formats));
-                json_object_object_add(o, "events", json_object_new_uint64(cvm_replay_events(r)));
-                json_object_object_add(o, "registers", cvm_replay_registers_to_json(r));
-                if (q || live)
-                        json_object_object_add(o, "match", json_object_new_boolean(cmp.match));
-                if (cmp.json) {
-                        json_object_object_add(o, "against", cmp.json);
-                        cmp.json = NULL;
-                }
-                if (live) {
-                        json_object_object_add(o, "backend", json_object_new_string(cvm_backend_name(cvm_imr_backend(imr))));
-                        json_object_object_add(o, "simulated", json_object_new_boolean(cvm_imr_simulated(imr)));
-                        json_object_object_add(o, "check", json_object_get(json_object_object_get(live, "check")));
-                        if (json_object_object_get(live, "first_mismatch"))
-                                json_object_object_add(o, "first_mismatch",
-                                                       json_object_get(json_object_object_get(live, "first_mismatch")));
-                }
-                print_json(o);
-        } else if (!check) {
-                const struct cvm_register_value *regs;
-                size_t n = cvm_replay_registers(r, &regs);
-                printf("format: %s, %zu events extended\n", formats, cvm_replay_events(r));
-                for (size_t i = 0; i < n; i++) {
-                        _cleanup_(json_putp) struct json_object *o = cvm_register_to_json(&regs[i]);
-                        printf("%-6s %-7s %s\n", json_object_get_string(json_object_object_get(o, "name")),
-                               json_object_get_string(json_object_object_get(o, "alg")),
-                               json_object_get_string(json_object_object_get(o, "digest")));
-                }
+int cmd_replay(int argc, char **argv) {
+        struct replay_args a = { .format = CVM_LOG_AUTO };
+        _cleanup_(replay_state_clear) struct replay_state s = { 0 };
+        _cleanup_(outcome_clear) struct outcome o = { 0 };
+        int ind, r;
+
+        if ((r = parse_command(&command, argc, argv, &a, &ind)) >= 0)
+                return r;
+        if ((ind >= argc && !a.check) || argc - ind > MAX_LOGS) {
+                log_error("replay: expected 1 to %d FILEs, or --check", MAX_LOGS);
+                return EXIT_USAGE;
         }
-        if (!cmp.match)
-                ret = EXIT_MISMATCH;
-        else if (truncated)
-                ret = EXIT_BAD_INPUT;
-out:
-        json_object_put(cmp.json);
-        for (size_t i = 0; i < owned; i++)
-                cvm_eventlog_free(logs[i]);
-        return ret;
+        return run(&a, argv + ind, (size_t) (argc - ind), &s, &o);
 }

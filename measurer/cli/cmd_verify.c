@@ -1,33 +1,51 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvm-evidence verify: this boot's runtime events and registers against a cvm-rewrite manifest. */
 
-#include <getopt.h>
+#include <assert.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cvm/verify.h"
 
-enum { OPT_MANIFEST = 0x200, OPT_LOG, OPT_SPACE };
+struct verify_args {
+        struct cvm_imr_options imr;
+        const char *manifest, *log, *space;
+        bool json;
+};
 
-static void help(FILE *f) {
-        fprintf(f, "Usage: %s verify --manifest FILE [--log FILE [--space tdx|tpm]] [--json] [OPTIONS]\n\n"
-                   "Compare this boot with the reference values a cvm-rewrite manifest holds: the\n"
-                   "measurer's events in the runtime log (%s) by register and subject, and\n"
-                   "the registers.  Names each file whose digest differs, each missing or extra\n"
-                   "event, and each register that differs.  A register other logs of this boot\n"
-                   "also extend (on TDX, RTMR2 holds the boot loader's events too) is compared with\n"
-                   "the replay of all of them; one only the measurer extends, with the manifest.\n\n"
-                   "  -m, --manifest FILE  the manifest (OUTPUT.manifest.json)\n"
-                   "  -l, --log FILE       check a saved runtime log instead of this boot (no device used)\n"
-                   "  -s, --space S        with --log: tdx or tpm (default: the log's own)\n"
-                   "  -j, --json           {match, space, alg, events: {expected, matched, other_writers},\n"
-                   "                       registers_checked, findings: [{finding, register, index, subject,\n"
-                   "                       expected_kind, got_kind, expected, got, basis}]}\n"
-                   IMR_OPTIONS_HELP
-                   "  -h, --help\n\n"
-                   "Exit codes: 0 match, 1 usage, 2 bad input, 3 mismatch, 4 no device.\n",
-                program_name, CVM_RUNTIME_LOG);
+static int opt_space(const struct opt *o, const char *arg, void *field) {
+        if (strcmp(arg, "tdx") != 0 && strcmp(arg, "tpm") != 0) {
+                log_error("--%s: expected tdx or tpm, got '%s'", o->name, arg);
+                return -1;
+        }
+        *(const char **) field = arg;
+        return 0;
 }
+
+static const struct opt options[] = {
+        OPT_STR('m', "manifest", struct verify_args, manifest, "FILE", "the manifest (OUTPUT.manifest.json)"),
+        OPT_STR('l', "log", struct verify_args, log, "FILE", "check a saved runtime log instead of this boot (no device used)"),
+        OPT_FN(0, "space", struct verify_args, space, "S", opt_space, "with --log: tdx or tpm (default: the log's own)"),
+        OPT_JSON(struct verify_args, json,
+                 "{match, space, alg, events: {expected, matched, other_writers},\n"
+                 "registers_checked, findings: [{finding, register, index, subject,\n"
+                 "expected_kind, got_kind, expected, got, basis}]}"),
+        OPT_SUB(struct verify_args, imr, live_backend_options),
+        OPT_END,
+};
+
+static const struct opt_command command = {
+        .tool = &evidence_tool,
+        .name = "verify",
+        .usage = "--manifest FILE [--log FILE [--space tdx|tpm]] [--json] [OPTIONS]",
+        .about = "Compare this boot with the reference values a cvm-rewrite manifest holds: the\n"
+                 "measurer's events in the runtime log (" CVM_RUNTIME_LOG ") by register and subject, and\n"
+                 "the registers.  Names each file whose digest differs, each missing or extra\n"
+                 "event, and each register that differs.  A register other logs of this boot\n"
+                 "also extend (on TDX, RTMR2 holds the boot loader's events too) is compared with\n"
+                 "the replay of all of them; one only the measurer extends, with the manifest.",
+        .options = options,
+};
 
 static void reference_freep(cvm_reference **r) {
         cvm_reference_free(*r);
@@ -39,6 +57,8 @@ static void result_clearp(struct cvm_verify_result *r) {
 
 static const char *finding_name(enum cvm_finding_kind k) {
         static const char *const names[] = { "changed", "missing", "extra", "register" };
+
+        assert((size_t) k < sizeof(names) / sizeof(names[0]));
         return names[k];
 }
 
@@ -129,107 +149,95 @@ static struct json_object *result_json(const cvm_reference *ref, enum cvm_reg_sp
         return o;
 }
 
-int cmd_verify(int argc, char **argv) {
-        static const struct option options[] = {
-                { "manifest", required_argument, NULL, 'm' },
-                { "log", required_argument, NULL, 'l' },
-                { "space", required_argument, NULL, 's' },
-                { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },
-                IMR_LONG_OPTIONS,
-                {},
-        };
-        const char *manifest = NULL, *log_path = NULL, *space_name = NULL;
-        struct cvm_imr_options io = { 0 };
-        _cleanup_(imr_freep) cvm_imr *imr = NULL;
-        _cleanup_(platform_freep) struct cvm_platform_log *pl = NULL;
-        _cleanup_(eventlog_freep) cvm_eventlog *saved = NULL;
-        _cleanup_(reference_freep) cvm_reference *ref = NULL;
-        _cleanup_(result_clearp) struct cvm_verify_result res = { 0 };
-        const cvm_eventlog *runtime = NULL;
+/* What is verified: a saved log (no device), or this boot's runtime log and registers. */
+struct evidence {
+        cvm_imr *imr;
+        struct cvm_platform_log *pl;
+        cvm_eventlog *saved;
+        const cvm_eventlog *runtime;
         enum cvm_reg_space space;
-        cvm_error err = { 0 };
-        bool json = false;
-        int c, ret;
+};
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "m:l:s:jh", options, NULL)) >= 0) {
-                if ((ret = imr_option(c, optarg, &io)) < 0)
-                        return EXIT_USAGE;
-                if (ret > 0)
-                        continue;
-                switch (c) {
-                case 'm':
-                        manifest = optarg;
-                        break;
-                case 'l':
-                        log_path = optarg;
-                        break;
-                case 's':
-                        if (strcmp(optarg, "tdx") != 0 && strcmp(optarg, "tpm") != 0) {
-                                log_error("--space: expected tdx or tpm, got '%s'", optarg);
-                                return EXIT_USAGE;
-                        }
-                        space_name = optarg;
-                        break;
-                case 'j':
-                        json = true;
-                        break;
-                case 'h':
-                        help(stdout);
-                        return EXIT_OK;
-                default:
-                        help(stderr);
-                        return EXIT_USAGE;
-                }
-        }
-        if (!manifest || optind != argc || (space_name && !log_path)) {
-                log_error("verify: expected --manifest FILE, and --space only with --log (see --help)");
-                return EXIT_USAGE;
-        }
-        if (log_path) {
-                if (cvm_eventlog_load(log_path, CVM_LOG_AUTO, &saved, &err) < 0) {
-                        log_error("%s", err.msg);
-                        return EXIT_BAD_INPUT;
-                }
-                runtime = saved;
-                space = space_name ? (strcmp(space_name, "tdx") == 0 ? CVM_SPACE_CCMR : CVM_SPACE_PCR)
-                                   : cvm_eventlog_space(saved);
-        } else {
-                if ((ret = open_imr(&io, &imr)) != EXIT_OK)
-                        return ret;
-                space = cvm_imr_space(imr);
-                struct cvm_platform_log_options po = { space, io.sysroot, NULL };
-                if (cvm_platform_log_load(&po, &pl, &err) < 0) {
-                        log_error("%s", err.msg);
-                        return EXIT_BAD_INPUT;
-                }
-                for (size_t i = 0; i < pl->nlogs; i++)
-                        if (strcmp(pl->paths[i], CVM_RUNTIME_LOG) == 0)
-                                runtime = pl->logs[i];
-                if (!runtime) {
-                        log_error("%sno runtime log at %s: cvm-measure did not run in this boot's initramfs", sim_label(imr),
-                                  CVM_RUNTIME_LOG);
-                        return EXIT_MISMATCH;
-                }
-        }
-        if (cvm_reference_load(manifest, space, &ref, &err) < 0) {
+static void evidence_clear(struct evidence *e) {
+        cvm_imr_close(e->imr);
+        cvm_platform_log_free(e->pl);
+        cvm_eventlog_free(e->saved);
+}
+
+static int load_saved(const struct verify_args *a, struct evidence *e) {
+        cvm_error err = { 0 };
+
+        if (cvm_eventlog_load(a->log, CVM_LOG_AUTO, &e->saved, &err) < 0) {
                 log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }
-        if (cvm_verify_log(ref, runtime, &res, &err) < 0) {
-                log_error("%s: %s", log_path ? log_path : CVM_RUNTIME_LOG, err.msg);
+        e->runtime = e->saved;
+        e->space = a->space ? (strcmp(a->space, "tdx") == 0 ? CVM_SPACE_CCMR : CVM_SPACE_PCR) : cvm_eventlog_space(e->saved);
+        return EXIT_OK;
+}
+
+static int load_live(const struct verify_args *a, struct evidence *e) {
+        struct cvm_platform_log_options po = { .sysroot = a->imr.sysroot };
+        cvm_error err = { 0 };
+        int r;
+
+        if ((r = open_imr(&a->imr, &e->imr)) != EXIT_OK)
+                return r;
+        e->space = po.space = cvm_imr_space(e->imr);
+        if (cvm_platform_log_load(&po, &e->pl, &err) < 0) {
+                log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }
-        if (imr && check_live(ref, imr, pl, &res, &err) < 0) {
-                log_error("%s%s", sim_label(imr), err.msg);
+        for (size_t i = 0; i < e->pl->nlogs; i++)
+                if (strcmp(e->pl->paths[i], CVM_RUNTIME_LOG) == 0)
+                        e->runtime = e->pl->logs[i];
+        if (!e->runtime) {
+                log_error("%sno runtime log at %s: cvm-measure did not run in this boot's initramfs", sim_label(e->imr),
+                          CVM_RUNTIME_LOG);
+                return EXIT_MISMATCH;
+        }
+        return EXIT_OK;
+}
+
+/* The manifest against the evidence: findings into res. */
+static int compare(const struct verify_args *a, const struct evidence *e, cvm_reference **ref, struct cvm_verify_result *res) {
+        cvm_error err = { 0 };
+
+        if (cvm_reference_load(a->manifest, e->space, ref, &err) < 0) {
+                log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }
-        if (json) {
-                _cleanup_(json_putp) struct json_object *o = result_json(ref, space, &res, imr && cvm_imr_simulated(imr));
+        if (cvm_verify_log(*ref, e->runtime, res, &err) < 0) {
+                log_error("%s: %s", a->log ? a->log : CVM_RUNTIME_LOG, err.msg);
+                return EXIT_BAD_INPUT;
+        }
+        if (e->imr && check_live(*ref, e->imr, e->pl, res, &err) < 0) {
+                log_error("%s%s", sim_label(e->imr), err.msg);
+                return EXIT_BAD_INPUT;
+        }
+        return EXIT_OK;
+}
+
+int cmd_verify(int argc, char **argv) {
+        struct verify_args a = { 0 };
+        _cleanup_(evidence_clear) struct evidence e = { 0 };
+        _cleanup_(reference_freep) cvm_reference *ref = NULL;
+        _cleanup_(result_clearp) struct cvm_verify_result res = { 0 };
+        int ind, r;
+
+        if ((r = parse_command(&command, argc, argv, &a, &ind)) >= 0)
+                return r;
+        if (!a.manifest || ind != argc || (a.space && !a.log)) {
+                log_error("verify: expected --manifest FILE, and --space only with --log (see --help)");
+                return EXIT_USAGE;
+        }
+        r = a.log ? load_saved(&a, &e) : load_live(&a, &e);
+        if (r != EXIT_OK || (r = compare(&a, &e, &ref, &res)) != EXIT_OK)
+                return r;
+        if (a.json) {
+                _cleanup_(json_putp) struct json_object *o = result_json(ref, e.space, &res, e.imr && cvm_imr_simulated(e.imr));
                 print_json(o);
-        } else {
-                print_text(ref, space, &res, imr ? sim_label(imr) : "");
-        }
+        } else
+                print_text(ref, e.space, &res, e.imr ? sim_label(e.imr) : "");
         return res.nfindings ? EXIT_MISMATCH : EXIT_OK;
 }

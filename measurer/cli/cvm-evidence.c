@@ -4,6 +4,21 @@
 
 #include "cli.h"
 
+static const struct opt_exit exits[] = {
+        { EXIT_OK, "ok", "success (and, where compared, a match)" },
+        { EXIT_USAGE, "usage", "bad command line" },
+        { EXIT_BAD_INPUT, "bad input", "unreadable or malformed input, a truncated or dirty log, a device error" },
+        { EXIT_MISMATCH, "mismatch", "the evidence differs from the reference (replay, verify, recover)" },
+        { EXIT_NO_DEVICE, "no device", "no measurement backend (TDX, TPM 2.0 or sim)" },
+        {},
+};
+
+const struct opt_tool evidence_tool = {
+        .name = "cvm-evidence",
+        .version = "cvm-evidence " CVM_VERSION " (libcvm " CVM_VERSION ")",
+        .exits = exits,
+};
+
 static const struct {
         const char *name;
         int (*run)(int argc, char **argv);
@@ -21,16 +36,18 @@ static const struct {
 };
 
 static void help(FILE *f) {
-        fprintf(f, "Usage: %s COMMAND [OPTIONS] [ARGS]\n\n"
+        fprintf(f, "Usage: %s COMMAND [OPTIONS] [ARGS]\n"
+                   "       %s -h|--help | -V|--version\n\n"
                    "Read, replay and check confidential-VM evidence (Intel TDX and TPM 2.0).\n\nCommands:\n",
-                program_name);
+                log_program_name(), log_program_name());
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
-        fprintf(f, "\n'%s COMMAND --help' describes a command.\n\n"
-                   "Exit codes: 0 ok, 1 usage, 2 bad input, 3 mismatch, 4 no device.\n", program_name);
+        fprintf(f, "\n'%s COMMAND --help' describes a command.\n\n", log_program_name());
+        opt_print_exits(&evidence_tool, 0, f);
 }
 
 int main(int argc, char **argv) {
+        log_set_program_name(evidence_tool.name);
         if (argc < 2) {
                 help(stderr);
                 return EXIT_USAGE;
@@ -39,13 +56,13 @@ int main(int argc, char **argv) {
                 help(stdout);
                 return EXIT_OK;
         }
-        if (strcmp(argv[1], "--version") == 0) {
-                printf("%s %s (libcvm %s)\n", program_name, CVM_VERSION, cvm_version());
+        if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+                puts(evidence_tool.version);
                 return EXIT_OK;
         }
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 if (strcmp(argv[1], commands[i].name) == 0)
                         return commands[i].run(argc - 1, argv + 1);
-        log_error("unknown command '%s'; see '%s --help'", argv[1], program_name);
+        log_error("unknown command '%s'; see '%s --help'", argv[1], log_program_name());
         return EXIT_USAGE;
 }

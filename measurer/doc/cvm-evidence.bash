@@ -19,16 +19,13 @@ _cvm_evidence() {
         --backend) mapfile -t COMPREPLY < <(compgen -W "tpm2 tdx sim service" -- "$cur"); return ;;
         --sim-space) mapfile -t COMPREPLY < <(compgen -W "pcr cc-mr" -- "$cur"); return ;;
         -f | --format) mapfile -t COMPREPLY < <(compgen -W "$formats" -- "$cur"); return ;;
-        --alg | --bank | -b) mapfile -t COMPREPLY < <(compgen -W "$algs" -- "$cur"); return ;;
-        -a) if [ "$cmd" = replay ]; then mapfile -t COMPREPLY < <(compgen -f -- "$cur")
-            else mapfile -t COMPREPLY < <(compgen -W "$algs" -- "$cur"); fi; return ;;
+        --alg | -a | --bank | -b) mapfile -t COMPREPLY < <(compgen -W "$algs" -- "$cur"); return ;;
         --space) mapfile -t COMPREPLY < <(compgen -W "tdx tpm" -- "$cur"); return ;;
-        -s) [ "$cmd" = verify ] && mapfile -t COMPREPLY < <(compgen -W "tdx tpm" -- "$cur"); return ;;
         --sysroot) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-        -l | --log | --sim-state | --socket | -m | --manifest | --against | -o | --out)
+        -l | --log | --sim-state | --socket | -m | --manifest | --against | -o | --output | --out)
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
-        --tcti | -i | --index | -d | --data | -D | --digest | -t | --event-type | -n | --nonce | --count | \
-                --start | -u | --user-data | -r | --report-data | -p | --pcrs | -k | --ak-handle | -N | --tsm-name)
+        --tcti | -i | --index | -d | --data | -D | --digest | --event-type | --nonce | --count | \
+                -s | --start | -u | --user-data | --report-data | --pcrs | -k | --ak-handle | -N | --tsm-name)
                 return ;;
         esac
 

@@ -15,7 +15,7 @@ _cvm_measure() {
         --sim-space) mapfile -t COMPREPLY < <(compgen -W "pcr cc-mr" -- "$cur"); return ;;
         -b | --bank) mapfile -t COMPREPLY < <(compgen -W "sha1 sha256 sha384 sha512 sm3_256" -- "$cur"); return ;;
         -r | --root | --proc | --sysroot) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-        -p | --policy | -l | --log | --sim-state) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+        -p | --policy | -l | --log | -o | --output | --sim-state) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
         -t | --threads | --tcti | --device-wait) return ;;
         esac
         mapfile -t COMPREPLY < <(compgen -W "$(_cvm_longopts "${COMP_WORDS[0]}")" -- "$cur")

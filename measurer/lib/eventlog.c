@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,7 +39,7 @@ int cvm_log_format_from_name(const char *name, enum cvm_log_format *ret) {
         return -EINVAL;
 }
 
-cvm_eventlog *log_new(enum cvm_log_format fmt, enum cvm_reg_space space, uint8_t *raw, size_t raw_len) {
+cvm_eventlog *evlog_new(enum cvm_log_format fmt, enum cvm_reg_space space, uint8_t *raw, size_t raw_len) {
         cvm_eventlog *log = calloc(1, sizeof(*log));
 
         if (!log)
@@ -64,11 +65,13 @@ void cvm_eventlog_free(cvm_eventlog *log) {
         free(log);
 }
 
-void *log_alloc(cvm_eventlog *log, size_t size) {
-        struct arena_chunk *c = log->arena;
+void *evlog_alloc(cvm_eventlog *log, size_t size) {
+        struct arena_chunk *c;
         size_t need = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
         void *p;
 
+        assert(log);
+        c = log->arena;
         if (need < size)
                 return NULL;
         if (!c || c->cap - c->used < need) {
@@ -87,23 +90,30 @@ void *log_alloc(cvm_eventlog *log, size_t size) {
         return p;
 }
 
-void *log_memdup(cvm_eventlog *log, const void *p, size_t size) {
-        void *q = log_alloc(log, size ? size : 1);
+void *evlog_memdup(cvm_eventlog *log, const void *p, size_t size) {
+        void *q;
+
+        assert(p || size == 0);
+        q = evlog_alloc(log, size ? size : 1);
         if (q && size)
                 memcpy(q, p, size);
         return q;
 }
 
-char *log_strndup(cvm_eventlog *log, const char *s, size_t n) {
-        char *q = log_alloc(log, n + 1);
+char *evlog_strndup(cvm_eventlog *log, const char *s, size_t n) {
+        char *q;
+
+        assert(s || n == 0);
+        q = evlog_alloc(log, n + 1);
         if (q)
                 memcpy(q, s, n);
         return q;
 }
 
-struct cvm_event *log_add_event(cvm_eventlog *log) {
+struct cvm_event *evlog_add_event(cvm_eventlog *log) {
         struct cvm_event *ev;
 
+        assert(log);
         if (log->nevents == log->cap) {
                 size_t cap = log->cap ? log->cap * 2 : 64;
                 struct cvm_event *n = realloc(log->events, cap * sizeof(*n));
@@ -118,7 +128,7 @@ struct cvm_event *log_add_event(cvm_eventlog *log) {
         return ev;
 }
 
-void log_warn(cvm_eventlog *log, const char *fmt, ...) {
+void evlog_warn(cvm_eventlog *log, const char *fmt, ...) {
         va_list ap;
 
         va_start(ap, fmt);
@@ -126,7 +136,7 @@ void log_warn(cvm_eventlog *log, const char *fmt, ...) {
         va_end(ap);
 }
 
-void log_note_startup_locality(cvm_eventlog *log, const struct cvm_event *ev) {
+void evlog_note_startup_locality(cvm_eventlog *log, const struct cvm_event *ev) {
         static const char sig[16] = "StartupLocality";   /* includes the NUL */
         char name[CVM_REG_NAME_MAX];
 
@@ -135,11 +145,11 @@ void log_note_startup_locality(cvm_eventlog *log, const struct cvm_event *ev) {
         if (log->space == CVM_SPACE_PCR && ev->index == 0)
                 log->startup_locality = ev->data[sizeof(sig)];
         else
-                log_warn(log, "event %llu: StartupLocality on %s is ignored", (unsigned long long) ev->recnum,
+                evlog_warn(log, "event %llu: StartupLocality on %s is ignored", (unsigned long long) ev->recnum,
                          cvm_register_name(log->space, ev->index, name));
 }
 
-int log_alg_size(const cvm_eventlog *log, uint16_t alg) {
+int evlog_alg_size(const cvm_eventlog *log, uint16_t alg) {
         for (size_t i = 0; i < log->nalgs; i++)
                 if (log->algs[i].alg == alg)
                         return log->algs[i].size;
@@ -164,7 +174,7 @@ int cvm_eventlog_parse(const uint8_t *buf, size_t len, enum cvm_log_format fmt,
                 return cvm_error_set(err, ENOMEM, "out of memory");
         if (len)
                 memcpy(raw, buf, len);
-        log = log_new(detected, detected == CVM_LOG_CCEL ? CVM_SPACE_CCMR : CVM_SPACE_PCR, raw, len);
+        log = evlog_new(detected, detected == CVM_LOG_CCEL ? CVM_SPACE_CCMR : CVM_SPACE_PCR, raw, len);
         if (!log) {
                 free(raw);
                 return cvm_error_set(err, ENOMEM, "out of memory");
@@ -273,7 +283,7 @@ int cvm_eventlog_new_tcg2(enum cvm_reg_space space, const struct cvm_log_alg *al
                         if (algs[j].alg == algs[i].alg)
                                 return cvm_error_set(err, EINVAL, "bank %s listed twice", cvm_alg_name(algs[i].alg));
         }
-        log = log_new(space == CVM_SPACE_CCMR ? CVM_LOG_CCEL : CVM_LOG_TCG2, space, NULL, 0);
+        log = evlog_new(space == CVM_SPACE_CCMR ? CVM_LOG_CCEL : CVM_LOG_TCG2, space, NULL, 0);
         if (!log)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         memcpy(log->algs, algs, nalgs * sizeof(*algs));
@@ -295,36 +305,36 @@ int cvm_eventlog_append(cvm_eventlog *log, uint32_t index, uint32_t type,
         if (data_len > UINT32_MAX)
                 return cvm_error_set(err, EFBIG, "event data of %zu bytes does not fit a TCG2 record", data_len);
         for (size_t i = 0; i < ndigests; i++) {
-                if (log_alg_size(log, digests[i].alg) != digests[i].size)
+                if (evlog_alg_size(log, digests[i].alg) != digests[i].size)
                         return cvm_error_set(err, EINVAL, "digest %zu: bank 0x%04x of size %u is not one of the log's",
                                              i, digests[i].alg, digests[i].size);
                 for (size_t j = 0; j < i; j++)
                         if (digests[j].alg == digests[i].alg)
                                 return cvm_error_set(err, EINVAL, "digest for %s given twice", cvm_alg_name(digests[i].alg));
         }
-        d = log_alloc(log, ndigests * sizeof(*d));
+        d = evlog_alloc(log, ndigests * sizeof(*d));
         if (!d)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < ndigests; i++) {
                 d[i] = digests[i];
-                d[i].bytes = log_memdup(log, digests[i].bytes, digests[i].size);
+                d[i].bytes = evlog_memdup(log, digests[i].bytes, digests[i].size);
                 if (!d[i].bytes)
                         return cvm_error_set(err, ENOMEM, "out of memory");
         }
-        ev = log_add_event(log);
+        ev = evlog_add_event(log);
         if (!ev)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         ev->index = index;
         ev->type = type;
         ev->digests = d;
         ev->ndigests = (uint32_t) ndigests;
-        ev->data = log_memdup(log, data, data_len);
+        ev->data = evlog_memdup(log, data, data_len);
         ev->data_len = data_len;
         ev->offset = SIZE_MAX;
         if (!ev->data) {
                 log->nevents--;
                 return cvm_error_set(err, ENOMEM, "out of memory");
         }
-        log_note_startup_locality(log, ev);
+        evlog_note_startup_locality(log, ev);
         return 0;
 }

@@ -28,10 +28,6 @@ struct tlv {
         size_t offset;
 };
 
-static uint32_t be32(const uint8_t *p) {
-        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-
 /* 1: a TLV, 0: clean end, <0: error. `base` makes offsets absolute. */
 static int next_tlv(const uint8_t *buf, size_t len, size_t *off, size_t base, struct tlv *t, cvm_error *err) {
         if (*off == len)
@@ -77,7 +73,7 @@ static int parse_digests(cvm_eventlog *log, struct cvm_event *ev, const struct t
                 return k;
         if (n == 0 || n > CVM_LOG_MAX_ALGS)
                 return cvm_error_set(err, EBADMSG, "offset %zu: %zu digests, expected 1 to %d", t->offset, n, CVM_LOG_MAX_ALGS);
-        d = log_alloc(log, n * sizeof(*d));
+        d = evlog_alloc(log, n * sizeof(*d));
         if (!d)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         off = 0;
@@ -94,7 +90,7 @@ static int parse_digests(cvm_eventlog *log, struct cvm_event *ev, const struct t
                 d[i].alg = sub.type;
                 d[i].size = (uint16_t) size;
                 d[i].bytes = sub.value;
-                if (log_alg_size(log, sub.type) < 0 && log->nalgs < CVM_LOG_MAX_ALGS) {
+                if (evlog_alg_size(log, sub.type) < 0 && log->nalgs < CVM_LOG_MAX_ALGS) {
                         log->algs[log->nalgs].alg = sub.type;
                         log->algs[log->nalgs++].size = (uint16_t) size;
                 }
@@ -123,7 +119,7 @@ static int parse_content(cvm_eventlog *log, struct cvm_event *ev, const struct t
                 ev->type = (uint32_t) type;
         } else {
                 ev->content = CVM_CONTENT_IMA;
-                ev->template_name = log_strndup(log, (const char *) first.value, first.len);
+                ev->template_name = evlog_strndup(log, (const char *) first.value, first.len);
                 if (!ev->template_name)
                         return cvm_error_set(err, ENOMEM, "out of memory");
         }
@@ -138,7 +134,7 @@ static int parse_record(cvm_eventlog *log, size_t *off, cvm_error *err) {
         uint64_t v;
         int k;
 
-        ev = log_add_event(log);
+        ev = evlog_add_event(log);
         if (!ev)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         ev->offset = *off;
@@ -154,7 +150,7 @@ static int parse_record(cvm_eventlog *log, size_t *off, cvm_error *err) {
         if (t.type != CEL_PCR && t.type != CEL_NV_INDEX)
                 return cvm_error_set(err, EBADMSG, "offset %zu: TLV type %u, expected pcr (1) or nv_index (2)", t.offset, t.type);
         if (t.type == CEL_NV_INDEX)
-                log_warn(log, "offset %zu: NV index records are listed but not replayed", t.offset);
+                evlog_warn(log, "offset %zu: NV index records are listed but not replayed", t.offset);
         if (tlv_uint(&t, UINT32_MAX, &v, err) < 0)
                 return -EBADMSG;
         ev->index = (uint32_t) v;

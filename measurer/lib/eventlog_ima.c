@@ -54,15 +54,15 @@ int ima_template_digest(const struct cvm_event *ev, uint16_t alg, uint8_t *out, 
 static int add_ima_event(cvm_eventlog *log, size_t offset, uint32_t pcr, uint16_t alg,
                          const uint8_t *hash, size_t hash_len, const char *name, size_t name_len,
                          const uint8_t *data, size_t data_len, cvm_error *err) {
-        struct cvm_event_digest *d = log_alloc(log, sizeof(*d));
+        struct cvm_event_digest *d = evlog_alloc(log, sizeof(*d));
         struct cvm_event *ev;
 
         if (!d)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         d->alg = alg;
         d->size = (uint16_t) hash_len;
-        d->bytes = log_memdup(log, hash, hash_len);
-        ev = log_add_event(log);
+        d->bytes = evlog_memdup(log, hash, hash_len);
+        ev = evlog_add_event(log);
         if (!ev || !d->bytes)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         ev->offset = offset;
@@ -70,12 +70,12 @@ static int add_ima_event(cvm_eventlog *log, size_t offset, uint32_t pcr, uint16_
         ev->content = CVM_CONTENT_IMA;
         ev->digests = d;
         ev->ndigests = 1;
-        ev->template_name = log_strndup(log, name, name_len);
+        ev->template_name = evlog_strndup(log, name, name_len);
         ev->data = data;
         ev->data_len = data_len;
         if (!ev->template_name)
                 return cvm_error_set(err, ENOMEM, "out of memory");
-        if (log_alg_size(log, alg) < 0 && log->nalgs < CVM_LOG_MAX_ALGS) {
+        if (evlog_alg_size(log, alg) < 0 && log->nalgs < CVM_LOG_MAX_ALGS) {
                 log->algs[log->nalgs].alg = alg;
                 log->algs[log->nalgs++].size = (uint16_t) hash_len;
         }
@@ -118,7 +118,7 @@ int ima_binary_parse(cvm_eventlog *log, cvm_error *err) {
                                                      r.off - 4, n, IMA_NAME_MAX);
                         if (!rd_has(&r, n))
                                 goto truncated;
-                        buf = log_alloc(log, 20 + (size_t) n);
+                        buf = evlog_alloc(log, 20 + (size_t) n);
                         if (!buf)
                                 return cvm_error_set(err, ENOMEM, "out of memory");
                         memcpy(buf, data, 20);
@@ -140,7 +140,7 @@ int ima_binary_parse(cvm_eventlog *log, cvm_error *err) {
                 continue;
 truncated:
                 log->truncated = true;
-                log_warn(log, "offset %zu: truncated IMA record (event %zu)", start, log->nevents);
+                evlog_warn(log, "offset %zu: truncated IMA record (event %zu)", start, log->nevents);
                 break;
         }
         return 0;
@@ -254,7 +254,7 @@ static int parse_ascii_line(cvm_eventlog *log, const char *line, const char *end
         bool buf = name_len == 7 && memcmp(name, "ima-buf", 7) == 0;
         if (!legacy && !sig && !buf && !(name_len == 6 && memcmp(name, "ima-ng", 6) == 0)) {
                 /* Unknown template: its fields cannot be rebuilt, only the recorded hash replays. */
-                log_warn(log, "line %zu: template \"%.*s\" is replayed on its recorded bank only", lineno, (int) name_len, name);
+                evlog_warn(log, "line %zu: template \"%.*s\" is replayed on its recorded bank only", lineno, (int) name_len, name);
                 return add_ima_event(log, lineno, (uint32_t) pcr, alg, hash, hash_len, name, name_len, NULL, 0, err);
         }
         if (sig || buf) {
@@ -277,7 +277,7 @@ static int parse_ascii_line(cvm_eventlog *log, const char *line, const char *end
                                      legacy ? "40 hex digits" : "ALG:HEX");
 
         data_len = legacy ? 20 + path_len : 4 + d_len + 4 + path_len + 1 + (extra ? 4 + extra_len / 2 : sig ? 4 : 0);
-        data = log_alloc(log, data_len);
+        data = evlog_alloc(log, data_len);
         if (!data)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         if (legacy) {

@@ -23,7 +23,7 @@ int tcg12_parse(cvm_eventlog *log, cvm_error *err) {
 
                 if (!rd_has(&r, RECORD_FIXED)) {
                         log->truncated = true;
-                        log_warn(log, "offset %zu: truncated record: %zu bytes left, expected at least %d",
+                        evlog_warn(log, "offset %zu: truncated record: %zu bytes left, expected at least %d",
                                  start, rd_left(&r), RECORD_FIXED);
                         break;
                 }
@@ -31,7 +31,7 @@ int tcg12_parse(cvm_eventlog *log, cvm_error *err) {
                 type = rd_u32(&r);
                 if (index == UINT32_MAX && type == UINT32_MAX)
                         break;
-                d = log_alloc(log, sizeof(*d));
+                d = evlog_alloc(log, sizeof(*d));
                 if (!d)
                         return cvm_error_set(err, ENOMEM, "out of memory");
                 d->alg = CVM_ALG_SHA1;
@@ -40,11 +40,11 @@ int tcg12_parse(cvm_eventlog *log, cvm_error *err) {
                 size = rd_u32(&r);
                 if (!rd_has(&r, size)) {
                         log->truncated = true;
-                        log_warn(log, "offset %zu: event %zu declares %u bytes of event data, only %zu remain",
+                        evlog_warn(log, "offset %zu: event %zu declares %u bytes of event data, only %zu remain",
                                  r.off - 4, log->nevents, size, rd_left(&r));
                         break;
                 }
-                ev = log_add_event(log);
+                ev = evlog_add_event(log);
                 if (!ev)
                         return cvm_error_set(err, ENOMEM, "out of memory");
                 ev->offset = start;
@@ -55,7 +55,7 @@ int tcg12_parse(cvm_eventlog *log, cvm_error *err) {
                 ev->data = rd_bytes(&r, size);
                 ev->data_len = size;
                 if (index >= CVM_PCR_MAX)
-                        log_warn(log, "event %zu (offset %zu): PCR index %u is out of range", log->nevents - 1, start, index);
+                        evlog_warn(log, "event %zu (offset %zu): PCR index %u is out of range", log->nevents - 1, start, index);
         }
         return 0;
 }

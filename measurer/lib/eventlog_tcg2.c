@@ -52,19 +52,19 @@ static int parse_spec_id(cvm_eventlog *log, const uint8_t *data, size_t len, siz
                 if (size == 0 || size > UNKNOWN_ALG_MAX_SIZE)
                         return cvm_error_set(err, EBADMSG, "offset %zu: Spec ID declares algorithm 0x%04x with digest size %u, expected 1 to %d",
                                              at, alg, size, UNKNOWN_ALG_MAX_SIZE);
-                if (log_alg_size(log, alg) >= 0)
+                if (evlog_alg_size(log, alg) >= 0)
                         return cvm_error_set(err, EBADMSG, "offset %zu: Spec ID declares algorithm 0x%04x twice", at, alg);
                 log->algs[log->nalgs].alg = alg;
                 log->algs[log->nalgs].size = size;
                 log->nalgs++;
         }
         if (!rd_has(&r, 1)) {
-                log_warn(log, "offset %zu: Spec ID event has no vendorInfoSize byte", off + r.off);
+                evlog_warn(log, "offset %zu: Spec ID event has no vendorInfoSize byte", off + r.off);
                 return 0;
         }
         vendor = rd_u8(&r);
         if (!rd_has(&r, vendor))
-                log_warn(log, "offset %zu: Spec ID vendorInfoSize %u runs past the event's %zu bytes", off + r.off - 1,
+                evlog_warn(log, "offset %zu: Spec ID vendorInfoSize %u runs past the event's %zu bytes", off + r.off - 1,
                          vendor, len);
         return 0;
 }
@@ -77,8 +77,8 @@ static int parse_header(cvm_eventlog *log, struct reader *r, cvm_error *err) {
 
         if (!tcg2_has_spec_id(r->buf, r->len))
                 return cvm_error_set(err, EBADMSG, "offset 0: expected a TCG_PCR_EVENT header carrying \"Spec ID Event03\"");
-        ev = log_add_event(log);
-        d = log_alloc(log, sizeof(*d));
+        ev = evlog_add_event(log);
+        d = evlog_alloc(log, sizeof(*d));
         if (!ev || !d)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         ev->header = true;
@@ -100,7 +100,7 @@ static int parse_header(cvm_eventlog *log, struct reader *r, cvm_error *err) {
         if (k < 0)
                 return k;
         if (log->format == CVM_LOG_CCEL && ev->index > 1)
-                log_warn(log, "offset 0: Spec ID header on CC MR index %u, expected 0 or 1", ev->index);
+                evlog_warn(log, "offset 0: Spec ID header on CC MR index %u, expected 0 or 1", ev->index);
         return 0;
 }
 
@@ -115,15 +115,15 @@ static void note_oddities(cvm_eventlog *log, const struct cvm_event *ev, uint64_
         char name[CVM_REG_NAME_MAX];
 
         if (ev->type == CVM_EV_NO_ACTION) {
-                log_note_startup_locality(log, ev);
+                evlog_note_startup_locality(log, ev);
                 return;
         }
         if (log->space == CVM_SPACE_CCMR ? ev->index >= CVM_CCMR_MAX : ev->index >= CVM_PCR_MAX)
-                log_warn(log, "event %llu (offset %zu): register index %u is out of range for %s",
+                evlog_warn(log, "event %llu (offset %zu): register index %u is out of range for %s",
                          (unsigned long long) ev->recnum, ev->offset, ev->index, cvm_reg_space_name(log->space));
         if (ev->type == CVM_EV_SEPARATOR && ev->index < 64) {
                 if (*separators & (UINT64_C(1) << ev->index))
-                        log_warn(log, "event %llu (offset %zu): second EV_SEPARATOR on %s (replayed as recorded)",
+                        evlog_warn(log, "event %llu (offset %zu): second EV_SEPARATOR on %s (replayed as recorded)",
                                  (unsigned long long) ev->recnum, ev->offset,
                                  cvm_register_name(log->space, ev->index, name));
                 *separators |= UINT64_C(1) << ev->index;
@@ -142,7 +142,7 @@ static int parse_record(cvm_eventlog *log, struct reader *r, cvm_error *err) {
                 if (all_bytes(r->buf + start, rd_left(r), 0xff))
                         return 0;
                 log->truncated = true;
-                log_warn(log, "offset %zu: truncated record: %zu bytes left, expected at least 12", start, rd_left(r));
+                evlog_warn(log, "offset %zu: truncated record: %zu bytes left, expected at least 12", start, rd_left(r));
                 return 0;
         }
         index = rd_u32(r);
@@ -152,13 +152,13 @@ static int parse_record(cvm_eventlog *log, struct reader *r, cvm_error *err) {
         if ((index == UINT32_MAX && type == UINT32_MAX) || (index == 0 && type == 0 && count == 0)) {
                 uint8_t fill = index == 0 ? 0 : 0xff;
                 if (!all_bytes(r->buf + start, r->len - start, fill))
-                        log_warn(log, "offset %zu: log ends at 0x%02x padding, but non-padding bytes follow", start, fill);
+                        evlog_warn(log, "offset %zu: log ends at 0x%02x padding, but non-padding bytes follow", start, fill);
                 return 0;
         }
         if (count == 0 || count > log->nalgs)
                 return cvm_error_set(err, EBADMSG, "offset %zu: event %zu has digest count %u, expected 1 to %zu (the Spec ID banks)",
                                      start + 8, log->nevents, count, log->nalgs);
-        d = log_alloc(log, count * sizeof(*d));
+        d = evlog_alloc(log, count * sizeof(*d));
         if (!d)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         for (uint32_t i = 0; i < count; i++) {
@@ -168,7 +168,7 @@ static int parse_record(cvm_eventlog *log, struct reader *r, cvm_error *err) {
                 if (!rd_has(r, 2))
                         goto truncated;
                 d[i].alg = rd_u16(r);
-                s = log_alg_size(log, d[i].alg);
+                s = evlog_alg_size(log, d[i].alg);
                 if (s < 0)
                         return cvm_error_set(err, EBADMSG, "offset %zu: event %zu has a digest of algorithm 0x%04x, which the Spec ID event does not declare",
                                              at, log->nevents, d[i].alg);
@@ -186,11 +186,11 @@ static int parse_record(cvm_eventlog *log, struct reader *r, cvm_error *err) {
         size = rd_u32(r);
         if (!rd_has(r, size)) {
                 log->truncated = true;
-                log_warn(log, "offset %zu: event %zu declares %u bytes of event data, only %zu remain",
+                evlog_warn(log, "offset %zu: event %zu declares %u bytes of event data, only %zu remain",
                          r->off - 4, log->nevents, size, rd_left(r));
                 return 0;
         }
-        ev = log_add_event(log);
+        ev = evlog_add_event(log);
         if (!ev)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         ev->offset = start;
@@ -204,7 +204,7 @@ static int parse_record(cvm_eventlog *log, struct reader *r, cvm_error *err) {
 
 truncated:
         log->truncated = true;
-        log_warn(log, "offset %zu: truncated record (event %zu ends inside its digests)", start, log->nevents);
+        evlog_warn(log, "offset %zu: truncated record (event %zu ends inside its digests)", start, log->nevents);
         return 0;
 }
 

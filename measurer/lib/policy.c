@@ -9,7 +9,6 @@
 
 #include "cvm/policy.h"
 #include "internal.h"
-#include "yamlx.h"
 
 #define POLICY_MAX (1u << 20)
 

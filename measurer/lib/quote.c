@@ -5,10 +5,6 @@
 #include "internal.h"
 #include "quote_internal.h"
 
-static uint32_t be32(const uint8_t *p) {
-        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-
 void cvm_quote_free(struct cvm_quote *q) {
         if (!q)
                 return;

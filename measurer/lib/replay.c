@@ -164,7 +164,7 @@ int cvm_replay_add_log(cvm_replay *r, const cvm_eventlog *log, cvm_error *err) {
                         continue;
                 }
                 if (log->format != CVM_LOG_IMA_ASCII && log->format != CVM_LOG_IMA_BINARY &&
-                    log_alg_size(log, alg) < 0) {
+                    evlog_alg_size(log, alg) < 0) {
                         replay_warn(r, "the %s log has no %s bank", cvm_log_format_name(log->format), cvm_alg_name(alg));
                         continue;
                 }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cvmbase/base.h"
 #include "imr_internal.h"
 #include "tdx_guest.h"
 
@@ -140,17 +141,6 @@ static int tsm_report(const char *root, const char *name, const uint8_t *data, s
         if (created && rmdir(entry) < 0 && r >= 0)
                 r = cvm_error_set(err, errno, "%s: cannot remove the report entry: %s", entry, strerror(errno));
         return r;
-}
-
-static uint32_t be32(const uint8_t *p) {
-        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v) {
-        p[0] = (uint8_t) (v >> 24);
-        p[1] = (uint8_t) (v >> 16);
-        p[2] = (uint8_t) (v >> 8);
-        p[3] = (uint8_t) v;
 }
 
 static const char *get_quote_status(uint64_t status) {

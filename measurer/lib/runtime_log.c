@@ -14,20 +14,6 @@
 #include "cvm/runtime.h"
 #include "imr_internal.h"
 
-static int write_all(int fd, const uint8_t *p, size_t n) {
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += w;
-                n -= (size_t) w;
-        }
-        return 0;
-}
-
 static void marker_path(const char *log_path, char *buf, size_t size) {
         snprintf(buf, size, "%s.dirty", log_path);
 }
@@ -226,7 +212,7 @@ int cvm_runtime_extend(cvm_imr *imr, const char *log_path, uint32_t index, uint3
                 unlink(marker);     /* nothing was extended: the log is still exact */
                 goto out_fd;
         }
-        if (lseek(fd, 0, SEEK_END) < 0 || (r = write_all(fd, rec + skip, rec_len - skip)) < 0 || fsync(fd) < 0) {
+        if (lseek(fd, 0, SEEK_END) < 0 || (r = write_all(fd, rec + skip, rec_len - skip, NULL, NULL)) < 0 || fsync(fd) < 0) {
                 /* Extended but not logged: the marker stays, so readers learn the log is short. */
                 r = cvm_error_set(err, r < 0 ? -r : errno, "%s: register extended but the event could not be appended: %s",
                                   log_path, strerror(r < 0 ? -r : errno));
@@ -281,7 +267,7 @@ int cvm_runtime_note(const char *log_path, enum cvm_reg_space space, const uint1
                 goto out_rec;
         }
         if ((r = prepare_append(fd, log_path, marker, scratch, hdr_len, &skip, err)) == 0) {
-                if (lseek(fd, 0, SEEK_END) < 0 || (r = write_all(fd, rec + skip, rec_len - skip)) < 0 || fsync(fd) < 0)
+                if (lseek(fd, 0, SEEK_END) < 0 || (r = write_all(fd, rec + skip, rec_len - skip, NULL, NULL)) < 0 || fsync(fd) < 0)
                         r = cvm_error_set(err, r < 0 ? -r : errno, "%s: cannot append the event: %s", log_path,
                                           strerror(r < 0 ? -r : errno));
                 else

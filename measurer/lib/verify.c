@@ -315,7 +315,7 @@ struct log_event {
         bool used;
 };
 
-static void log_events_free(struct log_event *le, size_t n) {
+static void evlog_events_free(struct log_event *le, size_t n) {
         for (size_t i = 0; le && i < n; i++) {
                 free(le[i].kind);
                 free(le[i].subject);
@@ -341,7 +341,7 @@ static int collect(const cvm_reference *ref, const cvm_eventlog *log, struct log
                 if (ev->header || !cvm_event_is_extended(ev))
                         continue;
                 if ((r = describe((const char *) ev->data, ev->data_len, &e->kind, &e->subject)) < 0) {
-                        log_events_free(le, *n);
+                        evlog_events_free(le, *n);
                         return cvm_error_set(err, -r, "out of memory");
                 }
                 if (r == 0) {
@@ -434,7 +434,7 @@ int cvm_verify_log(const cvm_reference *ref, const cvm_eventlog *log, struct cvm
                                         le[i].digest, err);
         if (r == 0)
                 r = compare_registers(ref, le, n, log, res, err);
-        log_events_free(le, n);
+        evlog_events_free(le, n);
         return r;
 }
 

@@ -5,10 +5,9 @@
  * the initramfs on the real root before switch_root; --dry-run computes the
  * same events without a device (what the rewriter predicts).
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,205 +20,145 @@
 
 #include "cvm/cvm.h"
 #include "cvm/measure.h"
+#include "cvmbase/base.h"
+
+#include "../cli/backend.h"
 
 #define DEFAULT_POLICY "/etc/cvm/policy.yaml"
 #define DEFAULT_DEVICE_WAIT 5   /* seconds a TD waits for its driver's device node */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 enum {
         EXIT_OK = 0,
         EXIT_USAGE = 1,
-        EXIT_BAD_INPUT = 2,     /* bad policy, unreadable root */
-        EXIT_HALTED = 3,        /* an item of an on_error: halt group failed */
-        EXIT_NO_DEVICE = 4,     /* no CC device and one is required */
-        EXIT_DEVICE = 5,        /* extend or runtime-log failure */
+        EXIT_BAD_INPUT = 2,
+        EXIT_HALTED = 3,
+        EXIT_NO_DEVICE = 4,
+        EXIT_DEVICE = 5,
 };
 
-enum {
-        OPT_BACKEND = 0x100,
-        OPT_TCTI,
-        OPT_SYSROOT,
-        OPT_SIM_STATE,
-        OPT_SIM_SPACE,
-        OPT_PROC,
-        OPT_REQUIRE,
-        OPT_LATE,
-        OPT_DEVICE_WAIT,
+static const struct opt_exit exits[] = {
+        { EXIT_OK, "ok", "measured; also: no CC device and none required, nothing measured" },
+        { EXIT_USAGE, "usage", "bad command line" },
+        { EXIT_BAD_INPUT, "bad input", "bad policy or unreadable root" },
+        { EXIT_HALTED, "halted", "an item of an on_error: halt group failed (stop the boot)" },
+        { EXIT_NO_DEVICE, "no device", "no CC device, and one is required" },
+        { EXIT_DEVICE, "device", "extend or runtime-log failure (also: a TDX device that cannot extend,\n"
+                                 "                 unless every group is on_error: continue and no device is required)" },
+        {},
+};
+
+static const struct opt_tool tool = {
+        .name = "cvm-measure",
+        .version = "cvm-measure " CVM_VERSION " (libcvm " CVM_VERSION ")",
+        .exits = exits,
 };
 
 struct args {
-        const char *root, *policy, *log, *proc;
+        const char *root, *policy, *log, *output, *proc;
         struct cvm_imr_options imr;
-        uint16_t banks[CVM_MEASURE_MAX_BANKS];
-        size_t nbanks;
+        struct bank_list banks;
         unsigned threads;
         unsigned device_wait;   /* seconds */
         bool dry_run, json, require_device, late;
 };
 
-static void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void err_msg(const char *fmt, ...) {
-        va_list ap;
-        fputs("cvm-measure: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
+static int opt_threads(const struct opt *o, const char *arg, void *field) {
+        uint64_t v;
+
+        if (cvm_parse_uint(arg, SIZE_MAX, 10, 64, &v) < 0 || v == 0) {
+                log_error("--%s: expected 1 to 64, got '%s'", o->name, arg);
+                return -1;
+        }
+        *(unsigned *) field = (unsigned) v;
+        return 0;
 }
 
-static void help(FILE *f) {
-        fprintf(f, "Usage: cvm-measure --root DIR --policy FILE [OPTIONS]\n\n"
-                   "Measure the OS and cloud-native TCB a policy names under DIR into the CC\n"
-                   "registers (RTMR on TDX, PCR on TPM) and the runtime event log.\n\n"
-                   "  -r, --root DIR        the tree to measure (the real root, e.g. ${rootmnt}); default /\n"
-                   "  -p, --policy FILE     the policy (default " DEFAULT_POLICY ")\n"
-                   "  -l, --log FILE        runtime log (default " CVM_RUNTIME_LOG "; it survives switch_root)\n"
-                   "  -t, --threads N       hashing threads (default: online CPUs)\n"
-                   "  -n, --dry-run         compute events and registers, extend nothing (no device needed);\n"
-                   "                        with --log, write the predicted log there\n"
-                   "  -b, --bank ALG        dry run: a bank to compute (repeatable; default sha384 on tdx, sha256 on tpm2)\n"
-                   "  -j, --json            {\"events\": [...], \"registers\": [...]} on stdout\n"
-                   "      --require-device  no CC device is an error (exit 4), as is 'require_device: true'\n"
-                   "      --proc DIR        where cmdline is read (default /proc)\n"
-                   "      --late            record that this ran after switch_root (the no-initramfs fallback unit)\n"
-                   "      --device-wait S   on a TD (tdx_guest in /proc/cpuinfo) whose TDX device is not there yet,\n"
-                   "                        wait up to S seconds for it (default %d; 0 = do not wait)\n"
-                   "      --backend B       tpm2, tdx or sim (default: detect; dry run: the register space, default tdx)\n"
-                   "      --tcti CONF, --sysroot DIR, --sim-state FILE, --sim-space pcr|cc-mr   as in cvm-evidence\n"
-                   "  -h, --help, -V, --version\n\n"
-                   "Exit codes: 0 ok (also: no CC device, nothing measured), 1 usage, 2 bad policy or root,\n"
-                   "3 an on_error: halt group failed (stop the boot), 4 no device but one is required,\n"
-                   "5 extend or runtime-log failure (also: a TDX device that cannot extend, unless every\n"
-                   "group is on_error: continue and no device is required).\n", DEFAULT_DEVICE_WAIT);
+static int opt_device_wait(const struct opt *o, const char *arg, void *field) {
+        uint64_t v;
+
+        if (cvm_parse_uint(arg, SIZE_MAX, 10, 300, &v) < 0) {
+                log_error("--%s: expected 0 to 300 seconds, got '%s'", o->name, arg);
+                return -1;
+        }
+        *(unsigned *) field = (unsigned) v;
+        return 0;
 }
+
+static const struct opt options[] = {
+        OPT_STR('r', "root", struct args, root, "DIR", "the tree to measure (the real root, e.g. ${rootmnt}); default /"),
+        OPT_STR('p', "policy", struct args, policy, "FILE", "the policy (default " DEFAULT_POLICY ")"),
+        OPT_STR('l', "log", struct args, log, "FILE", "runtime log (default " CVM_RUNTIME_LOG "; it survives switch_root)"),
+        OPT_FN('t', "threads", struct args, threads, "N", opt_threads, "hashing threads (default: online CPUs)"),
+        OPT_FLAG('n', "dry-run", struct args, dry_run,
+                 "compute events and registers, extend nothing (no device needed);\n"
+                 "with --log or --output, write the predicted log there"),
+        OPT_OUTPUT(struct args, output, "FILE", "with --dry-run: write the predicted log to FILE (a new file)"),
+        OPT_FN('b', "bank", struct args, banks, "ALG", opt_bank,
+               "dry run: a bank to compute (repeatable; default sha384 on tdx, sha256 on tpm2)"),
+        OPT_JSON(struct args, json, "{\"events\": [...], \"registers\": [...]} on stdout"),
+        OPT_FLAG(0, "require-device", struct args, require_device, "no CC device is an error (exit 4), as is 'require_device: true'"),
+        OPT_STR(0, "proc", struct args, proc, "DIR", "where cmdline is read (default /proc)"),
+        OPT_FLAG(0, "late", struct args, late, "record that this ran after switch_root (the no-initramfs fallback unit)"),
+        OPT_FN(0, "device-wait", struct args, device_wait, "S", opt_device_wait,
+               "on a TD (tdx_guest in /proc/cpuinfo) whose TDX device is not there yet,\n"
+               "wait up to S seconds for it (default " STR(DEFAULT_DEVICE_WAIT) "; 0 = do not wait)"),
+        OPT_SUB(struct args, imr, backend_options),
+        OPT_END,
+};
+
+static const struct opt_command command = {
+        .tool = &tool,
+        .usage = "--root DIR --policy FILE [OPTIONS]",
+        .about = "Measure the OS and cloud-native TCB a policy names under DIR into the CC\n"
+                 "registers (RTMR on TDX, PCR on TPM) and the runtime event log.",
+        .options = options,
+};
 
 /* --dry-run --log FILE writes the predicted log (the default log is never written by a dry run). */
 static bool writes_predicted(const struct args *a) {
         return a->dry_run && a->log && strcmp(a->log, CVM_RUNTIME_LOG) != 0;
 }
 
-static int parse_argv(int argc, char **argv, struct args *a) {
-        static const struct option options[] = {
-                { "root", required_argument, NULL, 'r' },
-                { "policy", required_argument, NULL, 'p' },
-                { "log", required_argument, NULL, 'l' },
-                { "threads", required_argument, NULL, 't' },
-                { "dry-run", no_argument, NULL, 'n' },
-                { "bank", required_argument, NULL, 'b' },
-                { "json", no_argument, NULL, 'j' },
-                { "require-device", no_argument, NULL, OPT_REQUIRE },
-                { "proc", required_argument, NULL, OPT_PROC },
-                { "late", no_argument, NULL, OPT_LATE },
-                { "device-wait", required_argument, NULL, OPT_DEVICE_WAIT },
-                { "backend", required_argument, NULL, OPT_BACKEND },
-                { "tcti", required_argument, NULL, OPT_TCTI },
-                { "sysroot", required_argument, NULL, OPT_SYSROOT },
-                { "sim-state", required_argument, NULL, OPT_SIM_STATE },
-                { "sim-space", required_argument, NULL, OPT_SIM_SPACE },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'V' },
-                {}
-        };
-        uint64_t threads, wait;
-        int c;
-
-        a->device_wait = DEFAULT_DEVICE_WAIT;
-        a->root = "/";
-        a->policy = DEFAULT_POLICY;
-        a->log = CVM_RUNTIME_LOG;
-        while ((c = getopt_long(argc, argv, "r:p:l:t:nb:jhV", options, NULL)) >= 0)
-                switch (c) {
-                case 'r':
-                        a->root = optarg;
-                        break;
-                case 'p':
-                        a->policy = optarg;
-                        break;
-                case 'l':
-                        a->log = optarg;
-                        break;
-                case 't':
-                        if (cvm_parse_uint(optarg, SIZE_MAX, 10, 64, &threads) < 0 || threads == 0) {
-                                err_msg("--threads: expected 1 to 64, got '%s'", optarg);
-                                return -1;
-                        }
-                        a->threads = (unsigned) threads;
-                        break;
-                case 'n':
-                        a->dry_run = true;
-                        break;
-                case 'b':
-                        if (a->nbanks == CVM_MEASURE_MAX_BANKS || cvm_alg_from_name(optarg, &a->banks[a->nbanks]) < 0 ||
-                            cvm_alg_size(a->banks[a->nbanks]) <= 0) {
-                                err_msg("--bank: unknown algorithm '%s'", optarg);
-                                return -1;
-                        }
-                        a->nbanks++;
-                        break;
-                case 'j':
-                        a->json = true;
-                        break;
-                case OPT_REQUIRE:
-                        a->require_device = true;
-                        break;
-                case OPT_LATE:
-                        a->late = true;
-                        break;
-                case OPT_PROC:
-                        a->proc = optarg;
-                        break;
-                case OPT_DEVICE_WAIT:
-                        if (cvm_parse_uint(optarg, SIZE_MAX, 10, 300, &wait) < 0) {
-                                err_msg("--device-wait: expected 0 to 300 seconds, got '%s'", optarg);
-                                return -1;
-                        }
-                        a->device_wait = (unsigned) wait;
-                        break;
-                case OPT_BACKEND:
-                        if (cvm_backend_from_name(optarg, &a->imr.backend) < 0) {
-                                err_msg("--backend: expected auto, tpm2, tdx or sim, got '%s'", optarg);
-                                return -1;
-                        }
-                        break;
-                case OPT_TCTI:
-                        a->imr.tcti = optarg;
-                        break;
-                case OPT_SYSROOT:
-                        a->imr.sysroot = optarg;
-                        break;
-                case OPT_SIM_STATE:
-                        a->imr.sim_state = optarg;
-                        break;
-                case OPT_SIM_SPACE:
-                        if (strcmp(optarg, "pcr") != 0 && strcmp(optarg, "cc-mr") != 0) {
-                                err_msg("--sim-space: expected pcr or cc-mr, got '%s'", optarg);
-                                return -1;
-                        }
-                        a->imr.sim_space = optarg[0] == 'p' ? CVM_SPACE_PCR : CVM_SPACE_CCMR;
-                        break;
-                case 'h':
-                        help(stdout);
-                        exit(EXIT_OK);
-                case 'V':
-                        printf("cvm-measure %s (libcvm %s)\n", CVM_VERSION, cvm_version());
-                        exit(EXIT_OK);
-                default:
-                        help(stderr);
-                        return -1;
-                }
-        if (optind != argc) {
-                err_msg("unexpected argument '%s'", argv[optind]);
+/* The options that depend on each other; -1 after printing why. */
+static int check_args(struct args *a) {
+        if (a->output && a->log) {
+                log_error("--output and --log both name the predicted log; give one");
                 return -1;
         }
+        if (a->output && !a->dry_run) {
+                log_error("--output is for --dry-run; a real run appends to the runtime log (--log)");
+                return -1;
+        }
+        if (!a->log)
+                a->log = a->output ? a->output : CVM_RUNTIME_LOG;
         /* Refused before any work: the predicted log never replaces a file (checked again, atomically, when written). */
         if (writes_predicted(a) && access(a->log, F_OK) == 0) {
-                err_msg("%s: exists; --dry-run --log writes a new file and never replaces one", a->log);
+                log_error("%s: exists; --dry-run --log writes a new file and never replaces one", a->log);
                 return -1;
         }
-        if (a->nbanks && !a->dry_run) {
-                err_msg("--bank is for --dry-run; a device extends all its active banks");
+        if (a->banks.n && !a->dry_run) {
+                log_error("--bank is for --dry-run; a device extends all its active banks");
+                return -1;
+        }
+        if (a->banks.n > CVM_MEASURE_MAX_BANKS) {
+                log_error("--bank: at most %d banks", CVM_MEASURE_MAX_BANKS);
                 return -1;
         }
         return 0;
+}
+
+static int parse_argv(int argc, char **argv, struct args *a) {
+        int ind, r = opt_parse(&command, argc, argv, a, &ind);
+
+        if (r != 0)
+                return r;
+        if (ind != argc) {
+                log_error("unexpected argument '%s'", argv[ind]);
+                return -1;
+        }
+        return check_args(a);
 }
 
 static struct json_object *events_json(const struct cvm_measurement *m, enum cvm_reg_space space) {
@@ -253,37 +192,6 @@ static struct json_object *events_json(const struct cvm_measurement *m, enum cvm
         return a;
 }
 
-/* buf as the new file path, whole or not at all: a temp file beside it, linked into place (never over an existing file). */
-static int write_new_file(const char *path, const uint8_t *buf, size_t len) {
-        char *tmp = NULL;
-        int fd, r = 0;
-
-        if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-                return -ENOMEM;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                r = -errno;
-                free(tmp);
-                return r;
-        }
-        for (size_t off = 0; r == 0 && off < len;) {
-                ssize_t n = write(fd, buf + off, len - off);
-                if (n < 0 && errno != EINTR)
-                        r = -errno;
-                else if (n > 0)
-                        off += (size_t) n;
-        }
-        if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && link(tmp, path) < 0)
-                r = -errno;
-        unlink(tmp);
-        free(tmp);
-        return r;
-}
-
 /* --dry-run --log: the predicted log is written before anything is printed, so a failure prints nothing. */
 static int write_predicted(const struct args *a, const cvm_eventlog *log) {
         cvm_error err = { 0 };
@@ -291,14 +199,15 @@ static int write_predicted(const struct args *a, const cvm_eventlog *log) {
         size_t len;
         int r;
 
+        assert(writes_predicted(a));
         if (cvm_eventlog_write_tcg2(log, &buf, &len, &err) < 0) {
-                err_msg("%s: cannot write the predicted log: %s", a->log, err.msg);
+                log_error("%s: cannot write the predicted log: %s", a->log, err.msg);
                 return EXIT_BAD_INPUT;
         }
-        r = write_new_file(a->log, buf, len);
+        r = write_file_new(a->log, buf, len, 0644, "cvm-measure", NULL);
         free(buf);
         if (r < 0) {
-                err_msg("%s: cannot write the predicted log: %s", a->log, strerror(-r));
+                log_error("%s: cannot write the predicted log: %s", a->log, strerror(-r));
                 return EXIT_BAD_INPUT;
         }
         return EXIT_OK;
@@ -313,7 +222,7 @@ static int print_result(const struct args *a, const struct cvm_measurement *m, c
 
         if (cvm_measurement_to_log(m, mo, &log, &err) < 0 || cvm_replay_new(mo->banks, mo->nbanks, &r, &err) < 0 ||
             cvm_replay_add_log(r, log, &err) < 0) {
-                err_msg("%s", err.msg);
+                log_error("%s", err.msg);
                 ret = EXIT_BAD_INPUT;
         } else if (writes_predicted(a) && (ret = write_predicted(a, log)) != EXIT_OK) {
                 /* the message is out; nothing is printed */
@@ -343,21 +252,16 @@ static int print_result(const struct args *a, const struct cvm_measurement *m, c
 static int extend_all(cvm_imr *imr, const char *log, const struct cvm_measurement *m) {
         cvm_error err = { 0 };
 
+        assert(imr && log && m);
         for (size_t i = 0; i < m->nevents; i++) {
                 const struct cvm_measure_event *ev = &m->events[i];
                 if (cvm_runtime_extend(imr, log, ev->index, ev->type, ev->data, strlen(ev->data), ev->digests, ev->ndigests,
                                        &err) < 0) {
-                        err_msg("event %zu (%s): %s", i, ev->item, err.msg);
+                        log_error("event %zu (%s): %s", i, ev->item, err.msg);
                         return EXIT_DEVICE;
                 }
         }
         return EXIT_OK;
-}
-
-static double now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 /* On a TD whose driver is still loading (a module udev is probing), wait for its device node, bounded. */
@@ -366,11 +270,11 @@ static void wait_for_tdx(const struct args *a) {
 
         if (a->device_wait == 0 || cvm_tdx_wait_interface(a->imr.sysroot, 0) == 0)
                 return;
-        err_msg("TDX guest without its device yet: waiting up to %u s for /dev/tdx_guest or the TSM measurement sysfs",
+        log_error("TDX guest without its device yet: waiting up to %u s for /dev/tdx_guest or the TSM measurement sysfs",
                 a->device_wait);
-        start = now();
+        start = now_monotonic();
         if (cvm_tdx_wait_interface(a->imr.sysroot, a->device_wait * 1000) == 0)
-                err_msg("the TDX guest device appeared after %.1f s", now() - start);
+                log_error("the TDX guest device appeared after %.1f s", now_monotonic() - start);
 }
 
 /*
@@ -394,7 +298,7 @@ static int note_unmeasured(const struct args *a, enum cvm_reg_space space, const
         r = s ? cvm_runtime_note(a->log, space, banks, nbanks, s, strlen(s), &err) : cvm_error_set(&err, ENOMEM, "out of memory");
         json_object_put(j);
         if (r < 0) {
-                err_msg("%s: cannot record that this boot is unmeasured: %s", a->log, err.msg);
+                log_error("%s: cannot record that this boot is unmeasured: %s", a->log, err.msg);
                 return EXIT_DEVICE;
         }
         return EXIT_OK;
@@ -416,10 +320,10 @@ static int td_without_device(const struct args *a, bool required) {
                  "tdx_guest driver, or it is not in the initramfs); kernels that can measure a TD: " CVM_TDX_EXTEND_KERNELS,
                  kernel, a->device_wait);
         if (required) {
-                err_msg("error: %s", msg);
+                log_error("error: %s", msg);
                 return EXIT_NO_DEVICE;
         }
-        err_msg("NOT MEASURED: %s", msg);
+        log_error("NOT MEASURED: %s", msg);
         return note_unmeasured(a, CVM_SPACE_CCMR, &sha384, 1, "no-device", kernel, msg);
 }
 
@@ -444,11 +348,11 @@ static int cannot_extend(const struct args *a, const struct cvm_policy *p, cvm_i
         struct utsname u;
 
         if (halt) {
-                err_msg("error: %s; the policy %s, so nothing is measured and this is a device failure", why,
+                log_error("error: %s; the policy %s, so nothing is measured and this is a device failure", why,
                         a->require_device || p->require_device ? "requires a device" : "has a group marked on_error: halt");
                 return EXIT_DEVICE;
         }
-        err_msg("NOT MEASURED: %s; every group of the policy is on_error: continue, so the boot goes on", why);
+        log_error("NOT MEASURED: %s; every group of the policy is on_error: continue, so the boot goes on", why);
         return note_unmeasured(a, cvm_imr_space(imr), banks, nbanks, "no-extend", kernel_release(&u), why);
 }
 
@@ -470,14 +374,14 @@ static int open_device(struct args *a, const struct cvm_policy *p, cvm_imr **imr
         if (r == -ENODEV && td)
                 return td_without_device(a, required);
         if (r == -ENODEV) {
-                err_msg("%s: %s", required ? "error" : "nothing measured", err.msg);
+                log_error("%s: %s", required ? "error" : "nothing measured", err.msg);
                 return required ? EXIT_NO_DEVICE : EXIT_OK;
         }
         if (r < 0) {
-                err_msg("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_DEVICE;
         }
-        fprintf(stderr, "cvm-measure: %s%s\n", cvm_imr_simulated(*imr) ? "SIMULATED " : "", cvm_imr_reason(*imr));
+        log_info("%s%s", cvm_imr_simulated(*imr) ? "SIMULATED " : "", cvm_imr_reason(*imr));
         if (cvm_imr_can_extend(*imr, &err) < 0) {
                 ret = cannot_extend(a, p, *imr, err.msg);
                 cvm_imr_close(*imr);
@@ -497,15 +401,15 @@ static int run(struct args *a) {
         int r, ret = EXIT_OK;
 
         if (cvm_policy_load(a->policy, &p, &err) < 0) {
-                err_msg("%s", err.msg);
+                log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }
         if (a->dry_run) {
                 mo.space = a->imr.backend == CVM_BACKEND_TPM2 ? CVM_SPACE_PCR : CVM_SPACE_CCMR;
-                if (a->nbanks == 0)
-                        a->banks[a->nbanks++] = mo.space == CVM_SPACE_PCR ? CVM_ALG_SHA256 : CVM_ALG_SHA384;
-                mo.banks = a->banks;
-                mo.nbanks = a->nbanks;
+                if (a->banks.n == 0)
+                        a->banks.banks[a->banks.n++] = mo.space == CVM_SPACE_PCR ? CVM_ALG_SHA256 : CVM_ALG_SHA384;
+                mo.banks = a->banks.banks;
+                mo.nbanks = a->banks.n;
         } else {
                 ret = open_device(a, p, &imr);
                 if (!imr) {
@@ -518,15 +422,15 @@ static int run(struct args *a) {
         }
         r = cvm_measure_compute(p, &mo, &m, &err);
         if (r == -ECANCELED) {
-                err_msg("HALT: %s", err.msg);
+                log_error("HALT: %s", err.msg);
                 ret = EXIT_HALTED;
         } else if (r < 0) {
-                err_msg("%s", err.msg);
+                log_error("%s", err.msg);
                 ret = EXIT_BAD_INPUT;
         } else {
                 for (size_t i = 0; i < m->nerrors; i++)
-                        err_msg("error (on_error: continue): %s", m->errors[i]);
-                fprintf(stderr, "cvm-measure: %zu events, %zu files, %llu bytes hashed\n", m->nevents, m->files,
+                        log_error("error (on_error: continue): %s", m->errors[i]);
+                log_info("%zu events, %zu files, %llu bytes hashed", m->nevents, m->files,
                         (unsigned long long) m->bytes);
                 if (imr)
                         ret = extend_all(imr, a->log, m);
@@ -540,9 +444,12 @@ static int run(struct args *a) {
 }
 
 int main(int argc, char **argv) {
-        struct args a = { 0 };
+        struct args a = { .root = "/", .policy = DEFAULT_POLICY, .device_wait = DEFAULT_DEVICE_WAIT };
+        int r;
 
-        if (parse_argv(argc, argv, &a) < 0)
-                return EXIT_USAGE;
+        log_set_program_name(tool.name);
+        r = parse_argv(argc, argv, &a);
+        if (r != 0)
+                return r > 0 ? EXIT_OK : EXIT_USAGE;
         return run(&a);
 }

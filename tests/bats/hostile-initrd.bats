@@ -70,20 +70,20 @@ setup() {
 # --- list: the image ---
 
 @test "list: a FIFO as the image is refused at once by its type, not read" {
-        bad 2 "*$IN/fifo: is a FIFO, not a regular file*" "$I" list "$IN/fifo"
+        bad 2 "*$IN/fifo: a FIFO, expected a regular file*" "$I" list "$IN/fifo"
 }
 
 @test "list: /dev/zero as the image is refused as a character device, not read" {
-        bad 2 "*/dev/zero: is a character device, not a regular file*" "$I" list /dev/zero
+        bad 2 "*/dev/zero: a character device, expected a regular file*" "$I" list /dev/zero
 }
 
 @test "list: a directory as the image" {
-        bad 2 "*$IN/dir: is a directory, not a regular file*" "$I" list "$IN/dir"
+        bad 2 "*$IN/dir: a directory, expected a regular file*" "$I" list "$IN/dir"
 }
 
 @test "list: a symlink to a FIFO is refused by what it points to" {
         ln -s fifo "$IN/link.img"
-        bad 2 "*$IN/link.img: is a FIFO, not a regular file*" "$I" list "$IN/link.img"
+        bad 2 "*$IN/link.img: a FIFO, expected a regular file*" "$I" list "$IN/link.img"
 }
 
 @test "list: an empty image" {
@@ -115,7 +115,7 @@ setup() {
 # --- extract: the image and DIR ---
 
 @test "extract: a FIFO as the image; DIR is not created" {
-        bad 2 "*$IN/fifo: is a FIFO, not a regular file*" "$I" extract "$IN/fifo" "$OUT/d"
+        bad 2 "*$IN/fifo: a FIFO, expected a regular file*" "$I" extract "$IN/fifo" "$OUT/d"
 }
 
 @test "extract: a traversal entry after good ones leaves no DIR and no partial tree" {
@@ -165,24 +165,24 @@ setup() {
 # --- append, rebuild, create: the image and the --add/--tree sources ---
 
 @test "append: a FIFO as the image" {
-        bad 2 "*$IN/fifo: is a FIFO, not a regular file*" "$I" append "$IN/fifo" --out "$OUT/o.img" --add "$IN/file:/x"
+        bad 2 "*$IN/fifo: a FIFO, expected a regular file*" "$I" append "$IN/fifo" --out "$OUT/o.img" --add "$IN/file:/x"
 }
 
 @test "append: /dev/zero as the image" {
-        bad 2 "*/dev/zero: is a character device, not a regular file*" "$I" append /dev/zero --out "$OUT/o.img" --add "$IN/file:/x"
+        bad 2 "*/dev/zero: a character device, expected a regular file*" "$I" append /dev/zero --out "$OUT/o.img" --add "$IN/file:/x"
 }
 
 @test "append: --add from a FIFO is refused before anything is written" {
-        bad 2 "*--add: $IN/fifo: is a FIFO, not a regular file*" "$I" append "$IN/good.img" --out "$OUT/o.img" --add "$IN/fifo:/x"
+        bad 2 "*--add: $IN/fifo: a FIFO, expected a regular file*" "$I" append "$IN/good.img" --out "$OUT/o.img" --add "$IN/fifo:/x"
 }
 
 @test "append: --add from /dev/zero" {
-        bad 2 "*--add: /dev/zero: is a character device, not a regular file*" \
+        bad 2 "*--add: /dev/zero: a character device, expected a regular file*" \
                 "$I" append "$IN/good.img" --out "$OUT/o.img" --add /dev/zero:/x
 }
 
 @test "append: --add from a directory" {
-        bad 2 "*--add: $IN/dir: is a directory, not a regular file*" "$I" append "$IN/good.img" --out "$OUT/o.img" --add "$IN/dir:/x"
+        bad 2 "*--add: $IN/dir: a directory, expected a regular file*" "$I" append "$IN/good.img" --out "$OUT/o.img" --add "$IN/dir:/x"
 }
 
 @test "append: --add from a file that does not exist" {
@@ -235,17 +235,17 @@ setup() {
 }
 
 @test "create: --add from a FIFO among good ones writes nothing" {
-        bad 2 "*--add: $IN/fifo: is a FIFO*" "$I" create --out "$OUT/o.img" --add "$IN/file:/a" --add "$IN/fifo:/b"
+        bad 2 "*--add: $IN/fifo: a FIFO, expected a regular file*" "$I" create --out "$OUT/o.img" --add "$IN/file:/a" --add "$IN/fifo:/b"
 }
 
 # --- bundle: the binaries ---
 
 @test "bundle: a FIFO as a binary" {
-        bad 2 "*$IN/fifo: is a FIFO, not a regular file*" "$I" bundle "$IN/fifo" --out "$OUT/b"
+        bad 2 "*$IN/fifo: a FIFO, expected a regular file*" "$I" bundle "$IN/fifo" --out "$OUT/b"
 }
 
 @test "bundle: /dev/zero as a binary" {
-        bad 2 "*/dev/zero: is a character device, not a regular file*" "$I" bundle /dev/zero --out "$OUT/b"
+        bad 2 "*/dev/zero: a character device, expected a regular file*" "$I" bundle /dev/zero --out "$OUT/b"
 }
 
 @test "bundle: a file that is not ELF" {

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cvm/bundle.h"
+#include "cvminitrd/bundle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

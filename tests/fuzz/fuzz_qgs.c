@@ -2,7 +2,7 @@
 /* libFuzzer harness: the QGS GET_QUOTE response a VMM returns through the legacy TDX quote ioctl. */
 #include <string.h>
 
-#include "../../measurer/lib/tdx_guest.h"
+#include "tdx_guest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

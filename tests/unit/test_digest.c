@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <pthread.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "unit.h"
 
 static void test_alg_names(void **state) {
@@ -130,6 +133,36 @@ static void test_parse_uint(void **state) {
         assert_int_equal(cvm_parse_uint("65", SIZE_MAX, 10, 64, &v), -ERANGE);
 }
 
+/* cvm_digest_file streams a file in two algorithms at once, each equal to cvm_digest of its bytes; a FIFO is refused. */
+static void test_digest_file(void **state) {
+        static const uint16_t algs[] = { CVM_ALG_SHA256, CVM_ALG_SHA384 };
+        char path[] = "/tmp/cvm-test-digest.XXXXXX";
+        uint8_t md[2][CVM_DIGEST_MAX], want[CVM_DIGEST_MAX];
+        size_t len = 3u << 20;
+        uint8_t *buf = malloc(len);
+        cvm_error err = { 0 };
+        int fd = mkstemp(path);
+
+        (void) state;
+        assert_non_null(buf);
+        assert_true(fd >= 0);
+        for (size_t i = 0; i < len; i++)
+                buf[i] = (uint8_t) (i * 7);
+        assert_int_equal(write(fd, buf, len), (ssize_t) len);
+        close(fd);
+        assert_int_equal(cvm_digest_file(path, algs, 2, md, &err), 0);
+        assert_int_equal(cvm_digest(CVM_ALG_SHA256, buf, len, want, &err), 0);
+        assert_memory_equal(md[0], want, 32);
+        assert_int_equal(cvm_digest(CVM_ALG_SHA384, buf, len, want, &err), 0);
+        assert_memory_equal(md[1], want, 48);
+        unlink(path);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        assert_int_equal(cvm_digest_file(path, algs, 1, md, &err), -EINVAL);
+        assert_non_null(strstr(err.msg, "a FIFO, expected a regular file"));
+        unlink(path);
+        free(buf);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_digest_threads),
@@ -139,6 +172,7 @@ int main(void) {
                 cmocka_unit_test(test_extend),
                 cmocka_unit_test(test_hex_base64),
                 cmocka_unit_test(test_error_prefix),
+                cmocka_unit_test(test_digest_file),
         };
         return cmocka_run_group_tests_name("digest", tests, NULL, NULL);
 }

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "cvm/bundle.h"
-#include "cvm/initrd.h"
+#include "cvminitrd/bundle.h"
+#include "cvminitrd/initrd.h"
 
 static void test_path_normalise(void **state) {
         static const struct {
@@ -247,7 +247,7 @@ static void test_add_spec(void **state) {
         }
         assert_false(cvm_initrd_fileset_contains(fs, "etc/y:99999"));
         assert_int_equal(cvm_initrd_fileset_add_spec(fs, "/dev/zero:/z", NULL, &err), -EINVAL);
-        assert_non_null(strstr(err.msg, "/dev/zero: is a character device, not a regular file"));
+        assert_non_null(strstr(err.msg, "/dev/zero: a character device, expected a regular file"));
         assert_int_equal(cvm_initrd_fileset_add_spec(fs, "/tmp:/z", NULL, &err), -EISDIR);
         assert_int_equal(cvm_initrd_fileset_add_tree_spec(fs, "/tmp:/z:0755", NULL, &err), -EINVAL);
         assert_int_equal(cvm_initrd_fileset_add_tree_spec(fs, "/dev/null:/z", NULL, &err), -ENOTDIR);

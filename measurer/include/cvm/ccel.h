@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 #include <stdint.h>
 #include <stddef.h>
 
@@ -27,3 +30,5 @@ struct cvm_ccel_table {
 
 /* Parse and check the table (signature, length, checksum); -EBADMSG names the offset on failure. */
 int cvm_ccel_table_parse(const uint8_t *buf, size_t len, struct cvm_ccel_table *ret, cvm_error *err);
+
+#pragma GCC visibility pop

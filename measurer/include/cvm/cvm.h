@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 /*
  * libcvm: confidential-VM evidence (event logs, replay, quotes).
  *
@@ -36,3 +39,5 @@
 
 /* The library's version string (may differ from CVM_VERSION of the headers a program was built with). */
 const char *cvm_version(void);
+
+#pragma GCC visibility pop

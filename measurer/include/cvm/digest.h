@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,3 +37,11 @@ int cvm_digest(uint16_t alg, const void *data, size_t len, uint8_t *out, cvm_err
 
 /* The extend operation of PCRs and RTMRs: reg = H_alg(reg || digest), both of the alg's size. */
 int cvm_extend(uint16_t alg, uint8_t *reg, const uint8_t *digest, cvm_error *err);
+
+/* The digests in each of algs[0..nalgs) (at most 8) of the rest of fd, read to its end; out[i] gets cvm_alg_size(algs[i]) bytes. */
+int cvm_digest_fd(int fd, const uint16_t *algs, size_t nalgs, uint8_t (*out)[CVM_DIGEST_MAX], cvm_error *err);
+
+/* cvm_digest_fd of the regular file path, opened non-blocking: a FIFO or device put in its place is refused, never waited on. */
+int cvm_digest_file(const char *path, const uint16_t *algs, size_t nalgs, uint8_t (*out)[CVM_DIGEST_MAX], cvm_error *err);
+
+#pragma GCC visibility pop

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,3 +26,5 @@ int cvm_parse_uint(const char *s, size_t len, int base, uint64_t max, uint64_t *
 
 /* Standard base64 with padding, malloc'ed and NUL-terminated; NULL on allocation failure. */
 char *cvm_base64_alloc(const uint8_t *buf, size_t len);
+
+#pragma GCC visibility pop

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 /*
  * Errors in libcvm: every fallible function returns 0 (or a count) on success
  * and a negative errno on failure, and fills an optional cvm_error with a
@@ -21,3 +24,5 @@ int cvm_error_set(cvm_error *err, int code, const char *fmt, ...)
 /* Prepend printf-style context ("FILE: ") to the message already in err; returns -err->code. */
 int cvm_error_prefix(cvm_error *err, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+
+#pragma GCC visibility pop

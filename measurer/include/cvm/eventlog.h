@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -145,3 +148,5 @@ int cvm_eventlog_append(cvm_eventlog *log, uint32_t index, uint32_t type,
 
 /* Serialise a TCG2/CCEL log (header included) into a malloc'ed buffer. */
 int cvm_eventlog_write_tcg2(const cvm_eventlog *log, uint8_t **ret, size_t *ret_len, cvm_error *err);
+
+#pragma GCC visibility pop

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 #include "cvm/eventlog.h"
 #include "cvm/quote.h"
 #include "cvm/replay.h"
@@ -34,3 +37,5 @@ struct json_object *cvm_quote_to_json(const struct cvm_quote *q);
 
 /* {"type","source","report_data","quote" (hex), tpm2: "signature","ak_public","ak_pem","pcrs"; "parsed"}. */
 struct json_object *cvm_report_to_json(const struct cvm_report *rep);
+
+#pragma GCC visibility pop

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,3 +77,5 @@ void cvm_measurement_free(struct cvm_measurement *m);
 /* The events as a TCG2 log in o's space and banks (what a dry run writes and replays). */
 int cvm_measurement_to_log(const struct cvm_measurement *m, const struct cvm_measure_options *o, cvm_eventlog **ret,
                            cvm_error *err);
+
+#pragma GCC visibility pop

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,3 +74,5 @@ struct cvm_register_check {
  * (sorted by index, then bank) and returns the number of mismatches.
  */
 int cvm_replay_check(const cvm_replay *r, cvm_imr *imr, struct cvm_register_check **ret, size_t *n, cvm_error *err);
+
+#pragma GCC visibility pop

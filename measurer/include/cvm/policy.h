@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -80,3 +83,5 @@ const char *cvm_measure_class_name(enum cvm_measure_class c);
 
 /* The register a group extends in a register space (CC MR index on TDX, PCR index on TPM). */
 uint32_t cvm_policy_group_register(const struct cvm_policy_group *g, enum cvm_reg_space space);
+
+#pragma GCC visibility pop

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -133,3 +136,5 @@ const char *cvm_quote_type_name(enum cvm_quote_type type);
 
 /* The TD measurements of a TDREPORT or TDX quote; NULL for a TPM2 quote. */
 const struct cvm_td_measurements *cvm_quote_td(const struct cvm_quote *q);
+
+#pragma GCC visibility pop

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 #include <stdint.h>
 
 /*
@@ -43,3 +46,5 @@ int cvm_rtmr_to_ccmr(uint32_t rtmr);
 
 /* Initial value byte pattern of a register before any extend: 0x00, or 0xFF for PCR17-22. */
 uint8_t cvm_register_reset_byte(enum cvm_reg_space space, uint32_t index);
+
+#pragma GCC visibility pop

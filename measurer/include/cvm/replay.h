@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,3 +62,5 @@ void cvm_replay_free(cvm_replay *r);
 
 /* Whether the replay computes bank alg: any bank when none was requested, else the requested ones. */
 bool cvm_replay_computes(const cvm_replay *r, uint16_t alg);
+
+#pragma GCC visibility pop

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,3 +84,5 @@ int cvm_report_data(const struct cvm_report_request *req, uint8_t out[CVM_REPORT
 int cvm_imr_report(cvm_imr *imr, const struct cvm_report_request *req, struct cvm_report **ret, cvm_error *err);
 
 void cvm_report_free(struct cvm_report *rep);
+
+#pragma GCC visibility pop

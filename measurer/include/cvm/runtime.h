@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,3 +55,5 @@ int cvm_runtime_log_load(const char *log_path, cvm_eventlog **ret, cvm_error *er
  * register that differs named (the marker stays).
  */
 int cvm_runtime_recover(cvm_imr *imr, const char *log_path, const char *sysroot, cvm_error *err);
+
+#pragma GCC visibility pop

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+/* libcvm exports what its public headers declare, and nothing else (libcvm.sym). */
+#pragma GCC visibility push(default)
+
 /*
  * Verify a boot against a build manifest: the reference values cvm-rewrite
  * computed for the image (the measurer's events and the registers they
@@ -85,3 +88,5 @@ size_t cvm_reference_registers(const cvm_reference *ref, const uint32_t **ret);
 
 /* Free what a verify filled in (the struct itself is the caller's). */
 void cvm_verify_result_clear(struct cvm_verify_result *res);
+
+#pragma GCC visibility pop

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cvm/encoding.h"
-#include "yamlx.h"
+#include "cvmbase/yamlx.h"
 
 #define STRING_MAX 4096
 

@@ -1,22 +1,40 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Every file libcvm reads as input goes through here: opened non-blocking (a
+ * Every file cvmkit reads as input goes through here: opened non-blocking (a
  * FIFO or a device never hangs the open or the read), checked to be a regular
  * file, and capped at the size its format allows, so /dev/zero or a 10 GiB
  * file is refused at once instead of read until memory runs out.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "cvmbase/file.h"
 
 const char *file_type_name(mode_t m) {
-        return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" : S_ISCHR(m) ? "a character device"
-               : S_ISBLK(m) ? "a block device" : S_ISLNK(m) ? "a symbolic link" : "not a file";
+        switch (m & S_IFMT) {
+        case S_IFREG:
+                return "a regular file";
+        case S_IFDIR:
+                return "a directory";
+        case S_IFLNK:
+                return "a symlink";
+        case S_IFIFO:
+                return "a FIFO";
+        case S_IFSOCK:
+                return "a socket";
+        case S_IFCHR:
+                return "a character device";
+        case S_IFBLK:
+                return "a block device";
+        default:
+                return "a file of an unknown type";
+        }
 }
 
 /* "512 MiB", or bytes when the cap is not a whole MiB. */
@@ -28,30 +46,41 @@ static const char *cap_text(size_t max, char *buf, size_t size) {
         return buf;
 }
 
-int open_input(const char *path, size_t max, cvm_error *err) {
-        struct stat st;
+/* Refuse what fd is unless a regular file of at most max bytes; fd is closed on refusal. */
+static int check_regular(int fd, const char *path, size_t max, struct stat *st, cvm_error *err) {
         char cap[32];
-        int fd;
+        int r = 0;
 
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fstat(fd, st) < 0)
+                r = cvm_error_set(err, errno, "%s: cannot stat: %s", path, strerror(errno));
+        else if (!S_ISREG(st->st_mode))
+                r = cvm_error_set(err, S_ISDIR(st->st_mode) ? EISDIR : EINVAL, "%s: %s, expected a regular file", path,
+                                  file_type_name(st->st_mode));
+        else if ((uint64_t) st->st_size > max)
+                r = cvm_error_set(err, EFBIG, "%s: %lld bytes, larger than the %s limit for this input", path,
+                                  (long long) st->st_size, cap_text(max, cap, sizeof(cap)));
+        /* Only the open had to be non-blocking; reads of a regular file never block on it anyway. */
+        else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+                r = cvm_error_set(err, errno, "%s: %s", path, strerror(errno));
+        if (r < 0)
+                close(fd);
+        return r < 0 ? r : fd;
+}
+
+int open_regular(const char *path, size_t max, bool nofollow, struct stat *st, cvm_error *err) {
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
+
+        if (fd < 0 && errno == ELOOP && nofollow)
+                return cvm_error_set(err, ELOOP, "%s: a symlink, expected a regular file", path);
         if (fd < 0)
                 return cvm_error_set(err, errno, "%s: cannot open: %s", path, strerror(errno));
-        if (fstat(fd, &st) < 0) {
-                int e = errno;
-                close(fd);
-                return cvm_error_set(err, e, "%s: cannot stat: %s", path, strerror(e));
-        }
-        if (!S_ISREG(st.st_mode)) {
-                close(fd);
-                return cvm_error_set(err, S_ISDIR(st.st_mode) ? EISDIR : EINVAL, "%s: %s, expected a regular file", path,
-                                     file_type_name(st.st_mode));
-        }
-        if ((uint64_t) st.st_size > max) {
-                close(fd);
-                return cvm_error_set(err, EFBIG, "%s: %lld bytes, larger than the %s limit for this input", path,
-                                     (long long) st.st_size, cap_text(max, cap, sizeof(cap)));
-        }
-        return fd;
+        return check_regular(fd, path, max, st, err);
+}
+
+int open_input(const char *path, size_t max, cvm_error *err) {
+        struct stat st;
+
+        return open_regular(path, max, false, &st, err);
 }
 
 int read_fd(int fd, const char *path, size_t max, uint8_t **ret, size_t *ret_len, cvm_error *err) {
@@ -59,6 +88,7 @@ int read_fd(int fd, const char *path, size_t max, uint8_t **ret, size_t *ret_len
         uint8_t *buf;
         char limit[32];
 
+        assert(fd >= 0 && ret && ret_len);
         if (cap > max + 1)
                 cap = max + 1;
         if (!(buf = malloc(cap)))

@@ -86,6 +86,11 @@ int cvm_initrd_open_buffer(const uint8_t *buf, size_t len, const char *name, cvm
 /* Unmap and free; NULL is fine. */
 void cvm_initrd_close(cvm_initrd *rd);
 
+/* cvm_initrd_close(*p), for __attribute__((cleanup)). */
+static inline void cvm_initrd_closep(cvm_initrd **p) {
+        cvm_initrd_close(*p);
+}
+
 /* Number of segments, and segment i (NULL when out of range). */
 size_t cvm_initrd_segment_count(const cvm_initrd *rd);
 const struct cvm_initrd_segment *cvm_initrd_segment(const cvm_initrd *rd, size_t i);
@@ -134,6 +139,11 @@ int cvm_initrd_fileset_new(cvm_initrd_fileset **ret);
 
 /* Free the set; NULL is fine. */
 void cvm_initrd_fileset_free(cvm_initrd_fileset *fs);
+
+/* cvm_initrd_fileset_free(*p), for __attribute__((cleanup)). */
+static inline void cvm_initrd_fileset_freep(cvm_initrd_fileset **p) {
+        cvm_initrd_fileset_free(*p);
+}
 
 /*
  * Add host file src as dest.  mode (permission bits) of 0 keeps the source's.
