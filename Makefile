@@ -143,10 +143,10 @@ $(BUILD)/bin/cvm-evidence: $(CLI_OBJS) $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/lib/libcvm.a $(PKG_LIBS)
 
-# The evidence service (measurer/evidenced/): libcvm's public API, json-c, nothing else.
-$(BUILD)/bin/cvm-evidenced: $(EVD_OBJS) $(BUILD)/lib/libcvm.a
+# The evidence service (measurer/evidenced/): libcvm's public API, the base, the shared backend options, json-c.
+$(BUILD)/bin/cvm-evidenced: $(EVD_OBJS) $(BUILD)/obj/measurer/cli/backend.o $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $(EVD_OBJS) $(BUILD)/lib/libcvm.a $(PKG_LIBS)
+	$(CC) $(CFLAGS) -o $@ $(EVD_OBJS) $(BUILD)/obj/measurer/cli/backend.o $(BUILD)/lib/libcvm.a $(PKG_LIBS)
 
 $(BUILD)/lib/libcvminitrd.a: $(INITRD_LIB_OBJS)
 	@mkdir -p $(dir $@)

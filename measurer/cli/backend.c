@@ -28,7 +28,7 @@ static int parse_sim_space(const struct opt *o, const char *arg, void *field) {
 
 const struct opt backend_options[] = {
         OPT_FN(0, "backend", struct cvm_imr_options, backend, "B", parse_backend,
-               "tpm2, tdx or sim (default: detect TDX, then TPM 2.0;\ncvm-measure --dry-run: the register space, default tdx)"),
+               "tpm2, tdx or sim (default: detect TDX, then TPM 2.0;\na dry run of cvm-measure: the register space, default tdx)"),
         OPT_STR(0, "tcti", struct cvm_imr_options, tcti, "CONF",
                 "TPM TCTI (default $CVM_TCTI, $TPM2TOOLS_TCTI, device:/dev/tpmrm0)"),
         OPT_STR(0, "sysroot", struct cvm_imr_options, sysroot, "DIR", "root prefix for TDX sysfs/dev paths (tests)"),

@@ -138,7 +138,7 @@ static int call_evidence(struct evd *d, struct evd_conn *c, const char *member, 
                         continue;
                 if (methods[i].extend) {
                         evd_peer_describe(&c->peer, who, sizeof(who));
-                        evd_log("Extend %s by %s", c->peer.may_extend ? "requested" : "refused", who);
+                        log_info("Extend %s by %s", c->peer.may_extend ? "requested" : "refused", who);
                 }
                 if (!(methods[i].extend ? c->peer.may_extend : c->peer.may_read))
                         return denied(c, member, e);

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "cvm/cvm.h"
+#include "cvmbase/base.h"
 #include "cgroup.h"
 #include "varlink.h"
 
@@ -76,9 +77,6 @@ struct evd_error {
         struct json_object *params;
 };
 
-/* "cvm-evidenced: " + message on stderr (the journal under systemd). */
-void evd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* Fill peer from the connected socket fd: credentials, groups, cgroup, container; 0 or -errno. */
 int evd_peer_identify(const struct evd *d, int fd, struct evd_peer *peer);
 /* "pid=N uid=N cgroup=PATH container=RUNTIME:ID" for log lines. */
@@ -120,10 +118,7 @@ int evd_listen(struct evd *d, const char *path);
 /* Run the event loop until SIGTERM or SIGINT; 0, or -errno if the loop itself failed. */
 int evd_serve(struct evd *d);
 
-static inline void evd_freep(void *p) {
-        free(*(void **) p);
-}
+/* json_object_put for _cleanup_ (json-c has no cleanup of its own). */
 static inline void evd_json_putp(struct json_object **p) {
         json_object_put(*p);
 }
-#define _cleanup_(f) __attribute__((cleanup(f)))

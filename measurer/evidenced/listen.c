@@ -31,7 +31,7 @@ static int listen_fds_from_env(struct evd *d) {
         if (cvm_parse_uint(pid, SIZE_MAX, 10, INT32_MAX, &p) < 0 || (pid_t) p != getpid())
                 return 0;
         if (cvm_parse_uint(fds, SIZE_MAX, 10, EVD_MAX_LISTEN, &n) < 0 || n == 0) {
-                evd_log("LISTEN_FDS=%s: expected 1-%d sockets", fds, EVD_MAX_LISTEN);
+                log_error("LISTEN_FDS=%s: expected 1-%d sockets", fds, EVD_MAX_LISTEN);
                 return -EINVAL;
         }
         unsetenv("LISTEN_PID");
@@ -42,7 +42,7 @@ static int listen_fds_from_env(struct evd *d) {
                 socklen_t l = sizeof(int);
                 if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &l) < 0 ||
                     (l = sizeof(int), getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0) || !listening || type != SOCK_STREAM) {
-                        evd_log("fd %d from systemd is not a listening stream socket (ListenStream= expected)", fd);
+                        log_error("fd %d from systemd is not a listening stream socket (ListenStream= expected)", fd);
                         return -EINVAL;
                 }
                 if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
@@ -60,7 +60,7 @@ static int remove_stale(const char *path, const struct sockaddr_un *sa) {
         if (lstat(path, &st) < 0)
                 return errno == ENOENT ? 0 : -errno;
         if (!S_ISSOCK(st.st_mode)) {
-                evd_log("%s: exists and is not a socket", path);
+                log_error("%s: exists and is not a socket", path);
                 return -EEXIST;
         }
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -69,7 +69,7 @@ static int remove_stale(const char *path, const struct sockaddr_un *sa) {
         r = connect(fd, (const struct sockaddr *) sa, sizeof(*sa));
         close(fd);
         if (r == 0) {
-                evd_log("%s: another daemon is listening there", path);
+                log_error("%s: another daemon is listening there", path);
                 return -EADDRINUSE;
         }
         return unlink(path) < 0 ? -errno : 0;
@@ -80,7 +80,7 @@ static int listen_path(struct evd *d, const char *path) {
         int fd, r;
 
         if (strlen(path) >= sizeof(sa.sun_path)) {
-                evd_log("--listen %s: longer than a socket path may be (%zu bytes)", path, sizeof(sa.sun_path) - 1);
+                log_error("--listen %s: longer than a socket path may be (%zu bytes)", path, sizeof(sa.sun_path) - 1);
                 return -ENAMETOOLONG;
         }
         memcpy(sa.sun_path, path, strlen(path) + 1);
@@ -91,7 +91,7 @@ static int listen_path(struct evd *d, const char *path) {
                 return -errno;
         if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0 || listen(fd, SOMAXCONN) < 0) {
                 r = -errno;
-                evd_log("--listen %s: %s", path, strerror(errno));
+                log_error("--listen %s: %s", path, strerror(errno));
                 close(fd);
                 return r;
         }
@@ -108,11 +108,11 @@ int evd_listen(struct evd *d, const char *path) {
                 return r;
         if (r > 0) {
                 if (path)
-                        evd_log("ignoring --listen %s: systemd passed %d sockets", path, r);
+                        log_warning("ignoring --listen %s: systemd passed %d sockets", path, r);
                 return 0;
         }
         if (!path) {
-                evd_log("no socket: run under cvm-evidence.socket or give --listen PATH");
+                log_error("no socket: run under cvm-evidence.socket or give --listen PATH");
                 return -EINVAL;
         }
         return listen_path(d, path);

@@ -24,9 +24,9 @@ static void replay_freep(cvm_replay **p) {
 
 int evd_method_quote(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply,
                      struct evd_error *e) {
-        _cleanup_(evd_freep) uint8_t *nonce = NULL, *user = NULL;
+        _cleanup_free_ uint8_t *nonce = NULL, *user = NULL;
         _cleanup_(report_freep) struct cvm_report *rep = NULL;
-        _cleanup_(evd_freep) char *rd = NULL, *quote = NULL;
+        _cleanup_free_ char *rd = NULL, *quote = NULL;
         struct cvm_report_request req = { 0 };
         cvm_error err = { 0 };
         int r;
@@ -92,7 +92,7 @@ static cvm_replay *replay_platform(struct evd *d, struct evd_error *e) {
 int evd_method_check(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply,
                      struct evd_error *e) {
         _cleanup_(replay_freep) cvm_replay *r = NULL;
-        _cleanup_(evd_freep) struct cvm_register_check *checks = NULL;
+        _cleanup_free_ struct cvm_register_check *checks = NULL;
         struct json_object *regs;
         cvm_error err = { 0 };
         size_t n = 0;
@@ -136,7 +136,7 @@ static int extend_digest(struct evd *d, struct json_object *params, uint8_t **bu
 
 int evd_method_extend(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply,
                       struct evd_error *e) {
-        _cleanup_(evd_freep) uint8_t *digest = NULL;
+        _cleanup_free_ uint8_t *digest = NULL;
         struct cvm_event_digest dg;
         uint64_t index, type;
         const char *data;
@@ -160,7 +160,7 @@ int evd_method_extend(struct evd *d, struct evd_conn *c, struct json_object *par
                 return evd_error_set(e, EVD_INTERFACE ".DeviceError", "%s%s", cvm_imr_simulated(d->imr) ? "SIMULATED device: " : "",
                                      err.msg);
         evd_platform_log_drop(d);
-        evd_log("Extend of register %llu done", (unsigned long long) index);
+        log_info("Extend of register %llu done", (unsigned long long) index);
         *reply = json_object_new_object();
         json_object_object_add(*reply, "index", json_object_new_int64((int64_t) index));
         json_object_object_add(*reply, "simulated", json_object_new_boolean(cvm_imr_simulated(d->imr)));

@@ -8,10 +8,8 @@
  * decision: access rests on the kernel's uid and groups alone.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "evidenced.h"
 
@@ -26,18 +24,16 @@ static bool in_group(gid_t want, gid_t primary, const gid_t *groups, size_t n) {
         return false;
 }
 
+/* A peer's cgroup is best effort (it may have exited): no file, or one not parsed, leaves it "". */
 static void read_cgroup(struct evd_peer *peer) {
-        char path[64], text[16384];
-        ssize_t n;
-        int fd;
+        _cleanup_free_ uint8_t *text = NULL;
+        cvm_error err = { 0 };
+        char path[64];
+        size_t n;
 
         snprintf(path, sizeof(path), "/proc/%d/cgroup", (int) peer->cred.pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return;
-        n = read(fd, text, sizeof(text));
-        close(fd);
-        if (n <= 0 || cgroup_path_parse(text, (size_t) n, peer->cgroup) < 0) {
+        if (read_file(path, 16384, &text, &n, &err) < 0 || n == 0 ||
+            cgroup_path_parse((const char *) text, n, peer->cgroup) < 0) {
                 peer->cgroup[0] = '\0';
                 return;
         }

@@ -8,13 +8,11 @@
  */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "evidenced.h"
@@ -23,21 +21,8 @@
 #define TAG_SIGNAL 3u
 #define READ_CHUNK 65536
 
-void evd_log(const char *fmt, ...) {
-        va_list ap;
-
-        fputs("cvm-evidenced: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-}
-
 static uint64_t now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+        return (uint64_t) (now_monotonic() * 1000);
 }
 
 static void conn_free(struct evd *d, struct evd_conn *c) {
@@ -197,7 +182,7 @@ static void accept_one(struct evd *d, int fd) {
         d->nconns++;
         if (d->nconns > d->lim.max_connections) {
                 evd_peer_describe(&c->peer, who, sizeof(who));
-                evd_log("refused a connection over the limit of %u: %s", d->lim.max_connections, who);
+                log_warning("refused a connection over the limit of %u: %s", d->lim.max_connections, who);
                 queue_fatal(c, EVD_INTERFACE ".TooManyConnections", d->lim.max_connections, "too many connections (see --max-connections)");
                 flush(c);
                 conn_free(d, c);
@@ -212,7 +197,7 @@ static void accept_all(struct evd *d, int lfd) {
                 int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (fd < 0) {
                         if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
-                                evd_log("accept: %s", strerror(errno));
+                                log_error("accept: %s", strerror(errno));
                         if (errno != EINTR && errno != ECONNABORTED)
                                 return;
                         continue;
@@ -230,7 +215,7 @@ static void expire_idle(struct evd *d) {
                 if (now - c->last_request > limit) {
                         char who[CGROUP_PATH_MAX + 256];
                         evd_peer_describe(&c->peer, who, sizeof(who));
-                        evd_log("closed a connection idle for %us (%zu bytes of an unfinished request): %s",
+                        log_info("closed a connection idle for %us (%zu bytes of an unfinished request): %s",
                                 d->lim.idle_timeout, vl_reader_pending(&c->in), who);
                         conn_free(d, c);
                 }
@@ -296,7 +281,7 @@ int evd_serve(struct evd *d) {
         int sigfd = -1, r;
 
         if ((r = setup(d, &sigfd)) < 0) {
-                evd_log("cannot set up the event loop: %s", strerror(-r));
+                log_error("cannot set up the event loop: %s", strerror(-r));
                 return r;
         }
         for (;;) {
@@ -320,7 +305,7 @@ int evd_serve(struct evd *d) {
                 }
         }
 out:
-        evd_log("stopping: answering what %u connections sent, %llu requests served", d->nconns,
+        log_info("stopping: answering what %u connections sent, %llu requests served", d->nconns,
                 (unsigned long long) d->requests);
         drain(d);
         while (d->conns)

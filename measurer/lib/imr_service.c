@@ -33,7 +33,7 @@ struct service {
 /* Send one call, read its reply; *ret holds the reply's parameters, or the error is in err. */
 static int call(struct service *s, const char *method, struct json_object *params, struct json_object **ret, cvm_error *err) {
         struct json_object *msg = json_object_new_object(), *reply, *e, *p;
-        char *buf = NULL;
+        _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         const char *out;
         int r = 0;
@@ -50,15 +50,12 @@ static int call(struct service *s, const char *method, struct json_object *param
                 return cvm_error_set(err, ENOMEM, "out of memory");
         while (len == 0 || buf[len - 1] != '\0') {
                 ssize_t n = len < SERVICE_REPLY_MAX ? recv(s->fd, buf + len, SERVICE_REPLY_MAX - len, 0) : -2;
-                if (n <= 0) {
-                        free(buf);
+                if (n <= 0)
                         return cvm_error_set(err, n == -1 ? errno : EPROTO, "%s: the evidence service %s", s->path,
                                              n == 0 ? "closed the connection" : n == -2 ? "sent a reply over 1 MiB" : strerror(errno));
-                }
                 len += (size_t) n;
         }
         reply = json_tokener_parse(buf);
-        free(buf);
         if (!reply || !json_object_is_type(reply, json_type_object)) {
                 json_object_put(reply);
                 return cvm_error_set(err, EPROTO, "%s: the evidence service's reply is not a JSON object", s->path);
@@ -151,7 +148,7 @@ int imr_service_open(cvm_imr *imr, const char *socket_path, cvm_error *err) {
         const char *path = socket_path ? socket_path : getenv("CVM_EVIDENCE_SOCKET");
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         struct json_object *info = NULL;
-        struct service *s;
+        _cleanup_free_ struct service *s = NULL;
         int r;
 
         path = path && *path ? path : SERVICE_SOCKET;
@@ -166,13 +163,12 @@ int imr_service_open(cvm_imr *imr, const char *socket_path, cvm_error *err) {
                 r = cvm_error_set(err, ENODEV, "%s: cannot reach the evidence service (cvm-evidenced): %s", path, strerror(errno));
                 if (s->fd >= 0)
                         close(s->fd);
-                free(s);
                 return r;
         }
         imr->backend = CVM_BACKEND_SERVICE;
         imr->ops = &service_ops;
-        imr->priv = s;
-        if ((r = call(s, "io.cvmkit.Evidence.GetInfo", NULL, &info, err)) < 0 || (r = describe(imr, info, err)) < 0) {
+        imr->priv = TAKE_PTR(s);
+        if ((r = call(imr->priv, "io.cvmkit.Evidence.GetInfo", NULL, &info, err)) < 0 || (r = describe(imr, info, err)) < 0) {
                 json_object_put(info);
                 service_close(imr);
                 imr->priv = NULL;

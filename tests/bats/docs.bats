@@ -171,7 +171,7 @@ options_in_page() {
                 diff <(reply | sort) <(longopts "$BIN/cvm-evidence" "$c")
         done
         run complete_words "$f" _cvm_evidence "$BIN/cvm-evidence" info --backend ""
-        [ "${lines[*]}" = "tpm2 tdx sim" ]
+        [ "${lines[*]}" = "tpm2 tdx sim service" ]
         "$BIN/cvm-evidence" info --help | grep -q -- '--backend B  *tpm2, tdx or sim'
         run complete_words "$f" _cvm_evidence "$BIN/cvm-evidence" eventlog --format ima-
         [ "${lines[*]}" = "ima-ascii ima-binary" ]
