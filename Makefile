@@ -30,6 +30,7 @@ ALL_CFLAGS = -std=gnu11 $(WARN) -fPIC $(CFLAGS) $(PKG_CFLAGS)
 BASE_SRCS := $(sort $(wildcard base/*.c))
 LIB_SRCS := $(sort $(wildcard measurer/lib/*.c))
 CLI_SRCS := $(sort $(wildcard measurer/cli/*.c))
+EVD_SRCS := $(sort $(wildcard measurer/evidenced/*.c))
 INITRD_LIB_SRCS := $(sort $(wildcard initrd/lib/*.c))
 INITRD_CLI_SRCS := $(sort $(wildcard initrd/cli/*.c))
 REWRITE_SRCS := $(sort $(wildcard rewriter/*.c))
@@ -40,6 +41,7 @@ BASE_OBJS := $(BASE_SRCS:%.c=$(BUILD)/obj/%.o)
 # libcvm carries the base inside it: a tool links libcvm.a alone.
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BASE_OBJS)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+EVD_OBJS := $(EVD_SRCS:%.c=$(BUILD)/obj/%.o)
 INITRD_LIB_OBJS := $(INITRD_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 INITRD_CLI_OBJS := $(INITRD_CLI_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/initrd/cli/launcher_blob.o
 REWRITE_OBJS := $(REWRITE_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -47,6 +49,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 BINS := $(BUILD)/bin/cvm-evidence $(BUILD)/bin/cvm-measure $(BUILD)/bin/cvm-initrd $(BUILD)/bin/cvm-rewrite
+BINS += $(BUILD)/bin/cvm-evidenced
 # What cvm-measure shares with cvm-evidence: the backend options.
 MEASURE_OBJS := $(BUILD)/obj/measurer/measure/cvm-measure.o $(BUILD)/obj/measurer/cli/backend.o
 # libcvm's headers beside the library, as installed, for cvm-rewrite's library step.
@@ -161,6 +164,11 @@ $(BUILD)/bin/cvm-evidence: $(CLI_OBJS) $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/lib/libcvm.a $(PKG_LIBS)
 
+# The evidence service (measurer/evidenced/): libcvm's public API, the base, the shared backend options, json-c.
+$(BUILD)/bin/cvm-evidenced: $(EVD_OBJS) $(BUILD)/obj/measurer/cli/backend.o $(BUILD)/lib/libcvm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(EVD_OBJS) $(BUILD)/obj/measurer/cli/backend.o $(BUILD)/lib/libcvm.a $(PKG_LIBS)
+
 $(BUILD)/lib/libcvminitrd.a: $(INITRD_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -213,8 +221,16 @@ man: $(MANS)
 # may reach its internals, so they alone get -Imeasurer/lib.
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvmrewrite.a | build-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Imeasurer/lib $(ALL_CFLAGS) -DFIXTURES='"$(FIXTURES)"' -o $@ $< $(BUILD)/lib/libcvmrewrite.a $(BUILD)/lib/libcvminitrd.a \
+	$(CC) $(CPPFLAGS) -Imeasurer/lib $(ALL_CFLAGS) -DFIXTURES='"$(FIXTURES)"' -o $@ $< $(LDEXTRA) $(BUILD)/lib/libcvmrewrite.a $(BUILD)/lib/libcvminitrd.a \
 		$(BUILD)/lib/libcvm.a $(INITRD_LIBS) $(PKG_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+
+# cvm-evidenced's pure parts (the message reader, the cgroup mapping), linked into their unit tests and fuzzers.
+$(BUILD)/tests/test_varlink: $(BUILD)/obj/measurer/evidenced/varlink.o
+$(BUILD)/tests/test_cgroup: $(BUILD)/obj/measurer/evidenced/cgroup.o
+$(BUILD)/tests/test_varlink $(BUILD)/tests/test_cgroup: LDEXTRA = $(filter $(BUILD)/obj/measurer/evidenced/%,$^)
+$(BUILD)/fuzz/fuzz_varlink: $(BUILD)/fuzzobj/measurer/evidenced/varlink.o
+$(BUILD)/fuzz/fuzz_cgroup: $(BUILD)/fuzzobj/measurer/evidenced/cgroup.o
+$(BUILD)/fuzz/fuzz_varlink $(BUILD)/fuzz/fuzz_cgroup: LDEXTRA = $(filter $(BUILD)/fuzzobj/measurer/evidenced/%,$^)
 
 FIXTURES ?= $(abspath ../shared/fixtures)
 export FIXTURES
@@ -255,7 +271,7 @@ $(BUILD)/fuzzobj/%.o: %.c | build-deps
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_eventlog.h $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) -Imeasurer/lib $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJS) $(REWRITE_LIBS) $(INITRD_LIBS) $(PKG_LIBS)
+	clang $(CPPFLAGS) -Imeasurer/lib $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(LDEXTRA) $(FUZZ_LIB_OBJS) $(REWRITE_LIBS) $(INITRD_LIBS) $(PKG_LIBS)
 
 FUZZ_SECONDS ?= 60
 after-deps-fuzz: fuzz-build
@@ -269,12 +285,17 @@ $(BUILD)/bench/imrbench: tests/bench/imrbench.c $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/lib/libcvm.a $(PKG_LIBS)
 
-after-deps-bench: all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench
+$(BUILD)/bench/evdbench: tests/bench/evdbench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< -pthread
+
+after-deps-bench: all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench $(BUILD)/bench/evdbench
 	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) tests/bench/bench-evidence.sh
 	@BUILD=$(BUILD) tests/bench/bench-live.sh
 	@BUILD=$(BUILD) tests/bench/bench-measure.sh
 	@BUILD=$(BUILD) tests/bench/bench-initrd.sh
 	@BUILD=$(BUILD) tests/bench/bench-rewrite.sh
+	@BUILD=$(BUILD) tests/bench/bench-evidenced.sh
 
 # Install layout.  LIBDIR may be a multiarch one (make deb: /usr/lib/$(MULTIARCH)).
 BINDIR     ?= $(PREFIX)/bin

@@ -6,7 +6,7 @@
 
 static int parse_backend(const struct opt *o, const char *arg, void *field) {
         if (cvm_backend_from_name(arg, field) < 0) {
-                log_error("--%s: unknown backend '%s' (expected auto, tpm2, tdx, sim)", o->name, arg);
+                log_error("--%s: unknown backend '%s' (expected auto, tpm2, tdx, sim, service)", o->name, arg);
                 return -1;
         }
         return 0;
@@ -28,7 +28,7 @@ static int parse_sim_space(const struct opt *o, const char *arg, void *field) {
 
 const struct opt backend_options[] = {
         OPT_FN(0, "backend", struct cvm_imr_options, backend, "B", parse_backend,
-               "tpm2, tdx or sim (default: detect TDX, then TPM 2.0;\ncvm-measure --dry-run: the register space, default tdx)"),
+               "tpm2, tdx or sim (default: detect TDX, then TPM 2.0;\na dry run of cvm-measure: the register space, default tdx)"),
         OPT_STR(0, "tcti", struct cvm_imr_options, tcti, "CONF",
                 "TPM TCTI (default $CVM_TCTI, $TPM2TOOLS_TCTI, device:/dev/tpmrm0)"),
         OPT_STR(0, "sysroot", struct cvm_imr_options, sysroot, "DIR", "root prefix for TDX sysfs/dev paths (tests)"),
@@ -36,6 +36,13 @@ const struct opt backend_options[] = {
                 "sim: register file (default $CVM_SIM_STATE, /run/cvm/sim-registers)"),
         OPT_FN(0, "sim-space", struct cvm_imr_options, sim_space, "S", parse_sim_space,
                "sim: pcr or cc-mr, when the file is created"),
+        OPT_END,
+};
+
+const struct opt live_backend_options[] = {
+        { .kind = OPT_K_TABLE, .offset = 0, .sub = backend_options },
+        OPT_STR(0, "socket", struct cvm_imr_options, service_socket, "PATH",
+                "--backend service: cvm-evidenced's socket (default /run/cvm/evidence.sock)"),
         OPT_END,
 };
 

@@ -7,6 +7,8 @@
 
 /* The option table; its fields are those of struct cvm_imr_options (include it with OPT_SUB). */
 extern const struct opt backend_options[];
+/* backend_options and --socket (--backend service), for cvm-evidence's commands and not cvm-measure, which extends. */
+extern const struct opt live_backend_options[];
 
 
 /* --bank ALG, repeatable. */

@@ -21,7 +21,7 @@ static const struct opt options[] = {
         OPT_JSON(struct eventlog_args, json, "a JSON array of events"),
         OPT_FLAG(0, "cel", struct eventlog_args, cel, "TCG Canonical Event Log, JSON encoding (one FILE only)"),
         OPT_STR('l', "log", struct eventlog_args, log, "FILE", "runtime log (default " CVM_RUNTIME_LOG ")"),
-        OPT_SUB(struct eventlog_args, imr, backend_options),
+        OPT_SUB(struct eventlog_args, imr, live_backend_options),
         OPT_END,
 };
 

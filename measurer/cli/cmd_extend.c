@@ -31,7 +31,7 @@ static const struct opt options[] = {
         OPT_FN('a', "alg", struct extend_args, alg, "ALG", opt_alg, "the bank of --digest"),
         OPT_FN(0, "event-type", struct extend_args, type, "T", opt_event_type, "event type (default 0x6, EV_EVENT_TAG)"),
         OPT_STR('l', "log", struct extend_args, log, "FILE", "runtime log (default " CVM_RUNTIME_LOG ")"),
-        OPT_SUB(struct extend_args, imr, backend_options),
+        OPT_SUB(struct extend_args, imr, live_backend_options),
         OPT_END,
 };
 

@@ -9,7 +9,7 @@ struct info_args {
 
 static const struct opt options[] = {
         OPT_JSON(struct info_args, json, "{backend, simulated, reason, read, extend, space, registers,\ndefault_alg, banks}"),
-        OPT_SUB(struct info_args, imr, backend_options),
+        OPT_SUB(struct info_args, imr, live_backend_options),
         OPT_END,
 };
 

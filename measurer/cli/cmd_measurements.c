@@ -17,7 +17,7 @@ static const struct opt options[] = {
                "one register (PCR index, or CC MR index: 0 = MRTD, 1-4 = RTMR0-3)"),
         OPT_FN('a', "alg", struct measurements_args, alg, "ALG", opt_alg, "one bank"),
         OPT_JSON(struct measurements_args, json, "{backend, simulated, registers: [{index, name, alg, digest}]}"),
-        OPT_SUB(struct measurements_args, imr, backend_options),
+        OPT_SUB(struct measurements_args, imr, live_backend_options),
         OPT_END,
 };
 

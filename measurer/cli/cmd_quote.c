@@ -46,7 +46,7 @@ static const struct opt options[] = {
                        "write the quote (TDX quote, or TPMS_ATTEST) to FILE; tpm2 also\n"
                        "FILE.sig (TPMT_SIGNATURE), FILE.pub (TPM2B_PUBLIC), FILE.pem"),
         OPT_JSON(struct quote_args, json, "the quote, its parts and its decoding as JSON"),
-        OPT_SUB(struct quote_args, imr, backend_options),
+        OPT_SUB(struct quote_args, imr, live_backend_options),
         OPT_END,
 };
 

@@ -11,7 +11,7 @@ struct recover_args {
 
 static const struct opt options[] = {
         OPT_STR('l', "log", struct recover_args, log, "FILE", "runtime log (default " CVM_RUNTIME_LOG ")"),
-        OPT_SUB(struct recover_args, imr, backend_options),
+        OPT_SUB(struct recover_args, imr, live_backend_options),
         OPT_END,
 };
 

@@ -29,7 +29,7 @@ static const struct opt options[] = {
         OPT_FLAG('c', "check", struct replay_args, check, "compare every register and bank with the live ones"),
         OPT_STR('l', "log", struct replay_args, log, "FILE", "--check: runtime log (default " CVM_RUNTIME_LOG ")"),
         OPT_JSON(struct replay_args, json, "one object: {format, events, registers[{index,name,alg,digest}]}"),
-        OPT_SUB(struct replay_args, imr, backend_options),
+        OPT_SUB(struct replay_args, imr, live_backend_options),
         OPT_END,
 };
 

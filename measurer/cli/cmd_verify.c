@@ -30,7 +30,7 @@ static const struct opt options[] = {
                  "{match, space, alg, events: {expected, matched, other_writers},\n"
                  "registers_checked, findings: [{finding, register, index, subject,\n"
                  "expected_kind, got_kind, expected, got, basis}]}"),
-        OPT_SUB(struct verify_args, imr, backend_options),
+        OPT_SUB(struct verify_args, imr, live_backend_options),
         OPT_END,
 };
 

@@ -16,7 +16,7 @@ _cvm_evidence() {
         [ "$COMP_CWORD" -gt 1 ] && cmd=${COMP_WORDS[1]}
 
         case $prev in
-        --backend) mapfile -t COMPREPLY < <(compgen -W "tpm2 tdx sim" -- "$cur"); return ;;
+        --backend) mapfile -t COMPREPLY < <(compgen -W "tpm2 tdx sim service" -- "$cur"); return ;;
         --sim-space) mapfile -t COMPREPLY < <(compgen -W "pcr cc-mr" -- "$cur"); return ;;
         -f | --format)
                 [ "$cmd" = reference-values ] && formats="rvps keylime in-toto"
@@ -24,7 +24,7 @@ _cvm_evidence() {
         --alg | -a | --bank | -b) mapfile -t COMPREPLY < <(compgen -W "$algs" -- "$cur"); return ;;
         --space) mapfile -t COMPREPLY < <(compgen -W "tdx tpm" -- "$cur"); return ;;
         --sysroot) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-        -l | --log | --sim-state | -m | --manifest | --against | -o | --output | --out | --subject)
+        -l | --log | --sim-state | --socket | -m | --manifest | --against | -o | --output | --out | --subject)
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
         --tcti | -i | --index | -d | --data | -D | --digest | --event-type | --nonce | --count | \
                 -s | --start | -u | --user-data | --report-data | --pcrs | -k | --ak-handle | -N | --tsm-name)

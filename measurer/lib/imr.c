@@ -17,12 +17,14 @@ const char *cvm_backend_name(enum cvm_backend b) {
                 return "tdx";
         case CVM_BACKEND_SIM:
                 return "sim";
+        case CVM_BACKEND_SERVICE:
+                return "service";
         }
         return "unknown";
 }
 
 int cvm_backend_from_name(const char *name, enum cvm_backend *ret) {
-        for (enum cvm_backend b = CVM_BACKEND_AUTO; b <= CVM_BACKEND_SIM; b++)
+        for (enum cvm_backend b = CVM_BACKEND_AUTO; b <= CVM_BACKEND_SERVICE; b++)
                 if (strcmp(name, cvm_backend_name(b)) == 0) {
                         *ret = b;
                         return 0;
@@ -46,6 +48,9 @@ int cvm_imr_open(const struct cvm_imr_options *opts, cvm_imr **ret, cvm_error *e
                 break;
         case CVM_BACKEND_SIM:
                 r = imr_sim_open(imr, opts, err);
+                break;
+        case CVM_BACKEND_SERVICE:
+                r = imr_service_open(imr, opts->service_socket, err);
                 break;
         default:
                 /* TDX first: a TD may also have a vTPM, but its RTMRs are the TEE's own registers. */
@@ -99,7 +104,7 @@ int cvm_imr_can_extend(const cvm_imr *imr, cvm_error *err) {
 }
 
 bool cvm_imr_simulated(const cvm_imr *imr) {
-        return imr->backend == CVM_BACKEND_SIM;
+        return imr->backend == CVM_BACKEND_SIM || imr->simulated;
 }
 
 enum cvm_reg_space cvm_imr_space(const cvm_imr *imr) {

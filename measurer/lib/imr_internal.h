@@ -31,6 +31,7 @@ struct cvm_imr {
         size_t nbanks;
         char reason[PATH_MAX + 256];
         const char *read_via, *extend_via;   /* the interfaces used; NULL: the backend's name */
+        bool simulated;                      /* service: the daemon's device is simulated */
         void *priv;
 };
 
@@ -41,6 +42,7 @@ int imr_check_extend(const cvm_imr *imr, uint32_t index, const struct cvm_event_
 int imr_tpm2_open(cvm_imr *imr, const char *tcti, cvm_error *err);
 int imr_tdx_open(cvm_imr *imr, const char *sysroot, cvm_error *err);
 int imr_sim_open(cvm_imr *imr, const struct cvm_imr_options *opts, cvm_error *err);
+int imr_service_open(cvm_imr *imr, const char *socket_path, cvm_error *err);
 
 /* True if sysroot has the TDX guest interfaces (TSM measurement sysfs or /dev/tdx_guest). */
 bool imr_tdx_present(const char *sysroot);

@@ -13,7 +13,7 @@ setup() {
         MAN="$BIN/../man"
 }
 
-TOOL_SOURCES="measurer/cli measurer/measure initrd/cli"
+TOOL_SOURCES="measurer/cli measurer/measure measurer/evidenced initrd/cli"
 
 # "LINES FILE:LINE NAME" of every function definition (systemd style: the
 # signature starts in column 0, the body ends at a "}" in column 0).
@@ -31,6 +31,7 @@ letters() {
 # Every tool and command, one "TOOL [COMMAND]" a line.
 commands() {
         echo cvm-measure
+        echo cvm-evidenced
         for t in cvm-evidence cvm-initrd; do
                 echo "$t"
                 timeout 10 "$BIN/$t" --help | awk -v t="$t" '/^  [a-z][a-z-]* +[a-zA-Z]/ { print t, $1 }'
@@ -71,7 +72,7 @@ commands() {
                 [ "$status" -eq 0 ] && [[ "$output" == "$t "[0-9]* ]] || { echo "$t $c -V: $output" >&2; return 1; }
                 run timeout 10 "$BIN/$t" $c -h
                 [ "$status" -eq 0 ] && [[ "$output" == Usage:* ]]
-        done < <(commands)
+        done < <(commands; echo cvm-evidenced)
         for tc in "cvm-evidence quote" "cvm-initrd append" "cvm-initrd rebuild" "cvm-initrd create" "cvm-initrd bundle" cvm-measure; do
                 letters "$BIN/${tc%% *}" $([ "$tc" = cvm-measure ] || echo "${tc#* }") | grep -qx 'o output' ||
                         { echo "$tc: no -o, --output" >&2; return 1; }
@@ -79,7 +80,7 @@ commands() {
 }
 
 @test "the exit codes --help lists are those of the man page's EXIT STATUS" {
-        for tp in cvm-evidence:cvm-evidence.1 cvm-measure:cvm-measure.8 cvm-initrd:cvm-initrd.1; do
+        for tp in cvm-evidence:cvm-evidence.1 cvm-measure:cvm-measure.8 cvm-initrd:cvm-initrd.1 cvm-evidenced:cvm-evidenced.8; do
                 t=${tp%%:*} p=${tp#*:}
                 help=$(timeout 10 "$BIN/$t" --help | sed -n '/^Exit codes:/,$p' | awk '/^  [0-9]/ { print $1 }')
                 page=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH [A-DF-Z]/p' "$MAN/$p" | sed -n 's/^\\fB\([0-9]*\)\\fR$/\1/p')
@@ -92,8 +93,10 @@ commands() {
                 run timeout 10 "$BIN/$t" list-nothing
                 [ "$status" -eq 1 ]
         done
-        run timeout 10 "$BIN/cvm-measure" --no-such-option
-        [ "$status" -eq 1 ]
+        for t in cvm-measure cvm-evidenced; do
+                run timeout 10 "$BIN/$t" --no-such-option
+                [ "$status" -eq 1 ]
+        done
         run timeout 10 "$BIN/cvm-evidence" info --no-such-option -V
         [ "$status" -eq 1 ]
 }

@@ -110,6 +110,10 @@ options_in_page() {
         for c in "${lines[@]}"; do grep -q "^\\\\fB$c\\\\fR" "$MAN/cvm-vm.1"; done
 }
 
+@test "cvm-evidenced(8) has every long option of cvm-evidenced" {
+        options_in_page cvm-evidenced.8 "$BIN/cvm-evidenced"
+}
+
 @test "cvm-policy(5) names every policy key the parser accepts" {
         for k in $(grep -oE 'strcmp\(key, "[a-z_]+"\)' "$ROOT/measurer/lib/policy.c" | cut -d'"' -f2 | sort -u) \
                 cmdline file tree glob string; do
@@ -175,7 +179,7 @@ options_in_page() {
                 diff <(reply | sort) <(longopts "$BIN/cvm-evidence" "$c")
         done
         run complete_words "$f" _cvm_evidence "$BIN/cvm-evidence" info --backend ""
-        [ "${lines[*]}" = "tpm2 tdx sim" ]
+        [ "${lines[*]}" = "tpm2 tdx sim service" ]
         "$BIN/cvm-evidence" info --help | grep -q -- '--backend B  *tpm2, tdx or sim'
         run complete_words "$f" _cvm_evidence "$BIN/cvm-evidence" eventlog --format ima-
         [ "${lines[*]}" = "ima-ascii ima-binary" ]

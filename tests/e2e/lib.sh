@@ -186,6 +186,34 @@ check_boot_tdx() {
         ok "cvm-evidence verify --manifest: match in the guest (live RTMRs) and on the host (saved log)"
 }
 
+# check_service OUT: the evidence service (cvm-evidenced, socket-activated by plugin 51) answered in
+# the guest, and its registers through cvm-evidence --backend service, the Python module and a raw
+# varlink call equal the CLI's.  PCR10 is left out: IMA extends it as the report runs programs.
+check_service() {
+        local out=$1 alg regs
+        expect_rc "$out" service-measurements 0
+        regs='[.registers[] | select(.index != 10) | {index, alg, digest}] | sort_by(.index, .alg)'
+        [ "$(jq -c "$regs" "$out/service-measurements")" = "$(jq -c "$regs" "$out/measurements")" ] \
+                || fail "the service's registers (cvm-evidence --backend service) differ from the CLI's"
+        ok "cvm-evidenced in the guest: cvm-evidence --backend service reads the same registers as the CLI"
+        if [ ! -e "$out/service-python.rc" ]; then
+                ok "no python3 in the guest: the Python module and the raw varlink call were not run"
+                return
+        fi
+        expect_rc "$out" service-python 0
+        expect_rc "$out" service-raw 0
+        alg=$(jq -r .alg "$out/service-python")
+        for i in $(jq -r '.registers[] | select(.index != 10) | .index' "$out/service-python"); do
+                [ "$(jq -r --argjson i "$i" '.registers[] | select(.index == $i) | .digest' "$out/service-python")" = \
+                  "$(jq -r --argjson i "$i" --arg a "$alg" '.registers[] | select(.index == $i and .alg == $a) | .digest' "$out/measurements")" ] \
+                        || fail "register $i: the Python module's get_cc_measurement differs from the CLI's"
+        done
+        [ "$(jq -r .parameters.digest "$out/service-raw")" = \
+          "$(jq -r --arg a "$(jq -r .parameters.algorithm "$out/service-raw")" '.registers[] | select(.index == 1 and .alg == $a) | .digest' "$out/measurements")" ] \
+                || fail "register 1: the raw varlink GetMeasurement differs from the CLI's"
+        ok "the Python module (get_cc_measurement) and a raw varlink GetMeasurement equal the CLI's registers"
+}
+
 # read_back_both CMDS IMG1 OUT1 IMG2 OUT2: one guestfish launch over two images; CMDS DEV OUT prints
 # the guestfish commands that read the root file system on DEV, mounted at /, into OUT.
 read_back_both() {

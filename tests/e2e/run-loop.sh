@@ -76,6 +76,7 @@ done_step
 
 step "check the evidence on the host"
 check_boot "$W/boot" "$NONCE"
+check_service "$W/boot"
 expect_rc "$W/boot" verify 0
 [ "$(jq -r .match "$W/boot/verify")" = true ] || fail "verify in the guest did not match"
 "$E" verify --manifest "$W/foundation.qcow2.manifest.json" --log "$W/boot/runtime-log" >/dev/null \

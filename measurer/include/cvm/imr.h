@@ -34,6 +34,7 @@ enum cvm_backend {
         CVM_BACKEND_TPM2,
         CVM_BACKEND_TDX,
         CVM_BACKEND_SIM,
+        CVM_BACKEND_SERVICE,    /* cvm-evidenced over its socket: reads only (see cvm-evidenced(8)) */
 };
 
 struct cvm_imr_options {
@@ -44,11 +45,12 @@ struct cvm_imr_options {
         enum cvm_reg_space sim_space;   /* sim: registers to create (PCR0-23 or MRTD+RTMR0-3) */
         const uint16_t *sim_banks;      /* sim: banks to create; NULL = sha256 (PCR) or sha384 (CC MR) */
         size_t sim_nbanks;
+        const char *service_socket;     /* service: NULL = $CVM_EVIDENCE_SOCKET, else /run/cvm/evidence.sock */
 };
 
 typedef struct cvm_imr cvm_imr;
 
-/* "auto", "tpm2", "tdx", "sim". */
+/* "auto", "tpm2", "tdx", "sim", "service". */
 const char *cvm_backend_name(enum cvm_backend b);
 int cvm_backend_from_name(const char *name, enum cvm_backend *ret);
 

@@ -44,4 +44,22 @@ block ima-log cat /sys/kernel/security/ima/binary_runtime_measurements
 block replay-check cvm-evidence replay --check --bank "$bank" --json
 block quote cvm-evidence quote --nonce "$nonce" --json --out /run/cvm-e2e.quote
 block verify cvm-evidence verify --manifest "$fwcfg/manifest/raw" --json
+# The evidence service (plugin 51, cvm-evidence.socket): the registers again through the C client,
+# the Python module and a raw varlink message; the host compares them with the CLI's (check_service).
+block service-measurements cvm-evidence measurements --json --backend service
+if command -v python3 >/dev/null; then
+        block service-python python3 -c 'import sys, json
+sys.path.insert(0, "/usr/lib/cvm/evidence/python")
+import cvm_evidence as c
+alg = c.get_default_algorithm()
+print(json.dumps({"alg": alg, "registers": [{"index": i, "digest": c.get_cc_measurement(i, alg).hex()}
+                                           for i in range(c.get_measurement_count())]}))'
+        block service-raw python3 -c 'import socket
+s = socket.socket(socket.AF_UNIX); s.connect("/run/cvm/evidence.sock")
+s.sendall(b"{\"method\":\"io.cvmkit.Evidence.GetMeasurement\",\"parameters\":{\"index\":1}}\0")
+b = b""
+while not b.endswith(b"\0"):
+    b += s.recv(65536)
+print(b[:-1].decode())'
+fi
 echo "CVM-E2E-DONE"
