@@ -131,6 +131,40 @@ file 0750 usr/sbin/cvm-tool" ]
         tail -c +"$((off + 1))" "$T/c1.img" | bzip2 -dc | cpio -tv --quiet 2>/dev/null | grep payload | grep -q 2023
 }
 
+@test "append over a merged-usr image: lib/modules/X goes to usr/lib/modules/X, the lib -> usr/lib symlink stays" {
+        # As Debian 12 and Ubuntu build it: /lib and /bin are symlinks into /usr.  A "lib"
+        # directory entry in the new segment made the kernel replace the symlink ("Failed to execute /init").
+        mkdir -p "$T/base/usr/lib" "$T/base/usr/bin"
+        ln -s usr/lib "$T/base/lib"
+        ln -s usr/bin "$T/base/bin"
+        printf '#!/bin/sh\n' >"$T/base/init"
+        (cd "$T/base" && find . | LC_ALL=C sort | cpio --quiet -o -H newc | gzip -n) >"$T/base.img"
+        echo module >"$T/x.ko"
+        timeout 60 "$I" append "$T/base.img" --out "$T/m.img" --add "$T/x.ko:/lib/modules/6.1/x.ko"
+        run timeout 60 "$I" list "$T/m.img"
+        [ "$status" -eq 0 ]
+        grep -q '^1 gzip  -0644          7 usr/lib/modules/6.1/x.ko$' <<<"$output"
+        grep -q '^0 gzip  l0777          7 lib -> usr/lib$' <<<"$output"
+        # The new segment holds no lib, usr or usr/lib entry: the earlier segment provides them.
+        [ "$(grep -c '^1 ' <<<"$output")" -eq 3 ]
+        ! grep -Eq '^1 .* (lib|usr|usr/lib)$' <<<"$output"
+        timeout 60 "$I" extract "$T/m.img" "$T/x"
+        [ -L "$T/x/lib" ] && [ "$(readlink "$T/x/lib")" = usr/lib ]
+        [ "$(cat "$T/x/usr/lib/modules/6.1/x.ko")" = module ]
+
+        # An entry that would replace an earlier one of another type is refused, naming both.
+        mkdir -p "$T/d/sub"
+        run timeout 60 "$I" append "$T/base.img" --out "$T/bad.img" --tree "$T/d:/lib"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"lib: would replace a symlink of an earlier segment with a directory"* ]]
+        run timeout 60 "$I" append "$T/base.img" --out "$T/bad.img" --add "$T/x.ko:/bin"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"replacing files must be asked for"* ]]
+        [ ! -e "$T/bad.img" ]
+        timeout 60 "$I" append "$T/base.img" --out "$T/r.img" --replace --add "$T/x.ko:/bin"
+        timeout 60 "$I" list "$T/r.img" | grep -q '^1 gzip  -0644          7 bin$'
+}
+
 @test "rebuild with no change keeps every entry and every content digest; the microcode segment is kept byte for byte" {
         run "$I" rebuild "$W/mc.img" --out "$T/r.img"
         [ "$status" -eq 0 ]
