@@ -314,9 +314,8 @@ static int append_one(struct session *ss, const struct step *s, cvm_initrd_files
         size_t size;
         int r;
 
-        /* The prefix walk alone when nothing in the image has to be read (no ORDER to extend). */
-        if ((r = cvm_initrd_source_date_epoch(&epoch, ss->err)) < 0 ||
-            (r = scripts ? cvm_initrd_open(in, &rd, ss->err) : cvm_initrd_open_prefix(in, &rd, ss->err)) < 0)
+        /* Every segment is read: the new paths go where the image's symlinks lead (merged /usr). */
+        if ((r = cvm_initrd_source_date_epoch(&epoch, ss->err)) < 0 || (r = cvm_initrd_open(in, &rd, ss->err)) < 0)
                 return r;
         for (char **sc = scripts ? scripts->list : NULL; sc && *sc; sc++)
                 if ((r = add_to_order(ss, s, rd, fs, *sc, image)) < 0)
@@ -327,7 +326,7 @@ static int append_one(struct session *ss, const struct step *s, cvm_initrd_files
         if (!cvm_initrd_can_compress(c))
                 c = CVM_INITRD_NONE;
         cvm_initrd_data(rd, &size);
-        if ((r = cvm_initrd_fileset_add_parents(fs, ss->err)) < 0)
+        if ((r = cvm_initrd_fileset_place(fs, rd, 0, ss->err)) < 0)
                 return r;
         return cvm_initrd_write_image(rd, size, fs, c, epoch, out, ss->err);
 }

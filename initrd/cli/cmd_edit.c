@@ -26,7 +26,7 @@ struct compression {
 };
 
 struct edit {
-        bool rebuild, create;
+        bool rebuild, create, replace;
         const char *in, *out;
         struct compression compress;
         struct add_list adds;
@@ -73,6 +73,7 @@ static int opt_remove(const struct opt *o, const char *arg, void *field) {
 
 static const struct opt append_options[] = {
         EDIT_OPTIONS("the new image (INITRD's bytes, then the new segment)"),
+        OPT_FLAG(0, "replace", struct edit, replace, "a file may replace an earlier symlink or device (and back)"),
         OPT_END,
 };
 
@@ -94,9 +95,12 @@ static const struct opt create_options[] = {
 static const struct opt_command append_command = {
         .tool = &initrd_tool,
         .name = "append",
-        .usage = "INITRD --output OUT [--compress C] (--add SRC:DEST[:MODE])... (--tree DIR:DEST)...",
+        .usage = "INITRD --output OUT [--compress C] [--replace] (--add SRC:DEST[:MODE])... (--tree DIR:DEST)...",
         .about = "Append one segment after the existing bytes, which are kept as they are;\n"
                  "its entries override earlier ones of the same path when the kernel unpacks.\n"
+                 "Paths are written as the kernel resolves them through the earlier segments'\n"
+                 "symlinks (lib/X as usr/lib/X when lib -> usr/lib); an entry that would replace\n"
+                 "an earlier one of another type is refused (files of other types: --replace).\n"
                  "C is none, gzip, zstd, xz, lzma or bzip2 (default: that of the main segment,\n"
                  "the first compressed one, which the running kernel is known to read).",
         .options = append_options,
@@ -184,14 +188,36 @@ static int apply_adds(cvm_initrd_fileset *fs, const struct edit *e) {
         return 0;
 }
 
+/*
+ * Append places the set over the kept segments (their symlinks resolved, no
+ * entry of another type replaced); rebuild and create write the whole main
+ * segment themselves, so its own parents are enough.
+ */
+static int add_parents(const struct edit *e, const cvm_initrd *rd, cvm_initrd_fileset *set) {
+        cvm_error err = { 0 };
+
+        if (!e->create && !e->rebuild) {
+                if (cvm_initrd_fileset_place(set, rd, e->replace ? CVM_INITRD_PLACE_REPLACE : 0, &err) < 0) {
+                        log_error("%s: %s", e->in, err.msg);
+                        return EXIT_BAD_INPUT;
+                }
+        } else if (cvm_initrd_fileset_add_parents(set, &err) < 0) {
+                log_error("%s", err.msg);
+                return EXIT_OUTPUT;
+        }
+        return EXIT_OK;
+}
+
 /* The set (with its parent directories) as the new image: rd's first keep bytes, then one segment. */
 static int write_image(const struct edit *e, const cvm_initrd *rd, uint64_t keep, cvm_initrd_fileset *set, int64_t epoch) {
         cvm_error err = { 0 };
+        int r;
 
         if (apply_adds(set, e) < 0)
                 return EXIT_BAD_INPUT;
-        if (cvm_initrd_fileset_add_parents(set, &err) < 0 ||
-            cvm_initrd_write_image(rd, keep, set, e->compress.c, epoch, e->out, &err) < 0) {
+        if ((r = add_parents(e, rd, set)) != EXIT_OK)
+                return r;
+        if (cvm_initrd_write_image(rd, keep, set, e->compress.c, epoch, e->out, &err) < 0) {
                 log_error("%s", err.msg);
                 return EXIT_OUTPUT;
         }
@@ -241,9 +267,8 @@ static int edit_existing(struct edit *e) {
 
         if (check_not_input(e->in, e->out) < 0)
                 return EXIT_USAGE;
-        /* Append keeps every byte, so it reads nothing compressed: the prefix walk is enough. */
-        if (cvm_initrd_source_date_epoch(&epoch, &err) < 0 ||
-            (e->rebuild ? cvm_initrd_open(e->in, &rd, &err) : cvm_initrd_open_prefix(e->in, &rd, &err)) < 0) {
+        /* Append keeps every byte but reads every segment too: its paths go where their symlinks lead. */
+        if (cvm_initrd_source_date_epoch(&epoch, &err) < 0 || cvm_initrd_open(e->in, &rd, &err) < 0) {
                 log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
         }

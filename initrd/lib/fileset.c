@@ -38,8 +38,7 @@ static int oom(cvm_error *err) {
         return cvm_error_set(err, ENOMEM, "out of memory");
 }
 
-/* A new entry at the end; the set is sorted again before it is used. */
-static struct fs_entry *push(cvm_initrd_fileset *fs, const char *dest, cvm_error *err) {
+struct fs_entry *fileset_push(cvm_initrd_fileset *fs, const char *dest, cvm_error *err) {
         char norm[PATH_MAX];
         struct fs_entry *e;
         int r;
@@ -83,7 +82,7 @@ int cvm_initrd_fileset_add_file(cvm_initrd_fileset *fs, const char *src, const c
         if (fd < 0)
                 return fd;
         close(fd);
-        e = push(fs, dest, err);
+        e = fileset_push(fs, dest, err);
         if (!e)
                 return -err->code;
         e->mode = S_IFREG | (mode ? mode : (st.st_mode & 07777));
@@ -134,7 +133,7 @@ static int add_node(cvm_initrd_fileset *fs, const char *host, const char *dest, 
                 return cvm_error_set(err, errno, "%s: %s", host, strerror(errno));
         if (S_ISSOCK(st.st_mode))
                 return 0;
-        e = push(fs, dest, err);
+        e = fileset_push(fs, dest, err);
         if (!e)
                 return -err->code;
         e->mode = st.st_mode & (S_IFMT | 07777);
@@ -238,7 +237,7 @@ int cvm_initrd_fileset_add_tree_spec(cvm_initrd_fileset *fs, const char *spec, c
 }
 
 int cvm_initrd_fileset_add_entry(cvm_initrd_fileset *fs, const struct cvm_initrd_entry *in, cvm_error *err) {
-        struct fs_entry *e = push(fs, in->path, err);
+        struct fs_entry *e = fileset_push(fs, in->path, err);
 
         if (!e)
                 return -err->code;
@@ -329,7 +328,18 @@ struct fs_entry *fileset_find(const cvm_initrd_fileset *fs, size_t n, const char
         return NULL;
 }
 
-int cvm_initrd_fileset_add_parents(cvm_initrd_fileset *fs, cvm_error *err) {
+/* Whether parent is already there: in the set's first n (sorted) entries, among those pushed after them, or in view. */
+static bool parent_present(const cvm_initrd_fileset *fs, size_t n, const cvm_initrd_fileset *view, const char *parent) {
+        if (fileset_find(fs, n, parent))
+                return true;
+        for (size_t j = n; j < fs->n; j++)
+                if (strcmp(fs->e[j].path, parent) == 0)
+                        return true;
+        /* Resolved paths meet only directories in view: a link was followed, anything else refused. */
+        return view && fileset_find(view, view->n, parent);
+}
+
+int fileset_add_parents_over(cvm_initrd_fileset *fs, const cvm_initrd_fileset *view, cvm_error *err) {
         size_t n;
 
         fileset_sort(fs);
@@ -342,22 +352,21 @@ int cvm_initrd_fileset_add_parents(cvm_initrd_fileset *fs, cvm_error *err) {
                 while ((slash = strrchr(parent, '/'))) {
                         struct fs_entry *e;
                         *slash = '\0';
-                        /* Entries pushed by this loop sit unsorted after the first n. */
-                        if (fileset_find(fs, n, parent))
+                        if (parent_present(fs, n, view, parent))
                                 break;
-                        for (size_t j = n; j < fs->n; j++)
-                                if (strcmp(fs->e[j].path, parent) == 0)
-                                        goto next;
-                        e = push(fs, parent, err);
+                        e = fileset_push(fs, parent, err);
                         if (!e)
                                 return -err->code;
                         e->mode = S_IFDIR | 0755;
                 }
-        next:;
         }
         fs->sorted = false;
         fileset_sort(fs);
         return 0;
+}
+
+int cvm_initrd_fileset_add_parents(cvm_initrd_fileset *fs, cvm_error *err) {
+        return fileset_add_parents_over(fs, NULL, err);
 }
 
 size_t cvm_initrd_fileset_count(const cvm_initrd_fileset *fs) {

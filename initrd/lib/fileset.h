@@ -26,8 +26,20 @@ struct cvm_initrd_fileset {
         bool sorted;
 };
 
+/* A new entry for dest (normalised) at the end; the set is sorted again before it is used. */
+struct fs_entry *fileset_push(cvm_initrd_fileset *fs, const char *dest, cvm_error *err);
+
 /* The entry with this path among the first n (sorted) entries, or NULL. */
 struct fs_entry *fileset_find(const cvm_initrd_fileset *fs, size_t n, const char *path);
 
 /* Sort by path and drop all but the last entry added for each path. */
 void fileset_sort(cvm_initrd_fileset *fs);
+
+/* Add 0755 directories for the missing parents of every entry; view (or NULL) holds what is there already. */
+int fileset_add_parents_over(cvm_initrd_fileset *fs, const cvm_initrd_fileset *view, cvm_error *err);
+
+/*
+ * Resolve path's parent components through view's symlinks as the kernel's
+ * unpacker would (its last component is not followed), inside the root.
+ */
+int initrd_place_resolve(const cvm_initrd_fileset *view, const char *path, char *out, size_t size, cvm_error *err);

@@ -75,17 +75,15 @@ lsinit() { lsinitramfs "$1" | sed -e 's|^\./||' -e 's|^$|.|' | LC_ALL=C sort; }
         run "$I" list --json "$T/out.img"
         [ "$(jq -r '[.segments[].compression] | join(",")' <<<"$output")" = none,gzip,gzip ]
         new=$(jq -r '.entries[] | select(.segment == 2) | "\(.type) \(.mode) \(.path)\(if .target then " -> " + .target else "" end)"' <<<"$output")
-        [ "$new" = "dir 0755 etc
-dir 0755 etc/cvm
+        # No entry for etc, usr, usr/lib, usr/sbin: the main segment has them (a parent
+        # directory entry over an earlier symlink replaced it, see the merged-usr case).
+        [ "$new" = "dir 0755 etc/cvm
 file 0600 etc/cvm/name
-dir 0755 usr
-dir 0755 usr/lib
 dir 0755 usr/lib/cvm
 file 0750 usr/lib/cvm/tool
 dir 0755 usr/lib/cvm/x
 symlink 0777 usr/lib/cvm/x/link -> payload
 file 0644 usr/lib/cvm/x/payload
-dir 0755 usr/sbin
 file 0750 usr/sbin/cvm-tool" ]
         # Debian's lsinitramfs stops after the first compressed archive (cpio ends at
         # TRAILER!!!), but it still reads every earlier entry of the result.
@@ -129,6 +127,48 @@ file 0750 usr/sbin/cvm-tool" ]
         # Clamped: a file newer than the epoch gets the epoch; the cpio header says so.
         off=$(jq -r '.segments[1].offset' <<<"$output")
         tail -c +"$((off + 1))" "$T/c1.img" | bzip2 -dc | cpio -tv --quiet 2>/dev/null | grep payload | grep -q 2023
+}
+
+@test "append over a merged-usr image: lib/modules/X goes to usr/lib/modules/X, the lib -> usr/lib symlink stays" {
+        # As Debian 12 and Ubuntu build it: /lib and /bin are symlinks into /usr.  A "lib"
+        # directory entry in the new segment made the kernel replace the symlink ("Failed to execute /init").
+        mkdir -p "$T/base/usr/lib" "$T/base/usr/bin"
+        ln -s usr/lib "$T/base/lib"
+        ln -s usr/bin "$T/base/bin"
+        printf '#!/bin/sh\n' >"$T/base/init"
+        (cd "$T/base" && find . | LC_ALL=C sort | cpio --quiet -o -H newc | gzip -n) >"$T/base.img"
+        echo module >"$T/x.ko"
+        timeout 60 "$I" append "$T/base.img" --out "$T/m.img" --add "$T/x.ko:/lib/modules/6.1/x.ko"
+        run timeout 60 "$I" list "$T/m.img"
+        [ "$status" -eq 0 ]
+        grep -q '^1 gzip  -0644          7 usr/lib/modules/6.1/x.ko$' <<<"$output"
+        grep -q '^0 gzip  l0777          7 lib -> usr/lib$' <<<"$output"
+        # The new segment holds no lib, usr or usr/lib entry: the earlier segment provides them.
+        [ "$(grep -c '^1 ' <<<"$output")" -eq 3 ]
+        ! grep -Eq '^1 .* (lib|usr|usr/lib)$' <<<"$output"
+        timeout 60 "$I" extract "$T/m.img" "$T/x"
+        [ -L "$T/x/lib" ] && [ "$(readlink "$T/x/lib")" = usr/lib ]
+        [ "$(cat "$T/x/usr/lib/modules/6.1/x.ko")" = module ]
+
+        # An entry that would replace an earlier one of another type is refused, naming both.
+        mkdir -p "$T/d/sub"
+        run timeout 60 "$I" append "$T/base.img" --out "$T/bad.img" --tree "$T/d:/lib"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"lib: would replace a symlink of an earlier segment with a directory"* ]]
+        run timeout 60 "$I" append "$T/base.img" --out "$T/bad.img" --add "$T/x.ko:/bin"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"replacing files must be asked for"* ]]
+        [ ! -e "$T/bad.img" ]
+        timeout 60 "$I" append "$T/base.img" --out "$T/r.img" --replace --add "$T/x.ko:/bin"
+        timeout 60 "$I" list "$T/r.img" | grep -q '^1 gzip  -0644          7 bin$'
+
+        # This machine's own mkinitramfs image (Debian 12) is merged-usr too.
+        run timeout 60 "$I" append "$W/zstd.img" --out "$T/z.img" --add "$T/x.ko:/lib/modules/$KVER/extra/x.ko"
+        [ "$status" -eq 0 ]
+        run timeout 60 "$I" list "$T/z.img"
+        grep -q '^0 zstd  l0777          7 lib -> usr/lib$' <<<"$output"
+        grep -q "^1 zstd  -0644          7 usr/lib/modules/$KVER/extra/x.ko\$" <<<"$output"
+        ! grep -Eq '^1 .* (lib|usr|usr/lib|usr/lib/modules)$' <<<"$output"
 }
 
 @test "rebuild with no change keeps every entry and every content digest; the microcode segment is kept byte for byte" {

@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libFuzzer harness: the initramfs segment walker and the libarchive entry reader behind it. */
+/*
+ * libFuzzer harness: the initramfs segment walker, the libarchive entry reader
+ * behind it, and the resolution of appended paths through the image's symlinks.
+ */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cvminitrd/initrd.h"
 
@@ -11,6 +18,45 @@ static int touch(const struct cvm_initrd_entry *e, void *userdata) {
         size_t *n = userdata;
         *n += strlen(e->path) + (e->link ? strlen(e->link) : 0) + (e->hardlink ? strlen(e->hardlink) : 0);
         return 0;
+}
+
+/* What place() wrote must read back: every name relative, without "..", as the reader checks. */
+static void read_back(cvm_initrd_fileset *fs) {
+        int fd = memfd_create("placed", 0);
+        cvm_initrd *rd;
+        uint8_t *buf;
+        size_t n = 0;
+        struct stat st;
+
+        if (fd < 0 || cvm_initrd_write_segment(fs, fd, CVM_INITRD_NONE, 0, NULL) < 0 || fstat(fd, &st) < 0 ||
+            !(buf = malloc((size_t) st.st_size)))
+                __builtin_trap();
+        if (pread(fd, buf, (size_t) st.st_size, 0) != st.st_size ||
+            cvm_initrd_open_buffer(buf, (size_t) st.st_size, "placed", &rd, NULL) < 0)
+                __builtin_trap();
+        if (cvm_initrd_foreach(rd, SIZE_MAX, false, touch, &n, NULL) < 0)
+                __builtin_trap();
+        cvm_initrd_close(rd);
+        free(buf);
+        close(fd);
+}
+
+/* Place a few paths over the image: its symlinks (loops, "..", absolute targets) resolved inside the root. */
+static void place(const cvm_initrd *rd) {
+        static const char *const paths[] = { "lib/modules/6.1/x.ko", "bin/sh", "a/b/c/d/e", "usr/lib/x", "etc" };
+        static const uint8_t one[] = "x";
+        cvm_initrd_fileset *fs;
+
+        if (cvm_initrd_fileset_new(&fs) < 0)
+                return;
+        for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+                struct cvm_initrd_entry e = { .path = paths[i], .mode = S_IFREG | 0644, .size = 1, .data = one };
+                if (cvm_initrd_fileset_add_entry(fs, &e, NULL) < 0)
+                        __builtin_trap();
+        }
+        if (cvm_initrd_fileset_place(fs, rd, 0, NULL) == 0)
+                read_back(fs);
+        cvm_initrd_fileset_free(fs);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -26,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         __builtin_trap();
         }
         cvm_initrd_foreach(rd, SIZE_MAX, false, touch, &n, NULL);
+        place(rd);
         cvm_initrd_close(rd);
         return 0;
 }

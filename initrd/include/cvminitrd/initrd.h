@@ -176,6 +176,22 @@ size_t cvm_initrd_fileset_remove(cvm_initrd_fileset *fs, const char *path);
 /* Add 0755 directories for every missing parent, so the kernel can create each entry. */
 int cvm_initrd_fileset_add_parents(cvm_initrd_fileset *fs, cvm_error *err);
 
+/* cvm_initrd_fileset_place: a file, link or device may replace an earlier entry of another such type. */
+#define CVM_INITRD_PLACE_REPLACE 1u
+
+/*
+ * Make the set ready to be appended after rd's segments, instead of
+ * cvm_initrd_fileset_add_parents: each path is resolved through the symlinks
+ * those segments make, as the kernel resolves it (lib/modules/X is written as
+ * usr/lib/modules/X when lib -> usr/lib; inside the root, at most 40 links);
+ * an entry that would replace an earlier one of another type is refused
+ * (-EEXIST; files over files of another type allowed with
+ * CVM_INITRD_PLACE_REPLACE, never anything over or by a directory); parent
+ * directories are added only where the segments have none.  rd must be
+ * opened with cvm_initrd_open (its segments are read).
+ */
+int cvm_initrd_fileset_place(cvm_initrd_fileset *fs, const cvm_initrd *rd, unsigned flags, cvm_error *err);
+
 /* Whether the set holds path (any spelling that normalises to it). */
 bool cvm_initrd_fileset_contains(cvm_initrd_fileset *fs, const char *path);
 
