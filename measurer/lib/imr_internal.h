@@ -31,7 +31,7 @@ struct cvm_imr {
         size_t nbanks;
         char reason[PATH_MAX + 256];
         const char *read_via, *extend_via;   /* the interfaces used; NULL: the backend's name */
-        bool simulated;                      /* service: the daemon's device is simulated */
+        bool simulated;                      /* a test double: the service's sim, the soft TDX device */
         void *priv;
 };
 

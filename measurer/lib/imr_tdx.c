@@ -268,6 +268,18 @@ static int probe_extend_ioctl(struct tdx *t, cvm_error *err) {
         return 0;
 }
 
+/* The test double of tests/softtdx serves the kernel's own interfaces, so only its module tells it from a
+ * TD: found, the device is simulated and every output says so (cvm_imr_simulated). */
+static bool soft_device(const char *root) {
+        static const char *const modules[] = { "/sys/module/soft_tdx_guest", "/sys/module/soft_tdx_guest_legacy" };
+        char p[PATH_MAX];
+
+        for (size_t i = 0; i < sizeof(modules) / sizeof(modules[0]); i++)
+                if (tdx_path(p, sizeof(p), root, modules[i]) && access(p, F_OK) == 0)
+                        return true;
+        return false;
+}
+
 static void set_interfaces(cvm_imr *imr, const struct tdx *t) {
         imr->read_via = t->sysfs ? "sysfs" : "tdreport";
         imr->extend_via = t->sysfs ? "sysfs" : t->extend_cmd ? "ioctl" : "none";
@@ -280,6 +292,11 @@ static void set_interfaces(cvm_imr *imr, const struct tdx *t) {
         else
                 snprintf(imr->reason, sizeof(imr->reason), "TDX guest: %s%s (TDREPORT, read only: this kernel cannot "
                          "extend RTMRs)", t->root, TDX_GUEST);
+        if (imr->simulated) {
+                size_t len = strlen(imr->reason);
+                snprintf(imr->reason + len, sizeof(imr->reason) - len,
+                         "; SIMULATED: the software TDX device for tests (soft_tdx_guest), not a TD");
+        }
 }
 
 int imr_tdx_open(cvm_imr *imr, const char *sysroot, cvm_error *err) {
@@ -314,6 +331,7 @@ int imr_tdx_open(cvm_imr *imr, const char *sysroot, cvm_error *err) {
         imr->count = CVM_CCMR_MAX;
         imr->banks[0] = CVM_ALG_SHA384;
         imr->nbanks = 1;
+        imr->simulated = soft_device(root);
         set_interfaces(imr, t);
         return 0;
 }

@@ -118,6 +118,22 @@ ZERO=$(printf '0%.0s' $(seq 96))
         [ "$(xxd -p "$R/sys/class/misc/tdx_guest/measurements/rtmr2:sha384" | tr -d '\n')" = "$sep" ]
 }
 
+@test "the soft TDX device of tests/softtdx (its module loaded) is labelled simulated; a TD without it is not" {
+        R="$T/root"
+        make_td "$R"
+        make_tdx_root "$R"
+        run --separate-stderr "$E" info --json --sysroot "$R"
+        [ "$status" -eq 0 ]
+        [ "$(jq -r .simulated <<<"$output")" = false ]
+        mkdir -p "$R/sys/module/soft_tdx_guest"
+        run --separate-stderr "$E" info --json --sysroot "$R"
+        [ "$status" -eq 0 ]
+        [ "$(jq -r '"\(.backend) \(.simulated)"' <<<"$output")" = "tdx true" ]
+        [[ "$(jq -r .reason <<<"$output")" == *"SIMULATED: the software TDX device for tests"* ]]
+        run "$E" info --sysroot "$R"
+        [[ "$output" == *SIMULATED* ]]
+}
+
 @test "distro TDX kernel, _IOR TDX_CMD_EXTEND_RTMR (DCAP default, Anolis): extends through the ioctl; the log replays to the live RTMRs" {
         R="$T/root"
         make_td "$R" dev

@@ -97,8 +97,8 @@ done_step
 check_soft_tdx() {
         local out=$1 nonce=$2 how=$3 i live replayed quoted
         for b in info measurements runtime-log replay-check quote; do expect_rc "$out" "$b" 0; done
-        jq -e --arg h "$how" '.backend == "tdx" and .extend == $h' "$out/info" >/dev/null \
-                || fail "cvm-evidence info in the guest: $(jq -c '{backend, read, extend}' "$out/info"), expected tdx extending by $how"
+        jq -e --arg h "$how" '.backend == "tdx" and .extend == $h and .simulated == true' "$out/info" >/dev/null \
+                || fail "cvm-evidence info in the guest: $(jq -c '{backend, read, extend, simulated}' "$out/info"), expected simulated tdx extending by $how"
         grep -q "soft_tdx_guest: SIMULATED TDX guest device" "$out/kernel-log" || fail "the kernel log does not show the soft device loading"
         ok "in the guest: backend tdx, extend $how; the soft device (simulated) loaded in the initramfs"
         jq -r .quote "$out/quote" | xxd -r -p >"$out/quote.bin"
