@@ -336,7 +336,10 @@ SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir system
 ITOOLS := $(DESTDIR)/usr/share/initramfs-tools
 DRACUT := $(DESTDIR)/usr/lib/dracut/modules.d/90cvm-measure
 
-install-guest: $(BUILD)/bin/cvm-measure $(BUILD)/man/cvm-measure.8
+# The evidence service is a guest's too: cvm-evidenced with its socket-activated units (plugin 51's files).
+EVD_SRC := plugins/51-cvm-evidence/files
+
+install-guest: $(BUILD)/bin/cvm-measure $(BUILD)/man/cvm-measure.8 $(BUILD)/bin/cvm-evidenced $(BUILD)/man/cvm-evidenced.8
 	install -d $(DESTDIR)/usr/sbin $(DESTDIR)/etc/cvm $(ITOOLS)/hooks $(ITOOLS)/scripts/local-bottom \
 		$(DRACUT) $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)/usr/share/man/man8 $(DESTDIR)/usr/share/bash-completion/completions
 	install -m 0755 $(BUILD)/bin/cvm-measure $(DESTDIR)/usr/sbin/
@@ -347,6 +350,11 @@ install-guest: $(BUILD)/bin/cvm-measure $(BUILD)/man/cvm-measure.8
 	install -m 0644 $(GUEST_SRC)/systemd/*.service $(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -m 0644 $(BUILD)/man/cvm-measure.8 $(DESTDIR)/usr/share/man/man8/
 	install -m 0644 measurer/doc/cvm-measure.bash $(DESTDIR)/usr/share/bash-completion/completions/cvm-measure
+	install -m 0755 $(BUILD)/bin/cvm-evidenced $(DESTDIR)/usr/sbin/
+	install -m 0644 $(EVD_SRC)/cvm-evidence.socket $(EVD_SRC)/cvm-evidenced.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0644 $(BUILD)/man/cvm-evidenced.8 $(DESTDIR)/usr/share/man/man8/
+	install -d $(DESTDIR)/usr/lib/cvm/evidence/python
+	install -m 0644 $(EVD_SRC)/cvm_evidence.py $(DESTDIR)/usr/lib/cvm/evidence/python/
 
 # Debian packages (debian/, debhelper): cvmkit, cvmkit-guest, libcvm0, libcvm-dev and
 # their -dbgsym into $(BUILD)/deb/, with the .changes lintian reads.  A clean

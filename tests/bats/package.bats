@@ -139,7 +139,7 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
         run ! grep -qE '^[EW]: ' <<<"$output"
 }
 
-@test "cvmkit-guest: measurer, policy, hooks and units where initramfs-tools, dracut and systemd look" {
+@test "cvmkit-guest: measurer, policy, hooks, the evidence service and units where initramfs-tools, dracut and systemd look" {
         dpkg-deb -c "$(deb_of cvmkit-guest)" | awk '{ print $1, $6 }' >"$T/guest"
         for f in "-rwxr-xr-x ./usr/sbin/cvm-measure" "-rw-r--r-- ./etc/cvm/policy.yaml" \
                 "-rwxr-xr-x ./usr/share/initramfs-tools/hooks/cvm-measure" \
@@ -148,7 +148,11 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
                 "-rwxr-xr-x ./usr/lib/dracut/modules.d/90cvm-measure/cvm-measure-hook.sh" \
                 "-rw-r--r-- ./lib/systemd/system/cvm-measure-late.service" \
                 "-rw-r--r-- ./lib/systemd/system/cvm-measure-initrd.service" \
-                "-rw-r--r-- ./usr/share/man/man8/cvm-measure.8.gz"; do
+                "-rw-r--r-- ./usr/share/man/man8/cvm-measure.8.gz" \
+                "-rwxr-xr-x ./usr/sbin/cvm-evidenced" "-rw-r--r-- ./lib/systemd/system/cvm-evidence.socket" \
+                "-rw-r--r-- ./lib/systemd/system/cvm-evidenced.service" \
+                "-rw-r--r-- ./usr/share/man/man8/cvm-evidenced.8.gz" \
+                "-rw-r--r-- ./usr/lib/cvm/evidence/python/cvm_evidence.py"; do
                 grep -qx -- "$f" "$T/guest" || { echo "cvmkit-guest lacks $f" >&2; return 1; }
         done
         mkdir "$T/ctl"
@@ -158,6 +162,7 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
         grep -qx 'activate-noawait update-initramfs' "$T/ctl/triggers"
         grep -q "deb-systemd-helper enable 'cvm-measure-late.service'" "$T/ctl/postinst"
         grep -q "deb-systemd-helper enable 'cvm-measure-initrd.service'" "$T/ctl/postinst"
+        grep -q "deb-systemd-helper enable 'cvm-evidence.socket'" "$T/ctl/postinst"
         run ! grep -q 'deb-systemd-invoke start' "$T/ctl/postinst"
         grep -qx /etc/cvm/policy.yaml "$T/ctl/conffiles"
 }
