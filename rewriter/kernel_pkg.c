@@ -24,7 +24,7 @@ enum kernel_pkg_format kernel_pkg_format(const void *buf, size_t len) {
         return KERNEL_PKG_UNKNOWN;
 }
 
-static bool version_ok(const char *v, size_t len) {
+bool kernel_version_ok(const char *v, size_t len) {
         static const char allowed[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+~-";
         for (size_t i = 0; i < len; i++)
                 if (!v[i] || !strchr(allowed, v[i]))
@@ -79,7 +79,7 @@ static int scan(struct archive *a, const char *name, char ***versions, size_t *n
                 size_t len = path ? version_in(path, &v) : 0;
                 if (len == 0 || archive_entry_filetype(e) == AE_IFDIR)
                         continue;
-                if (len == SIZE_MAX || !version_ok(v, len))
+                if (len == SIZE_MAX || !kernel_version_ok(v, len))
                         return cvm_error_set(err, EINVAL, "%s: kernel image '%s': the version must be 1-%d characters of [A-Za-z0-9._+~-]",
                                              name, path, VERSION_MAX);
                 if (add_version(v, len, versions, n) < 0)

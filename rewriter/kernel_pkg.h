@@ -13,6 +13,9 @@
 
 #include <stddef.h>
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "cvm/error.h"
 
 enum kernel_pkg_format { KERNEL_PKG_UNKNOWN, KERNEL_PKG_DEB, KERNEL_PKG_RPM };
@@ -26,4 +29,7 @@ enum kernel_pkg_format kernel_pkg_format(const void *buf, size_t len);
  * characters of [A-Za-z0-9._+~-] (it becomes a file name and a shell word in
  * the guest): anything else is refused.  -EINVAL for an unreadable package.
  */
+/* A kernel version as a path component may hold it: 1-128 of [A-Za-z0-9._+~-], not starting with '.' or '-'. */
+bool kernel_version_ok(const char *v, size_t len);
+
 int kernel_pkg_versions(const void *buf, size_t len, const char *name, char ***versions, size_t *n, cvm_error *err);

@@ -11,19 +11,13 @@
 #include <string.h>
 
 #include "cvmbase/base.h"
+#include "kernel_pkg.h"
 #include "session.h"
-
-/* A version becomes a path here: 1-128 characters of [A-Za-z0-9._+~-], as kernel_pkg accepts. */
-static bool version_ok(const char *v) {
-        size_t n = strlen(v);
-        return n > 0 && n <= 128 && strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+~-") == n &&
-               strcmp(v, ".") != 0 && strcmp(v, "..") != 0;
-}
 
 /* The version of "/boot/vmlinuz-VERSION" (or any folder), or NULL. */
 static char *kernel_version(const char *file) {
         const char *b = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-        return strncmp(b, "vmlinuz-", 8) == 0 && version_ok(b + 8) ? strdup(b + 8) : NULL;
+        return strncmp(b, "vmlinuz-", 8) == 0 && kernel_version_ok(b + 8, strlen(b + 8)) ? strdup(b + 8) : NULL;
 }
 
 /* GRUB's default entry's kernel, else the only /boot/vmlinuz-*. */

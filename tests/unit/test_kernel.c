@@ -301,6 +301,24 @@ static void test_deb(void **state) {
 
 /* An .rpm as rpmbuild lays it out: the 96-byte lead, the signature header (padded to 8), the header,
  * the payload (cpio newc, here xz as Fedora's).  Headers without tags, which is all the payload reader needs. */
+/* One rule for a kernel version, whether it comes from a package or from the guest's /boot (kernel_probe.c). */
+static void test_version_rule(void **state) {
+        char long_v[130];
+
+        (void) state;
+        assert_true(kernel_version_ok("6.1.0-57-amd64", 14));
+        assert_true(kernel_version_ok("6.8.0-1010+tdx~22.04", 20));
+        assert_false(kernel_version_ok("", 0));
+        assert_false(kernel_version_ok(".", 1));
+        assert_false(kernel_version_ok("..", 2));
+        assert_false(kernel_version_ok("-rf", 3));
+        assert_false(kernel_version_ok("6.1/../x", 8));
+        assert_false(kernel_version_ok("6.1 x", 5));
+        memset(long_v, 'a', sizeof(long_v));
+        assert_true(kernel_version_ok(long_v, 128));
+        assert_false(kernel_version_ok(long_v, 129));
+}
+
 static void *rpm_of(const char *const *entries, size_t *len) {
         static const uint8_t header[16] = { 0x8e, 0xad, 0xe8, 0x01 };
         size_t plen;
@@ -339,6 +357,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_default),   cmocka_unit_test(test_entry_path), cmocka_unit_test(test_add_default),
                 cmocka_unit_test(test_garbage),   cmocka_unit_test(test_deb),        cmocka_unit_test(test_rpm),
+                cmocka_unit_test(test_version_rule),
         };
         return cmocka_run_group_tests_name("kernel", tests, NULL, NULL);
 }
