@@ -430,3 +430,17 @@ print(v["match"], sorted({f["finding"] for f in v["findings"]}))' "$T/m.json"
         (cd "$T/idl" && timeout 30 varlink-go-interface-generator io.cvmkit.evidence.varlink)
         grep -q 'func.*GetMeasurement' "$T/idl/iocvmkitevidence.go"
 }
+
+@test "evidenced: systemd accepts the socket and service units plugin 51 installs (the socket starts cvm-evidenced.service)" {
+        command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
+        P="$BATS_TEST_DIRNAME/../../plugins/51-cvm-evidence/files"
+        mkdir "$T/units"
+        cp "$P/cvm-evidence.socket" "$T/units/"
+        # The daemon's installed path, here the build's.
+        sed "s|^ExecStart=/usr/sbin/cvm-evidenced|ExecStart=$(cd "$(dirname "$E")" && pwd)/cvm-evidenced|" \
+                "$P/cvm-evidenced.service" >"$T/units/cvm-evidenced.service"
+        run timeout 60 systemd-analyze verify --man=no "$T/units/cvm-evidence.socket" "$T/units/cvm-evidenced.service"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        grep -qx 'Service=cvm-evidenced.service' "$P/cvm-evidence.socket"
+}
