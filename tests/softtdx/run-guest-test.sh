@@ -110,7 +110,7 @@ for mode in sysfs ioctl; do
         [ "$rc" = 3 ]; check "$mode-quote-tampered-rtmr2-refused" $? "exit $rc, expected 3"
         jq -e --arg nd "$(printf 00112233 | xxd -r -p | sha512sum | cut -c1-128)" '.parsed.report_data == $nd' "$W/$mode-cvm-quote" >/dev/null
         check "$mode-cvm-evidence-quote-nonce" $? "$(jq -c .parsed.report_data "$W/$mode-cvm-quote")"
-        jq -e '.backend == "tdx" and .simulated == false' "$W/$mode-info" >/dev/null; check "$mode-info-tdx" $? "$(cat "$W/$mode-info")"
+        jq -e '.backend == "tdx" and .simulated == true' "$W/$mode-info" >/dev/null; check "$mode-info-tdx" $? "$(cat "$W/$mode-info")"
         jq -e --arg m "$mode" '.extend == $m' "$W/$mode-info" >/dev/null; check "$mode-info-extend" $? "$(cat "$W/$mode-info")"
 done
 echo "softtdx-test: $((n - bad))/$n passed; boot and tests $BOOT_S s" >&2
