@@ -41,6 +41,8 @@ run_tap() {
         rc=$?
         while IFS= read -r line; do
                 case "$line" in
+                # cmocka reports a skipped test as "not ok N # SKIP": a skip, not a failure.
+                not\ ok\ *\#\ SKIP*) echo "[$label] $line" ;;
                 ok\ *) pass=$((pass + 1)); echo "[$label] $line" ;;
                 not\ ok\ *) fail=$((fail + 1)); failed_names+=("[$label] ${line#not ok }"); echo "[$label] $line" ;;
                 *) echo "[$label]   $line" ;;
