@@ -62,35 +62,6 @@ static const char *finding_name(enum cvm_finding_kind k) {
         return names[k];
 }
 
-/* The live registers the reference lists, each against the manifest or, if other logs touch it, all logs' replay. */
-static int check_live(const cvm_reference *ref, cvm_imr *imr, const struct cvm_platform_log *pl,
-                      struct cvm_verify_result *res, cvm_error *err) {
-        _cleanup_(replay_freep) cvm_replay *all = NULL, *others = NULL;
-        uint16_t alg = cvm_reference_alg(ref);
-        const uint32_t *regs;
-        size_t n = cvm_reference_registers(ref, &regs);
-        int r;
-
-        if ((r = cvm_replay_new(&alg, 1, &all, err)) < 0 || (r = cvm_replay_new(&alg, 1, &others, err)) < 0)
-                return r;
-        for (size_t i = 0; i < pl->nlogs; i++) {
-                if ((r = cvm_replay_add_log(all, pl->logs[i], err)) < 0)
-                        return cvm_error_prefix(err, "%s: ", pl->paths[i]);
-                if (strcmp(pl->paths[i], CVM_RUNTIME_LOG) != 0 && (r = cvm_replay_add_log(others, pl->logs[i], err)) < 0)
-                        return cvm_error_prefix(err, "%s: ", pl->paths[i]);
-        }
-        for (size_t i = 0; i < n; i++) {
-                uint8_t live[CVM_DIGEST_MAX];
-                const struct cvm_register_value *shared = cvm_replay_find(others, regs[i], alg);
-                const struct cvm_register_value *v = shared ? cvm_replay_find(all, regs[i], alg) : NULL;
-                if ((r = cvm_imr_read(imr, regs[i], alg, live, err)) < 0 ||
-                    (r = cvm_verify_register(ref, regs[i], live, (size_t) cvm_alg_size(alg), v ? v->digest : NULL,
-                                             v ? v->size : 0, res, err)) < 0)
-                        return r;
-        }
-        return 0;
-}
-
 static void print_text(const cvm_reference *ref, enum cvm_reg_space space, const struct cvm_verify_result *res,
                        const char *label) {
         const char *alg = cvm_alg_name(cvm_reference_alg(ref));
@@ -211,7 +182,7 @@ static int compare(const struct verify_args *a, const struct evidence *e, cvm_re
                 log_error("%s: %s", a->log ? a->log : CVM_RUNTIME_LOG, err.msg);
                 return EXIT_BAD_INPUT;
         }
-        if (e->imr && check_live(*ref, e->imr, e->pl, res, &err) < 0) {
+        if (e->imr && cvm_verify_live(*ref, e->imr, e->pl, CVM_RUNTIME_LOG, res, &err) < 0) {
                 log_error("%s%s", sim_label(e->imr), err.msg);
                 return EXIT_BAD_INPUT;
         }

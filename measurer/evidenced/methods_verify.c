@@ -19,36 +19,6 @@ static void result_clearp(struct cvm_verify_result *r) {
         cvm_verify_result_clear(r);
 }
 
-static void replay_freep(cvm_replay **p) {
-        cvm_replay_free(*p);
-}
-
-static int check_live(struct evd *d, const cvm_reference *ref, const struct cvm_platform_log *pl, const char *runtime,
-                      struct cvm_verify_result *res, cvm_error *err) {
-        _cleanup_(replay_freep) cvm_replay *all = NULL, *others = NULL;
-        uint16_t alg = cvm_reference_alg(ref);
-        const uint32_t *regs;
-        size_t n = cvm_reference_registers(ref, &regs);
-        int r;
-
-        if ((r = cvm_replay_new(&alg, 1, &all, err)) < 0 || (r = cvm_replay_new(&alg, 1, &others, err)) < 0)
-                return r;
-        for (size_t i = 0; i < pl->nlogs; i++)
-                if ((r = cvm_replay_add_log(all, pl->logs[i], err)) < 0 ||
-                    (strcmp(pl->paths[i], runtime) != 0 && (r = cvm_replay_add_log(others, pl->logs[i], err)) < 0))
-                        return cvm_error_prefix(err, "%s: ", pl->paths[i]);
-        for (size_t i = 0; i < n; i++) {
-                uint8_t live[CVM_DIGEST_MAX];
-                const struct cvm_register_value *shared = cvm_replay_find(others, regs[i], alg);
-                const struct cvm_register_value *v = shared ? cvm_replay_find(all, regs[i], alg) : NULL;
-                if ((r = cvm_imr_read(d->imr, regs[i], alg, live, err)) < 0 ||
-                    (r = cvm_verify_register(ref, regs[i], live, (size_t) cvm_alg_size(alg), v ? v->digest : NULL,
-                                             v ? v->size : 0, res, err)) < 0)
-                        return r;
-        }
-        return 0;
-}
-
 static struct json_object *finding_json(const struct cvm_finding *f) {
         static const char *const names[] = { "changed", "missing", "extra", "register" };
         struct json_object *o = json_object_new_object();
@@ -103,7 +73,7 @@ int evd_method_verify(struct evd *d, struct evd_conn *c, struct json_object *par
                         log = pl->logs[i];
         if (!log)
                 return evd_error_set(e, EVD_INTERFACE ".LogError", "%s: no runtime log on this boot", runtime);
-        if (cvm_verify_log(ref, log, &res, &err) < 0 || check_live(d, ref, pl, runtime, &res, &err) < 0)
+        if (cvm_verify_log(ref, log, &res, &err) < 0 || cvm_verify_live(ref, d->imr, pl, runtime, &res, &err) < 0)
                 return evd_error_set(e, EVD_INTERFACE ".DeviceError", "%s", err.msg);
         *reply = result_json(d, ref, &res);
         return 0;

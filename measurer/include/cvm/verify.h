@@ -24,6 +24,8 @@
 #include "cvm/digest.h"
 #include "cvm/error.h"
 #include "cvm/eventlog.h"
+#include "cvm/imr.h"
+#include "cvm/platform.h"
 #include "cvm/register.h"
 
 typedef struct cvm_reference cvm_reference;
@@ -87,6 +89,11 @@ int cvm_verify_register(const cvm_reference *ref, uint32_t index, const uint8_t 
 size_t cvm_reference_registers(const cvm_reference *ref, const uint32_t **ret);
 
 /* Free what a verify filled in (the struct itself is the caller's). */
+/* The live registers ref lists, read from imr, into res: each against the manifest or, where a log of pl other than
+ * the runtime log (runtime_log, its path in pl) also extends it, against the replay of all of pl's logs. */
+int cvm_verify_live(const cvm_reference *ref, cvm_imr *imr, const struct cvm_platform_log *pl, const char *runtime_log,
+                    struct cvm_verify_result *res, cvm_error *err);
+
 void cvm_verify_result_clear(struct cvm_verify_result *res);
 
 #pragma GCC visibility pop
