@@ -28,14 +28,7 @@ export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEN
 W=$(mktemp -d "${TMPDIR:-/tmp}/cvm-ci.XXXXXX")
 # shellcheck source=tests/e2e/lib.sh
 . "$ROOT/tests/e2e/lib.sh"
-cleanup() {
-        local rc=$?
-        kill_pids
-        [ "$rc" -ne 0 ] && echo "build-foundation-image: FAILED in step '$STEP' (exit $rc); work folder: $W" >&2
-        [ "$rc" -eq 0 ] && rm -rf "$W"
-        return 0
-}
-trap cleanup EXIT
+trap 'on_exit "build-foundation-image"' EXIT
 trap 'exit 130' INT TERM
 
 step "dependencies and build"

@@ -42,17 +42,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/cvm-tdx-check.XXXXXX")
 # shellcheck source=tests/e2e/lib.sh
 . "$ROOT/tests/e2e/lib.sh"
 VM_ARGS=("${VM_FLAVOUR_ARGS[@]}" --memory 2048 --cpus 2)
-cleanup() {
-        local rc=$?
-        kill_pids
-        if [ "$rc" -ne 0 ]; then
-                echo "tdx-host-check: FAILED in step '$STEP' (exit $rc); work folder: $W" >&2
-        else
-                rm -rf "$W"
-        fi
-        return 0
-}
-trap cleanup EXIT
+trap 'on_exit "tdx-host-check"' EXIT
 trap 'exit 130' INT TERM
 
 step "test copy of $(basename "$IMAGE") with the report unit"

@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034,SC2153,SC2015  # STEP is read, MANIFEST and ROOT set, by the scripts that source this; "A && B || fail" is meant
-# The closed loop's boot and checks, shared by tests/e2e/run-loop.sh and
-# ci/build-foundation-image.sh.  The caller sets E (cvm-evidence), W (a
-# private work folder), MANIFEST (the image's manifest), BOOT_TIMEOUT, and an
-# EXIT trap that kills every PID in PIDS; STEP names the step that failed.
+# The closed loop's boot and checks, shared by tests/e2e/run-loop.sh,
+# softtdx-loop.sh and ci/build-foundation-image.sh and tdx-host-check.sh.  The
+# caller sets E (cvm-evidence), W (a private work folder), MANIFEST (the
+# image's manifest), BOOT_TIMEOUT, and on_exit NAME as its EXIT trap; STEP
+# names the step that failed.
 PIDS=()
 STEP="setup"
 
@@ -12,6 +13,18 @@ kill_pids() {
                 kill "$p" 2>/dev/null && { sleep 0.2; kill -9 "$p" 2>/dev/null; }
         done
         return 0
+}
+
+# on_exit NAME: the EXIT trap of the script called NAME: kill what it started;
+# keep the work folder W when it failed (naming the step) or KEEP=1, else remove it.
+on_exit() {
+        local rc=$?
+        kill_pids
+        if [ "$rc" -ne 0 ]; then
+                echo "$1: FAILED in step '$STEP' (exit $rc); work folder: $W" >&2
+        elif [ "${KEEP:-0}" != 1 ]; then
+                rm -rf "$W"
+        fi
 }
 
 step() {

@@ -37,16 +37,7 @@ T0=$(date +%s)
 # shellcheck source=tests/e2e/lib.sh
 . "$ROOT/tests/e2e/lib.sh"
 
-cleanup() {
-        local rc=$?
-        kill_pids
-        if [ "$rc" -ne 0 ]; then
-                echo "e2e: FAILED in step '$STEP' (exit $rc); work folder: $W" >&2
-        elif [ "${KEEP:-0}" != 1 ]; then
-                rm -rf "$W"
-        fi
-}
-trap cleanup EXIT
+trap 'on_exit "e2e"' EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$CACHE"

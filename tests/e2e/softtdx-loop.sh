@@ -31,16 +31,7 @@ T0=$(date +%s)
 . "$ROOT/tests/e2e/lib.sh"
 VM_LAUNCHER="$ROOT/tests/e2e/softtdx-vm"
 
-cleanup() {
-        local rc=$?
-        kill_pids
-        if [ "$rc" -ne 0 ]; then
-                echo "softtdx e2e: FAILED in step '$STEP' (exit $rc); work folder: $W" >&2
-        elif [ "${KEEP:-0}" != 1 ]; then
-                rm -rf "$W"
-        fi
-}
-trap cleanup EXIT
+trap 'on_exit "softtdx e2e"' EXIT
 trap 'exit 130' INT TERM
 
 step "soft TDX device: build it for the guest's kernel (make softtdx)"
