@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <json-c/json.h>
 
 #include "cvm/cvm.h"
 #include "cvmbase/base.h"
@@ -191,6 +192,47 @@ static int exit_code(int r, const struct rw_summary *sum) {
         }
 }
 
+/* The summary line on stderr: the counts, then the time of each stage. */
+static void print_summary(const struct rw_summary *sum, int code) {
+        char stages[256];
+        size_t n = 0;
+
+        for (int i = 0; i < RW_STAGE_N && n < sizeof(stages); i++)
+                n += snprintf(stages + n, sizeof(stages) - n, "%s%s %.1f", i ? ", " : "", rw_stage_name(i), sum->stage[i]);
+        log_info("%s: %zu steps, %u appliance launch%s, %.1f s (%s), output %lld bytes",
+                 code == RW_EXIT_OK ? "done" : "FAILED, no output written", sum->steps, sum->launches,
+                 sum->launches == 1 ? "" : "es", sum->wall, stages, sum->output_size);
+}
+
+/* --json: the output, its manifest, the counts and the stages' seconds on stdout. */
+static int print_json(const struct args *a, const struct rw_summary *sum) {
+        struct json_object *o = json_object_new_object(), *st = json_object_new_object();
+        _cleanup_free_ char *mf = NULL;
+        int r = 0;
+
+        if (!o || !st || asprintf(&mf, "%s.manifest.json", a->output) < 0) {
+                json_object_put(st);
+                r = -ENOMEM;
+                goto out;
+        }
+        for (int i = 0; i < RW_STAGE_N; i++)
+                json_object_object_add(st, rw_stage_name(i), json_object_new_double(sum->stage[i]));
+        json_object_object_add(o, "output", json_object_new_string(a->output));
+        json_object_object_add(o, "manifest", json_object_new_string(mf));
+        json_object_object_add(o, "steps", json_object_new_int64((int64_t) sum->steps));
+        json_object_object_add(o, "launches", json_object_new_int64(sum->launches));
+        json_object_object_add(o, "seconds", json_object_new_double(sum->wall));
+        json_object_object_add(o, "stages", st);
+        json_object_object_add(o, "bytes", json_object_new_int64(sum->output_size));
+        if (puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
+                r = -EIO;
+out:
+        json_object_put(o);
+        if (r < 0)
+                log_error("writing the JSON summary: %s", strerror(-r));
+        return r;
+}
+
 static int run(const struct args *a) {
         struct rw_options o = { .input = a->input, .output = a->output, .launch_timeout = a->launch_timeout,
                                 .keep_temp = a->keep, .verbose = a->verbose };
@@ -210,13 +252,9 @@ static int run(const struct args *a) {
         }
         if ((code = exit_code(rewrite_run(r, &o, &sum, &err), &sum)) != RW_EXIT_OK)
                 log_error("%s", err.msg);
-        log_info("%s: %zu steps, %u appliance launch%s, %.1f s, output %lld bytes",
-                code == RW_EXIT_OK ? "done" : "FAILED, no output written", sum.steps, sum.launches,
-                sum.launches == 1 ? "" : "es", sum.wall, sum.output_size);
-        if (a->json && code == RW_EXIT_OK)
-                printf("{\"output\": \"%s\", \"manifest\": \"%s.manifest.json\", \"steps\": %zu, \"launches\": %u, "
-                       "\"seconds\": %.1f, \"bytes\": %lld}\n",
-                       a->output, a->output, sum.steps, sum.launches, sum.wall, sum.output_size);
+        print_summary(&sum, code);
+        if (a->json && code == RW_EXIT_OK && print_json(a, &sum) < 0)
+                code = RW_EXIT_IMAGE;
         recipe_free(r);
         return code;
 }

@@ -367,22 +367,32 @@ static int phase_commit(struct rewrite *rw) {
 static const struct phase {
         int (*run)(struct rewrite *rw);
         enum rw_fault fault, unsupported;
+        enum rw_stage stage;
 } phases[] = {
-        { phase_input, RW_FAULT_IMAGE, RW_FAULT_NONE },
-        { phase_output, RW_FAULT_OUTPUT, RW_FAULT_NONE },
-        { phase_prepare, RW_FAULT_IMAGE, RW_FAULT_NONE },
-        { phase_launch, RW_FAULT_IMAGE, RW_FAULT_NONE },
-        { phase_inspect, RW_FAULT_IMAGE, RW_FAULT_UNSUPPORTED },
-        { phase_kernel_before, RW_FAULT_IMAGE, RW_FAULT_NONE },
-        { phase_support, RW_FAULT_UNSUPPORTED, RW_FAULT_NONE },
-        { phase_apply, RW_FAULT_IMAGE, RW_FAULT_NONE },
-        { phase_kernel_after, RW_FAULT_IMAGE, RW_FAULT_NONE },
-        { phase_reference, RW_FAULT_IMAGE, RW_FAULT_NONE },
-        { phase_close, RW_FAULT_IMAGE, RW_FAULT_NONE },
-        { phase_convert, RW_FAULT_IMAGE, RW_FAULT_NONE },
-        { phase_manifest, RW_FAULT_IMAGE, RW_FAULT_NONE },
-        { phase_commit, RW_FAULT_IMAGE, RW_FAULT_NONE },
+        { phase_input, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_PREPARE },
+        { phase_output, RW_FAULT_OUTPUT, RW_FAULT_NONE, RW_STAGE_PREPARE },
+        { phase_prepare, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_PREPARE },
+        { phase_launch, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_LAUNCH },
+        { phase_inspect, RW_FAULT_IMAGE, RW_FAULT_UNSUPPORTED, RW_STAGE_STEPS },
+        { phase_kernel_before, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_STEPS },
+        { phase_support, RW_FAULT_UNSUPPORTED, RW_FAULT_NONE, RW_STAGE_STEPS },
+        { phase_apply, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_STEPS },
+        { phase_kernel_after, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_STEPS },
+        { phase_reference, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_REFERENCE },
+        { phase_close, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_OUTPUT },
+        { phase_convert, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_OUTPUT },
+        { phase_manifest, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_OUTPUT },
+        { phase_commit, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_OUTPUT },
 };
+
+const char *rw_stage_name(enum rw_stage s) {
+        static const char *const names[RW_STAGE_N] = {
+                [RW_STAGE_PREPARE] = "prepare", [RW_STAGE_LAUNCH] = "launch", [RW_STAGE_STEPS] = "steps",
+                [RW_STAGE_REFERENCE] = "reference values", [RW_STAGE_OUTPUT] = "output",
+        };
+
+        return s < RW_STAGE_N ? names[s] : "?";
+}
 
 /* The appliance ended, the temporaries removed (or kept with --keep-temp after a failure), the signals given back. */
 static void finish(struct rewrite *rw, int r) {
@@ -422,9 +432,12 @@ int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_su
 
         assert(r && o && o->input && o->output && sum && err);
         sum->fault = RW_FAULT_NONE;
-        for (size_t i = 0; rr == 0 && i < sizeof(phases) / sizeof(phases[0]); i++)
+        for (size_t i = 0; rr == 0 && i < sizeof(phases) / sizeof(phases[0]); i++) {
+                double t0 = now_monotonic();
                 if ((rr = phases[i].run(&rw)) < 0)
                         sum->fault = rr == -EOPNOTSUPP && phases[i].unsupported ? phases[i].unsupported : phases[i].fault;
+                sum->stage[phases[i].stage] += now_monotonic() - t0;
+        }
         finish(&rw, rr);
         return rr;
 }

@@ -20,10 +20,24 @@ enum rw_fault {
         RW_FAULT_SIGNAL,        /* a signal stopped the run (rw_summary.signal) */
 };
 
+/* Where a rewrite's time goes, as cvm-rewrite's summary and make bench report it. */
+enum rw_stage {
+        RW_STAGE_PREPARE,       /* the input and output checked, the input's digest */
+        RW_STAGE_LAUNCH,        /* the appliance started */
+        RW_STAGE_STEPS,         /* inspection, the kernel checks and the plugins' steps */
+        RW_STAGE_REFERENCE,     /* the boot files and the reference values */
+        RW_STAGE_OUTPUT,        /* the appliance closed, the output written, checked and renamed into place */
+        RW_STAGE_N,
+};
+
+/* The stage's name in the summary ("launch", "reference values", ...). */
+const char *rw_stage_name(enum rw_stage s);
+
 struct rw_summary {
         size_t steps;
         unsigned launches;
         double wall;
+        double stage[RW_STAGE_N];       /* seconds spent in each stage */
         long long output_size;
         enum rw_fault fault;    /* RW_FAULT_NONE after a success */
         int signal;             /* the signal that stopped the run (RW_FAULT_SIGNAL) */

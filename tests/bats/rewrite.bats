@@ -265,6 +265,10 @@ bad() { # expected-message recipe-text [plugin-yaml]
         grep -q "cvm-rewrite: done: 31 steps, 1 appliance launch, " "$W/run.err"
         grep -qF "cvm-rewrite:   [31/31] install " "$W/run.err"
         [ "$(jq -r .launches "$W/run.json")" -eq 1 ]
+        # Where the time went: each stage named in the summary line and in --json, their sum the wall time.
+        grep -qE "cvm-rewrite: done: 31 steps, 1 appliance launch, [0-9.]+ s \(prepare [0-9.]+, launch [0-9.]+, steps [0-9.]+, reference values [0-9.]+, output [0-9.]+\), output [0-9]+ bytes" "$W/run.err"
+        [ "$(jq -r '.stages | keys_unsorted | join(",")' "$W/run.json")" = "prepare,launch,steps,reference values,output" ]
+        jq -e '(.stages | add) <= .seconds + 0.05 and (.stages | add) >= .seconds - 1 and .stages.launch > 1' "$W/run.json" >/dev/null
         [ "$(sha256sum <"$W/guest.qcow2")" = "$(cat "$W/guest.sha")" ]
         [ "$(ls -A "$W/out" | sort | tr '\n' ' ')" = "foundation.qcow2 foundation.qcow2.manifest.json " ]
         [ "$(qemu-img info --output=json "$W/out/foundation.qcow2" | jq -r .format)" = qcow2 ]
