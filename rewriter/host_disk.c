@@ -50,6 +50,20 @@ int host_check_input(const char *input, struct stat *st, cvm_error *err) {
         return r;
 }
 
+int host_input_unchanged(const char *input, const struct stat *before, cvm_error *err) {
+        struct stat st;
+
+        if (stat(input, &st) < 0)
+                return cvm_error_set(err, errno, "--input %s: %s", input, strerror(errno));
+        /* Any write moves ctime, which no user can set back: no need to hash the whole input again. */
+        if (st.st_dev != before->st_dev || st.st_ino != before->st_ino || st.st_size != before->st_size ||
+            st.st_mtim.tv_sec != before->st_mtim.tv_sec || st.st_mtim.tv_nsec != before->st_mtim.tv_nsec ||
+            st.st_ctim.tv_sec != before->st_ctim.tv_sec || st.st_ctim.tv_nsec != before->st_ctim.tv_nsec)
+                return cvm_error_set(err, EIO, "--input %s changed during the rewrite (its size, times or inode moved): "
+                                     "something else wrote it; the output would not match the manifest's input digest", input);
+        return 0;
+}
+
 /* Whether path names the file in (same device and inode, whatever the path's form). */
 static bool same_file(const char *path, const struct stat *in) {
         struct stat st;

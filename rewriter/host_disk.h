@@ -15,6 +15,9 @@
 /* The input: a non-empty regular file (never waiting on a FIFO or a device), its stat in *st. */
 int host_check_input(const char *input, struct stat *st, cvm_error *err);
 
+/* The input still the file host_check_input saw: same inode, size, mtime and ctime; EIO naming it otherwise. */
+int host_input_unchanged(const char *input, const struct stat *before, cvm_error *err);
+
 /* The output and its manifest (in dir): not the input by any path, a regular file or absent; dir writable. */
 int host_check_output(const char *output, const char *dir, const char *input, const struct stat *in, cvm_error *err);
 

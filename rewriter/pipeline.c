@@ -27,6 +27,7 @@
 #include "cvmbase/base.h"
 #include "grub_boot.h"
 #include "host_disk.h"
+#include "input_digest.h"
 #include "manifest.h"
 #include "pipeline.h"
 #include "reference.h"
@@ -40,6 +41,7 @@ struct rewrite {
         cvm_error *err;
         struct session ss;
         struct watchdog wd;
+        struct input_digest digest;     /* the input's sha256, taken while the appliance starts */
         struct sigaction old_signals[3];
         bool caught;                    /* the signals are ours: the temporaries exist and are cleaned up */
         char dir[PATH_MAX], base[PATH_MAX], overlay[PATH_MAX], part[PATH_MAX], in256[65];
@@ -71,7 +73,7 @@ static int temp_name(const struct rewrite *rw, const char *suffix, char *out) {
         return 0;
 }
 
-/* Stale temporaries removed, this run's named, the input's digest taken, the signals ours, the scratch folder made. */
+/* Stale temporaries removed, this run's named, the input's digest started, the signals ours, the scratch folder made. */
 static int phase_prepare(struct rewrite *rw) {
         const struct rw_options *o = rw->o;
         int r;
@@ -82,12 +84,21 @@ static int phase_prepare(struct rewrite *rw) {
         if (temp_name(rw, "overlay.qcow2", rw->overlay) < 0 || temp_name(rw, "part", rw->part) < 0 ||
             temp_name(rw, "d", rw->ss.tmpdir) < 0)
                 return cvm_error_set(rw->err, ENAMETOOLONG, "--output %s: path too long", o->output);
-        if ((r = file_digests(rw->absin, rw->in256, NULL, rw->err)) < 0)
+        if ((r = input_digest_start(&rw->digest, rw->absin, rw->err)) < 0)
                 return r;
         rw_signals_catch(rw->old_signals);
         rw->caught = true;
         if (mkdir(rw->ss.tmpdir, 0700) < 0)
                 return cvm_error_set(rw->err, errno, "%s: %s", rw->ss.tmpdir, strerror(errno));
+        return 0;
+}
+
+/* The input's digest, hashed while the appliance started, into the new manifest. */
+static int phase_input_digest(struct rewrite *rw) {
+        int r = input_digest_finish(&rw->digest, rw->in256, rw->err);
+
+        if (r < 0)
+                return r;
         rw->mf = manifest_new(rw->r, rw->absin, rw->in256);
         return 0;
 }
@@ -325,7 +336,7 @@ static int sync_file(const char *path, cvm_error *err) {
 /* The overlay converted into the output's temporary, on disk; the input checked unchanged. */
 static int phase_convert(struct rewrite *rw) {
         const struct recipe *r = rw->r;
-        char out256[65], after256[65];
+        char out256[65];
         struct stat st;
         double t0 = now_monotonic();
         int rr;
@@ -337,11 +348,8 @@ static int phase_convert(struct rewrite *rw) {
                 return rr;
         log_info("converted in %.1f s", now_monotonic() - t0);
         if ((rr = sync_file(rw->part, rw->err)) < 0 || (rr = file_digests(rw->part, out256, NULL, rw->err)) < 0 ||
-            (rr = file_digests(rw->absin, after256, NULL, rw->err)) < 0)
+            (rr = host_input_unchanged(rw->absin, &rw->in_st, rw->err)) < 0)
                 return rr;
-        if (strcmp(rw->in256, after256) != 0)
-                return cvm_error_set(rw->err, EIO, "the input's sha256 changed during the rewrite (%s -> %s): something else wrote it",
-                                     rw->in256, after256);
         if (stat(rw->part, &st) == 0)
                 rw->sum->output_size = st.st_size;
         manifest_output(rw->mf, rw->o->output, out256, r->format, rw->ss.warnings, rw->ss.nwarnings);
@@ -373,6 +381,7 @@ static const struct phase {
         { phase_output, RW_FAULT_OUTPUT, RW_FAULT_NONE, RW_STAGE_PREPARE },
         { phase_prepare, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_PREPARE },
         { phase_launch, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_LAUNCH },
+        { phase_input_digest, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_PREPARE },
         { phase_inspect, RW_FAULT_IMAGE, RW_FAULT_UNSUPPORTED, RW_STAGE_STEPS },
         { phase_kernel_before, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_STEPS },
         { phase_support, RW_FAULT_UNSUPPORTED, RW_FAULT_NONE, RW_STAGE_STEPS },
@@ -403,6 +412,7 @@ static void finish(struct rewrite *rw, int r) {
                 guestfs_close(rw->ss.g);
         }
         watchdog_stop(&rw->wd);
+        input_digest_cancel(&rw->digest);
         /* Whatever failed after a signal failed because of it (the watchdog ended the appliance). */
         if (r < 0 && rw_stop_signal()) {
                 rw->sum->fault = RW_FAULT_SIGNAL;
@@ -427,7 +437,8 @@ static void finish(struct rewrite *rw, int r) {
 }
 
 int rewrite_run(const struct recipe *r, const struct rw_options *o, struct rw_summary *sum, cvm_error *err) {
-        struct rewrite rw = { .r = r, .o = o, .sum = sum, .err = err, .ss = { .err = err, .recipe = r }, .t0 = now_monotonic() };
+        struct rewrite rw = { .r = r, .o = o, .sum = sum, .err = err, .ss = { .err = err, .recipe = r }, .digest = { .fd = -1 },
+                              .t0 = now_monotonic() };
         int rr = 0;
 
         assert(r && o && o->input && o->output && sum && err);

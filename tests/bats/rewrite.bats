@@ -433,6 +433,22 @@ wait_for_launch() {
         [ "$(ls -A "$T" | grep -c cvm-rewrite)" -eq 0 ]
 }
 
+@test "an input written during the rewrite: exit 5 naming it, no output (its digest was taken while the appliance started)" {
+        cp "$W/guest.qcow2" "$T/in.qcow2"
+        "$RW" --recipe "$ROOT/recipes/example.yaml" "${P[@]}" --input "$T/in.qcow2" --output "$T/w.qcow2" 2>"$T/w.err" &
+        pid=$!
+        wait_for_launch "$T/w.err"
+        # Past the image's end: qemu reads on, but the file is no longer the one hashed.
+        printf x >>"$T/in.qcow2"
+        rc=0
+        wait "$pid" || rc=$?
+        cat "$T/w.err"
+        [ "$rc" -eq 5 ]
+        grep -qF -- "--input $T/in.qcow2 changed during the rewrite" "$T/w.err"
+        [ ! -e "$T/w.qcow2" ] && [ ! -e "$T/w.qcow2.manifest.json" ]
+        [ "$(ls -A "$T" | grep -c cvm-rewrite)" -eq 0 ]
+}
+
 # ---------------------------------------------------------------------------
 # Issue 14 (hostile input), the cases that need a running appliance; the
 # checks before any launch are in hostile-rewrite.bats.  One rewrite each,

@@ -5,6 +5,8 @@
 # /etc/os-release, passwd/shadow with a "debian" user, GRUB's
 # /etc/default/grub and grub.d/50-cloudimg-settings.cfg, /boot/grub/grub.cfg,
 # the host's kernel and its config (Debian 12's 6.1: no TDX guest support), and an initramfs made by cvm-initrd.
+# GUEST_SIZE (default 192M) sizes the disk; GUEST_FILLER_MB adds that many MiB
+# of unrelated, non-zero data in /srv/filler (make bench's grown guest).
 set -euo pipefail
 export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
 # TCG unless told otherwise: on nested machines /dev/kvm can exist and still abort qemu.
@@ -47,7 +49,18 @@ ExecStart=/bin/true
 WantedBy=multi-user.target
 UNIT
 
-guestfish -N "$w/disk.raw=disk:192M" <<GF
+size=${GUEST_SIZE:-192M}
+filler=${GUEST_FILLER_MB:-0}
+case $filler in *[!0-9]* | '') echo "make-guest.sh: GUEST_FILLER_MB is a number of MiB, not '$filler'" >&2; exit 1 ;; esac
+# 256 MiB files of a pattern qemu-img cannot skip as zeros.
+fill=$(for i in $(seq 1 $(( (filler + 255) / 256 ))); do
+        n=$(( filler - (i - 1) * 256 )); [ "$n" -gt 256 ] && n=256
+        echo "fill 0x5a $(( n << 20 )) /srv/filler/$i"
+done)
+[ "$filler" -eq 0 ] || fill="mkdir-p /srv/filler
+$fill"
+
+guestfish -N "$w/disk.raw=disk:$size" <<GF
 part-init /dev/sda gpt
 part-add /dev/sda p 2048 -34
 mkfs ext4 /dev/sda1 label:cloudimg-rootfs
@@ -94,5 +107,6 @@ write /etc/obsolete "to delete\n"
 write /etc/to-move "moved\n"
 mkdir-p /var/lib/dpkg/info
 write /var/lib/dpkg/status ""
+$fill
 GF
 qemu-img convert -q -O qcow2 "$w/disk.raw" "$out"
