@@ -295,6 +295,7 @@ after-deps-bench: all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench $(BUILD)/benc
 	@BUILD=$(BUILD) tests/bench/bench-measure.sh
 	@BUILD=$(BUILD) tests/bench/bench-initrd.sh
 	@BUILD=$(BUILD) tests/bench/bench-rewrite.sh
+	@BUILD=$(BUILD) tests/bench/bench-rewrite-scale.sh
 	@BUILD=$(BUILD) tests/bench/bench-evidenced.sh
 
 # Install layout.  LIBDIR may be a multiarch one (make deb: /usr/lib/$(MULTIARCH)).

@@ -130,10 +130,15 @@ int host_grow(const char *overlay, int64_t size, cvm_error *err) {
         return 0;
 }
 
-/* qemu-img convert of the overlay into the output's temporary. */
+/*
+ * qemu-img convert of the overlay into the output's temporary.  -W: the
+ * clusters are written in whatever order the reads complete; the temporary
+ * is fsync'ed and renamed only afterwards, so the order cannot be seen, and
+ * on a large image it is several times faster (make bench).
+ */
 int host_convert(const char *overlay, const char *tmp, const struct recipe *r, cvm_error *err) {
-        char *argv[] = { "qemu-img", "convert", "-q", "-O", r->format, "-f", "qcow2", NULL, NULL, NULL, NULL };
-        int n = 7, status, rr;
+        char *argv[] = { "qemu-img", "convert", "-q", "-W", "-O", r->format, "-f", "qcow2", NULL, NULL, NULL, NULL };
+        int n = 8, status, rr;
 
         if (strcmp(r->compression, "zlib") == 0)
                 argv[n++] = "-c";
