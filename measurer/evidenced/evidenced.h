@@ -77,6 +77,7 @@ struct evd {
         unsigned nconns;
         uint64_t requests;
         struct evd_regcache regs;
+        json_tokener *tok;         /* reused for every request (dispatch.c) */
         /* The platform log, kept while the files under it are unchanged (see logcache.c). */
         struct cvm_platform_log *log;
         struct evd_log_stamp { dev_t dev; ino_t ino; off_t size; int64_t mtime_ns; } stamps[CVM_PLATFORM_MAX_LOGS + 1];

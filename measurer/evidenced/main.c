@@ -147,6 +147,8 @@ static void cleanup(struct evd *d) {
                 unlink(d->listen_path);
         evd_platform_log_drop(d);
         evd_regcache_close(&d->regs);
+        if (d->tok)
+                json_tokener_free(d->tok);
         cvm_imr_close(d->imr);
 }
 
