@@ -24,6 +24,7 @@ static const struct method methods[] = {
         { "GetMeasurementCount", evd_method_measurement_count, false },
         { "GetMeasurement", evd_method_measurement, false },
         { "GetEventLog", evd_method_event_log, false },
+        { "GetContainerEventLog", evd_method_container_event_log, false },
         { "GetQuote", evd_method_quote, false },
         { "Check", evd_method_check, false },
         { "Verify", evd_method_verify, false },

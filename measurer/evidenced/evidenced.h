@@ -114,6 +114,7 @@ int evd_method_get_info(struct evd *d, struct evd_conn *c, struct json_object *p
 int evd_method_measurement_count(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply, struct evd_error *e);
 int evd_method_measurement(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply, struct evd_error *e);
 int evd_method_event_log(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply, struct evd_error *e);
+int evd_method_container_event_log(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply, struct evd_error *e);
 int evd_method_quote(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply, struct evd_error *e);
 int evd_method_check(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply, struct evd_error *e);
 int evd_method_verify(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply, struct evd_error *e);
