@@ -64,6 +64,23 @@ static int target(struct evd_conn *c, struct json_object *params, char id[CONTAI
         return 0;
 }
 
+/* The bank to replay in: any hash IMA can use (a verifier's choice, not only the device's banks); default the device's. */
+static int container_alg(struct evd *d, struct json_object *params, uint16_t *alg, struct evd_error *e) {
+        const char *s;
+
+        if (param_string(params, "algorithm", &s, e) < 0)
+                return -1;
+        if (!s) {
+                *alg = cvm_imr_default_alg(d->imr);
+                return 0;
+        }
+        if (cvm_alg_from_name(s, alg) == 0 && cvm_alg_size(*alg) > 0)
+                return 0;
+        e->params = json_object_new_object();
+        json_object_object_add(e->params, "algorithm", json_object_new_string(s));
+        return evd_error_set(e, EVD_INTERFACE ".NoSuchAlgorithm", "'%s' is not a hash algorithm this service knows", s);
+}
+
 static struct json_object *event_json(const struct cvm_event *ev, const char *hex) {
         struct json_object *o = json_object_new_object();
         const char *cg;
@@ -105,7 +122,7 @@ int evd_method_container_event_log(struct evd *d, struct evd_conn *c, struct jso
         cvm_error err = { 0 };
         uint16_t alg;
 
-        if (target(c, params, id, e) < 0 || param_alg(d, params, "algorithm", &alg, e) < 0)
+        if (target(c, params, id, e) < 0 || container_alg(d, params, &alg, e) < 0)
                 return -1;
         snprintf(path, sizeof(path), "%s%s", d->sysroot && strcmp(d->sysroot, "/") != 0 ? d->sysroot : "", IMA_LIST);
         if (cvm_eventlog_load(path, CVM_LOG_IMA, &log, &err) < 0)
