@@ -513,7 +513,7 @@ make_ima_list() {
         run py "r = c.Client().call('GetContainerEventLog', containerId='$A', algorithm='sha256')
 print(r['count'], r['replayed'], ','.join(e['template'] for e in r['events']), r['events'][0]['cgroup'].endswith('$A.scope'))"
         [ "$output" = "$NA $RA ima-cgpath,ima-cgpath,ima-dep-cgn,ima-cgpath True" ]
-        run py "r = c.Client().call('GetContainerEventLog', containerId='$B', algorithm='sha256'); print(r['count'], r['replayed'])"
+        run py "r = c.get_container_eventlog('$B', 'sha256'); print(r['count'], r['replayed'])"
         [ "$output" = "$NB $RB" ]
         run py "r = c.Client().call('GetContainerEventLog', containerId='$B'); print(r['count'], r['algorithm'], len(r['replayed']))"
         [ "$output" = "$NB sha384 96" ]
