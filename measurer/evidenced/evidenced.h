@@ -130,8 +130,8 @@ int evd_events_json(struct evd *d, size_t start, size_t count, const char **ret,
 /* Forget the cached log (after an Extend appended to it). */
 void evd_platform_log_drop(struct evd *d);
 
-/* Set up the register cache; sim_state names the sim backend's file (watched), NULL for other backends; 0 or -errno (then reads are cached for one wakeup). */
-int evd_regcache_init(struct evd_regcache *rc, const char *sim_state);
+/* Set up the register cache; sim_state names the sim backend's file (watched), NULL for other backends (or if the watch fails, said in a warning: then reads are shared within one wakeup only). */
+void evd_regcache_init(struct evd_regcache *rc, const char *sim_state);
 void evd_regcache_close(struct evd_regcache *rc);
 /* Start answering the requests of a wakeup: drops what may be stale. */
 void evd_regcache_begin(struct evd_regcache *rc);

@@ -36,19 +36,16 @@ static void drop(struct evd_regcache *rc) {
         memset(rc->valid, 0, sizeof(rc->valid));
 }
 
-int evd_regcache_init(struct evd_regcache *rc, const char *sim_state) {
+void evd_regcache_init(struct evd_regcache *rc, const char *sim_state) {
         *rc = (struct evd_regcache) { .ifd = -1, .path = sim_state };
         if (!sim_state)
-                return 0;
+                return;
         rc->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
         if (rc->ifd < 0 || inotify_add_watch(rc->ifd, sim_state, WATCH_MASK) < 0) {
-                int r = -errno;
                 log_warning("%s: cannot watch the simulated registers (%s): caching each read for one wakeup only",
                             sim_state, strerror(errno));
                 evd_regcache_close(rc);
-                return r;
         }
-        return 0;
 }
 
 void evd_regcache_close(struct evd_regcache *rc) {

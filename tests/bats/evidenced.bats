@@ -446,6 +446,13 @@ print(v["match"], sorted({f["finding"] for f in v["findings"]}))' "$T/m.json"
         [[ "$output" == *"the service picks the PCRs"* ]]
         run timeout 60 "$E" measurements --backend service --socket "$SOCK" --json
         [ "$(jq -r '.registers[] | select(.index == 0 and .alg == "sha256") | .digest' <<<"$output")" = "$want" ]
+        # Another process extends a PCR on the TPM: the next read through the service sees it.
+        before=$(py 'print(c.get_cc_measurement(16, "sha256").hex())')
+        timeout 60 "$E" extend --backend tpm2 --tcti "$TCTI" --index 16 --data other --log "$T/other.log" 2>/dev/null
+        after=$(timeout 60 "$E" measurements --json --backend tpm2 --tcti "$TCTI" 2>/dev/null |
+                jq -r '.registers[] | select(.index == 16 and .alg == "sha256") | .digest')
+        [ "$after" != "$before" ]
+        [ "$(py 'print(c.get_cc_measurement(16, "sha256").hex())')" = "$after" ]
 }
 
 @test "evidenced: the interface description parses as varlink IDL (varlink-go's parser, where installed)" {
@@ -672,4 +679,29 @@ PYEOF
         run py 'print(c.get_measurement_count(), c.get_cc_measurement(2).hex() != "00" * 48)'
         [ "$output" = "5 True" ]
         grep -q "serving io.cvmkit.Evidence on systemd's socket" "$T/daemon.err"
+}
+
+@test "evidenced: a register read after an Extend, by the daemon or by another process, sees the new value (the read cache stays exact)" {
+        start_daemon
+        for i in $(seq 20); do
+                before=$(py 'print(c.get_cc_measurement(2).hex())')
+                "$E" extend --backend sim --sim-state "$T/regs" --index 2 --data "x$i" --log "$T/runtime.log" 2>/dev/null
+                want=$("$E" measurements --backend sim --sim-state "$T/regs" --json 2>/dev/null | jq -r '.registers[] | select(.index == 2) | .digest')
+                got=$(py 'print(c.get_cc_measurement(2).hex())')
+                [ "$want" != "$before" ]
+                [ "$got" = "$want" ] || { echo "after extend $i: service $got, device $want" >&2; return 1; }
+        done
+        # The daemon's own Extend, then a read on another connection and on the same one.
+        run py 'cl = c.Client(); a = cl.call("GetMeasurement", index=3)["digest"]; cl.call("Extend", index=3, data="y")
+b = cl.call("GetMeasurement", index=3)["digest"]; print(a != b, b == c.get_cc_measurement(3).hex())'
+        [ "$output" = "True True" ]
+        # A state file replaced under the daemon (a new inode) is watched again.
+        cp "$T/regs" "$T/regs.new"
+        "$E" extend --backend sim --sim-state "$T/regs.new" --index 2 --data z --log "$T/other.log" 2>/dev/null
+        mv "$T/regs.new" "$T/regs"
+        want=$("$E" measurements --backend sim --sim-state "$T/regs" --json 2>/dev/null | jq -r '.registers[] | select(.index == 2) | .digest')
+        [ "$(py 'print(c.get_cc_measurement(2).hex())')" = "$want" ]
+        "$E" extend --backend sim --sim-state "$T/regs" --index 2 --data w --log "$T/other.log" 2>/dev/null
+        want=$("$E" measurements --backend sim --sim-state "$T/regs" --json 2>/dev/null | jq -r '.registers[] | select(.index == 2) | .digest')
+        [ "$(py 'print(c.get_cc_measurement(2).hex())')" = "$want" ]
 }

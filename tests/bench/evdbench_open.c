@@ -185,8 +185,8 @@ static int setup(struct oloop *l, const char *path) {
 }
 
 static void teardown(struct oloop *l) {
-        for (int i = 0; i < l->nconns; i++) {
-                if (l->conns[i].fd > 0)
+        for (int i = 0; l->conns && i < l->nconns; i++) {
+                if (l->conns[i].fd >= 0)
                         close(l->conns[i].fd);
                 free(l->conns[i].sched);
         }
@@ -218,6 +218,8 @@ int bench_open_loop(const char *path, int clients, double seconds, double rate) 
         l.total = (uint64_t) (rate * seconds);
         l.conns = calloc((size_t) clients, sizeof(*l.conns));
         l.lat = malloc((l.total ? l.total : 1) * sizeof(double));
+        for (int i = 0; l.conns && i < clients; i++)
+                l.conns[i].fd = -1;
         if (!l.conns || !l.lat || setup(&l, path) < 0) {
                 fprintf(stderr, "evdbench: cannot set up the open loop on %s: %s\n", path, strerror(errno));
                 teardown(&l);
