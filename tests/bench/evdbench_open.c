@@ -6,9 +6,10 @@
  * were answered, and times each reply from its scheduled send time.  A
  * closed loop waits for each reply before the next call, so a server stall
  * delays the calls that would have measured it (coordinated omission); here
- * the stall shows up in every call scheduled during it.  A timerfd wakes the
- * thread for the next due call, so it does not spin on the cores the server
- * needs.
+ * the stall shows up in every call scheduled during it.  epoll_pwait2's
+ * nanosecond timeout wakes the thread for the next due call (no timerfd to
+ * re-arm and read per call), so it neither spins on the cores the server
+ * needs nor spends them on its own timer.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -17,13 +18,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "evdbench.h"
 
-#define TAG_TIMER UINT64_MAX
 #define RECV_BUF 65536
 
 struct oconn {
@@ -37,7 +36,7 @@ struct oconn {
 
 struct oloop {
         struct oconn *conns;
-        int nconns, epfd, tfd;
+        int nconns, epfd;
         double t0, rate;
         uint64_t next, total; /* next call to schedule, calls in the run */
         double *lat;
@@ -96,19 +95,16 @@ static int schedule(struct oloop *l, double now) {
         return 0;
 }
 
-/* Arm the timer for the next call's time (absolute), or disarm it when all are scheduled. */
-static int arm(struct oloop *l) {
-        struct itimerspec its = { 0 };
-        double t;
+/* How long until the next call is due (zero if it is), or 100 ms once all are scheduled. */
+static struct timespec until_next(const struct oloop *l, double now) {
+        double wait = l->next < l->total ? l->t0 + (double) l->next * 1e3 / l->rate - now : 100;
+        struct timespec ts = { 0, 0 };
 
-        if (l->next < l->total) {
-                t = l->t0 + (double) l->next * 1e3 / l->rate;
-                its.it_value.tv_sec = (time_t) (t / 1e3);
-                its.it_value.tv_nsec = (long) ((t - (double) its.it_value.tv_sec * 1e3) * 1e6);
-                if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
-                        its.it_value.tv_nsec = 1;
+        if (wait > 0) {
+                ts.tv_sec = (time_t) (wait / 1e3);
+                ts.tv_nsec = (long) ((wait - (double) ts.tv_sec * 1e3) * 1e6);
         }
-        return timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+        return ts;
 }
 
 /* Read replies on c; each NUL ends the oldest call in flight. */
@@ -152,29 +148,23 @@ static int run(struct oloop *l, double grace) {
         double end = l->t0 + (double) l->total * 1e3 / l->rate + grace;
 
         while ((l->next < l->total || in_flight(l) > 0) && now_ms() < end) {
-                int n = epoll_wait(l->epfd, evs, 64, 100);
+                struct timespec ts = until_next(l, now_ms());
+                int n = epoll_pwait2(l->epfd, evs, 64, &ts, NULL);
                 if (n < 0 && errno != EINTR)
                         return -1;
-                for (int i = 0; i < n; i++) {
-                        if (evs[i].data.u64 == TAG_TIMER) {
-                                uint64_t ticks;
-                                if (read(l->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-                                        return -1;
-                        } else if (receive(l, &l->conns[evs[i].data.u64]) < 0)
+                for (int i = 0; i < n; i++)
+                        if (receive(l, &l->conns[evs[i].data.u64]) < 0)
                                 return -1;
-                }
-                if (schedule(l, now_ms()) < 0 || arm(l) < 0)
+                if (schedule(l, now_ms()) < 0)
                         return -1;
         }
         return 0;
 }
 
 static int setup(struct oloop *l, const char *path) {
-        struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_TIMER };
+        struct epoll_event ev = { .events = EPOLLIN };
 
-        l->epfd = epoll_create1(EPOLL_CLOEXEC);
-        l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-        if (l->epfd < 0 || l->tfd < 0 || epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->tfd, &ev) < 0)
+        if ((l->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
                 return -1;
         for (int i = 0; i < l->nconns; i++) {
                 ev.data.u64 = (uint64_t) i;
@@ -190,8 +180,6 @@ static void teardown(struct oloop *l) {
                         close(l->conns[i].fd);
                 free(l->conns[i].sched);
         }
-        if (l->tfd >= 0)
-                close(l->tfd);
         if (l->epfd >= 0)
                 close(l->epfd);
         free(l->conns);
@@ -212,7 +200,7 @@ static void report(struct oloop *l, double seconds) {
 }
 
 int bench_open_loop(const char *path, int clients, double seconds, double rate) {
-        struct oloop l = { .nconns = clients, .rate = rate, .epfd = -1, .tfd = -1 };
+        struct oloop l = { .nconns = clients, .rate = rate, .epfd = -1 };
         int r;
 
         l.total = (uint64_t) (rate * seconds);
@@ -226,7 +214,7 @@ int bench_open_loop(const char *path, int clients, double seconds, double rate) 
                 return -1;
         }
         l.t0 = now_ms() + 10;
-        r = arm(&l) < 0 ? -1 : run(&l, 2000);
+        r = run(&l, 2000);
         if (r < 0)
                 fprintf(stderr, "evdbench: the open loop failed: %s\n", errno ? strerror(errno) : "a connection closed");
         report(&l, seconds);
