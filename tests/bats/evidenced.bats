@@ -685,8 +685,8 @@ PYEOF
         start_daemon
         for i in $(seq 20); do
                 before=$(py 'print(c.get_cc_measurement(2).hex())')
-                "$E" extend --backend sim --sim-state "$T/regs" --index 2 --data "x$i" --log "$T/runtime.log" 2>/dev/null
-                want=$("$E" measurements --backend sim --sim-state "$T/regs" --json 2>/dev/null | jq -r '.registers[] | select(.index == 2) | .digest')
+                timeout 30 "$E" extend --backend sim --sim-state "$T/regs" --index 2 --data "x$i" --log "$T/runtime.log" 2>/dev/null
+                want=$(timeout 30 "$E" measurements --backend sim --sim-state "$T/regs" --json 2>/dev/null | jq -r '.registers[] | select(.index == 2) | .digest')
                 got=$(py 'print(c.get_cc_measurement(2).hex())')
                 [ "$want" != "$before" ]
                 [ "$got" = "$want" ] || { echo "after extend $i: service $got, device $want" >&2; return 1; }
@@ -697,11 +697,11 @@ b = cl.call("GetMeasurement", index=3)["digest"]; print(a != b, b == c.get_cc_me
         [ "$output" = "True True" ]
         # A state file replaced under the daemon (a new inode) is watched again.
         cp "$T/regs" "$T/regs.new"
-        "$E" extend --backend sim --sim-state "$T/regs.new" --index 2 --data z --log "$T/other.log" 2>/dev/null
+        timeout 30 "$E" extend --backend sim --sim-state "$T/regs.new" --index 2 --data z --log "$T/other.log" 2>/dev/null
         mv "$T/regs.new" "$T/regs"
-        want=$("$E" measurements --backend sim --sim-state "$T/regs" --json 2>/dev/null | jq -r '.registers[] | select(.index == 2) | .digest')
+        want=$(timeout 30 "$E" measurements --backend sim --sim-state "$T/regs" --json 2>/dev/null | jq -r '.registers[] | select(.index == 2) | .digest')
         [ "$(py 'print(c.get_cc_measurement(2).hex())')" = "$want" ]
-        "$E" extend --backend sim --sim-state "$T/regs" --index 2 --data w --log "$T/other.log" 2>/dev/null
-        want=$("$E" measurements --backend sim --sim-state "$T/regs" --json 2>/dev/null | jq -r '.registers[] | select(.index == 2) | .digest')
+        timeout 30 "$E" extend --backend sim --sim-state "$T/regs" --index 2 --data w --log "$T/other.log" 2>/dev/null
+        want=$(timeout 30 "$E" measurements --backend sim --sim-state "$T/regs" --json 2>/dev/null | jq -r '.registers[] | select(.index == 2) | .digest')
         [ "$(py 'print(c.get_cc_measurement(2).hex())')" = "$want" ]
 }
