@@ -285,9 +285,9 @@ $(BUILD)/bench/imrbench: tests/bench/imrbench.c $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/lib/libcvm.a $(PKG_LIBS)
 
-$(BUILD)/bench/evdbench: tests/bench/evdbench.c
+$(BUILD)/bench/evdbench: tests/bench/evdbench.c tests/bench/evdbench_open.c tests/bench/evdbench.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< -pthread
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) -pthread
 
 after-deps-bench: all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench $(BUILD)/bench/evdbench
 	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) tests/bench/bench-evidence.sh

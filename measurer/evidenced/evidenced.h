@@ -34,6 +34,19 @@ struct evd_peer {
         struct container_identity container;
 };
 
+#define EVD_REGCACHE_MAX 32   /* registers (bits of a mask); PCRs are 24, CC MRs 5 */
+#define EVD_REGCACHE_ALGS 8
+
+/* Register values read in this wakeup, or (sim, watched) since the state file last changed: regcache.c. */
+struct evd_regcache {
+        int ifd;                   /* inotify watch on the sim state file; -1: one wakeup only */
+        const char *path;
+        uint16_t algs[EVD_REGCACHE_ALGS];
+        size_t nalgs;
+        uint32_t valid[EVD_REGCACHE_ALGS];
+        uint8_t value[EVD_REGCACHE_ALGS][EVD_REGCACHE_MAX][CVM_DIGEST_MAX];
+};
+
 struct evd_conn {
         struct evd_conn *prev, *next;
         int fd;
@@ -44,7 +57,8 @@ struct evd_conn {
         unsigned outstanding;
         uint64_t last_request;     /* monotonic ms of the last whole request (or accept) */
         bool closing;              /* write what is queued, then close */
-        bool want_write;
+        uint32_t armed;            /* the epoll events registered now */
+        int read_status;           /* this wakeup's read: 0 or -errno */
 };
 
 struct evd {
@@ -62,6 +76,8 @@ struct evd {
         struct evd_conn *conns;
         unsigned nconns;
         uint64_t requests;
+        struct evd_regcache regs;
+        json_tokener *tok;         /* reused for every request (dispatch.c) */
         /* The platform log, kept while the files under it are unchanged (see logcache.c). */
         struct cvm_platform_log *log;
         struct evd_log_stamp { dev_t dev; ino_t ino; off_t size; int64_t mtime_ns; } stamps[CVM_PLATFORM_MAX_LOGS + 1];
@@ -98,6 +114,7 @@ int evd_method_get_info(struct evd *d, struct evd_conn *c, struct json_object *p
 int evd_method_measurement_count(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply, struct evd_error *e);
 int evd_method_measurement(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply, struct evd_error *e);
 int evd_method_event_log(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply, struct evd_error *e);
+int evd_method_container_event_log(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply, struct evd_error *e);
 int evd_method_quote(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply, struct evd_error *e);
 int evd_method_check(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply, struct evd_error *e);
 int evd_method_verify(struct evd *d, struct evd_conn *c, struct json_object *params, struct json_object **reply, struct evd_error *e);
@@ -112,6 +129,16 @@ const struct cvm_platform_log *evd_platform_log(struct evd *d, struct evd_error 
 int evd_events_json(struct evd *d, size_t start, size_t count, const char **ret, size_t *len, struct evd_error *e);
 /* Forget the cached log (after an Extend appended to it). */
 void evd_platform_log_drop(struct evd *d);
+
+/* Set up the register cache; sim_state names the sim backend's file (watched), NULL for other backends (or if the watch fails, said in a warning: then reads are shared within one wakeup only). */
+void evd_regcache_init(struct evd_regcache *rc, const char *sim_state);
+void evd_regcache_close(struct evd_regcache *rc);
+/* Start answering the requests of a wakeup: drops what may be stale. */
+void evd_regcache_begin(struct evd_regcache *rc);
+/* Forget every value (after an Extend). */
+void evd_regcache_drop(struct evd_regcache *rc);
+/* cvm_imr_read through the cache. */
+int evd_regcache_read(struct evd_regcache *rc, cvm_imr *imr, uint32_t index, uint16_t alg, uint8_t *out, cvm_error *err);
 
 /* Listening sockets: systemd's (LISTEN_FDS) if passed, else --listen path; 0 or -errno (printed). */
 int evd_listen(struct evd *d, const char *path);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -117,6 +118,15 @@ static int parse_group(const char *opt, const char *arg, gid_t *ret) {
         return 1;
 }
 
+/* The sim backend's state file, as imr_sim.c resolves it (for the register cache's watch). */
+static const char *sim_state_path(const struct cvm_imr_options *o) {
+        const char *env = getenv("CVM_SIM_STATE");
+
+        if (o->sim_state && *o->sim_state)
+                return o->sim_state;
+        return env && *env ? env : "/run/cvm/sim-registers";
+}
+
 /* 0 to run, OPT_DONE after --help or --version, -1 on a usage error (printed). */
 static int parse_args(int argc, char **argv, struct options *o) {
         int ind, r = opt_parse(&command, argc, argv, o, &ind);
@@ -136,12 +146,15 @@ static void cleanup(struct evd *d) {
         if (d->owns_socket)
                 unlink(d->listen_path);
         evd_platform_log_drop(d);
+        evd_regcache_close(&d->regs);
+        if (d->tok)
+                json_tokener_free(d->tok);
         cvm_imr_close(d->imr);
 }
 
 int main(int argc, char **argv) {
         struct options o = { .group = "cvm-evidence", .lim = { 1 << 20, 16, 60, 4096, 100000 } };
-        struct evd d = { .epfd = -1 };
+        struct evd d = { .epfd = -1, .regs.ifd = -1 };
         cvm_error err = { 0 };
         int r;
 
@@ -157,6 +170,7 @@ int main(int argc, char **argv) {
                 log_error("%s", err.msg);
                 return err.code == ENODEV || err.code == ENOENT ? EXIT_NO_DEVICE : EXIT_FAIL;
         }
+        evd_regcache_init(&d.regs, cvm_imr_backend(d.imr) == CVM_BACKEND_SIM ? sim_state_path(&o.imr) : NULL);
         if (evd_listen(&d, o.listen) < 0) {
                 cleanup(&d);
                 return EXIT_FAIL;

@@ -160,6 +160,7 @@ int evd_method_extend(struct evd *d, struct evd_conn *c, struct json_object *par
                 return evd_error_set(e, EVD_INTERFACE ".DeviceError", "%s%s", cvm_imr_simulated(d->imr) ? "SIMULATED device: " : "",
                                      err.msg);
         evd_platform_log_drop(d);
+        evd_regcache_drop(&d->regs);
         log_info("Extend of register %llu done", (unsigned long long) index);
         *reply = json_object_new_object();
         json_object_object_add(*reply, "index", json_object_new_int64((int64_t) index));

@@ -61,7 +61,7 @@ int evd_method_measurement(struct evd *d, struct evd_conn *c, struct json_object
                 return evd_invalid_parameter(e, "index");
         if (param_alg(d, params, "algorithm", &alg, e) < 0 || check_index(d, index, e) < 0)
                 return -1;
-        if (cvm_imr_read(d->imr, (uint32_t) index, alg, digest, &err) < 0)
+        if (evd_regcache_read(&d->regs, d->imr, (uint32_t) index, alg, digest, &err) < 0)
                 return evd_error_set(e, EVD_INTERFACE ".DeviceError", "%s", err.msg);
         cvm_hex(digest, (size_t) cvm_alg_size(alg), hex);
         *reply = json_object_new_object();

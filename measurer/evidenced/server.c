@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The event loop: one thread, epoll over the listening sockets, every
- * connection and a signalfd.  Requests are answered in order; a connection
+ * connection and a signalfd.  Each wakeup first reads every ready
+ * connection, then answers what was read, so register reads are shared
+ * within the wakeup (regcache.c).  Requests are answered in order; a connection
  * holding max_outstanding unwritten replies is not read until its client
  * reads them (backpressure, not buffering), and one idle past idle_timeout
  * or over the size limit is closed, the latter after an error reply.
@@ -125,6 +127,9 @@ static int rearm(struct evd *d, struct evd_conn *c) {
                 ev.events |= EPOLLIN;
         if (pending)
                 ev.events |= EPOLLOUT;
+        if (ev.events == c->armed)
+                return 0;
+        c->armed = ev.events;
         return epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0 ? -errno : 0;
 }
 
@@ -144,11 +149,17 @@ static int conn_read(struct evd *d, struct evd_conn *c) {
         return 0;
 }
 
-static void conn_event(struct evd *d, struct evd_conn *c, uint32_t events) {
-        int r = 0;
-
+/* The first half of a wakeup: take in what the peer sent. */
+static void conn_receive(struct evd *d, struct evd_conn *c, uint32_t events) {
+        c->read_status = 0;
         if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->closing)
-                r = conn_read(d, c);
+                c->read_status = conn_read(d, c);
+}
+
+/* The second half: answer, write, and re-arm or close. */
+static void conn_answer(struct evd *d, struct evd_conn *c) {
+        int r = c->read_status;
+
         if (r == 0)
                 r = process(d, c);
         if (r == 0)
@@ -172,6 +183,7 @@ static void accept_one(struct evd *d, int fd) {
                 return;
         }
         c->fd = fd;
+        c->armed = EPOLLIN;
         vl_reader_init(&c->in, d->lim.max_message);
         c->last_request = now_ms();
         ev.data.ptr = c;
@@ -222,6 +234,33 @@ static void expire_idle(struct evd *d) {
         }
 }
 
+/* One wakeup's events: read every ready connection, then answer them; false on SIGTERM/SIGINT. */
+static bool wakeup(struct evd *d, struct epoll_event *evs, int n, bool draining) {
+        bool answer = false;
+
+        for (int i = 0; i < n; i++) {
+                uint64_t tag = evs[i].data.u64;
+                if (tag == TAG_SIGNAL) {
+                        if (!draining)
+                                return false;
+                        evs[i].data.ptr = NULL;
+                } else if ((tag & 3) == TAG_LISTEN) {
+                        if (!draining)
+                                accept_all(d, d->listen_fds[tag >> 2]);
+                        evs[i].data.ptr = NULL;
+                } else {
+                        conn_receive(d, evs[i].data.ptr, evs[i].events);
+                        answer = true;
+                }
+        }
+        if (answer)
+                evd_regcache_begin(&d->regs);
+        for (int i = 0; i < n; i++)
+                if (evs[i].data.ptr)
+                        conn_answer(d, evs[i].data.ptr);
+        return true;
+}
+
 /*
  * On SIGTERM: stop accepting (under systemd the socket stays open, so new
  * clients wait for the next daemon), answer every request already sent, and
@@ -242,13 +281,16 @@ static void drain(struct evd *d) {
                         continue;
                 }
                 c->closing = true;
-                conn_event(d, c, 0);
+        }
+        evd_regcache_begin(&d->regs);
+        for (c = d->conns; c; c = next) {
+                next = c->next;
+                c->read_status = 0;
+                conn_answer(d, c);
         }
         while (d->conns && now_ms() < until) {
                 int n = epoll_wait(d->epfd, evs, 64, 100);
-                for (int i = 0; i < n; i++)
-                        if (evs[i].data.u64 != TAG_SIGNAL)
-                                conn_event(d, evs[i].data.ptr, evs[i].events);
+                wakeup(d, evs, n < 0 ? 0 : n, true);
         }
 }
 
@@ -290,15 +332,8 @@ int evd_serve(struct evd *d) {
                         r = -errno;
                         break;
                 }
-                for (int i = 0; i < n; i++) {
-                        uint64_t tag = evs[i].data.u64;
-                        if (tag == TAG_SIGNAL)
-                                goto out;
-                        if ((tag & 3) == TAG_LISTEN)
-                                accept_all(d, d->listen_fds[tag >> 2]);
-                        else
-                                conn_event(d, evs[i].data.ptr, evs[i].events);
-                }
+                if (!wakeup(d, evs, n < 0 ? 0 : n, false))
+                        goto out;
                 if (now_ms() - last_sweep >= 1000) {
                         expire_idle(d);
                         last_sweep = now_ms();

@@ -6,8 +6,18 @@
  *   u32 template data length + data (for the legacy "ima" template: a raw
  *   20-byte digest and a u32-length file name, no overall length).
  * ascii: "PCR template-hash template-name fields...", one per line.  The
- *   template data is rebuilt from the fields for ima, ima-ng, ima-sig and
- *   ima-buf, so every bank can be replayed and every template hash checked.
+ *   template data is rebuilt from the fields for ima, ima-ng, ima-sig,
+ *   ima-buf, ima-dep-cgn and ima-cgpath, so every bank can be replayed and
+ *   every template hash checked.
+ *
+ * ima-dep-cgn (dep|cgn|d-ng|n-ng) and ima-cgpath (dep|cg-path|d-ng|n-ng) are
+ * not upstream: they come from the linux-integrity RFC "ima: created new ima
+ * template ima-cgpath for Kubernates' pods attestation" (Bravi, Sisinni,
+ * 2022), which Intel's CCNP/CIMA kernels carry for container measurement.
+ * dep is the executable paths of the caller's ancestors joined by ':', cgn
+ * the name and cg-path the whole path of its cgroup (hierarchy 1; "-" when
+ * there is none).  All three are strings as IMA writes them: a u32 length
+ * counting the terminating NUL, spaces replaced by '_'.
  *
  * The template hash of a bank is H(template data) - except for the "ima"
  * template, whose name field is hashed NUL-padded to 256 bytes and without
@@ -49,6 +59,49 @@ int ima_template_digest(const struct cvm_event *ev, uint16_t alg, uint8_t *out, 
         memset(buf, 0, sizeof(buf));
         memcpy(buf, ev->data, ev->data_len);
         return cvm_digest(alg, buf, sizeof(buf), out, err);
+}
+
+static bool is_cg_template(const char *name, size_t len) {
+        return (len == 11 && memcmp(name, "ima-dep-cgn", 11) == 0) || (len == 10 && memcmp(name, "ima-cgpath", 10) == 0);
+}
+
+int cvm_ima_event_cgroup(const struct cvm_event *ev, const char **ret, size_t *len) {
+        struct reader r = { ev->data, ev->data_len, 0 };
+        uint32_t n;
+
+        if (ev->content != CVM_CONTENT_IMA || !ev->template_name || !is_cg_template(ev->template_name, strlen(ev->template_name)))
+                return -ENOENT;
+        /* Skip dep, then read cgn or cg-path: each a u32 length and that many bytes. */
+        for (int field = 0; field < 2; field++) {
+                if (!ev->data || !rd_has(&r, 4))
+                        return -EBADMSG;
+                n = rd_u32(&r);
+                if (!rd_has(&r, n))
+                        return -EBADMSG;
+                *ret = (const char *) rd_bytes(&r, n);
+        }
+        *len = n && (*ret)[n - 1] == '\0' ? n - 1 : n;
+        return memchr(*ret, '\0', *len) ? -EBADMSG : 0;
+}
+
+int cvm_ima_event_digest(const struct cvm_event *ev, uint16_t alg, uint8_t *out, cvm_error *err) {
+        int size = cvm_alg_size(alg);
+
+        if (size < 0)
+                return cvm_error_set(err, EINVAL, "unknown algorithm 0x%04x", alg);
+        if (ima_event_is_violation(ev)) {
+                memset(out, 0xff, (size_t) size);
+                return 0;
+        }
+        for (uint32_t i = 0; i < ev->ndigests; i++)
+                if (ev->digests[i].alg == alg) {
+                        memcpy(out, ev->digests[i].bytes, (size_t) size);
+                        return 0;
+                }
+        if (!ev->data)
+                return cvm_error_set(err, ENODATA, "an IMA %s event without template data has no %s digest",
+                                     ev->template_name ? ev->template_name : "?", cvm_alg_name(alg));
+        return ima_template_digest(ev, alg, out, err);
 }
 
 static int add_ima_event(cvm_eventlog *log, size_t offset, uint32_t pcr, uint16_t alg,
@@ -214,8 +267,8 @@ static bool token(const char **p, const char *end, const char **tok, size_t *len
 }
 
 static int parse_ascii_line(cvm_eventlog *log, const char *line, const char *end, size_t lineno, cvm_error *err) {
-        const char *p = line, *tok, *name, *dig, *path;
-        size_t tok_len, name_len, dig_len, path_len, extra_len = 0, data_len, hash_len, d_len;
+        const char *p = line, *tok, *name, *dig, *path, *cgf[2] = { NULL, NULL };
+        size_t tok_len, name_len, dig_len, path_len, extra_len = 0, data_len, hash_len, d_len, cgf_len[2] = { 0, 0 };
         uint8_t hash[CVM_DIGEST_MAX], d[CVM_DIGEST_MAX + 24], *data, *q;
         const char *extra = NULL;
         uint64_t pcr;
@@ -242,6 +295,11 @@ static int parse_ascii_line(cvm_eventlog *log, const char *line, const char *end
         unhex_checked(tok, tok_len, hash);
         if (!token(&p, end, &name, &name_len) || name_len > IMA_NAME_MAX)
                 return cvm_error_set(err, EBADMSG, "line %zu: expected a template name", lineno);
+        bool cg = is_cg_template(name, name_len);
+        for (int i = 0; cg && i < 2; i++)
+                if (!token(&p, end, &cgf[i], &cgf_len[i]) || cgf_len[i] > 4096)
+                        return cvm_error_set(err, EBADMSG, "line %zu: expected the %s field of 1 to 4096 bytes", lineno,
+                                             i == 0 ? "dep" : name_len == 10 ? "cg-path" : "cgn");
         if (!token(&p, end, &dig, &dig_len))
                 return cvm_error_set(err, EBADMSG, "line %zu: expected a file digest", lineno);
         while (p < end && *p == ' ')
@@ -252,7 +310,7 @@ static int parse_ascii_line(cvm_eventlog *log, const char *line, const char *end
         bool legacy = name_len == 3 && memcmp(name, "ima", 3) == 0;
         bool sig = name_len == 7 && memcmp(name, "ima-sig", 7) == 0;
         bool buf = name_len == 7 && memcmp(name, "ima-buf", 7) == 0;
-        if (!legacy && !sig && !buf && !(name_len == 6 && memcmp(name, "ima-ng", 6) == 0)) {
+        if (!legacy && !sig && !buf && !cg && !(name_len == 6 && memcmp(name, "ima-ng", 6) == 0)) {
                 /* Unknown template: its fields cannot be rebuilt, only the recorded hash replays. */
                 evlog_warn(log, "line %zu: template \"%.*s\" is replayed on its recorded bank only", lineno, (int) name_len, name);
                 return add_ima_event(log, lineno, (uint32_t) pcr, alg, hash, hash_len, name, name_len, NULL, 0, err);
@@ -277,6 +335,8 @@ static int parse_ascii_line(cvm_eventlog *log, const char *line, const char *end
                                      legacy ? "40 hex digits" : "ALG:HEX");
 
         data_len = legacy ? 20 + path_len : 4 + d_len + 4 + path_len + 1 + (extra ? 4 + extra_len / 2 : sig ? 4 : 0);
+        if (cg)
+                data_len += 4 + cgf_len[0] + 1 + 4 + cgf_len[1] + 1;
         data = evlog_alloc(log, data_len);
         if (!data)
                 return cvm_error_set(err, ENOMEM, "out of memory");
@@ -284,7 +344,15 @@ static int parse_ascii_line(cvm_eventlog *log, const char *line, const char *end
                 memcpy(data, d, 20);
                 memcpy(data + 20, path, path_len);
         } else {
-                q = put_field(data, d, d_len);
+                q = data;
+                for (int i = 0; cg && i < 2; i++) {
+                        /* A string field counts its NUL. */
+                        put_le32(q, (uint32_t) cgf_len[i] + 1);
+                        memcpy(q + 4, cgf[i], cgf_len[i]);
+                        q[4 + cgf_len[i]] = '\0';
+                        q += 4 + cgf_len[i] + 1;
+                }
+                q = put_field(q, d, d_len);
                 put_le32(q, (uint32_t) path_len + 1);
                 memcpy(q + 4, path, path_len);   /* n-ng carries the terminating NUL */
                 q += 4 + path_len + 1;

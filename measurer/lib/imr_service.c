@@ -64,7 +64,8 @@ static int call(struct service *s, const char *method, struct json_object *param
                 struct json_object *m = NULL;
                 json_object_object_get_ex(reply, "parameters", &p);
                 json_object_object_get_ex(p, "message", &m);
-                r = cvm_error_set(err, strstr(json_object_get_string(e), "NoSuch") ? EINVAL : EIO, "%s: %s: %s", s->path,
+                const char *name = json_object_get_string(e);
+                r = cvm_error_set(err, strstr(name, "NoSuch") ? EINVAL : strstr(name, ".NotSupported") ? EOPNOTSUPP : EIO, "%s: %s: %s", s->path,
                                   json_object_get_string(e), m ? json_object_get_string(m) : "");
                 json_object_put(reply);
                 return r;
@@ -108,6 +109,103 @@ static int service_extend(cvm_imr *imr, uint32_t index, const struct cvm_event_d
         return service_can_extend(imr, err);
 }
 
+/* A hex string member of o into a new buffer: 0, or -EPROTO if it is missing or not hex. */
+static int hex_member(struct json_object *o, const char *key, uint8_t **ret, size_t *len) {
+        struct json_object *v;
+        const char *h;
+        int n;
+
+        if (!json_object_object_get_ex(o, key, &v) || !(h = json_object_get_string(v)) || !(*ret = malloc(strlen(h) / 2 + 1)))
+                return -EPROTO;
+        n = cvm_unhex(h, *ret, strlen(h) / 2 + 1);
+        if (n < 0) {
+                free(*ret);
+                *ret = NULL;
+                return -EPROTO;
+        }
+        *len = (size_t) n;
+        return 0;
+}
+
+/* A TPM quote's parts beside the attestation: signature, AK (marshalled and PEM), the quoted PCR values. */
+static int tpm2_parts(struct json_object *report, struct cvm_report *rep) {
+        struct json_object *pem, *pcrs, *p, *v;
+        uint8_t *dg;
+        size_t len, n;
+
+        if (hex_member(report, "signature", &rep->signature, &rep->signature_len) < 0 ||
+            hex_member(report, "ak_public", &rep->ak_public, &rep->ak_public_len) < 0 ||
+            !json_object_object_get_ex(report, "ak_pem", &pem) || !(rep->ak_pem = strdup(json_object_get_string(pem))) ||
+            !json_object_object_get_ex(report, "pcrs", &pcrs) || !json_object_is_type(pcrs, json_type_array))
+                return -EPROTO;
+        n = json_object_array_length(pcrs);
+        if (n && !(rep->pcrs = calloc(n, sizeof(*rep->pcrs))))
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++, rep->npcrs++) {
+                struct cvm_report_pcr *q = &rep->pcrs[i];
+                p = json_object_array_get_idx(pcrs, i);
+                if (!json_object_object_get_ex(p, "index", &v) || (q->index = (uint32_t) json_object_get_int64(v)) > 23 ||
+                    !json_object_object_get_ex(p, "alg", &v) || cvm_alg_from_name(json_object_get_string(v), &q->alg) < 0 ||
+                    hex_member(p, "digest", &dg, &len) < 0)
+                        return -EPROTO;
+                q->size = (uint16_t) len;
+                if (len != (size_t) cvm_alg_size(q->alg) || len > sizeof(q->digest)) {
+                        free(dg);
+                        return -EPROTO;
+                }
+                memcpy(q->digest, dg, len);
+                free(dg);
+        }
+        return 0;
+}
+
+/* GetQuote's reply into rep: its report data must be the one asked for; the quote and its parts. */
+static int quote_reply(const struct service *s, struct json_object *reply, const uint8_t *data, size_t len,
+                       struct cvm_report *rep, cvm_error *err) {
+        _cleanup_free_ uint8_t *rd = NULL;
+        struct json_object *report, *v;
+        size_t rd_len;
+
+        if (hex_member(reply, "reportData", &rd, &rd_len) < 0 || !json_object_object_get_ex(reply, "report", &report) ||
+            hex_member(reply, "quote", &rep->quote, &rep->quote_len) < 0)
+                return cvm_error_set(err, EPROTO, "%s: the evidence service's GetQuote reply lacks reportData, quote or report", s->path);
+        if (rd_len != len || memcmp(rd, data, len) != 0)
+                return cvm_error_set(err, ESTALE, "%s: the evidence service bound its quote to other report data than "
+                                     "SHA-512(nonce || userData)", s->path);
+        if (json_object_object_get_ex(reply, "quoteType", &v) && strcmp(json_object_get_string(v), "tpm2") == 0 &&
+            tpm2_parts(report, rep) < 0)
+                return cvm_error_set(err, EPROTO, "%s: the evidence service's TPM quote lacks a well-formed signature, AK or PCR list",
+                                     s->path);
+        snprintf(rep->source, sizeof(rep->source), "cvm-evidenced on %s: %s", s->path,
+                 json_object_object_get_ex(report, "source", &v) ? json_object_get_string(v) : "?");
+        return 0;
+}
+
+static int service_report(cvm_imr *imr, const struct cvm_report_request *req, const uint8_t *data, size_t len,
+                          struct cvm_report *rep, cvm_error *err) {
+        struct service *s = imr->priv;
+        struct json_object *params, *reply = NULL;
+        _cleanup_free_ char *nonce = NULL, *user = NULL;
+        int r;
+
+        if (req->report_data || req->pcrs || req->ak_handle || req->tsm_name)
+                return cvm_error_set(err, EOPNOTSUPP, "%s: the evidence service's GetQuote takes a nonce and user data only "
+                                     "(the service picks the PCRs, the AK and the TSM entry)", s->path);
+        nonce = cvm_hex_alloc(req->nonce, req->nonce ? req->nonce_len : 0);
+        user = cvm_hex_alloc(req->user_data, req->user_data ? req->user_data_len : 0);
+        if (!nonce || !user || !(params = json_object_new_object()))
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        if (req->nonce)
+                json_object_object_add(params, "nonce", json_object_new_string(nonce));
+        if (req->user_data)
+                json_object_object_add(params, "userData", json_object_new_string(user));
+        if ((r = call(s, "io.cvmkit.Evidence.GetQuote", params, &reply, err)) < 0)
+                return r;
+        r = quote_reply(s, reply, data, len, rep, err);
+        json_object_put(reply);
+        return r;
+}
+
 static void service_close(cvm_imr *imr) {
         struct service *s = imr->priv;
 
@@ -116,7 +214,8 @@ static void service_close(cvm_imr *imr) {
 }
 
 static const struct imr_ops service_ops = {
-        .read = service_read, .extend = service_extend, .can_extend = service_can_extend, .close = service_close,
+        .read = service_read, .extend = service_extend, .can_extend = service_can_extend, .report = service_report,
+        .close = service_close,
 };
 
 /* Space, count, banks and the simulated flag from GetInfo. */

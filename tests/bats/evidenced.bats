@@ -324,6 +324,13 @@ print(ok, err, lost)' >"$T/load.out" 3>&- &
         [ "$status" -eq 2 ]
         [[ "$output" == *"reads only: extend through the service's Extend method"* ]]
         [ ! -e "$T/other.log" ]
+        # A quote goes to GetQuote: on the sim backend that is NotSupported, said as simulated.
+        run timeout 30 "$E" quote --backend service --socket "$SOCK" --nonce 0011
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"io.cvmkit.Evidence.NotSupported: SIMULATED device: the sim backend cannot quote"* ]]
+        run timeout 30 "$E" quote --backend service --socket "$SOCK" --report-data 00
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"GetQuote takes a nonce and user data only"* ]]
         run "$E" measurements --backend service --socket "$S/nothing.sock"
         [ "$status" -eq 4 ]
         [[ "$output" == *"cannot reach the evidence service"* ]]
@@ -373,7 +380,7 @@ print(ok, err)'
         M="${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/../man/cvm-evidenced.8"
         if [ -e "$M" ]; then cmp "$M" "$P/files/cvm-evidenced.8"; fi
         grep -q '^ListenStream=/run/cvm/evidence.sock$' "$P/files/cvm-evidence.socket"
-        grep -q '^ExecStart=/usr/sbin/cvm-evidenced$' "$P/files/cvm-evidenced.service"
+        grep -q '^ExecStart=/usr/sbin/cvm-evidenced --group ${CVM_EVIDENCE_GROUP}$' "$P/files/cvm-evidenced.service"
         grep -q 'enable-service: {name: cvm-evidence.socket}' "$P/plugin.yaml"
 }
 
@@ -395,7 +402,15 @@ print(v["match"], v["matchedEvents"] == v["expectedEvents"] > 0, v["simulated"],
         [ "$output" = "True True True 0" ]
         want=$("$E" verify --manifest "$T/m.json" --backend sim --sim-state "$T/regs" --log "$T/runtime.log" --json 2>/dev/null | jq -r .match)
         [ "$want" = true ]
+        run timeout 60 "$E" verify --manifest "$T/m.json" --backend service --socket "$SOCK" --log "$T/runtime.log" --json
+        [ "$status" -eq 0 ]
+        [ "$(jq -r .match <<<"$output")" = true ]
         py 'c.Client().call("Extend", index=3, data="unexpected")' >/dev/null
+        # The CLI over the service answers as the CLI on the device (the registers it reads are the same).
+        want=$(timeout 60 "$E" verify --manifest "$T/m.json" --backend sim --sim-state "$T/regs" --log "$T/runtime.log" --json 2>/dev/null)
+        got=$(timeout 60 "$E" verify --manifest "$T/m.json" --backend service --socket "$SOCK" --log "$T/runtime.log" --json 2>/dev/null)
+        echo "sim: $(jq -c '[.match, .registers]' <<<"$want") service: $(jq -c '[.match, .registers]' <<<"$got")"
+        [ "$(jq -c 'del(.backend, .source, .reason)' <<<"$want")" = "$(jq -c 'del(.backend, .source, .reason)' <<<"$got")" ]
         run env PYTHONPATH="$PY" timeout 30 python3 -c 'import cvm_evidence as c, sys
 v = c.Client().call("Verify", manifest=open(sys.argv[1]).read())
 print(v["match"], sorted({f["finding"] for f in v["findings"]}))' "$T/m.json"
@@ -413,8 +428,31 @@ print(v["match"], sorted({f["finding"] for f in v["findings"]}))' "$T/m.json"
         want=$("$E" measurements --json --backend tpm2 --tcti "$TCTI" 2>/dev/null | jq -r '.registers[] | select(.index == 0 and .alg == "sha256") | .digest')
         run py 'print(c.get_default_algorithm(), c.get_cc_measurement(0, "sha256").hex())'
         [ "$output" = "sha256 $want" ]
+        rd=$(printf '0011%s' "$(hexof user)" | xxd -r -p | sha512sum | cut -d' ' -f1)
         run py 'q = c.get_cc_report(bytes.fromhex("0011"), b"user"); print(q["quoteType"], q["reportData"])'
-        [ "$output" = "tpm2 $(printf '0011%s' "$(hexof user)" | xxd -r -p | sha512sum | cut -d' ' -f1)" ]
+        [ "$output" = "tpm2 $rd" ]
+        # cvm-evidence quote through the service: the same report data, the TPM's signature, AK and PCRs carried over,
+        # and a quote that parses and replays like one taken on the device.
+        timeout 120 "$E" quote --backend service --socket "$SOCK" --nonce 0011 --user-data "$(hexof user)" --json -o "$T/q" \
+                >"$T/q.json" 2>"$T/q.err" || { cat "$T/q.err"; return 1; }
+        [ "$(jq -r .report_data "$T/q.json")" = "$rd" ]
+        [ "$(jq -r '.pcrs | length' "$T/q.json")" -eq 24 ]
+        [[ "$(jq -r .source "$T/q.json")" == "cvm-evidenced on $SOCK: TPM2_Quote"* ]]
+        [ -s "$T/q.sig" ] && [ -s "$T/q.pem" ]
+        run timeout 60 "$E" parse-quote --json "$T/q"
+        [ "$status" -eq 0 ]
+        run timeout 120 "$E" quote --backend service --socket "$SOCK" --pcrs sha256:0
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"the service picks the PCRs"* ]]
+        run timeout 60 "$E" measurements --backend service --socket "$SOCK" --json
+        [ "$(jq -r '.registers[] | select(.index == 0 and .alg == "sha256") | .digest' <<<"$output")" = "$want" ]
+        # Another process extends a PCR on the TPM: the next read through the service sees it.
+        before=$(py 'print(c.get_cc_measurement(16, "sha256").hex())')
+        timeout 60 "$E" extend --backend tpm2 --tcti "$TCTI" --index 16 --data other --log "$T/other.log" 2>/dev/null
+        after=$(timeout 60 "$E" measurements --json --backend tpm2 --tcti "$TCTI" 2>/dev/null |
+                jq -r '.registers[] | select(.index == 16 and .alg == "sha256") | .digest')
+        [ "$after" != "$before" ]
+        [ "$(py 'print(c.get_cc_measurement(16, "sha256").hex())')" = "$after" ]
 }
 
 @test "evidenced: the interface description parses as varlink IDL (varlink-go's parser, where installed)" {
@@ -443,4 +481,227 @@ print(v["match"], sorted({f["finding"] for f in v["findings"]}))' "$T/m.json"
         echo "$output"
         [ "$status" -eq 0 ]
         grep -qx 'Service=cvm-evidenced.service' "$P/cvm-evidence.socket"
+}
+
+# ---- per-container IMA view (ima-cgpath, ima-dep-cgn)
+
+# A synthetic IMA list built from the templates' field layout (mkima-cgpath.py):
+# host events, containerd container A (ima-cgpath and ima-dep-cgn), CRI-O container B.
+make_ima_list() {
+        mkdir -p "$T/ima" "$T/root/sys/kernel/security/ima"
+        timeout 30 python3 "$BATS_TEST_DIRNAME/mkima-cgpath.py" "$T/ima"
+        cp "$T/ima/binary" "$T/root/sys/kernel/security/ima/binary_runtime_measurements"
+        read -r A NA RA <<<"$(sed -n 1p "$T/ima/expect")"
+        read -r B NB RB <<<"$(sed -n 2p "$T/ima/expect")"
+}
+
+@test "evidenced: libcvm reads ima-cgpath and ima-dep-cgn lists, ascii as binary (every template hash rebuilt)" {
+        make_ima_list
+        run timeout 30 "$E" eventlog "$T/ima/ascii"
+        [ "$status" -eq 0 ]
+        [ "$(grep -c 'digest_matches_data: yes' <<<"$output")" -eq 8 ]
+        [[ "$output" == *"template: ima-dep-cgn"* ]]
+        for alg in sha1 sha256 sha384; do
+                a=$(timeout 30 "$E" replay --json --alg "$alg" "$T/ima/ascii" | jq -c .registers)
+                b=$(timeout 30 "$E" replay --json --alg "$alg" "$T/ima/binary" | jq -c .registers)
+                [ -n "$a" ] && [ "$a" != null ] && [ "$a" = "$b" ]
+        done
+        # A cgroup field cut short is an error with its line, not a guess.
+        head -1 "$T/ima/ascii" | cut -d' ' -f1-4 >"$T/short"
+        run timeout 30 "$E" eventlog "$T/short"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"line 1: expected the cg-path field"* ]]
+}
+
+@test "evidenced: GetContainerEventLog: a container's IMA events and the register they replay to; root may name any container" {
+        [ "$(id -u)" -eq 0 ] || skip "needs root to run clients as other users"
+        make_ima_list
+        start_daemon --group 4242
+        run py "r = c.Client().call('GetContainerEventLog', containerId='$A', algorithm='sha256')
+print(r['count'], r['replayed'], ','.join(e['template'] for e in r['events']), r['events'][0]['cgroup'].endswith('$A.scope'))"
+        [ "$output" = "$NA $RA ima-cgpath,ima-cgpath,ima-dep-cgn,ima-cgpath True" ]
+        run py "r = c.get_container_eventlog('$B', 'sha256'); print(r['count'], r['replayed'])"
+        [ "$output" = "$NB $RB" ]
+        run py "r = c.Client().call('GetContainerEventLog', containerId='$B'); print(r['count'], r['algorithm'], len(r['replayed']))"
+        [ "$output" = "$NB sha384 96" ]
+        run py "r = c.Client().call('GetContainerEventLog', containerId='$(printf 'c%.0s' $(seq 64))', algorithm='sha256'); print(r['count'], r['replayed'])"
+        [ "$output" = "0 $(printf '0%.0s' $(seq 64))" ]
+        as() { setpriv --reuid=4243 --regid=4242 --clear-groups env PYTHONPATH="$PY" CVM_EVIDENCE_SOCKET="$SOCK" timeout 30 python3 -c "import cvm_evidence as c
+try: print(c.Client().call('GetContainerEventLog', **$1))
+except c.VarlinkError as e: print(e.name)"; }
+        run as '{}'
+        [ "$output" = io.cvmkit.Evidence.NotInContainer ]
+        run as "{'containerId': '$A'}"
+        [ "$output" = io.cvmkit.Evidence.PermissionDenied ]
+        run py "c.Client().call('GetContainerEventLog', containerId='abc')"
+        [[ "$output" == *"InvalidParameter"* ]]
+}
+
+@test "evidenced: GetContainerEventLog: a caller in a container's cgroup gets its own container's events" {
+        [ "$(id -u)" -eq 0 ] || skip "needs root to make a cgroup"
+        U=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+        [ -n "$U" ] && [ -w "$U" ] || skip "no writable cgroup2 hierarchy"
+        make_ima_list
+        start_daemon
+        CG="$U/cvmkit-evidenced-test.$$/cri-containerd-$A.scope"
+        mkdir -p "$CG" || skip "cannot make a cgroup under $U"
+        run sh -c "echo \$\$ >'$CG/cgroup.procs' && exec env PYTHONPATH='$PY' timeout 30 python3 -c 'import cvm_evidence as c
+r = c.Client().call(\"GetContainerEventLog\", algorithm=\"sha256\"); print(r[\"containerId\"], r[\"count\"], r[\"replayed\"], r[\"caller\"][\"containerRuntime\"])'"
+        rmdir "$CG" "$(dirname "$CG")"
+        [ "$output" = "$A $NA $RA containerd" ]
+}
+
+# ---- plugin 51's group parameter
+
+@test "evidenced: plugin 51's group reaches the socket's SocketGroup and the daemon's --group; systemd accepts the drop-ins" {
+        RW="${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/cvm-rewrite"
+        R="$BATS_TEST_DIRNAME/../../recipes/minimal.yaml"
+        run timeout 60 "$RW" --recipe "$R" --plan --json --set cvm-evidence.group=attest
+        [ "$status" -eq 0 ]
+        steps=$(jq -c '[.plugins[] | select(.name == "cvm-evidence") | .steps[] | select(.kind == "write")]' <<<"$output")
+        sock=$(jq -r '.[] | select(.args.path == "/etc/systemd/system/cvm-evidence.socket.d/group.conf") | .args.content' <<<"$steps")
+        svc=$(jq -r '.[] | select(.args.path == "/etc/systemd/system/cvm-evidenced.service.d/group.conf") | .args.content' <<<"$steps")
+        [ "$sock" = $'[Socket]\nSocketGroup=attest\nSocketMode=0660' ]
+        [ "$svc" = $'[Service]\nEnvironment=CVM_EVIDENCE_GROUP=attest' ]
+        run timeout 60 "$RW" --recipe "$R" --plan --json
+        [[ "$output" == *'SocketGroup=cvm-evidence'* ]]
+        # A name systemd or a unit file could misread is refused before any image is touched.
+        run timeout 60 "$RW" --recipe "$R" --plan --set 'cvm-evidence.group=a b'
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"parameter 'group' must match"* ]]
+        # The units with these drop-ins: systemd accepts them, and ExecStart, expanded as systemd does, passes the group.
+        command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
+        P="$BATS_TEST_DIRNAME/../../plugins/51-cvm-evidence/files"
+        mkdir -p "$T/units/cvm-evidence.socket.d" "$T/units/cvm-evidenced.service.d"
+        cp "$P/cvm-evidence.socket" "$T/units/"
+        sed "s|^ExecStart=/usr/sbin/cvm-evidenced|ExecStart=$(cd "$(dirname "$D")" && pwd)/cvm-evidenced|" \
+                "$P/cvm-evidenced.service" >"$T/units/cvm-evidenced.service"
+        printf '%s\n' "$sock" >"$T/units/cvm-evidence.socket.d/group.conf"
+        printf '%s\n' "$svc" >"$T/units/cvm-evidenced.service.d/group.conf"
+        run timeout 60 systemd-analyze verify --man=no "$T/units/cvm-evidence.socket" "$T/units/cvm-evidenced.service"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        # The daemon takes the expanded value as its read group.
+        start_daemon --group "$(sed -n 's/^Environment=CVM_EVIDENCE_GROUP=//p' <<<"$svc")"
+        grep -q "reads: root and group attest\|--group attest: no such group" "$T/daemon.err"
+}
+
+# ---- load: fds and memory, and restarts under socket activation
+
+@test "evidenced: after an open-loop load (64 connections, 5000 calls/s) and large replies, fds and memory are back where they started" {
+        B="${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/../bench/evdbench"
+        [ -x "$B" ] || skip "no evdbench (make build/bench/evdbench)"
+        start_daemon
+        py 'c.get_cc_eventlog(); c.get_cc_measurement(1)' >/dev/null
+        fds0=$(daemon_fds)
+        rss0=$(daemon_rss)
+        run timeout 120 "$B" --rate 5000 "$SOCK" 64 2
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"10000 answered"*", 0 lost, 0 errors"* ]]
+        [[ "$output" == *"CCNP published: 26-76 ms"* ]]
+        sleep 0.5
+        [ "$(daemon_fds)" -eq "$fds0" ]
+        rss1=$(daemon_rss)
+        echo "rss before $rss0 kB, after $rss1 kB"
+        grep -qa __asan_init "$D" || [ "$rss1" -le $((rss0 + 2048)) ]
+}
+
+@test "evidenced: restarted twice under load from 8 pipelining clients (socket activation): every call answered or failed at its client, none silent" {
+        PYTHONPATH="$PY" timeout 60 python3 - "$D" "$SOCK" "$T" >"$T/act.out" 2>"$T/act.err" 3>&- <<'PYEOF' &
+import os, socket, subprocess, sys, time
+d, path, t = sys.argv[1:4]
+ls = socket.socket(socket.AF_UNIX); ls.bind(path); os.chmod(path, 0o666); ls.listen(128)
+def start():
+    def child():
+        os.dup2(ls.fileno(), 3)
+        os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())
+    return subprocess.Popen([d, "--backend", "sim", "--sim-state", t + "/regs", "--sysroot", t + "/root",
+                             "--log", t + "/runtime.log"], preexec_fn=child, pass_fds=(ls.fileno(),))
+for _ in range(2):
+    p = start(); time.sleep(2); p.terminate(); p.wait()
+p = start(); time.sleep(2); p.terminate(); p.wait()
+print("restarted")
+PYEOF
+        act=$!
+        sleep 0.3
+        run timeout 40 python3 - "$SOCK" <<'PYEOF'
+import socket, sys, threading, time
+path = sys.argv[1]
+msg = b'{"method":"io.cvmkit.Evidence.GetMeasurement","parameters":{"index":2}}\0'
+tot = {"ok": 0, "failed": 0, "silent": 0}
+lock = threading.Lock()
+def client():
+    end = time.time() + 5.5
+    while time.time() < end:
+        s = socket.socket(socket.AF_UNIX); s.settimeout(5)
+        sent = got = 0
+        try:
+            s.connect(path)
+            s.sendall(msg * 4); sent = 4
+            buf = b""
+            while buf.count(b"\0") < sent:
+                c = s.recv(65536)
+                if not c:
+                    break
+                buf += c
+            got = buf.count(b"\0")
+            ok = sum(1 for m in buf.split(b"\0")[:got] if m.startswith(b'{"parameters"'))
+            with lock:
+                tot["ok"] += ok; tot["failed"] += sent - ok
+        except socket.timeout:
+            with lock:
+                tot["silent"] += sent - got
+        except OSError:
+            with lock:
+                tot["failed"] += max(sent - got, 1)
+            time.sleep(0.01)
+        finally:
+            s.close()
+ts = [threading.Thread(target=client) for _ in range(8)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print(tot["ok"], tot["failed"], tot["silent"])
+PYEOF
+        wait "$act"
+        echo "answered, failed with an error, unanswered: $output"
+        [ "$(cat "$T/act.out")" = restarted ]
+        read -r ok failed silent <<<"$output"
+        [ "$ok" -gt 200 ]
+        [ "$silent" -eq 0 ]
+}
+
+@test "evidenced: systemd-socket-activate starts the daemon on the first call and it serves on the passed socket" {
+        command -v systemd-socket-activate >/dev/null || skip "no systemd-socket-activate"
+        timeout --foreground 60 systemd-socket-activate -l "$SOCK" "$D" --backend sim --sim-state "$T/regs" --sysroot "$T/root" \
+                --log "$T/runtime.log" 2>"$T/daemon.err" &
+        DPID=$!
+        for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
+        run py 'print(c.get_measurement_count(), c.get_cc_measurement(2).hex() != "00" * 48)'
+        [ "$output" = "5 True" ]
+        grep -q "serving io.cvmkit.Evidence on systemd's socket" "$T/daemon.err"
+}
+
+@test "evidenced: a register read after an Extend, by the daemon or by another process, sees the new value (the read cache stays exact)" {
+        start_daemon
+        for i in $(seq 20); do
+                before=$(py 'print(c.get_cc_measurement(2).hex())')
+                timeout 30 "$E" extend --backend sim --sim-state "$T/regs" --index 2 --data "x$i" --log "$T/runtime.log" 2>/dev/null
+                want=$(timeout 30 "$E" measurements --backend sim --sim-state "$T/regs" --json 2>/dev/null | jq -r '.registers[] | select(.index == 2) | .digest')
+                got=$(py 'print(c.get_cc_measurement(2).hex())')
+                [ "$want" != "$before" ]
+                [ "$got" = "$want" ] || { echo "after extend $i: service $got, device $want" >&2; return 1; }
+        done
+        # The daemon's own Extend, then a read on another connection and on the same one.
+        run py 'cl = c.Client(); a = cl.call("GetMeasurement", index=3)["digest"]; cl.call("Extend", index=3, data="y")
+b = cl.call("GetMeasurement", index=3)["digest"]; print(a != b, b == c.get_cc_measurement(3).hex())'
+        [ "$output" = "True True" ]
+        # A state file replaced under the daemon (a new inode) is watched again.
+        cp "$T/regs" "$T/regs.new"
+        timeout 30 "$E" extend --backend sim --sim-state "$T/regs.new" --index 2 --data z --log "$T/other.log" 2>/dev/null
+        mv "$T/regs.new" "$T/regs"
+        want=$(timeout 30 "$E" measurements --backend sim --sim-state "$T/regs" --json 2>/dev/null | jq -r '.registers[] | select(.index == 2) | .digest')
+        [ "$(py 'print(c.get_cc_measurement(2).hex())')" = "$want" ]
+        timeout 30 "$E" extend --backend sim --sim-state "$T/regs" --index 2 --data w --log "$T/other.log" 2>/dev/null
+        want=$(timeout 30 "$E" measurements --backend sim --sim-state "$T/regs" --json 2>/dev/null | jq -r '.registers[] | select(.index == 2) | .digest')
+        [ "$(py 'print(c.get_cc_measurement(2).hex())')" = "$want" ]
 }

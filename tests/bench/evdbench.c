@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Load generator for cvm-evidenced: CLIENTS connections, one thread each (a
- * client's view: each waits for its reply before the next call), calling
- * GetMeasurement for SECONDS; then GetEventLog of the whole log, timed.
- * Prints requests per second and latency percentiles beside CCNP's
- * published 26-76 ms per query.
+ * Load generator for cvm-evidenced.  Closed loop (the default): CLIENTS
+ * connections, one thread each (a client's view: each waits for its reply
+ * before the next call), calling GetMeasurement for SECONDS.  Open loop
+ * (--rate N, evdbench_open.c): N calls a second spread over CLIENTS
+ * connections, timed from their scheduled send.  Then GetEventLog of the
+ * whole log, timed.  Prints calls per second and latency percentiles beside
+ * CCNP's published 26-76 ms per query.
  *
- *   evdbench SOCKET CLIENTS SECONDS
+ *   evdbench [--rate N] [--no-eventlog] SOCKET CLIENTS SECONDS
  */
 #include <errno.h>
+#include <getopt.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +21,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "evdbench.h"
 
 #define MAX_SAMPLES 2000000
 
@@ -29,18 +35,18 @@ struct client {
         int failed;
 };
 
-static double now_ms(void) {
+double now_ms(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
 }
 
-static int cmp_double(const void *a, const void *b) {
+int cmp_double(const void *a, const void *b) {
         double x = *(const double *) a, y = *(const double *) b;
         return (x > y) - (x < y);
 }
 
-static int connect_to(const char *path) {
+int connect_to(const char *path) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -77,7 +83,7 @@ static ssize_t call(int fd, const char *msg, char **buf, size_t *cap) {
 }
 
 static void *client_run(void *arg) {
-        static const char msg[] = "{\"method\":\"io.cvmkit.Evidence.GetMeasurement\",\"parameters\":{\"index\":1}}";
+        static const char msg[] = EVD_GETMEASUREMENT;
         struct client *c = arg;
         char *buf = NULL;
         size_t cap = 0;
@@ -101,7 +107,7 @@ static void *client_run(void *arg) {
         return NULL;
 }
 
-static double pct(const double *v, size_t n, double p) {
+double sorted_pct(const double *v, size_t n, double p) {
         return n ? v[(size_t) (p * (double) (n - 1))] : 0;
 }
 
@@ -137,8 +143,8 @@ static int bench_measurement(const char *path, int clients, double seconds) {
                 return -1;
         qsort(all, total, sizeof(double), cmp_double);
         printf("GetMeasurement: %d clients, %zu calls in %.1f s: %.0f calls/s, latency p50 %.3f ms, p99 %.3f ms, max %.3f ms"
-               " (CCNP published: 26-76 ms per query)%s\n",
-               clients, total, seconds, (double) total / seconds, pct(all, total, 0.5), pct(all, total, 0.99),
+               " " EVD_CCNP "%s\n",
+               clients, total, seconds, (double) total / seconds, sorted_pct(all, total, 0.5), sorted_pct(all, total, 0.99),
                total ? all[total - 1] : 0, failed ? " [SOME CLIENTS FAILED]" : "");
         free(all);
         return failed ? -1 : 0;
@@ -168,21 +174,48 @@ static int bench_eventlog(const char *path) {
         p = strstr(buf, "\"total\":");
         qsort(t, 10, sizeof(double), cmp_double);
         printf("GetEventLog: %ld events, %zd bytes per reply: p50 %.1f ms, max %.1f ms over 10 calls"
-               " (CCNP published: 26-76 ms per query)\n",
+               " " EVD_CCNP "\n",
                p ? strtol(p + 8, NULL, 10) : -1L, len, t[5], t[9]);
         free(buf);
         return 0;
 }
 
-int main(int argc, char **argv) {
-        int clients;
-        double seconds;
+static void usage(FILE *f) {
+        fprintf(f, "usage: evdbench [--rate N] [--no-eventlog] SOCKET CLIENTS SECONDS\n"
+                   "  --rate N        open loop: N GetMeasurement calls a second over CLIENTS connections,\n"
+                   "                  timed from their scheduled send (default: closed loop, a thread per client)\n"
+                   "  --no-eventlog   skip the GetEventLog timing\n");
+}
 
-        if (argc != 4 || (clients = atoi(argv[2])) <= 0 || (seconds = atof(argv[3])) <= 0) {
-                fprintf(stderr, "usage: evdbench SOCKET CLIENTS SECONDS\n");
+int main(int argc, char **argv) {
+        static const struct option opts[] = {
+                { "rate", required_argument, NULL, 'r' },
+                { "no-eventlog", no_argument, NULL, 'n' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        double seconds, rate = 0;
+        int clients, c, r;
+        bool eventlog = true;
+
+        while ((c = getopt_long(argc, argv, "r:nh", opts, NULL)) != -1) {
+                if (c == 'h') {
+                        usage(stdout);
+                        return 0;
+                }
+                if (c == 'n')
+                        eventlog = false;
+                else if (c != 'r' || (rate = atof(optarg)) <= 0) {
+                        usage(stderr);
+                        return 1;
+                }
+        }
+        if (argc - optind != 3 || (clients = atoi(argv[optind + 1])) <= 0 || (seconds = atof(argv[optind + 2])) <= 0) {
+                usage(stderr);
                 return 1;
         }
-        if (bench_measurement(argv[1], clients, seconds) < 0 || bench_eventlog(argv[1]) < 0)
+        r = rate > 0 ? bench_open_loop(argv[optind], clients, seconds, rate) : bench_measurement(argv[optind], clients, seconds);
+        if (r < 0 || (eventlog && bench_eventlog(argv[optind]) < 0))
                 return 1;
         return 0;
 }

@@ -196,6 +196,26 @@ static void test_cgpath_binary(void **state) {
         assert_string_equal(json_object_get_string(json_object_object_get(d, "file_name")), "/bin/sh");
         assert_true(json_object_get_boolean(json_object_object_get(o, "digest_matches_data")));
         json_object_put(o);
+        /* The cgroup accessor: the cg-path field without its NUL; a cut field is malformed; ima-ng has none. */
+        {
+                const struct cvm_event *ev = cvm_eventlog_event(log, 0);
+                struct cvm_event cut = *ev, ng = *ev;
+                uint8_t dg[32], want[32];
+                const char *cg;
+                size_t len;
+                assert_int_equal(cvm_ima_event_cgroup(ev, &cg, &len), 0);
+                assert_int_equal(len, strlen(fields[1]));
+                assert_memory_equal(cg, fields[1], len);
+                cut.data_len = 4 + strlen(fields[0]) + 1 + 6;
+                assert_int_equal(cvm_ima_event_cgroup(&cut, &cg, &len), -EBADMSG);
+                ng.template_name = "ima-ng";
+                assert_int_equal(cvm_ima_event_cgroup(&ng, &cg, &len), -ENOENT);
+                assert_int_equal(cvm_ima_event_digest(ev, CVM_ALG_SHA256, dg, NULL), 0);
+                assert_int_equal(cvm_digest(CVM_ALG_SHA256, td, n, want, NULL), 0);
+                assert_memory_equal(dg, want, 32);
+                assert_int_equal(cvm_ima_event_digest(ev, CVM_ALG_SHA1, dg, NULL), 0);
+                assert_memory_equal(dg, th, 20);
+        }
         assert_int_equal(cvm_replay_new(banks, 1, &r, NULL), 0);
         assert_int_equal(cvm_replay_add_log(r, log, NULL), 0);
         assert_non_null(cvm_replay_find(r, 10, CVM_ALG_SHA256));

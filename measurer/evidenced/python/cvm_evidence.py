@@ -106,6 +106,14 @@ def get_cc_report(nonce=None, data=None, extraArgs=None):
     return _call("GetQuote", nonce=nonce.hex() if nonce else None, userData=data.hex() if data else None)
 
 
+def get_container_eventlog(container_id=None, algo_id=None):
+    """The IMA events of the caller's container (root: of container_id) and the register they replay to from zero.
+
+    Needs a kernel whose IMA records cgroups (templates ima-cgpath, ima-dep-cgn); not in the CC Trusted API.
+    """
+    return _call("GetContainerEventLog", containerId=container_id, algorithm=algo_id)
+
+
 def replay_cc_eventlog(event_logs):
     """Replay events (from get_cc_eventlog) into {index: {algorithm: bytes}}, as the registers should hold."""
     regs = {}

@@ -153,4 +153,14 @@ int cvm_eventlog_append(cvm_eventlog *log, uint32_t index, uint32_t type,
 /* Serialise a TCG2/CCEL log (header included) into a malloc'ed buffer. */
 int cvm_eventlog_write_tcg2(const cvm_eventlog *log, uint8_t **ret, size_t *ret_len, cvm_error *err);
 
+/*
+ * The cgroup an IMA event of the ima-cgpath template (its cg-path field) or
+ * ima-dep-cgn (its cgn field) records: *ret points into the event's data,
+ * *len bytes, no NUL.  -ENOENT for other events, -EBADMSG if malformed.
+ */
+int cvm_ima_event_cgroup(const struct cvm_event *ev, const char **ret, size_t *len);
+
+/* The digest IMA extended for ev in bank alg (recorded, or computed from the template data; all-0xFF for a violation). */
+int cvm_ima_event_digest(const struct cvm_event *ev, uint16_t alg, uint8_t *out, cvm_error *err);
+
 #pragma GCC visibility pop
