@@ -182,6 +182,10 @@ static int compare(const struct verify_args *a, const struct evidence *e, cvm_re
                 log_error("%s: %s", a->log ? a->log : CVM_RUNTIME_LOG, err.msg);
                 return EXIT_BAD_INPUT;
         }
+        if (!e->imr && cvm_verify_saved_log(*ref, e->runtime, res, &err) < 0) {
+                log_error("%s: %s", a->log, err.msg);
+                return EXIT_BAD_INPUT;
+        }
         if (e->imr && cvm_verify_live(*ref, e->imr, e->pl, CVM_RUNTIME_LOG, res, &err) < 0) {
                 log_error("%s%s", sim_label(e->imr), err.msg);
                 return EXIT_BAD_INPUT;

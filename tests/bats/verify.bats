@@ -63,6 +63,19 @@ measure() {
         [ "$(jq -r .alg <<<"$output")" = sha256 ]
 }
 
+@test "verify --log: another writer's extend in a measurer register is a register finding (basis log-all), as the live register would show" {
+        make_tree "$T/r"
+        manifest tdx >"$T/m.json"
+        measure tdx "$T/rt.log"
+        timeout 30 "$E" extend --index 4 --data workload-event --backend sim --sim-state "$T/regs.tdx" --log "$T/rt.log" 2>/dev/null
+        run --separate-stderr timeout 30 "$E" verify --manifest "$T/m.json" --log "$T/rt.log" --json
+        [ "$status" -eq 3 ]
+        [ "$(jq -r .events.other_writers <<<"$output")" = 1 ]
+        [ "$(jq -c '[.findings[] | {finding, register, basis}]' <<<"$output")" = '[{"finding":"register","register":"RTMR3","basis":"log-all"}]' ]
+        # The register it names holds the log's full replay.
+        [ "$(jq -r '.findings[0].got' <<<"$output")" = "$(timeout 30 "$E" replay --json "$T/rt.log" | jq -r '.registers[] | select(.index == 4 and .alg == "sha384") | .digest')" ]
+}
+
 @test "verify --log: a changed file is named with its register, both digests and exit 3; nothing else is reported" {
         make_tree "$T/r"
         manifest tdx >"$T/m.json"

@@ -60,6 +60,7 @@ struct cvm_finding {
         char got[2 * CVM_DIGEST_MAX + 1];
         /*
          * Registers: "log" (the runtime log's replay against the manifest),
+         * "log-all" (a saved log's replay with other writers' events too),
          * "live" (the live register against the manifest) or "live-vs-logs"
          * (the live register against the replay of all this boot's logs).
          */
@@ -76,6 +77,13 @@ struct cvm_verify_result {
 /* Compare the measurer's events in log (a runtime log) with the reference; registers by replay of those events.
  * A truncated log is refused (-EBADMSG). */
 int cvm_verify_log(const cvm_reference *ref, const cvm_eventlog *log, struct cvm_verify_result *res, cvm_error *err);
+
+/*
+ * A saved runtime log checked without a device: each register the measurer's
+ * events left as predicted, replayed with every event of the log (other
+ * writers' extends included, as the live register would hold them).
+ */
+int cvm_verify_saved_log(const cvm_reference *ref, const cvm_eventlog *log, struct cvm_verify_result *res, cvm_error *err);
 
 /*
  * Compare a register the reference lists with its live value: with the
