@@ -29,6 +29,15 @@ int initrd_compressor_write(initrd_compressor *z, const void *buf, size_t len, c
 /* Flush the stream's end; with ok false only free. Returns bytes written to fd in total via *written. */
 int initrd_compressor_finish(initrd_compressor *z, bool ok, uint64_t *written, cvm_error *err);
 
+/* How many threads compress a segment: $CVM_INITRD_THREADS (1-64) if set, else the online CPUs (at most 64). */
+unsigned initrd_compress_threads(void);
+
+/* A gzip stream compressed on threads threads (compress_gzip.c), used as initrd_compressor is. */
+typedef struct initrd_gzip initrd_gzip;
+int initrd_gzip_new(unsigned threads, int fd, initrd_gzip **ret, cvm_error *err);
+int initrd_gzip_write(initrd_gzip *g, const void *buf, size_t len, cvm_error *err);
+int initrd_gzip_finish(initrd_gzip *g, bool ok, uint64_t *written, cvm_error *err);
+
 /* The open file behind the image, or -1 when it is a caller's buffer. */
 int initrd_fd(const cvm_initrd *rd);
 
