@@ -294,13 +294,19 @@ $(BUILD)/bench/evdbench: tests/bench/evdbench.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< -pthread
 
+# Each script prints its figures as it goes and appends them to BENCH_FIGURES;
+# they are printed together at the end (tests/bench/readme-table.sh reads them).
+BENCH_FIGURES := $(BUILD)/bench/figures.txt
 after-deps-bench: all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench $(BUILD)/bench/evdbench
-	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) tests/bench/bench-evidence.sh
-	@BUILD=$(BUILD) tests/bench/bench-live.sh
-	@BUILD=$(BUILD) tests/bench/bench-measure.sh
-	@BUILD=$(BUILD) tests/bench/bench-initrd.sh
-	@BUILD=$(BUILD) tests/bench/bench-rewrite.sh
-	@BUILD=$(BUILD) tests/bench/bench-evidenced.sh
+	@rm -f $(BENCH_FIGURES)
+	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-evidence.sh
+	@BUILD=$(BUILD) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-live.sh
+	@BUILD=$(BUILD) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-measure.sh
+	@BUILD=$(BUILD) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-initrd.sh
+	@BUILD=$(BUILD) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-rewrite.sh
+	@BUILD=$(BUILD) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-evidenced.sh
+	@echo "== the figures of this run, each against its peer or floor (README: tests/bench/readme-table.sh $(BENCH_FIGURES)) =="
+	@cat $(BENCH_FIGURES)
 
 # Install layout.  LIBDIR may be a multiarch one (make deb: /usr/lib/$(MULTIARCH)).
 BINDIR     ?= $(PREFIX)/bin
