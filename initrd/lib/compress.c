@@ -48,15 +48,22 @@ static int flush_out(initrd_compressor *z, size_t n, cvm_error *err) {
         return write_all(z->fd, z->out, n, NULL, err);
 }
 
-unsigned initrd_compress_threads(void) {
+/* $CVM_INITRD_THREADS (1-64) if set, else the online CPUs (at most 64); -EINVAL naming a bad value. */
+static int compress_threads(unsigned *ret, cvm_error *err) {
         const char *v = getenv("CVM_INITRD_THREADS");
         uint64_t n;
         int cpus;
 
-        if (v && *v && cvm_parse_uint(v, SIZE_MAX, 10, MAX_THREADS, &n) == 0 && n > 0)
-                return (unsigned) n;
+        if (v && *v) {
+                if (cvm_parse_uint(v, SIZE_MAX, 10, MAX_THREADS, &n) < 0 || n == 0)
+                        return cvm_error_set(err, EINVAL, "CVM_INITRD_THREADS='%s': expected a number from 1 to %d", v,
+                                             MAX_THREADS);
+                *ret = (unsigned) n;
+                return 0;
+        }
         cpus = get_nprocs();
-        return cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (unsigned) cpus;
+        *ret = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (unsigned) cpus;
+        return 0;
 }
 
 /* xz in XZ_BLOCK blocks on threads threads, CRC32 for the kernel. */
@@ -82,9 +89,14 @@ static bool zstd_encoder(ZSTD_CStream **zs, unsigned threads) {
 }
 
 int initrd_compressor_new(enum cvm_initrd_compression c, int fd, initrd_compressor **ret, cvm_error *err) {
-        initrd_compressor *z = calloc(1, sizeof(*z));
+        initrd_compressor *z;
+        unsigned threads = 1;
         bool ok;
+        int r = compress_threads(&threads, err);
 
+        if (r < 0)
+                return r;
+        z = calloc(1, sizeof(*z));
         if (!z || !(z->out = malloc(OUTBUF))) {
                 free(z);
                 return cvm_error_set(err, ENOMEM, "out of memory");
@@ -96,10 +108,10 @@ int initrd_compressor_new(enum cvm_initrd_compression c, int fd, initrd_compress
                 ok = true;
                 break;
         case CVM_INITRD_GZIP:
-                ok = initrd_gzip_new(initrd_compress_threads(), fd, &z->gz, NULL) == 0;
+                ok = initrd_gzip_new(threads, fd, &z->gz, NULL) == 0;
                 break;
         case CVM_INITRD_XZ:
-                ok = xz_encoder(&z->x, initrd_compress_threads());
+                ok = xz_encoder(&z->x, threads);
                 break;
         case CVM_INITRD_LZMA: {
                 lzma_options_lzma opt;
@@ -111,7 +123,7 @@ int initrd_compressor_new(enum cvm_initrd_compression c, int fd, initrd_compress
                 ok = BZ2_bzCompressInit(&z->b, 9, 0, 0) == BZ_OK;
                 break;
         case CVM_INITRD_ZSTD:
-                ok = zstd_encoder(&z->zs, initrd_compress_threads());
+                ok = zstd_encoder(&z->zs, threads);
                 break;
         default:
                 free(z->out);

@@ -153,6 +153,11 @@ file 0750 usr/sbin/cvm-tool" ]
         timeout 60 python3 -c 'import sys, zlib
 d = open(sys.argv[1], "rb").read(); o = zlib.decompressobj(31); o.decompress(d)
 sys.exit(0 if o.eof and not o.unused_data else 1)' "$T/seg.gzip"
+        # A thread count out of range is refused by name, and nothing is written.
+        CVM_INITRD_THREADS=65 run timeout 60 "$I" append "$W/zstd.img" --out "$T/bad.img" --add "$W/add/tool:/x"
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"CVM_INITRD_THREADS='65': expected a number from 1 to 64"* ]]
+        [ ! -e "$T/bad.img" ]
 }
 
 @test "append over a merged-usr image: lib/modules/X goes to usr/lib/modules/X, the lib -> usr/lib symlink stays" {
