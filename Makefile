@@ -13,7 +13,12 @@ VERSION := 0.1.0
 # parses this file again and gets the flags (see "after deps" below).
 PKGS     := libcrypto json-c tss2-mu tss2-esys tss2-tctildr tss2-rc yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+# libtss2 is dlopen()ed when a TPM is used (measurer/lib/tpm2_dlopen.c): its
+# headers are needed to build, not its libraries to link; tests that call it
+# directly link TSS2_LIBS.
+LINK_PKGS  := libcrypto json-c yaml-0.1
+PKG_LIBS   := $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null) -pthread
+TSS2_LIBS  := $(shell pkg-config --libs tss2-mu tss2-esys tss2-tctildr tss2-rc 2>/dev/null)
 # initrd/ adds libarchive and the codecs it finds segment ends with (libbz2 has no .pc).
 INITRD_PKGS := libarchive zlib libzstd liblzma
 INITRD_LIBS := $(shell pkg-config --libs $(INITRD_PKGS) 2>/dev/null) -lbz2
@@ -153,7 +158,7 @@ $(BUILD)/include/cvm/%.h: measurer/include/cvm/%.h
 
 # cvm.pc for a prefix; `make install` writes its own for the PREFIX it installs to.
 make_pc = sed -e 's|@PREFIX@|$(1)|g' -e 's|@LIBDIR@|$(patsubst $(1)/%,$${prefix}/%,$(or $(2),$(1)/lib))|g' \
-        -e 's|@INCLUDEDIR@|$(patsubst $(1)/%,$${prefix}/%,$(or $(3),$(1)/include))|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(PKGS)|g' measurer/cvm.pc.in
+        -e 's|@INCLUDEDIR@|$(patsubst $(1)/%,$${prefix}/%,$(or $(3),$(1)/include))|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(LINK_PKGS)|g' measurer/cvm.pc.in
 
 $(BUILD)/lib/cvm.pc: measurer/cvm.pc.in Makefile
 	@mkdir -p $(dir $@)
@@ -222,7 +227,7 @@ man: $(MANS)
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvmrewrite.a | build-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Imeasurer/lib $(ALL_CFLAGS) -DFIXTURES='"$(FIXTURES)"' -o $@ $< $(LDEXTRA) $(BUILD)/lib/libcvmrewrite.a $(BUILD)/lib/libcvminitrd.a \
-		$(BUILD)/lib/libcvm.a $(INITRD_LIBS) $(PKG_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+		$(BUILD)/lib/libcvm.a $(INITRD_LIBS) $(PKG_LIBS) $(TSS2_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 # cvm-evidenced's pure parts (the message reader, the cgroup mapping), linked into their unit tests and fuzzers.
 $(BUILD)/tests/test_varlink: $(BUILD)/obj/measurer/evidenced/varlink.o
@@ -289,14 +294,20 @@ $(BUILD)/bench/evdbench: tests/bench/evdbench.c tests/bench/evdbench_open.c test
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) -pthread
 
+# Each script prints its figures as it goes and appends them to BENCH_FIGURES;
+# they are printed together at the end (tests/bench/readme-table.sh reads them).
+BENCH_FIGURES := $(BUILD)/bench/figures.txt
 after-deps-bench: all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench $(BUILD)/bench/evdbench
-	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) tests/bench/bench-evidence.sh
-	@BUILD=$(BUILD) tests/bench/bench-live.sh
-	@BUILD=$(BUILD) tests/bench/bench-measure.sh
-	@BUILD=$(BUILD) tests/bench/bench-initrd.sh
-	@BUILD=$(BUILD) tests/bench/bench-rewrite.sh
-	@BUILD=$(BUILD) tests/bench/bench-rewrite-scale.sh
-	@BUILD=$(BUILD) tests/bench/bench-evidenced.sh
+	@rm -f $(BENCH_FIGURES)
+	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-evidence.sh
+	@BUILD=$(BUILD) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-live.sh
+	@BUILD=$(BUILD) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-measure.sh
+	@BUILD=$(BUILD) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-initrd.sh
+	@BUILD=$(BUILD) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-rewrite.sh
+	@BUILD=$(BUILD) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-rewrite-scale.sh
+	@BUILD=$(BUILD) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-evidenced.sh
+	@echo "== the figures of this run, each against its peer or floor (README: tests/bench/readme-table.sh $(BENCH_FIGURES)) =="
+	@cat $(BENCH_FIGURES)
 
 # Install layout.  LIBDIR may be a multiarch one (make deb: /usr/lib/$(MULTIARCH)).
 BINDIR     ?= $(PREFIX)/bin

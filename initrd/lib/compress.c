@@ -5,6 +5,12 @@
  * kernel's XZ decoder does not check CRC64, which libarchive's xz filter
  * always writes), zstd, the legacy .lzma and bzip2.  Levels are the ones
  * mkinitramfs uses: gzip 6, zstd 1, xz and lzma 6, bzip2 9.
+ *
+ * gzip, xz and zstd compress on every core, in blocks whose bounds depend on
+ * the input alone (gzip: compress_gzip.c; xz: 1 MiB blocks; zstd: 1 MiB
+ * jobs), so the bytes do not depend on the thread count.  .lzma and bzip2
+ * stay on one: the kernel reads a single stream of either, which has no
+ * independent blocks to share out.
  */
 
 #include <bzlib.h>
@@ -12,13 +18,17 @@
 #include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include "initrd_internal.h"
 
 #define OUTBUF (256 * 1024)
+#define MAX_THREADS 64
+/* xz's and zstd's independent units; xz's dictionary need not exceed its block. */
+#define XZ_BLOCK (1024 * 1024)
+#define ZSTD_JOB (1024 * 1024)
 
 struct initrd_compressor {
         enum cvm_initrd_compression c;
@@ -26,7 +36,7 @@ struct initrd_compressor {
         uint64_t written;
         uint8_t *out;
         union {
-                z_stream z;
+                initrd_gzip *gz;
                 lzma_stream x;
                 bz_stream b;
                 ZSTD_CStream *zs;
@@ -38,10 +48,55 @@ static int flush_out(initrd_compressor *z, size_t n, cvm_error *err) {
         return write_all(z->fd, z->out, n, NULL, err);
 }
 
-int initrd_compressor_new(enum cvm_initrd_compression c, int fd, initrd_compressor **ret, cvm_error *err) {
-        initrd_compressor *z = calloc(1, sizeof(*z));
-        bool ok;
+/* $CVM_INITRD_THREADS (1-64) if set, else the online CPUs (at most 64); -EINVAL naming a bad value. */
+static int compress_threads(unsigned *ret, cvm_error *err) {
+        const char *v = getenv("CVM_INITRD_THREADS");
+        uint64_t n;
+        int cpus;
 
+        if (v && *v) {
+                if (cvm_parse_uint(v, SIZE_MAX, 10, MAX_THREADS, &n) < 0 || n == 0)
+                        return cvm_error_set(err, EINVAL, "CVM_INITRD_THREADS='%s': expected a number from 1 to %d", v,
+                                             MAX_THREADS);
+                *ret = (unsigned) n;
+                return 0;
+        }
+        cpus = get_nprocs();
+        *ret = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (unsigned) cpus;
+        return 0;
+}
+
+/* xz in XZ_BLOCK blocks on threads threads, CRC32 for the kernel. */
+static bool xz_encoder(lzma_stream *x, unsigned threads) {
+        lzma_options_lzma opt;
+        lzma_filter filters[2] = { { LZMA_FILTER_LZMA2, &opt }, { LZMA_VLI_UNKNOWN, NULL } };
+        lzma_mt mt = { .threads = threads, .block_size = XZ_BLOCK, .filters = filters, .check = LZMA_CHECK_CRC32 };
+
+        if (lzma_lzma_preset(&opt, 6))
+                return false;
+        opt.dict_size = XZ_BLOCK;
+        *x = (lzma_stream) LZMA_STREAM_INIT;
+        return lzma_stream_encoder_mt(x, &mt) == LZMA_OK;
+}
+
+/* zstd level 1 with a checksum; nbWorkers >= 1 even on one core, as its output differs from nbWorkers 0. */
+static bool zstd_encoder(ZSTD_CStream **zs, unsigned threads) {
+        *zs = ZSTD_createCStream();
+        return *zs && !ZSTD_isError(ZSTD_CCtx_setParameter(*zs, ZSTD_c_compressionLevel, 1)) &&
+               !ZSTD_isError(ZSTD_CCtx_setParameter(*zs, ZSTD_c_checksumFlag, 1)) &&
+               !ZSTD_isError(ZSTD_CCtx_setParameter(*zs, ZSTD_c_nbWorkers, (int) threads)) &&
+               !ZSTD_isError(ZSTD_CCtx_setParameter(*zs, ZSTD_c_jobSize, ZSTD_JOB));
+}
+
+int initrd_compressor_new(enum cvm_initrd_compression c, int fd, initrd_compressor **ret, cvm_error *err) {
+        initrd_compressor *z;
+        unsigned threads = 1;
+        bool ok;
+        int r = compress_threads(&threads, err);
+
+        if (r < 0)
+                return r;
+        z = calloc(1, sizeof(*z));
         if (!z || !(z->out = malloc(OUTBUF))) {
                 free(z);
                 return cvm_error_set(err, ENOMEM, "out of memory");
@@ -53,12 +108,10 @@ int initrd_compressor_new(enum cvm_initrd_compression c, int fd, initrd_compress
                 ok = true;
                 break;
         case CVM_INITRD_GZIP:
-                /* windowBits 16+15: a gzip wrapper; zlib writes mtime 0 and no name. */
-                ok = deflateInit2(&z->z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+                ok = initrd_gzip_new(threads, fd, &z->gz, NULL) == 0;
                 break;
         case CVM_INITRD_XZ:
-                z->x = (lzma_stream) LZMA_STREAM_INIT;
-                ok = lzma_easy_encoder(&z->x, 6, LZMA_CHECK_CRC32) == LZMA_OK;
+                ok = xz_encoder(&z->x, threads);
                 break;
         case CVM_INITRD_LZMA: {
                 lzma_options_lzma opt;
@@ -70,9 +123,7 @@ int initrd_compressor_new(enum cvm_initrd_compression c, int fd, initrd_compress
                 ok = BZ2_bzCompressInit(&z->b, 9, 0, 0) == BZ_OK;
                 break;
         case CVM_INITRD_ZSTD:
-                z->zs = ZSTD_createCStream();
-                ok = z->zs && !ZSTD_isError(ZSTD_CCtx_setParameter(z->zs, ZSTD_c_compressionLevel, 1)) &&
-                     !ZSTD_isError(ZSTD_CCtx_setParameter(z->zs, ZSTD_c_checksumFlag, 1));
+                ok = zstd_encoder(&z->zs, threads);
                 break;
         default:
                 free(z->out);
@@ -96,21 +147,7 @@ static int pump(initrd_compressor *z, const void *in, size_t len, bool finish, c
                 z->written += len;
                 return write_all(z->fd, in, len, NULL, err);
         case CVM_INITRD_GZIP:
-                z->z.next_in = (Bytef *) in;
-                z->z.avail_in = (uInt) len;
-                for (;;) {
-                        int zr;
-                        z->z.next_out = z->out;
-                        z->z.avail_out = OUTBUF;
-                        zr = deflate(&z->z, finish ? Z_FINISH : Z_NO_FLUSH);
-                        if (zr == Z_STREAM_ERROR)
-                                return cvm_error_set(err, EIO, "gzip encoder failed");
-                        r = flush_out(z, OUTBUF - z->z.avail_out, err);
-                        if (r < 0)
-                                return r;
-                        if (finish ? zr == Z_STREAM_END : z->z.avail_in == 0 && z->z.avail_out != 0)
-                                return 0;
-                }
+                return finish ? 0 : initrd_gzip_write(z->gz, in, len, err);
         case CVM_INITRD_XZ:
         case CVM_INITRD_LZMA:
                 z->x.next_in = in;
@@ -184,7 +221,12 @@ int initrd_compressor_finish(initrd_compressor *z, bool ok, uint64_t *written, c
 
         switch (z->c) {
         case CVM_INITRD_GZIP:
-                deflateEnd(&z->z);
+                if (z->gz) {
+                        uint64_t n = 0;
+                        int k = initrd_gzip_finish(z->gz, ok && r == 0, &n, err);
+                        z->written += n;
+                        r = r < 0 ? r : k;
+                }
                 break;
         case CVM_INITRD_XZ:
         case CVM_INITRD_LZMA:

@@ -22,12 +22,18 @@ int initrd_detect_compression(const uint8_t *buf, size_t len);
 int initrd_stream_length(enum cvm_initrd_compression c, const uint8_t *buf, size_t len, uint64_t *ret,
                          cvm_error *err);
 
-/* A compressor writing to fd: open, feed, finish (which flushes and frees). */
+/* A compressor writing to fd on $CVM_INITRD_THREADS threads or every CPU: open, feed, finish (which flushes and frees). */
 typedef struct initrd_compressor initrd_compressor;
 int initrd_compressor_new(enum cvm_initrd_compression c, int fd, initrd_compressor **ret, cvm_error *err);
 int initrd_compressor_write(initrd_compressor *z, const void *buf, size_t len, cvm_error *err);
 /* Flush the stream's end; with ok false only free. Returns bytes written to fd in total via *written. */
 int initrd_compressor_finish(initrd_compressor *z, bool ok, uint64_t *written, cvm_error *err);
+
+/* A gzip stream compressed on threads threads (compress_gzip.c), used as initrd_compressor is. */
+typedef struct initrd_gzip initrd_gzip;
+int initrd_gzip_new(unsigned threads, int fd, initrd_gzip **ret, cvm_error *err);
+int initrd_gzip_write(initrd_gzip *g, const void *buf, size_t len, cvm_error *err);
+int initrd_gzip_finish(initrd_gzip *g, bool ok, uint64_t *written, cvm_error *err);
 
 /* The open file behind the image, or -1 when it is a caller's buffer. */
 int initrd_fd(const cvm_initrd *rd);

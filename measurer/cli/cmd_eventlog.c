@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cvm-evidence eventlog: the events of one log, or of the platform's logs of this boot, as text, JSON or CEL-JSON. */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -39,36 +41,40 @@ static const struct opt_command command = {
         .exits = EXIT_BIT(EXIT_OK) | EXIT_BIT(EXIT_USAGE) | EXIT_BIT(EXIT_BAD_INPUT) | EXIT_BIT(EXIT_NO_DEVICE),
 };
 
-static void print_event_text(const cvm_eventlog *log, const struct cvm_event *ev) {
-        _cleanup_(json_putp) struct json_object *o = cvm_event_to_json(log, ev);
-        struct json_object *v;
-        const char *what;
+/* What names the event in its text line: the type's name, the IMA template, or CEL's management record. */
+static const char *event_what(const struct cvm_event *ev) {
+        const char *tn;
 
-        if (!o)
-                return;
-        if (json_object_object_get_ex(o, "type_name", &v) && json_object_get_string(v))
-                what = json_object_get_string(v);
-        else if (json_object_object_get_ex(o, "template", &v))
-                what = json_object_get_string(v);
-        else
-                what = "(unknown type)";
+        if (ev->content == CVM_CONTENT_PCCLIENT)
+                return (tn = cvm_event_type_name(ev->type)) ? tn : "(unknown type)";
+        if (ev->content == CVM_CONTENT_IMA)
+                return ev->template_name ? ev->template_name : "";
+        return "CEL_MGT";
+}
+
+/* The fields cvm_event_to_json gives, as text, without building that object (a dump prints 20,000 of them). */
+static void print_event_text(const cvm_eventlog *log, const struct cvm_event *ev) {
+        _cleanup_(json_putp) struct json_object *details = cvm_event_details_to_json(log, ev);
+        char name[CVM_REG_NAME_MAX], hex[2 * CVM_DIGEST_MAX + 1];
+        int m = cvm_event_digest_matches_data(ev);
+
         printf("event %llu: %s (index %u) %s", (unsigned long long) ev->recnum,
-               json_object_get_string(json_object_object_get(o, "name")), ev->index, what);
+               cvm_register_name(cvm_eventlog_space(log), ev->index, name), ev->index, event_what(ev));
         if (ev->content == CVM_CONTENT_PCCLIENT)
                 printf(" (0x%08x)", ev->type);
         printf(", %zu bytes\n", ev->data_len);
         for (uint32_t i = 0; i < ev->ndigests; i++) {
-                char hex[2 * 512 + 1];
-                const char *alg = cvm_alg_name(ev->digests[i].alg);
+                const struct cvm_event_digest *d = &ev->digests[i];
+                const char *alg = cvm_alg_name(d->alg);
                 if (alg)
-                        printf("  %s: %s\n", alg, cvm_hex(ev->digests[i].bytes, ev->digests[i].size, hex));
+                        printf("  %s: %s\n", alg, cvm_hex(d->bytes, d->size, hex));
                 else
-                        printf("  0x%04x: %s\n", ev->digests[i].alg, cvm_hex(ev->digests[i].bytes, ev->digests[i].size, hex));
+                        printf("  0x%04x: %s\n", d->alg, cvm_hex(d->bytes, d->size, hex));
         }
-        if (json_object_object_get_ex(o, "digest_matches_data", &v))
-                printf("  digest_matches_data: %s\n", json_object_get_boolean(v) ? "yes" : "no");
-        if (json_object_object_get_ex(o, "details", &v))
-                print_object_text(v, 2);
+        if (m >= 0)
+                printf("  digest_matches_data: %s\n", m ? "yes" : "no");
+        if (details)
+                print_object_text(details, 2);
 }
 
 /* The platform's events from start (count of them, 0: all) as one JSON array, each with its log and number. */
@@ -129,6 +135,23 @@ static int platform_eventlog(const struct eventlog_args *a) {
         return EXIT_OK;
 }
 
+/*
+ * The log's events as one JSON or CEL-JSON array, streamed: a 20,000-event
+ * dump is 16 MB of text, and holding it first (a tree, or even the text)
+ * cost more than the printing.  Only an allocation failure can stop it part way.
+ */
+static int print_log_json(const cvm_eventlog *log, const struct eventlog_args *a) {
+        int r = a->cel ? cvm_eventlog_write_cel_json(stdout, log, a->start, a->count)
+                       : cvm_eventlog_write_json(stdout, log, a->start, a->count);
+
+        if (r < 0) {
+                log_error("eventlog: %s", strerror(-r));
+                return EXIT_BAD_INPUT;
+        }
+        putchar('\n');
+        return EXIT_OK;
+}
+
 /* One FILE: its events as text, JSON or CEL-JSON. */
 static int file_eventlog(const struct eventlog_args *a, const char *path) {
         _cleanup_(eventlog_freep) cvm_eventlog *log = NULL;
@@ -139,13 +162,8 @@ static int file_eventlog(const struct eventlog_args *a, const char *path) {
                 return r;
         n = cvm_eventlog_count(log);
         if (a->json || a->cel) {
-                _cleanup_(json_putp) struct json_object *j =
-                        a->cel ? cvm_eventlog_to_cel_json(log, a->start, a->count) : cvm_eventlog_to_json(log, a->start, a->count);
-                if (!j) {
-                        log_error("out of memory");
-                        return EXIT_BAD_INPUT;
-                }
-                print_json(j);
+                if ((r = print_log_json(log, a)) != EXIT_OK)
+                        return r;
         } else {
                 printf("format: %s, %zu events\n", cvm_log_format_name(cvm_eventlog_format(log)), n);
                 for (size_t i = a->start; i < n && (a->count == 0 || i - a->start < a->count); i++)

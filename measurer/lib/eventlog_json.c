@@ -7,6 +7,7 @@
 #include "cvm/encoding.h"
 #include "cvm/json.h"
 #include "decode.h"
+#include "eventlog_json.h"
 #include "ima.h"
 #include "internal.h"
 
@@ -40,11 +41,10 @@ static struct json_object *digests_json(const struct cvm_event *ev, const char *
 }
 
 /*
- * Whether the recorded digests equal the hash of the event data (IMA: of the
- * template).  Only meaningful for event types whose digest is defined over
- * their data; -1 when it does not apply or cannot be computed.
+ * Only meaningful for event types whose digest is defined over their data
+ * (IMA: over the template); -1 when it does not apply or cannot be computed.
  */
-static int data_digest_matches(const struct cvm_event *ev) {
+int event_digest_matches(EVP_MD_CTX *ctx, const struct cvm_event *ev) {
         uint8_t out[CVM_DIGEST_MAX];
         bool any = false;
 
@@ -68,7 +68,7 @@ static int data_digest_matches(const struct cvm_event *ev) {
                 if (!cvm_alg_supported(d->alg))
                         continue;
                 k = ev->content == CVM_CONTENT_IMA ? ima_template_digest(ev, d->alg, out, NULL)
-                                                   : cvm_digest(d->alg, ev->data, ev->data_len, out, NULL);
+                                                   : digest_ctx(ctx, d->alg, ev->data, ev->data_len, out, NULL);
                 if (k < 0)
                         return -1;
                 if (memcmp(out, d->bytes, d->size) != 0)
@@ -106,7 +106,7 @@ struct json_object *cvm_event_to_json(const cvm_eventlog *log, const struct cvm_
         if (ev->offset != SIZE_MAX)
                 json_object_object_add(o, log->format == CVM_LOG_IMA_ASCII ? "line" : "offset",
                                        json_object_new_uint64(ev->offset));
-        m = data_digest_matches(ev);
+        m = cvm_event_digest_matches_data(ev);
         if (m >= 0)
                 json_object_object_add(o, "digest_matches_data", json_object_new_boolean(m));
         details = event_details(log, ev);
@@ -115,7 +115,15 @@ struct json_object *cvm_event_to_json(const cvm_eventlog *log, const struct cvm_
         return o;
 }
 
-static size_t range_end(const cvm_eventlog *log, size_t start, size_t count) {
+int cvm_event_digest_matches_data(const struct cvm_event *ev) {
+        return event_digest_matches(NULL, ev);
+}
+
+struct json_object *cvm_event_details_to_json(const cvm_eventlog *log, const struct cvm_event *ev) {
+        return event_details(log, ev);
+}
+
+size_t eventlog_range_end(const cvm_eventlog *log, size_t start, size_t count) {
         if (start >= log->nevents)
                 return start;
         return count == 0 || count > log->nevents - start ? log->nevents : start + count;
@@ -123,7 +131,7 @@ static size_t range_end(const cvm_eventlog *log, size_t start, size_t count) {
 
 struct json_object *cvm_eventlog_to_json(const cvm_eventlog *log, size_t start, size_t count) {
         struct json_object *a = json_object_new_array();
-        size_t end = range_end(log, start, count);
+        size_t end = eventlog_range_end(log, start, count);
 
         for (size_t i = start; a && i < end; i++)
                 json_object_array_add(a, cvm_event_to_json(log, &log->events[i]));
@@ -171,7 +179,7 @@ static int by_register(const void *a, const void *b) {
  * records (recnum_tab[pcr]).  Sorted rather than counted in a table: a CEL-TLV
  * log may use any NV index.  NULL on allocation failure.
  */
-static uint64_t *per_register_recnums(const cvm_eventlog *log) {
+uint64_t *eventlog_register_recnums(const cvm_eventlog *log) {
         _cleanup_free_ struct reg_pos *p = malloc((log->nevents ? log->nevents : 1) * sizeof(*p));
         uint64_t *rec = malloc((log->nevents ? log->nevents : 1) * sizeof(*rec));
 
@@ -195,9 +203,9 @@ static uint64_t *per_register_recnums(const cvm_eventlog *log) {
  * not recorded in a CC log (PCR1 and PCR7 both map to RTMR0), so "pcr" is omitted.
  */
 struct json_object *cvm_eventlog_to_cel_json(const cvm_eventlog *log, size_t start, size_t count) {
-        _cleanup_free_ uint64_t *rec = per_register_recnums(log);
+        _cleanup_free_ uint64_t *rec = eventlog_register_recnums(log);
         struct json_object *a = rec ? json_object_new_array() : NULL;
-        size_t end = range_end(log, start, count);
+        size_t end = eventlog_range_end(log, start, count);
 
         for (size_t i = start; a && i < end; i++) {
                 const struct cvm_event *ev = &log->events[i];

@@ -4,12 +4,9 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include <tss2/tss2_esys.h>
-#include <tss2/tss2_rc.h>
-#include <tss2/tss2_tctildr.h>
-
 #include "cvm/digest.h"
 #include "imr_internal.h"
+#include "tpm2_dlopen.h"
 #include "tpm2_pcr.h"
 
 struct tpm2 {
@@ -39,7 +36,7 @@ const char *imr_tpm2_tcti(const char *opt, const char **source) {
 static int tpm_error(cvm_error *err, const char *what, TSS2_RC rc) {
         /* Device and TCTI failures are "no device"; TPM response codes are I/O errors. */
         int code = (rc & TSS2_RC_LAYER_MASK) == TSS2_TCTI_RC_LAYER ? ENODEV : EIO;
-        return cvm_error_set(err, code, "TPM %s failed: %s (0x%x)", what, Tss2_RC_Decode(rc), rc);
+        return cvm_error_set(err, code, "TPM %s failed: %s (0x%x)", what, sym_Tss2_RC_Decode(rc), rc);
 }
 
 static bool selected(const TPMS_PCR_SELECTION *s, int i) {
@@ -82,7 +79,7 @@ int tpm2_pcr_read(ESYS_CONTEXT *esys, const TPML_PCR_SELECTION *sel, struct cvm_
                 TSS2_RC rc;
                 int r = 0;
 
-                rc = Esys_PCR_Read(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &left, &update, &answered, &values);
+                rc = sym_Esys_PCR_Read(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &left, &update, &answered, &values);
                 if (rc != TSS2_RC_SUCCESS)
                         return tpm_error(err, "PCR_Read", rc);
                 for (UINT32 b = 0; b < answered->count && r == 0; b++)
@@ -107,8 +104,8 @@ int tpm2_pcr_read(ESYS_CONTEXT *esys, const TPML_PCR_SELECTION *sel, struct cvm_
                                 k++;
                                 got++;
                         }
-                Esys_Free(answered);
-                Esys_Free(values);
+                sym_Esys_Free(answered);
+                sym_Esys_Free(values);
                 if (r < 0)
                         return r;
                 if (k == 0)
@@ -129,7 +126,7 @@ static int tpm2_read(cvm_imr *imr, uint32_t index, uint16_t alg, uint8_t *out, c
         sel.pcrSelections[0].hash = alg;
         sel.pcrSelections[0].sizeofSelect = 3;
         sel.pcrSelections[0].pcrSelect[index / 8] = (BYTE) (1u << (index % 8));
-        rc = Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &update, &sel_out, &values);
+        rc = sym_Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &update, &sel_out, &values);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_error(err, "PCR_Read", rc);
         if (values->count != 1 || (int) values->digests[0].size != cvm_alg_size(alg))
@@ -137,8 +134,8 @@ static int tpm2_read(cvm_imr *imr, uint32_t index, uint16_t alg, uint8_t *out, c
                                   index, cvm_alg_name(alg), values->count, values->count ? values->digests[0].size : 0);
         else
                 memcpy(out, values->digests[0].buffer, values->digests[0].size);
-        Esys_Free(sel_out);
-        Esys_Free(values);
+        sym_Esys_Free(sel_out);
+        sym_Esys_Free(values);
         return r;
 }
 
@@ -151,7 +148,7 @@ static int tpm2_extend(cvm_imr *imr, uint32_t index, const struct cvm_event_dige
                 dv.digests[i].hashAlg = digests[i].alg;
                 memcpy(&dv.digests[i].digest, digests[i].bytes, digests[i].size);
         }
-        rc = Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + index, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &dv);
+        rc = sym_Esys_PCR_Extend(t->esys, ESYS_TR_PCR0 + index, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &dv);
         return rc == TSS2_RC_SUCCESS ? 0 : tpm_error(err, "PCR_Extend", rc);
 }
 
@@ -178,8 +175,8 @@ static void tpm2_close(cvm_imr *imr) {
 
         if (!t)
                 return;
-        Esys_Finalize(&t->esys);
-        Tss2_TctiLdr_Finalize(&t->tcti);
+        sym_Esys_Finalize(&t->esys);
+        sym_Tss2_TctiLdr_Finalize(&t->tcti);
         free(t);
 }
 
@@ -201,7 +198,7 @@ static int read_banks(cvm_imr *imr, struct tpm2 *t, cvm_error *err) {
         TPMI_YES_NO more;
         TSS2_RC rc;
 
-        rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS, 0, 1, &more, &cap);
+        rc = sym_Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS, 0, 1, &more, &cap);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_error(err, "GetCapability(PCRS)", rc);
         for (UINT32 i = 0; i < cap->data.assignedPCR.count && imr->nbanks < CVM_LOG_MAX_ALGS; i++) {
@@ -212,7 +209,7 @@ static int read_banks(cvm_imr *imr, struct tpm2 *t, cvm_error *err) {
                 if (any && cvm_alg_size(s->hash) > 0)
                         imr->banks[imr->nbanks++] = s->hash;
         }
-        Esys_Free(cap);
+        sym_Esys_Free(cap);
         if (imr->nbanks == 0)
                 return cvm_error_set(err, EIO, "the TPM reports no active PCR bank");
         return 0;
@@ -224,22 +221,24 @@ int imr_tpm2_open(cvm_imr *imr, const char *tcti, cvm_error *err) {
         TSS2_RC rc;
         int r;
 
+        if ((r = dlopen_tpm2(err)) < 0)
+                return r;
         if (!t)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         imr->priv = t;
         imr->ops = &tpm2_ops;
-        rc = Tss2_TctiLdr_Initialize(conf, &t->tcti);
+        rc = sym_Tss2_TctiLdr_Initialize(conf, &t->tcti);
         if (rc != TSS2_RC_SUCCESS) {
                 free(t);
                 imr->priv = NULL;
-                return cvm_error_set(err, ENODEV, "cannot open TPM TCTI '%s' (from %s): %s", conf, source, Tss2_RC_Decode(rc));
+                return cvm_error_set(err, ENODEV, "cannot open TPM TCTI '%s' (from %s): %s", conf, source, sym_Tss2_RC_Decode(rc));
         }
-        rc = Esys_Initialize(&t->esys, t->tcti, NULL);
+        rc = sym_Esys_Initialize(&t->esys, t->tcti, NULL);
         if (rc != TSS2_RC_SUCCESS) {
-                Tss2_TctiLdr_Finalize(&t->tcti);
+                sym_Tss2_TctiLdr_Finalize(&t->tcti);
                 free(t);
                 imr->priv = NULL;
-                return cvm_error_set(err, ENODEV, "cannot start an ESYS context on TCTI '%s': %s", conf, Tss2_RC_Decode(rc));
+                return cvm_error_set(err, ENODEV, "cannot start an ESYS context on TCTI '%s': %s", conf, sym_Tss2_RC_Decode(rc));
         }
         imr->backend = CVM_BACKEND_TPM2;
         imr->space = CVM_SPACE_PCR;

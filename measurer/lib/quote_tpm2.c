@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* TPM2 quotes: a TPMS_ATTEST of type TPM_ST_ATTEST_QUOTE, unmarshalled with libtss2-mu. */
+/* TPM2 quotes: a TPMS_ATTEST of type TPM_ST_ATTEST_QUOTE, unmarshalled with libtss2-mu (loaded on first use). */
 #include <errno.h>
-
-#include <tss2/tss2_mu.h>
 
 #include "cvm/quote.h"
 #include "internal.h"
+#include "tpm2_dlopen.h"
 #include "quote_internal.h"
 
 int tpm2_quote_parse(struct cvm_tpm2_quote *q, const uint8_t *buf, size_t len, cvm_error *err) {
         TPMS_ATTEST a;
         size_t off = 0;
         TSS2_RC rc;
+        int r = dlopen_tpm2(err);
 
+        if (r < 0)
+                return r;
         memset(&a, 0, sizeof(a));
-        rc = Tss2_MU_TPMS_ATTEST_Unmarshal(buf, len, &off, &a);
+        rc = sym_Tss2_MU_TPMS_ATTEST_Unmarshal(buf, len, &off, &a);
         if (rc != TSS2_RC_SUCCESS)
                 return cvm_error_set(err, EBADMSG, "offset 0: not a valid TPMS_ATTEST (libtss2-mu error 0x%x)", rc);
         if (off != len)

@@ -12,19 +12,17 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
-#include <tss2/tss2_esys.h>
-#include <tss2/tss2_mu.h>
-#include <tss2/tss2_rc.h>
 
 #include "cvm/digest.h"
 #include "imr_internal.h"
+#include "tpm2_dlopen.h"
 #include "tpm2_pcr.h"
 
 /* PCRs can change between the quote and the read-back; that many tries to get a consistent pair. */
 #define QUOTE_TRIES 3
 
 static int tss_error(cvm_error *err, const char *what, TSS2_RC rc) {
-        return cvm_error_set(err, EIO, "TPM %s failed: %s (0x%x)", what, Tss2_RC_Decode(rc), rc);
+        return cvm_error_set(err, EIO, "TPM %s failed: %s (0x%x)", what, sym_Tss2_RC_Decode(rc), rc);
 }
 
 /* ECC P-256, restricted, ECDSA-SHA256: the TCG's AK shape, as a primary so the EPS alone fixes it. */
@@ -62,25 +60,25 @@ static int ak_load(ESYS_CONTEXT *esys, uint32_t handle, struct ak *ak, char *wha
         if (handle) {
                 if (handle >> 24 != TPM2_HT_PERSISTENT)
                         return cvm_error_set(err, EINVAL, "AK handle 0x%08x is not a persistent handle (0x81xxxxxx)", handle);
-                rc = Esys_TR_FromTPMPublic(esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ak->tr);
+                rc = sym_Esys_TR_FromTPMPublic(esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ak->tr);
                 if (rc != TSS2_RC_SUCCESS)
-                        return cvm_error_set(err, ENOENT, "no AK at persistent handle 0x%08x: %s", handle, Tss2_RC_Decode(rc));
-                rc = Esys_ReadPublic(esys, ak->tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ak->pub, &name, &qname);
-                Esys_Free(name);
-                Esys_Free(qname);
+                        return cvm_error_set(err, ENOENT, "no AK at persistent handle 0x%08x: %s", handle, sym_Tss2_RC_Decode(rc));
+                rc = sym_Esys_ReadPublic(esys, ak->tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &ak->pub, &name, &qname);
+                sym_Esys_Free(name);
+                sym_Esys_Free(qname);
                 if (rc != TSS2_RC_SUCCESS)
                         return tss_error(err, "ReadPublic of the AK", rc);
                 snprintf(what, what_size, "persistent key 0x%08x", handle);
                 return 0;
         }
-        rc = Esys_CreatePrimary(esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
+        rc = sym_Esys_CreatePrimary(esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
                                 &ak_template, &outside, &creation_pcr, &ak->tr, &ak->pub, &cdata, &chash, &ticket);
-        Esys_Free(cdata);
-        Esys_Free(chash);
-        Esys_Free(ticket);
+        sym_Esys_Free(cdata);
+        sym_Esys_Free(chash);
+        sym_Esys_Free(ticket);
         if (rc != TSS2_RC_SUCCESS)
                 return cvm_error_set(err, EIO, "cannot create the AK under the endorsement hierarchy: %s (0x%x)%s",
-                                     Tss2_RC_Decode(rc), rc,
+                                     sym_Tss2_RC_Decode(rc), rc,
                                      (rc & 0xfff) == TPM2_RC_BAD_AUTH || (rc & 0x8ff) == TPM2_RC_AUTH_FAIL
                                              ? "; the hierarchy has a password: name a persistent AK instead" : "");
         ak->transient = true;
@@ -238,7 +236,7 @@ static int marshal_outputs(const TPM2B_ATTEST *quoted, const TPMT_SIGNATURE *sig
                 return cvm_error_set(err, ENOMEM, "out of memory");
         memcpy(rep->quote, quoted->attestationData, quoted->size);
         rep->quote_len = quoted->size;
-        if (Tss2_MU_TPMT_SIGNATURE_Marshal(sig, rep->signature, sizeof(TPMT_SIGNATURE), &off) != TSS2_RC_SUCCESS)
+        if (sym_Tss2_MU_TPMT_SIGNATURE_Marshal(sig, rep->signature, sizeof(TPMT_SIGNATURE), &off) != TSS2_RC_SUCCESS)
                 return cvm_error_set(err, EIO, "cannot marshal the quote signature");
         rep->signature_len = off;
         if (rep->ak_public)
@@ -247,7 +245,7 @@ static int marshal_outputs(const TPM2B_ATTEST *quoted, const TPMT_SIGNATURE *sig
         if (!rep->ak_public)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         off = 0;
-        if (Tss2_MU_TPM2B_PUBLIC_Marshal(pub, rep->ak_public, sizeof(TPM2B_PUBLIC), &off) != TSS2_RC_SUCCESS)
+        if (sym_Tss2_MU_TPM2B_PUBLIC_Marshal(pub, rep->ak_public, sizeof(TPM2B_PUBLIC), &off) != TSS2_RC_SUCCESS)
                 return cvm_error_set(err, EIO, "cannot marshal the AK public area");
         rep->ak_public_len = off;
         return 0;
@@ -277,15 +275,15 @@ static int quote_once(ESYS_CONTEXT *esys, const struct ak *ak, const TPML_PCR_SE
         TSS2_RC rc;
         int r;
 
-        rc = Esys_Quote(esys, ak->tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, qual, &scheme, sel, &quoted, &sig);
+        rc = sym_Esys_Quote(esys, ak->tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, qual, &scheme, sel, &quoted, &sig);
         if (rc != TSS2_RC_SUCCESS)
                 return tss_error(err, "Quote", rc);
         r = marshal_outputs(quoted, sig, ak->pub, rep, err);
         alg = sig_hash(sig);
-        if (r >= 0 && Tss2_MU_TPMS_ATTEST_Unmarshal(quoted->attestationData, quoted->size, NULL, &attest) != TSS2_RC_SUCCESS)
+        if (r >= 0 && sym_Tss2_MU_TPMS_ATTEST_Unmarshal(quoted->attestationData, quoted->size, NULL, &attest) != TSS2_RC_SUCCESS)
                 r = cvm_error_set(err, EIO, "the TPM returned a TPMS_ATTEST that does not unmarshal");
-        Esys_Free(quoted);
-        Esys_Free(sig);
+        sym_Esys_Free(quoted);
+        sym_Esys_Free(sig);
         if (r < 0)
                 return r;
         if (cvm_alg_size(alg) <= 0)
@@ -310,6 +308,8 @@ int report_tpm2(cvm_imr *imr, const struct cvm_report_request *req, const uint8_
         char what[128];
         int r, tries = 0;
 
+        if ((r = dlopen_tpm2(err)) < 0)
+                return r;
         memcpy(qual.buffer, data, len);
         r = build_selection(imr, req, &sel, err);
         if (r < 0)
@@ -322,8 +322,8 @@ int report_tpm2(cvm_imr *imr, const struct cvm_report_request *req, const uint8_
                 if (++tries == QUOTE_TRIES)
                         r = cvm_error_set(err, EAGAIN, "PCRs kept changing between the quote and their read-back (%d tries)", tries);
         if (ak.transient)
-                Esys_FlushContext(esys, ak.tr);
-        Esys_Free(ak.pub);
+                sym_Esys_FlushContext(esys, ak.tr);
+        sym_Esys_Free(ak.pub);
         if (r < 0)
                 return r;
         snprintf(rep->source, sizeof(rep->source), "TPM2_Quote, AK: %s", what);

@@ -8,6 +8,7 @@ FIXTURES=${FIXTURES:?}
 E="$BUILD/bin/cvm-evidence"
 RUNS=${RUNS:-100}
 cd "$(dirname "$0")/../.."
+. tests/bench/figure.sh
 
 command -v tpm2_eventlog >/dev/null || { echo "bench: tpm2_eventlog (tpm2-tools) is needed as the peer" >&2; exit 1; }
 now() { date +%s%N; }
@@ -48,3 +49,21 @@ awk -v o="$total_o" -v p="$total_p" 'BEGIN { printf "fixtures overall: ratio %.1
 # On small logs both tools mostly pay for fork+exec; this floor bounds any ratio there.
 t=$(time_runs "$RUNS" /bin/true)
 awk -v t="$t" -v n="$RUNS" -v p="$total_p" 'BEGIN { printf "process start floor (/bin/true): %.2f ms/run, so no tool can exceed %.1fx on the fixtures here\n", t / n / 1e6, p / 3 / t }'
+
+# Dumping every event of the large log, each output form against tpm2_eventlog's
+# (its YAML dump is its only one), goal >= 3x (issue 21).
+ms() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.3f", t / n / 1e6 }'; }
+p=$(time_runs 5 tpm2_eventlog "$big")
+for form in text --json --cel; do
+        case $form in text) o=$(time_runs 5 "$E" eventlog "$big") ;; *) o=$(time_runs 5 "$E" eventlog "$form" "$big") ;; esac
+        figure "eventlog dump, ${form#--}, 20000 events" cvm-evidence "$(ms "$o" 5)" tpm2_eventlog "$(ms "$p" 5)" ms ">=3"
+done
+
+# Start-up: a command that needs no TPM against the process-start floor, goal <= 1.5x (issue 21).
+real=$FIXTURES/tcg2-goeventlog-ubuntu-2104-no-secure-boot.bin
+n=200
+t=$(time_runs "$n" /bin/true)
+v=$(time_runs "$n" "$E" --version)
+r=$(time_runs "$n" "$E" replay "$real")
+figure "start-up, cvm-evidence --version" cvm-evidence "$(ms "$v" "$n")" /bin/true "$(ms "$t" "$n")" ms "<=1.5"
+figure "start-up, replay of a real $(( $(stat -c %s "$real") / 1024 )) KiB log" cvm-evidence "$(ms "$r" "$n")" /bin/true "$(ms "$t" "$n")" ms "<=1.5"

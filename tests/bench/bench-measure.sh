@@ -8,6 +8,7 @@ BUILD=${BUILD:-build}
 M="$BUILD/bin/cvm-measure"
 TREE=${BENCH_TREE:-/usr/lib}
 cd "$(dirname "$0")/../.."
+. tests/bench/figure.sh
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
@@ -32,6 +33,9 @@ awk -v m1="$m1" -v m2="$m2" -v o="$os" -v s="$ss" -v b="$bytes" 'BEGIN {
         printf "sha384sum              %8.0f ms  %7.1f MiB/s\n", s / 1e6, mb / (s / 1e9)
         printf "ratio vs openssl (1 thread): %.2fx (target >= 0.95x); vs sha384sum: %.2fx; 2 threads over 1: %.2fx (target >= 1.8x)\n",
                o / m1, s / m1, m1 / m2 }'
+ms() { awk -v t="$1" 'BEGIN { printf "%.1f", t / 1e6 }'; }
+figure "hashing $TREE, SHA-384, 1 thread" cvm-measure "$(ms "$m1")" "openssl dgst" "$(ms "$os")" ms ">=0.95"
+figure "hashing $TREE, SHA-384, 2 threads over 1" "2 threads" "$(ms "$m2")" "1 thread" "$(ms "$m1")" ms ">=1.8"
 
 mkdir -p "$dir/small/etc"
 for i in $(seq 1 20000); do printf '%d\n' "$i" >"$dir/small/etc/f$i"; done

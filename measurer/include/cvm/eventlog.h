@@ -138,6 +138,9 @@ const struct cvm_event_digest *cvm_event_digest(const struct cvm_event *ev, uint
 /* True if a replay extends this event (not EV_NO_ACTION, not a header or CEL management record). */
 bool cvm_event_is_extended(const struct cvm_event *ev);
 
+/* 1 if ev's digests equal the hash of its data (IMA: its template), 0 if not, -1 where that does not apply. */
+int cvm_event_digest_matches_data(const struct cvm_event *ev);
+
 /*
  * Building and writing TCG2 logs (the runtime log format of this project):
  * a new, empty log in `space` with the given banks; events are copied in.

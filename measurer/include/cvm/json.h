@@ -15,6 +15,8 @@
  * NULL means out of memory.
  */
 
+#include <stdio.h>
+
 struct json_object;
 
 /* {"recnum","index","name","type","type_name","digests":[{"alg","digest"}],"data","details",...} */
@@ -26,6 +28,17 @@ struct json_object *cvm_eventlog_to_json(const cvm_eventlog *log, size_t start, 
 /* TCG Canonical Event Log, JSON encoding as tpm2-tss FAPI writes it: [{"recnum" (per register), "pcr"|"cc_mr_index",
  * "digests", "content_type", "content"}]; NULL on allocation failure. */
 struct json_object *cvm_eventlog_to_cel_json(const cvm_eventlog *log, size_t start, size_t count);
+
+/*
+ * The same arrays written to f as they are made, byte for byte what json-c
+ * prints for the trees with JSON_C_TO_STRING_PRETTY | SPACED | NOSLASHESCAPE
+ * (no newline after); for logs too large to hold as a tree.  -ENOMEM, -EIO.
+ */
+int cvm_eventlog_write_json(FILE *f, const cvm_eventlog *log, size_t start, size_t count);
+int cvm_eventlog_write_cel_json(FILE *f, const cvm_eventlog *log, size_t start, size_t count);
+
+/* The decoded event data (cvm_event_to_json's "details"); NULL if there is none or on allocation failure. */
+struct json_object *cvm_event_details_to_json(const cvm_eventlog *log, const struct cvm_event *ev);
 
 /* {"index","name","alg","digest"} for one register. */
 struct json_object *cvm_register_to_json(const struct cvm_register_value *reg);
