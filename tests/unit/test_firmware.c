@@ -175,7 +175,7 @@ static void test_cc_map(void **state) {
         assert_int_equal(cvm_eventlog_new_tcg2(CVM_SPACE_PCR, algs, 2, &log, NULL), 0);
         for (size_t i = 0; i < sizeof(pcrs) / sizeof(pcrs[0]); i++)
                 append(log, pcrs[i], (uint8_t) i, true);
-        assert_int_equal(cvm_eventlog_map_cc(log, &cc, &skipped, NULL), 0);
+        assert_int_equal(cvm_eventlog_map_cc(log, CVM_CC_SEPARATOR_RTMR1, &cc, &skipped, NULL), 0);
         assert_int_equal(skipped, 1);
         assert_int_equal(cvm_eventlog_space(cc), CVM_SPACE_CCMR);
         assert_int_equal(cvm_eventlog_count(cc), 6);
@@ -187,12 +187,40 @@ static void test_cc_map(void **state) {
         }
         cvm_eventlog_free(cc);
         append(log, 9, 0x77, false);
-        assert_int_equal(cvm_eventlog_map_cc(log, &cc, NULL, &err), -EBADMSG);
+        assert_int_equal(cvm_eventlog_map_cc(log, CVM_CC_SEPARATOR_RTMR1, &cc, NULL, &err), -EBADMSG);
         assert_non_null(strstr(err.msg, "SHA-384"));
         cvm_eventlog_free(log);
         assert_int_equal(cvm_eventlog_new_tcg2(CVM_SPACE_PCR, algs, 2, &log, NULL), 0);
         append(log, 16, 1, true);
-        assert_int_equal(cvm_eventlog_map_cc(log, &cc, NULL, NULL), -EINVAL);
+        assert_int_equal(cvm_eventlog_map_cc(log, CVM_CC_SEPARATOR_RTMR1, &cc, NULL, NULL), -EINVAL);
+        cvm_eventlog_free(log);
+}
+
+/* Tcg2Dxe's separators (PCR7 early, PCR0-6 at ReadyToBoot) become TdTcg2Dxe's two. */
+static void test_cc_map_separators(void **state) {
+        static const struct cvm_log_alg alg = { CVM_ALG_SHA384, 48 };
+        static const uint8_t zero[4] = { 0 };
+        uint8_t d[48];
+        struct cvm_event_digest dg = { CVM_ALG_SHA384, 48, d };
+        cvm_eventlog *log = NULL, *cc = NULL;
+        size_t skipped = 0;
+        (void) state;
+
+        assert_int_equal(cvm_digest(CVM_ALG_SHA384, zero, 4, d, NULL), 0);
+        assert_int_equal(cvm_eventlog_new_tcg2(CVM_SPACE_PCR, &alg, 1, &log, NULL), 0);
+        assert_int_equal(cvm_eventlog_append(log, 7, CVM_EV_SEPARATOR, &dg, 1, zero, 4, NULL), 0);
+        for (uint32_t pcr = 0; pcr < 7; pcr++)
+                assert_int_equal(cvm_eventlog_append(log, pcr, CVM_EV_SEPARATOR, &dg, 1, zero, 4, NULL), 0);
+        assert_int_equal(cvm_eventlog_map_cc(log, CVM_CC_SEPARATOR_RTMR1, &cc, &skipped, NULL), 0);
+        assert_int_equal(cvm_eventlog_count(cc), 2);
+        assert_int_equal(skipped, 6);
+        assert_int_equal(cvm_eventlog_event(cc, 0)->index, 1);
+        assert_int_equal(cvm_eventlog_event(cc, 1)->index, 2);
+        cvm_eventlog_free(cc);
+        assert_int_equal(cvm_eventlog_map_cc(log, CVM_CC_SEPARATOR_RTMR0, &cc, NULL, NULL), 0);
+        assert_int_equal(cvm_eventlog_count(cc), 2);
+        assert_int_equal(cvm_eventlog_event(cc, 1)->index, 1);
+        cvm_eventlog_free(cc);
         cvm_eventlog_free(log);
 }
 
@@ -202,6 +230,7 @@ int main(void) {
                 cmocka_unit_test(test_tdvf_refused),
                 cmocka_unit_test(test_varstore_pcr7),
                 cmocka_unit_test(test_cc_map),
+                cmocka_unit_test(test_cc_map_separators),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
