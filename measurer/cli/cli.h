@@ -93,3 +93,4 @@ int cmd_quote(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_reference_values(int argc, char **argv);
 int cmd_boot_chain(int argc, char **argv);
+int cmd_pe_digest(int argc, char **argv);
