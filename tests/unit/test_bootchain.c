@@ -144,10 +144,10 @@ static void test_grub_e2e(void **state) {
         static const char cfg[] = "set timeout=0\nset default=0\n# comment\ninsmod tpm\n"
                                   "menuentry 'Debian GNU/Linux' {\n        search --no-floppy --label r --set root\n"
                                   "        linuxefi /boot/vmlinuz-6 root=LABEL=r ro quiet\n        initrdefi /boot/initrd.img-6\n}\n";
+        static const char entry[] = "menuentry Debian GNU/Linux {\n        search --no-floppy --label r --set root\n"
+                                    "        linuxefi /boot/vmlinuz-6 root=LABEL=r ro quiet\n        initrdefi /boot/initrd.img-6\n}";
         static const char *const want[] = {
-                "(hd0,gpt1)/boot/grub/grub.cfg", "set timeout=0", "set default=0", "insmod tpm",
-                "menuentry Debian GNU/Linux {\n        search --no-floppy --label r --set root\n"
-                "        linuxefi /boot/vmlinuz-6 root=LABEL=r ro quiet\n        initrdefi /boot/initrd.img-6\n}",
+                "(hd0,gpt1)/boot/grub/grub.cfg", "set timeout=0", "set default=0", "insmod tpm", entry,
                 "setparams Debian GNU/Linux", "search --no-floppy --label r --set root",
                 "linuxefi /boot/vmlinuz-6 root=LABEL=r ro quiet", "/boot/vmlinuz-6",
                 "/boot/vmlinuz-6 root=LABEL=r ro quiet", "initrdefi /boot/initrd.img-6", "/boot/initrd.img-6",
