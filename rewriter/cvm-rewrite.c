@@ -67,7 +67,7 @@ struct strlist {
 };
 
 struct args {
-        const char *recipe, *input, *output;
+        const char *recipe, *input, *output, *grub_device;
         struct strlist sets, dirs;
         unsigned launch_timeout;
         bool plan, json, keep, verbose;
@@ -132,6 +132,8 @@ static const struct opt options[] = {
         OPT_FLAG(0, "keep-temp", struct args, keep, "keep the overlay and scratch files of a failed run"),
         OPT_FN(0, "launch-timeout", struct args, launch_timeout, "S", opt_seconds,
                "give up when the appliance has not started in S seconds\n(default CVM_LAUNCH_TIMEOUT, else " STR(LAUNCH_TIMEOUT) ")"),
+        OPT_STR(0, "grub-device", struct args, grub_device, "DEV",
+                "GRUB's name of the /boot partition for the boot chain prediction\n(default hd0,gptN: the VMM's first disk, the root's partition N)"),
         OPT_FLAG('v', "verbose", struct args, verbose, "libguestfs detail on stderr"),
         OPT_END,
 };
@@ -193,7 +195,7 @@ static int exit_code(int r, const struct rw_summary *sum) {
 
 static int run(const struct args *a) {
         struct rw_options o = { .input = a->input, .output = a->output, .launch_timeout = a->launch_timeout,
-                                .keep_temp = a->keep, .verbose = a->verbose };
+                                .keep_temp = a->keep, .verbose = a->verbose, .grub_device = a->grub_device };
         struct rw_summary sum = { 0 };
         struct recipe *r = NULL;
         cvm_error err = { 0 };

@@ -168,6 +168,10 @@ void manifest_kernel(struct manifest *m, const struct kernel_facts *f, const str
         json_object_object_add(m->root, "boot_kernel", o);
 }
 
+void manifest_boot_chain(struct manifest *m, struct json_object *chain) {
+        json_object_object_add(m->root, "boot_chain", chain);
+}
+
 void manifest_reference(struct manifest *m, struct json_object *ref) {
         json_object_object_add(m->root, "reference_values", json_object_get(ref));
 }

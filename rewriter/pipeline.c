@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cvmbase/base.h"
+#include "boot_chain.h"
 #include "grub_boot.h"
 #include "host_disk.h"
 #include "manifest.h"
@@ -295,6 +296,9 @@ static int phase_reference(struct rewrite *rw) {
         }
         manifest_reference(rw->mf, ref);
         json_object_put(ref);
+        if ((r = boot_chain_predict(ss, rw->o->grub_device, &ref, rw->err)) < 0)
+                return r;
+        manifest_boot_chain(rw->mf, ref);
         rw->disk = guestfs_blockdev_getsize64(ss->g, "/dev/sda");
         log_info("reference values done in %.1f s", now_monotonic() - t0);
         return 0;

@@ -9,6 +9,7 @@ struct rw_options {
         const char *input, *output;
         unsigned launch_timeout;        /* seconds the appliance has to start */
         bool keep_temp, verbose;
+        const char *grub_device;        /* GRUB's name of /boot's partition for the boot chain prediction; NULL: hd0,gptN */
 };
 
 /* What ended a rewrite that failed: cvm-rewrite maps it to its exit code. */

@@ -95,3 +95,5 @@ int cmd_reference_values(int argc, char **argv);
 int cmd_mrtd(int argc, char **argv);
 int cmd_pcr7(int argc, char **argv);
 int cmd_cc_map(int argc, char **argv);
+int cmd_boot_chain(int argc, char **argv);
+int cmd_pe_digest(int argc, char **argv);

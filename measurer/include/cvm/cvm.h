@@ -19,6 +19,7 @@
  */
 
 #include "cvm/cc.h"
+#include "cvm/bootchain.h"
 #include "cvm/ccel.h"
 #include "cvm/ccmap.h"
 #include "cvm/digest.h"
