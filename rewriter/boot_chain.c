@@ -223,6 +223,8 @@ static struct json_object *event_json(const struct cvm_event *ev, struct json_ob
         _cleanup_free_ char *data = cvm_hex_alloc(ev->data, ev->data_len);
 
         json_object_object_add(o, "type", json_object_new_string(cvm_event_type_name(ev->type)));
+        /* The position in the whole prediction: the TDX mapping merges registers in this order. */
+        json_object_object_add(o, "recnum", json_object_new_uint64(ev->recnum));
         json_object_object_add(o, "description", describe(ev));
         /* The load event's device path and address are the firmware's: only its digest is predicted. */
         if (ev->type != CVM_EV_EFI_BOOT_SERVICES_APPLICATION)

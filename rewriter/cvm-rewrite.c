@@ -10,6 +10,7 @@
 
 #include "cvm/cvm.h"
 #include "cvmbase/base.h"
+#include "firmware_predict.h"
 #include "pipeline.h"
 #include "session.h"
 
@@ -67,7 +68,7 @@ struct strlist {
 };
 
 struct args {
-        const char *recipe, *input, *output, *grub_device;
+        const char *recipe, *input, *output, *grub_device, *firmware, *firmware_vars;
         struct strlist sets, dirs;
         unsigned launch_timeout;
         bool plan, json, keep, verbose;
@@ -134,6 +135,10 @@ static const struct opt options[] = {
                "give up when the appliance has not started in S seconds\n(default CVM_LAUNCH_TIMEOUT, else " STR(LAUNCH_TIMEOUT) ")"),
         OPT_STR(0, "grub-device", struct args, grub_device, "DEV",
                 "GRUB's name of the /boot partition for the boot chain prediction\n(default hd0,gptN: the VMM's first disk, the root's partition N)"),
+        OPT_STR(0, "firmware", struct args, firmware, "FILE",
+                "the TDVF image (OVMF.fd) the VMM loads: MRTD in the manifest\n(boot_chain_tdx.mrtd, with the VMM assumptions)"),
+        OPT_STR(0, "firmware-vars", struct args, firmware_vars, "FILE",
+                "the OVMF VARS image the guest boots with: PCR7 predicted\n(else \"firmware-dependent\")"),
         OPT_FLAG('v', "verbose", struct args, verbose, "libguestfs detail on stderr"),
         OPT_END,
 };
@@ -149,6 +154,18 @@ static const struct opt_command command = {
         .notes = "After signal N: exit 128+N.  Plugins are searched in each --plugins DIR, then in\n"
                  "CVM_PLUGINS_DIR, else PREFIX/share/cvm/plugins beside the program (or the checkout's plugins/).",
 };
+
+/* --firmware and --firmware-vars read and checked before anything runs: 1, or -RW_EXIT_USAGE. */
+static int check_firmware(const struct args *a) {
+        const struct firmware_inputs in = { .firmware = a->firmware, .vars = a->firmware_vars };
+        cvm_error err = { 0 };
+
+        if (firmware_inputs_check(&in, &err) < 0) {
+                log_error("%s", err.msg);
+                return -RW_EXIT_USAGE;
+        }
+        return 1;
+}
 
 /* 1 to run, 0 after --help or --version, or -RW_EXIT_USAGE. */
 static int parse_argv(int argc, char **argv, struct args *a) {
@@ -174,7 +191,7 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                 return -RW_EXIT_USAGE;
         }
         a->dirs.v[a->dirs.n++] = (char *) default_plugins();
-        return 1;
+        return check_firmware(a);
 }
 
 /* The one place a failed rewrite becomes an exit code (README "cvm-rewrite"). */
@@ -195,7 +212,8 @@ static int exit_code(int r, const struct rw_summary *sum) {
 
 static int run(const struct args *a) {
         struct rw_options o = { .input = a->input, .output = a->output, .launch_timeout = a->launch_timeout,
-                                .keep_temp = a->keep, .verbose = a->verbose, .grub_device = a->grub_device };
+                                .keep_temp = a->keep, .verbose = a->verbose, .grub_device = a->grub_device,
+                                .firmware = a->firmware, .firmware_vars = a->firmware_vars };
         struct rw_summary sum = { 0 };
         struct recipe *r = NULL;
         cvm_error err = { 0 };

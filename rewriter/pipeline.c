@@ -299,6 +299,8 @@ static int phase_reference(struct rewrite *rw) {
         if ((r = boot_chain_predict(ss, rw->o->grub_device, &ref, rw->err)) < 0)
                 return r;
         manifest_boot_chain(rw->mf, ref);
+        if ((r = manifest_firmware(rw->mf, rw->o->firmware, rw->o->firmware_vars, rw->err)) < 0)
+                return r;
         rw->disk = guestfs_blockdev_getsize64(ss->g, "/dev/sda");
         log_info("reference values done in %.1f s", now_monotonic() - t0);
         return 0;
