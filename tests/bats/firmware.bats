@@ -132,3 +132,17 @@ SPEC_MRTD=ed05f61ecc3be92b0f292752ab31b995e9383d18d08e223d6d515ec8f8c1002af7829f
         run -1 timeout 60 "$E" cc-map
         run -1 timeout 60 "$E" cc-map --separator rtmr2 "$FW/ovmf-swtpm-firmware-log.bin"
 }
+
+@test "cvm-rewrite --firmware / --firmware-vars: documented, and a bad file is refused before anything runs" {
+        RW="${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/cvm-rewrite"
+        run -0 timeout 60 "$RW" --help
+        [[ "$output" == *"--firmware FILE"* && "$output" == *"--firmware-vars FILE"* ]]
+        # no recipe, input or output exists: the firmware files are checked first, nothing is written
+        run -1 timeout 60 "$RW" --recipe "$T/none.yaml" --input "$T/none.qcow2" --output "$T/out.qcow2" \
+                --firmware "$FW/ovmf-swtpm-firmware-log.bin"
+        [[ "$output" == *"--firmware $FW/ovmf-swtpm-firmware-log.bin: "* ]]
+        run -1 timeout 60 "$RW" --recipe "$T/none.yaml" --input "$T/none.qcow2" --output "$T/out.qcow2" \
+                --firmware "$FW/tdvf-spec-layout.fd" --firmware-vars "$FW/tdvf-spec-layout.fd"
+        [[ "$output" == *"--firmware-vars: $FW/tdvf-spec-layout.fd: offset 40: expected the firmware volume signature"* ]]
+        [ ! -e "$T/out.qcow2" ] && [ ! -e "$T/out.qcow2.manifest.json" ]
+}
