@@ -53,7 +53,7 @@ _cvm_rewrite() {
                 return ;;
         --input | --output) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
         --plugins) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-        --launch-timeout) return ;;
+        --launch-timeout | --grub-device) return ;;
         --set)
                 compopt -o nospace 2>/dev/null
                 if [[ $cur == *.* ]]; then
