@@ -295,6 +295,8 @@ static struct json_object *chain_json(struct chain *c, const cvm_replay *rp, con
         json_object_array_add(as, json_object_new_string(
                 "the modules grub.cfg loads are built into the GRUB image; its prefix is (DEVICE)/boot/grub"));
         json_object_array_add(as, json_object_new_string("GRUB boots its default entry unattended"));
+        json_object_array_add(as, json_object_new_string(
+                "GRUB starts the kernel through its linux/linuxefi handover (GRUB 2.06): the kernel's EFI stub adds no PCR9 event"));
         json_object_object_add(o, "assumptions", as);
         for (size_t i = 0; i < sizeof(predicted_regs) / sizeof(predicted_regs[0]); i++)
                 json_object_array_add(regs, register_json(c, rp, predicted_regs[i]));
