@@ -51,7 +51,7 @@ _cvm_rewrite() {
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur")
                 COMPREPLY+=("${words[@]}")
                 return ;;
-        --input | --output) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+        --input | --output | --platform-values) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
         --plugins) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
         --launch-timeout | --grub-device) return ;;
         --set)
