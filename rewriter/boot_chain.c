@@ -269,9 +269,25 @@ static struct json_object *register_json(struct chain *c, const cvm_replay *rp, 
         return o;
 }
 
-/* The registers this prediction does not cover, and why. */
-static struct json_object *platform_json(void) {
-        static const struct { int index; const char *status; } v[] = {
+/* The platform's register idx in each bank the replay of a previous boot's log computed. */
+static struct json_object *platform_values(const cvm_replay *prp, uint32_t idx) {
+        struct json_object *v = json_object_new_object();
+        const struct cvm_log_alg *algs;
+        size_t nalgs = cvm_bootchain_algs(&algs);
+        char hex[2 * CVM_DIGEST_MAX + 1];
+
+        for (size_t i = 0; i < nalgs; i++) {
+                const struct cvm_register_value *rv = cvm_replay_find(prp, idx, algs[i].alg);
+                if (rv)
+                        json_object_object_add(v, cvm_alg_name(algs[i].alg),
+                                               json_object_new_string(cvm_hex(rv->digest, rv->size, hex)));
+        }
+        return v;
+}
+
+/* The registers this prediction does not cover, and why; with --platform-values, PCR0-3 and 6 from that log. */
+static struct json_object *platform_json(const cvm_replay *prp) {
+        static const struct { uint32_t index; const char *status; } v[] = {
                 { 0, "from the platform" }, { 1, "from the platform" }, { 2, "from the platform" },
                 { 3, "from the platform" }, { 6, "from the platform" }, { 7, "firmware-dependent" },
         };
@@ -279,14 +295,16 @@ static struct json_object *platform_json(void) {
 
         for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
                 struct json_object *o = json_object_new_object();
-                json_object_object_add(o, "index", json_object_new_int(v[i].index));
+                json_object_object_add(o, "index", json_object_new_int((int) v[i].index));
                 json_object_object_add(o, "status", json_object_new_string(v[i].status));
+                if (prp && v[i].index != 7)
+                        json_object_object_add(o, "values", platform_values(prp, v[i].index));
                 json_object_array_add(a, o);
         }
         return a;
 }
 
-static struct json_object *chain_json(struct chain *c, const cvm_replay *rp, const char *device) {
+static struct json_object *chain_json(struct chain *c, const cvm_replay *rp, const cvm_replay *prp, const char *device) {
         struct json_object *o = json_object_new_object(), *regs = json_object_new_array(), *as = json_object_new_array();
         char buf[256];
 
@@ -297,11 +315,16 @@ static struct json_object *chain_json(struct chain *c, const cvm_replay *rp, con
         json_object_array_add(as, json_object_new_string(
                 "the modules grub.cfg loads are built into the GRUB image; its prefix is (DEVICE)/boot/grub"));
         json_object_array_add(as, json_object_new_string("GRUB boots its default entry unattended"));
+        json_object_array_add(as, json_object_new_string(
+                "GRUB starts the kernel through its linux/linuxefi handover (GRUB 2.06): the kernel's EFI stub adds no PCR9 event"));
         json_object_object_add(o, "assumptions", as);
         for (size_t i = 0; i < sizeof(predicted_regs) / sizeof(predicted_regs[0]); i++)
                 json_object_array_add(regs, register_json(c, rp, predicted_regs[i]));
         json_object_object_add(o, "registers", regs);
-        json_object_object_add(o, "platform", platform_json());
+        if (prp)
+                json_object_array_add(as, json_object_new_string(
+                        "PCR0-3 and 6 are those of the previous boot's firmware log given (--platform-values): the same firmware, VMM and machine type"));
+        json_object_object_add(o, "platform", platform_json(prp));
         return o;
 }
 
@@ -326,12 +349,30 @@ static int build(struct chain *c, const char *device) {
         return r;
 }
 
-int boot_chain_predict(struct session *ss, const char *device, struct json_object **ret, cvm_error *err) {
+/* --platform-values: the replay of a previous boot's firmware log on the same platform, or NULL without one. */
+static int platform_replay(const char *path, const uint16_t *banks, size_t nbanks, cvm_eventlog **log, cvm_replay **ret,
+                           cvm_error *err) {
+        int r;
+
+        if (!path)
+                return 0;
+        if ((r = cvm_eventlog_load(path, CVM_LOG_AUTO, log, err)) < 0)
+                return r;
+        if (cvm_eventlog_space(*log) != CVM_SPACE_PCR)
+                return cvm_error_set(err, EINVAL, "%s: not a TPM (PCR) firmware event log", path);
+        if ((r = cvm_replay_new(banks, nbanks, ret, err)) < 0 || (r = cvm_replay_add_log(*ret, *log, err)) < 0)
+                return cvm_error_prefix(err, "%s: ", path);
+        return 0;
+}
+
+int boot_chain_predict(struct session *ss, const struct boot_chain_options *o, struct json_object **ret, cvm_error *err) {
         struct chain c = { .ss = ss, .err = err };
         const struct cvm_log_alg *algs;
         size_t nalgs = cvm_bootchain_algs(&algs);
         uint16_t banks[8];
-        cvm_replay *rp = NULL;
+        cvm_replay *rp = NULL, *prp = NULL;
+        cvm_eventlog *plog = NULL;
+        const char *device = o->grub_device;
         char dev[64];
         int r;
 
@@ -343,12 +384,16 @@ int boot_chain_predict(struct session *ss, const char *device, struct json_objec
                 snprintf(dev, sizeof(dev), "hd0");
         }
         c.sources = json_object_new_array();
-        r = cvm_bootchain_new(&c.log, err);
+        r = platform_replay(o->platform_values, banks, nalgs, &plog, &prp, err);
+        if (r == 0)
+                r = cvm_bootchain_new(&c.log, err);
         if (r == 0)
                 r = build(&c, device ? device : dev);
         if (r == 0 && (r = cvm_replay_new(banks, nalgs, &rp, err)) == 0 && (r = cvm_replay_add_log(rp, c.log, err)) == 0)
-                *ret = chain_json(&c, rp, device ? device : dev);
+                *ret = chain_json(&c, rp, prp, device ? device : dev);
         cvm_replay_free(rp);
+        cvm_replay_free(prp);
+        cvm_eventlog_free(plog);
         cvm_eventlog_free(c.log);
         json_object_put(c.sources);
         for (size_t i = 0; i < 10; i++)

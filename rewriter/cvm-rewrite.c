@@ -68,7 +68,7 @@ struct strlist {
 };
 
 struct args {
-        const char *recipe, *input, *output, *grub_device, *firmware, *firmware_vars;
+        const char *recipe, *input, *output, *grub_device, *platform_values, *firmware, *firmware_vars;
         struct strlist sets, dirs;
         unsigned launch_timeout;
         bool plan, json, keep, verbose;
@@ -135,6 +135,8 @@ static const struct opt options[] = {
                "give up when the appliance has not started in S seconds\n(default CVM_LAUNCH_TIMEOUT, else " STR(LAUNCH_TIMEOUT) ")"),
         OPT_STR(0, "grub-device", struct args, grub_device, "DEV",
                 "GRUB's name of the /boot partition for the boot chain prediction\n(default hd0,gptN: the VMM's first disk, the root's partition N)"),
+        OPT_STR(0, "platform-values", struct args, platform_values, "LOG",
+                "a previous boot's TPM firmware event log on the same platform:\nthe boot chain records its PCR0-3 and 6"),
         OPT_STR(0, "firmware", struct args, firmware, "FILE",
                 "the TDVF image (OVMF.fd) the VMM loads: MRTD in the manifest\n(boot_chain_tdx.mrtd, with the VMM assumptions)"),
         OPT_STR(0, "firmware-vars", struct args, firmware_vars, "FILE",
@@ -167,6 +169,20 @@ static int check_firmware(const struct args *a) {
         return 1;
 }
 
+/* --platform-values must be a TPM firmware log: said before the appliance starts, not after the steps. */
+static int check_platform_log(const char *path) {
+        cvm_eventlog *log = NULL;
+        cvm_error err = { 0 };
+        int r = cvm_eventlog_load(path, CVM_LOG_AUTO, &log, &err);
+
+        if (r == 0 && cvm_eventlog_space(log) != CVM_SPACE_PCR)
+                r = cvm_error_set(&err, EINVAL, "%s: not a TPM (PCR) firmware event log", path);
+        cvm_eventlog_free(log);
+        if (r < 0)
+                log_error("--platform-values %s", err.msg);
+        return r;
+}
+
 /* 1 to run, 0 after --help or --version, or -RW_EXIT_USAGE. */
 static int parse_argv(int argc, char **argv, struct args *a) {
         const char *env = getenv("CVM_LAUNCH_TIMEOUT");
@@ -190,6 +206,8 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                 log_error("expected --recipe, and --input and --output unless --plan (see --help)");
                 return -RW_EXIT_USAGE;
         }
+        if (a->platform_values && check_platform_log(a->platform_values) < 0)
+                return -RW_EXIT_USAGE;
         a->dirs.v[a->dirs.n++] = (char *) default_plugins();
         return check_firmware(a);
 }
@@ -213,7 +231,8 @@ static int exit_code(int r, const struct rw_summary *sum) {
 static int run(const struct args *a) {
         struct rw_options o = { .input = a->input, .output = a->output, .launch_timeout = a->launch_timeout,
                                 .keep_temp = a->keep, .verbose = a->verbose, .grub_device = a->grub_device,
-                                .firmware = a->firmware, .firmware_vars = a->firmware_vars };
+                                .platform_values = a->platform_values, .firmware = a->firmware,
+                                .firmware_vars = a->firmware_vars };
         struct rw_summary sum = { 0 };
         struct recipe *r = NULL;
         cvm_error err = { 0 };

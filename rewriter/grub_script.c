@@ -207,6 +207,7 @@ static int parse_if(struct parser *p, struct gs_node *n) {
         n->kind = GS_IF;
         do {
                 p->i++;
+                cond = then = NULL; /* the previous branch's lists belong to n now */
                 if ((r = parse_list(p, to_then, &cond)) < 0 || !is_word(p, "then")) {
                         gs_list_free(cond);
                         return r < 0 ? r : fail(p, p->t[p->i].s.start, "'if' without 'then'");

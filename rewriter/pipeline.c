@@ -296,7 +296,8 @@ static int phase_reference(struct rewrite *rw) {
         }
         manifest_reference(rw->mf, ref);
         json_object_put(ref);
-        if ((r = boot_chain_predict(ss, rw->o->grub_device, &ref, rw->err)) < 0)
+        if ((r = boot_chain_predict(ss, &(struct boot_chain_options) { rw->o->grub_device, rw->o->platform_values }, &ref,
+                                    rw->err)) < 0)
                 return r;
         manifest_boot_chain(rw->mf, ref);
         if ((r = manifest_firmware(rw->mf, rw->o->firmware, rw->o->firmware_vars, rw->err)) < 0)

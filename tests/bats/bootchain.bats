@@ -69,7 +69,15 @@ manifest_from_log() {
         run -1 timeout 60 "$E" boot-chain "$T/old.json"
 }
 
-@test "cvm-rewrite --help documents --grub-device, the boot chain's VMM assumption" {
+@test "cvm-rewrite: --grub-device and --platform-values documented; a --platform-values that is no TPM log is a usage error before any work" {
         run -0 timeout 60 "${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/cvm-rewrite" --help
         [[ "$output" == *"--grub-device DEV"* ]]
+        [[ "$output" == *"--platform-values LOG"* ]]
+        run -1 --separate-stderr timeout 60 "${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/cvm-rewrite" --recipe "$BATS_TEST_DIRNAME/../../recipes/debian-12-tpm.yaml" \
+                --input "$T/in.qcow2" --output "$T/out.qcow2" --platform-values "$F/tdxquote-v4-gotdxguest-SPR_E4.bin"
+        [[ "$stderr" == *"--platform-values $F/tdxquote-v4-gotdxguest-SPR_E4.bin"* ]]
+        [ ! -e "$T/out.qcow2" ]
+        run -1 --separate-stderr timeout 60 "${CVM_BIN:-$BATS_TEST_DIRNAME/../../build/bin}/cvm-rewrite" --recipe "$BATS_TEST_DIRNAME/../../recipes/debian-12-tpm.yaml" \
+                --input "$T/in.qcow2" --output "$T/out.qcow2" --platform-values "$F/ccel-trustee-CCEL_data_ovmf.bin"
+        [[ "$stderr" == *"not a TPM (PCR) firmware event log"* ]]
 }

@@ -236,7 +236,7 @@ options_in_page() {
         cd "$T"
 
         run complete_words "$f" _cvm_rewrite "$p/bin/cvm-rewrite" --pl
-        [ "${lines[*]}" = "--plan --plugins" ]
+        [ "${lines[*]}" = "--plan --platform-values --plugins" ]
         run complete_words "$f" _cvm_rewrite "$p/bin/cvm-rewrite" --
         diff <(reply | sort -u) <({ longopts "$BIN/cvm-rewrite"; echo --version; } | sort -u)
         run complete_words "$f" _cvm_rewrite "$p/bin/cvm-rewrite" --recipe debian-12-t

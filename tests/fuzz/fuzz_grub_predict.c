@@ -6,6 +6,7 @@
  * reason or events ending in an initrd or a kernel command line, never both
  * a reason and a kernel-less prediction.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
