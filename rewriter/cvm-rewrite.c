@@ -11,6 +11,7 @@
 
 #include "cvm/cvm.h"
 #include "cvmbase/base.h"
+#include "firmware_predict.h"
 #include "pipeline.h"
 #include "session.h"
 
@@ -68,7 +69,7 @@ struct strlist {
 };
 
 struct args {
-        const char *recipe, *input, *output;
+        const char *recipe, *input, *output, *grub_device, *platform_values, *firmware, *firmware_vars;
         struct strlist sets, dirs;
         unsigned launch_timeout;
         bool plan, json, keep, verbose;
@@ -133,6 +134,14 @@ static const struct opt options[] = {
         OPT_FLAG(0, "keep-temp", struct args, keep, "keep the overlay and scratch files of a failed run"),
         OPT_FN(0, "launch-timeout", struct args, launch_timeout, "S", opt_seconds,
                "give up when the appliance has not started in S seconds\n(default CVM_LAUNCH_TIMEOUT, else " STR(LAUNCH_TIMEOUT) ")"),
+        OPT_STR(0, "grub-device", struct args, grub_device, "DEV",
+                "GRUB's name of the /boot partition for the boot chain prediction\n(default hd0,gptN: the VMM's first disk, the root's partition N)"),
+        OPT_STR(0, "platform-values", struct args, platform_values, "LOG",
+                "a previous boot's TPM firmware event log on the same platform:\nthe boot chain records its PCR0-3 and 6"),
+        OPT_STR(0, "firmware", struct args, firmware, "FILE",
+                "the TDVF image (OVMF.fd) the VMM loads: MRTD in the manifest\n(boot_chain_tdx.mrtd, with the VMM assumptions)"),
+        OPT_STR(0, "firmware-vars", struct args, firmware_vars, "FILE",
+                "the OVMF VARS image the guest boots with: PCR7 predicted\n(else \"firmware-dependent\")"),
         OPT_FLAG('v', "verbose", struct args, verbose, "libguestfs detail on stderr"),
         OPT_END,
 };
@@ -148,6 +157,32 @@ static const struct opt_command command = {
         .notes = "After signal N: exit 128+N.  Plugins are searched in each --plugins DIR, then in\n"
                  "CVM_PLUGINS_DIR, else PREFIX/share/cvm/plugins beside the program (or the checkout's plugins/).",
 };
+
+/* --firmware and --firmware-vars read and checked before anything runs: 1, or -RW_EXIT_USAGE. */
+static int check_firmware(const struct args *a) {
+        const struct firmware_inputs in = { .firmware = a->firmware, .vars = a->firmware_vars };
+        cvm_error err = { 0 };
+
+        if (firmware_inputs_check(&in, &err) < 0) {
+                log_error("%s", err.msg);
+                return -RW_EXIT_USAGE;
+        }
+        return 1;
+}
+
+/* --platform-values must be a TPM firmware log: said before the appliance starts, not after the steps. */
+static int check_platform_log(const char *path) {
+        cvm_eventlog *log = NULL;
+        cvm_error err = { 0 };
+        int r = cvm_eventlog_load(path, CVM_LOG_AUTO, &log, &err);
+
+        if (r == 0 && cvm_eventlog_space(log) != CVM_SPACE_PCR)
+                r = cvm_error_set(&err, EINVAL, "%s: not a TPM (PCR) firmware event log", path);
+        cvm_eventlog_free(log);
+        if (r < 0)
+                log_error("--platform-values %s", err.msg);
+        return r;
+}
 
 /* 1 to run, 0 after --help or --version, or -RW_EXIT_USAGE. */
 static int parse_argv(int argc, char **argv, struct args *a) {
@@ -172,8 +207,10 @@ static int parse_argv(int argc, char **argv, struct args *a) {
                 log_error("expected --recipe, and --input and --output unless --plan (see --help)");
                 return -RW_EXIT_USAGE;
         }
+        if (a->platform_values && check_platform_log(a->platform_values) < 0)
+                return -RW_EXIT_USAGE;
         a->dirs.v[a->dirs.n++] = (char *) default_plugins();
-        return 1;
+        return check_firmware(a);
 }
 
 /* The one place a failed rewrite becomes an exit code (README "cvm-rewrite"). */
@@ -235,7 +272,9 @@ out:
 
 static int run(const struct args *a) {
         struct rw_options o = { .input = a->input, .output = a->output, .launch_timeout = a->launch_timeout,
-                                .keep_temp = a->keep, .verbose = a->verbose };
+                                .keep_temp = a->keep, .verbose = a->verbose, .grub_device = a->grub_device,
+                                .platform_values = a->platform_values, .firmware = a->firmware,
+                                .firmware_vars = a->firmware_vars };
         struct rw_summary sum = { 0 };
         struct recipe *r = NULL;
         cvm_error err = { 0 };

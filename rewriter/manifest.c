@@ -10,6 +10,7 @@
 
 #include "cvm/cvm.h"
 #include "cvmbase/base.h"
+#include "firmware_predict.h"
 #include "manifest.h"
 
 struct manifest {
@@ -166,6 +167,24 @@ void manifest_kernel(struct manifest *m, const struct kernel_facts *f, const str
         json_object_object_add(o, "tdx_quote", cap_json(&c->quote));
         json_object_object_add(o, "tpm", cap_json(&c->tpm));
         json_object_object_add(m->root, "boot_kernel", o);
+}
+
+void manifest_boot_chain(struct manifest *m, struct json_object *chain) {
+        json_object_object_add(m->root, "boot_chain", chain);
+}
+
+int manifest_firmware(struct manifest *m, const char *firmware, const char *firmware_vars, cvm_error *err) {
+        const struct firmware_inputs in = { .firmware = firmware, .vars = firmware_vars };
+        struct json_object *chain, *ref = NULL, *tdx = NULL;
+        int r;
+
+        if (!json_object_object_get_ex(m->root, "boot_chain", &chain))
+                return cvm_error_set(err, EINVAL, "manifest_firmware: no boot_chain yet");
+        json_object_object_get_ex(m->root, "reference_values", &ref);
+        if ((r = firmware_predict(&in, chain, ref, &tdx, err)) < 0)
+                return r;
+        json_object_object_add(m->root, "boot_chain_tdx", tdx);
+        return 0;
 }
 
 void manifest_reference(struct manifest *m, struct json_object *ref) {

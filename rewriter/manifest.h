@@ -26,6 +26,14 @@ void manifest_boot_file(struct manifest *m, const char *path, const char *kind, 
 void manifest_cmdline(struct manifest *m, const char *cmdline);
 /* The boot kernel's version, config symbols, tdx-guest module and capabilities with their basis (reproducible part). */
 void manifest_kernel(struct manifest *m, const struct kernel_facts *f, const struct kernel_caps *c);
+/* The boot chain prediction (boot_chain.h), reproducible part; takes chain. */
+void manifest_boot_chain(struct manifest *m, struct json_object *chain);
+/*
+ * After manifest_boot_chain and manifest_reference: PCR7 from firmware_vars
+ * into boot_chain, and "boot_chain_tdx" (MRTD from firmware, RTMR1/RTMR2);
+ * either file may be NULL.
+ */
+int manifest_firmware(struct manifest *m, const char *firmware, const char *firmware_vars, cvm_error *err);
 /* Adds a reference to ref (the caller keeps its own). */
 void manifest_reference(struct manifest *m, struct json_object *ref);
 void manifest_output(struct manifest *m, const char *path, const char *sha256, const char *format, char **warnings,

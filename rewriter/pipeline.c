@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cvmbase/base.h"
+#include "boot_chain.h"
 #include "grub_boot.h"
 #include "host_disk.h"
 #include "input_digest.h"
@@ -306,6 +307,12 @@ static int phase_reference(struct rewrite *rw) {
         }
         manifest_reference(rw->mf, ref);
         json_object_put(ref);
+        if ((r = boot_chain_predict(ss, &(struct boot_chain_options) { rw->o->grub_device, rw->o->platform_values }, &ref,
+                                    rw->err)) < 0)
+                return r;
+        manifest_boot_chain(rw->mf, ref);
+        if ((r = manifest_firmware(rw->mf, rw->o->firmware, rw->o->firmware_vars, rw->err)) < 0)
+                return r;
         rw->disk = guestfs_blockdev_getsize64(ss->g, "/dev/sda");
         log_info("reference values done in %.1f s", now_monotonic() - t0);
         return 0;

@@ -9,6 +9,9 @@ struct rw_options {
         const char *input, *output;
         unsigned launch_timeout;        /* seconds the appliance has to start */
         bool keep_temp, verbose;
+        const char *grub_device;        /* GRUB's name of /boot's partition for the boot chain prediction; NULL: hd0,gptN */
+        const char *platform_values;    /* a previous boot's firmware log: PCR0-3 and 6 for the boot chain, or NULL */
+        const char *firmware, *firmware_vars; /* TDVF image (MRTD) and OVMF VARS image (PCR7), or NULL */
 };
 
 /* What ended a rewrite that failed: cvm-rewrite maps it to its exit code. */

@@ -92,3 +92,8 @@ int cmd_parse_quote(int argc, char **argv);
 int cmd_quote(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_reference_values(int argc, char **argv);
+int cmd_mrtd(int argc, char **argv);
+int cmd_pcr7(int argc, char **argv);
+int cmd_cc_map(int argc, char **argv);
+int cmd_boot_chain(int argc, char **argv);
+int cmd_pe_digest(int argc, char **argv);

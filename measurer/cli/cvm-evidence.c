@@ -33,6 +33,11 @@ static const struct {
         { "recover", cmd_recover, "clear a dead writer's dirty marker if the log matches the registers" },
         { "quote", cmd_quote, "a TDX or TPM2 quote bound to a nonce and user data" },
         { "reference-values", cmd_reference_values, "a manifest's reference values for Trustee RVPS, Keylime or in-toto" },
+        { "mrtd", cmd_mrtd, "the MRTD of a TDVF firmware image (TDX), with the VMM assumptions" },
+        { "pcr7", cmd_pcr7, "the PCR7 events and value OVMF measures from a VARS image" },
+        { "cc-map", cmd_cc_map, "map a TCG2 (PCR) log into the TDX RTMRs (UEFI CC mapping)" },
+        { "pe-digest", cmd_pe_digest, "the Authenticode digest of EFI binaries (PCR4's boot applications)" },
+        { "boot-chain", cmd_boot_chain, "compare a firmware event log with a manifest's boot chain prediction" },
         { "verify", cmd_verify, "check this boot (or a saved runtime log) against a cvm-rewrite manifest" },
 };
 

@@ -9,7 +9,7 @@ _cvm_longopts() {
 
 _cvm_evidence() {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} cmd=
-        local commands="eventlog replay parse-quote info measurements extend recover quote verify reference-values"
+        local commands="eventlog replay parse-quote info measurements extend recover quote verify reference-values boot-chain pe-digest mrtd pcr7 cc-map"
         local algs="sha1 sha256 sha384 sha512 sm3_256"
         local formats="auto tcg2 tcg12 ccel ima ima-ascii ima-binary cel cel-json"
         COMPREPLY=()

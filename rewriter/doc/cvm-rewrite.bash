@@ -51,9 +51,9 @@ _cvm_rewrite() {
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur")
                 COMPREPLY+=("${words[@]}")
                 return ;;
-        --input | --output) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+        --input | --output | --platform-values) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
         --plugins) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-        --launch-timeout) return ;;
+        --launch-timeout | --grub-device) return ;;
         --set)
                 compopt -o nospace 2>/dev/null
                 if [[ $cur == *.* ]]; then

@@ -23,7 +23,7 @@ PAGES="cvm-evidence.1 cvm-measure.8 cvm-initrd.1 cvm-rewrite.1 cvm-vm.1 cvm-poli
 tool_path() { if [ "$1" = cvm-vm ]; then echo "$VM"; else echo "$BIN/$1"; fi; }
 
 # The commands a tool's --help lists ("  name   what it does" lines).
-commands_of() { "$(tool_path "$1")" --help | awk '/^  [a-z][a-z-]* +[a-zA-Z]/ { print $1 }'; }
+commands_of() { "$(tool_path "$1")" --help | awk '/^  [a-z][a-z0-9-]* +[a-zA-Z]/ { print $1 }'; }
 
 # The long options of TOOL [COMMAND] --help.
 longopts() { "$@" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
@@ -236,7 +236,7 @@ options_in_page() {
         cd "$T"
 
         run complete_words "$f" _cvm_rewrite "$p/bin/cvm-rewrite" --pl
-        [ "${lines[*]}" = "--plan --plugins" ]
+        [ "${lines[*]}" = "--plan --platform-values --plugins" ]
         run complete_words "$f" _cvm_rewrite "$p/bin/cvm-rewrite" --
         diff <(reply | sort -u) <({ longopts "$BIN/cvm-rewrite"; echo --version; } | sort -u)
         run complete_words "$f" _cvm_rewrite "$p/bin/cvm-rewrite" --recipe debian-12-t

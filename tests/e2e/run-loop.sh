@@ -68,6 +68,7 @@ done_step
 step "check the evidence on the host"
 check_boot "$W/boot" "$NONCE"
 check_service "$W/boot"
+check_boot_chain "$W/boot" "$W/foundation.qcow2.manifest.json"
 expect_rc "$W/boot" verify 0
 [ "$(jq -r .match "$W/boot/verify")" = true ] || fail "verify in the guest did not match"
 "$E" verify --manifest "$W/foundation.qcow2.manifest.json" --log "$W/boot/runtime-log" >/dev/null \
@@ -228,6 +229,7 @@ grep -qw cvm.layout=ubuntu "$W/ubuntu-boot/cmdline" || fail "10-kernel-cmdline: 
 expect_rc "$W/ubuntu-boot" verify 0
 [ "$(jq -r .match "$W/ubuntu-boot/verify")" = true ] || fail "verify in the Ubuntu-layout guest did not match"
 ok "GRUB booted $KVER (GRUB_DEFAULT), with the predicted command line; the measurer ran in its initramfs and verify matches"
+check_boot_chain "$W/ubuntu-boot" "$MANIFEST"
 done_step
 
 step "TDX: the loop on the soft TDX device (tests/e2e/softtdx-loop.sh: sysfs boot, then tamper + legacy-ioctl boot)"

@@ -19,8 +19,11 @@
  */
 
 #include "cvm/cc.h"
+#include "cvm/bootchain.h"
 #include "cvm/ccel.h"
+#include "cvm/ccmap.h"
 #include "cvm/digest.h"
+#include "cvm/efivars.h"
 #include "cvm/encoding.h"
 #include "cvm/error.h"
 #include "cvm/eventlog.h"
@@ -35,6 +38,7 @@
 #include "cvm/replay.h"
 #include "cvm/report.h"
 #include "cvm/runtime.h"
+#include "cvm/tdvf.h"
 #include "cvm/verify.h"
 
 #define CVM_VERSION "0.1.0"
