@@ -3,7 +3,7 @@
  * Reference values for verifiers, from a cvm-rewrite manifest.  The manifest
  * is first checked by libcvm's cvm_reference_parse (the checks `verify`
  * makes); the fields only this export reads (boot, cmdline, build.output) are
- * checked here.  Formats and their upstream definitions:
+ * checked here, and the predicted boot chain by reference_chain.c.  Formats and their upstream definitions:
  *   rvps     Trustee RVPS "sample" message (rvps/src/extractors/.../sample/mod.rs):
  *            payload = base64(JSON name -> [hex]); names as Trustee's default
  *            policy queries them (attestation-service/.../ear_default_policy_cpu.rego)
@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
 
@@ -22,6 +23,7 @@
 #include "cvm/export.h"
 #include "cvm/verify.h"
 #include "internal.h"
+#include "reference_chain.h"
 
 /* As verify's limit; below INT32_MAX, which json-c's tokener takes. */
 #define MANIFEST_MAX ((size_t) 256 << 20)
@@ -139,7 +141,8 @@ static int parse_manifest(const uint8_t *buf, size_t len, const char *name, stru
                 root = NULL;
         }
         /* cvm_reference_parse names what is wrong in a manifest json-c refused. */
-        if ((r = check_spaces(root, buf, len, name, err)) < 0 || (r = check_extras(root, name, err)) < 0) {
+        if ((r = check_spaces(root, buf, len, name, err)) < 0 || (r = check_extras(root, name, err)) < 0 ||
+            (r = rv_chain_check(root, name, err)) < 0) {
                 json_object_put(root);
                 return r;
         }
@@ -179,26 +182,54 @@ static void add_value(struct json_object *payload, const char *name, const char 
         json_object_object_add(payload, name, a);
 }
 
+/* The TDX names: MRTD and RTMR1-2 where the manifest predicts the boot chain, RTMR3 from the measurer. */
+static void rvps_tdx(struct json_object *p, struct json_object *root, FILE *notes) {
+        static const char *const names[] = { "rtmr_0", "rtmr_1", "rtmr_2" };
+        const char *v;
+
+        if ((v = rv_chain_mrtd(root)))
+                add_value(p, "mr_td", v);
+        else
+                note(notes, "rvps: mr_td: from the platform (no TDVF firmware given to cvm-rewrite --firmware)\n");
+        for (unsigned i = 1; i < 3; i++)
+                if ((v = rv_chain_rtmr(root, i)))
+                        add_value(p, names[i], v);
+                else
+                        note(notes, "rvps: %s: not predicted (the manifest has no boot_chain_tdx value for RTMR%u)\n", names[i], i);
+        if ((v = reg_value(root, "tdx", 4, "sha384")))
+                add_value(p, "rtmr_3", v);
+        note(notes, "rvps: rtmr_0, xfam, tdvfkernel, tdvfkernelparams: from the platform (firmware, TD configuration)\n");
+}
+
+/* The TPM names: PCR4, 5, 7, 8, 9 where the boot chain is predicted, PCR16 and 23 from the measurer. */
+static void rvps_tpm(struct json_object *p, struct json_object *root, FILE *notes) {
+        static const uint32_t chain[] = { 4, 5, 7, 8, 9 }, measurer[] = { 16, 23 };
+        char name[16];
+        const char *v;
+
+        for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {
+                snprintf(name, sizeof(name), "tpm_pcr%u", chain[i]);
+                if ((v = rv_chain_pcr(root, chain[i])))
+                        add_value(p, name, v);
+                else
+                        note(notes, "rvps: %s: not predicted (firmware-dependent, or no boot_chain in the manifest)\n", name);
+        }
+        for (size_t i = 0; i < 2; i++) {
+                snprintf(name, sizeof(name), "tpm_pcr%u", measurer[i]);
+                if ((v = reg_value(root, "tpm", measurer[i], "sha256")))
+                        add_value(p, name, v);
+        }
+        note(notes, "rvps: tpm_pcr0-3, tpm_pcr6, tpm_pcr11, trusted_aks: from the platform, not in the manifest\n");
+}
+
 /* RVPS payload: what the manifest knows under the names Trustee's policies query; the rest is named on notes. */
 static struct json_object *rvps_payload(struct json_object *root, FILE *notes) {
         struct json_object *p = json_object_new_object(), *rv = get(root, "reference_values");
-        const char *v;
 
-        if (get(rv, "tdx")) {
-                if ((v = reg_value(root, "tdx", 4, "sha384")))
-                        add_value(p, "rtmr_3", v);
-                note(notes, "rvps: mr_td, rtmr_0, rtmr_1, xfam, tdvfkernel, tdvfkernelparams: from the platform "
-                               "(firmware, TD configuration, boot chain), not in the manifest\n"
-                               "rvps: rtmr_2: shared with GRUB and the kernel; the manifest holds only the measurer's "
-                               "events in it, no value a quote shows\n");
-        }
-        if (get(rv, "tpm")) {
-                if ((v = reg_value(root, "tpm", 16, "sha256")))
-                        add_value(p, "tpm_pcr16", v);
-                if ((v = reg_value(root, "tpm", 23, "sha256")))
-                        add_value(p, "tpm_pcr23", v);
-                note(notes, "rvps: tpm_pcr11, trusted_aks: from the platform, not in the manifest\n");
-        }
+        if (get(rv, "tdx"))
+                rvps_tdx(p, root, notes);
+        if (get(rv, "tpm"))
+                rvps_tpm(p, root, notes);
         return p;
 }
 
@@ -241,11 +272,29 @@ static struct json_object *hex0x(const char *hex) {
         return json_object_new_string(buf);
 }
 
+/* The boot applications' Authenticode digests by role: shim by its name, the kernel by /boot/vmlinuz, GRUB otherwise. */
+static void keylime_authcode(struct json_object *k, struct json_object *root, FILE *notes) {
+        struct rv_boot_app apps[8];
+        size_t n = rv_chain_apps(root, apps, sizeof(apps) / sizeof(apps[0]));
+
+        for (size_t i = 0; i < n; i++) {
+                const char *base = strrchr(apps[i].source, '/') ? strrchr(apps[i].source, '/') + 1 : apps[i].source;
+                const char *role = strncasecmp(base, "shim", 4) == 0                ? "shim_authcode_sha256"
+                                   : strncmp(apps[i].source, "/boot/vmlinuz", 13) == 0 ? "kernel_authcode_sha256"
+                                                                                      : "grub_authcode_sha256";
+                json_object_object_add(k, role, hex0x(apps[i].sha256));
+        }
+        if (n == 0)
+                note(notes, "keylime: shim_authcode_sha256, grub_authcode_sha256, kernel_authcode_sha256: the manifest "
+                               "has no predicted PCR4 (boot_chain)\n");
+}
+
 /* kernels[0] without Secure Boot: GRUB measures vmlinuz and the initrd plain, and "kernel_cmdline: ARGS" into PCR8. */
 static struct json_object *keylime_kernel(struct json_object *root, FILE *notes) {
         struct json_object *k = json_object_new_object(), *cmd = get(root, "cmdline");
         const char *v, *c;
 
+        keylime_authcode(k, root, notes);
         if ((v = boot_sha256(root, "kernel")))
                 json_object_object_add(k, "vmlinuz_plain_sha256", hex0x(v));
         if ((v = boot_sha256(root, "initramfs")))
@@ -255,9 +304,7 @@ static struct json_object *keylime_kernel(struct json_object *root, FILE *notes)
                 c = json_object_get_string(cmd);
                 json_object_object_add(k, "kernel_cmdline", regex_escaped(strncmp(c, "BOOT_IMAGE=", 11) == 0 ? c + 11 : c));
         }
-        note(notes, "keylime: shim_authcode_sha256, grub_authcode_sha256, kernel_authcode_sha256: the boot "
-                       "applications' Authenticode digests, not in the manifest\n"
-                       "keylime: scrtm_and_bios, pk, kek, db, dbx, mokdig, mokxdig: from the platform, left empty\n");
+        note(notes, "keylime: scrtm_and_bios, pk, kek, db, dbx, mokdig, mokxdig: from the platform, left empty\n");
         return k;
 }
 
@@ -321,7 +368,7 @@ static struct json_object *in_toto_subject(struct json_object *root, const struc
 
 static struct json_object *in_toto(struct json_object *root, const struct cvm_rv_subject *s, cvm_error *err) {
         struct json_object *subj = in_toto_subject(root, s, err), *o, *subjects, *pred;
-        static const char *const keys[] = { "reference_values", "boot", "cmdline", "recipe", "tool", "version" };
+        static const char *const keys[] = { "reference_values", "boot_chain", "boot_chain_tdx", "boot", "cmdline", "recipe", "tool", "version" };
 
         if (!subj)
                 return NULL;

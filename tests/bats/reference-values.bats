@@ -60,9 +60,67 @@ JSON
         [ "$(jq -r '.tpm_pcr23[0]' <<<"$p")" = "$H256B" ]
         # names in Trustee's ear_default_policy_cpu.rego the manifest cannot give are absent and named on stderr
         [ "$(jq -r 'has("mr_td") or has("rtmr_1") or has("rtmr_2") or has("tpm_pcr11")' <<<"$p")" = false ]
-        [[ "$stderr" == *"mr_td, rtmr_0, rtmr_1, xfam"*"from the platform"* ]]
-        [[ "$stderr" == *"rtmr_2: shared with GRUB and the kernel"* ]]
-        [[ "$stderr" == *"tpm_pcr11, trusted_aks: from the platform"* ]]
+        [[ "$stderr" == *"mr_td: from the platform (no TDVF firmware given to cvm-rewrite --firmware)"* ]]
+        [[ "$stderr" == *"rtmr_1: not predicted"* && "$stderr" == *"rtmr_2: not predicted"* ]]
+        [[ "$stderr" == *"rtmr_0, xfam, tdvfkernel, tdvfkernelparams: from the platform"* ]]
+        [[ "$stderr" == *"tpm_pcr4: not predicted"* && "$stderr" == *"tpm_pcr0-3, tpm_pcr6, tpm_pcr11, trusted_aks: from the platform"* ]]
+}
+
+# chain M: manifest M with a predicted boot chain as cvm-rewrite --firmware --firmware-vars writes it
+# (boot_chain: PCR4 with GRUB's Authenticode digest, PCR7, PCR8; boot_chain_tdx: MRTD, RTMR1, RTMR2).
+chain() {
+        jq --arg h "$H256" --arg k "$K256" --arg i "$I256" --arg x "$H384" --arg y "$H384B" '. + {
+          boot_chain: {registers: [
+            {index: 4, name: "PCR4", status: "predicted", values: {sha256: $h},
+             events: [{type: "EV_EFI_ACTION", source: "firmware", digests: {sha256: $i}},
+                      {type: "EV_EFI_BOOT_SERVICES_APPLICATION", source: "/boot/efi/EFI/BOOT/BOOTX64.EFI", digests: {sha256: $k}}]},
+            {index: 7, name: "PCR7", status: "predicted", values: {sha256: $i}, events: []},
+            {index: 8, name: "PCR8", status: "predicted", values: {sha256: $k}, events: []},
+            {index: 9, name: "PCR9", status: "unpredicted", reason: "grub.cfg runs a command the evaluator does not know"}],
+            platform: [{index: 0, status: "from the platform"}]},
+          boot_chain_tdx: {mrtd: {status: "predicted", value: $x},
+            registers: [{index: 1, name: "RTMR0", status: "from the platform"},
+                        {index: 2, name: "RTMR1", status: "predicted", alg: "sha384", value: $y},
+                        {index: 3, name: "RTMR2", status: "predicted", alg: "sha384", value: $x}]}}' "$1"
+}
+
+@test "rvps and keylime: the predicted boot chain (cvm-rewrite's boot_chain, boot_chain_tdx) under Trustee's and Keylime's names" {
+        manifest >"$T/m0.json"
+        chain "$T/m0.json" >"$T/m.json"
+        run --separate-stderr timeout 60 "$E" reference-values --format rvps "$T/m.json"
+        [ "$status" -eq 0 ]
+        p=$(jq -r .payload <<<"$output" | base64 -d)
+        [ "$(jq -r '[.mr_td[0], .rtmr_1[0], .rtmr_2[0], .rtmr_3[0]] | join(" ")' <<<"$p")" = "$H384 $H384B $H384 $H384" ]
+        [ "$(jq -r '[.tpm_pcr4[0], .tpm_pcr7[0], .tpm_pcr8[0]] | join(" ")' <<<"$p")" = "$H256 $I256 $K256" ]
+        # An unpredicted register is absent, and said so; so are the platform's.
+        [ "$(jq -r 'has("tpm_pcr9") or has("tpm_pcr5") or has("rtmr_0")' <<<"$p")" = false ]
+        [[ "$stderr" == *"tpm_pcr9: not predicted"* && "$stderr" != *"mr_td: from the platform"* ]]
+        run --separate-stderr timeout 60 "$E" reference-values --format keylime "$T/m.json"
+        [ "$status" -eq 0 ]
+        # create_mb_policy.py get_kernel(): the boot loader's Authenticode digest as "0x" + hex.
+        [ "$(jq -r '.mb_refstate.kernels[0].grub_authcode_sha256' <<<"$output")" = "0x$K256" ]
+        [ "$(jq -r '.mb_refstate.kernels[0] | has("shim_authcode_sha256") or has("kernel_authcode_sha256")' <<<"$output")" = false ]
+        [[ "$stderr" != *"grub_authcode_sha256"* ]]
+        # The boot chain's registers stay out of tpm_policy: Keylime checks PCR0-9 through the measured-boot policy.
+        [ "$(jq -r '.tpm_policy.mask' <<<"$output")" = 0x810000 ]
+}
+
+@test "rvps and keylime: a malformed boot chain is refused naming its JSON path (exit 2), nothing printed" {
+        manifest >"$T/m0.json"
+        chain "$T/m0.json" >"$T/m.json"
+        for edit in '.boot_chain.registers[0].values.sha256 = "abc"|boot_chain.registers[0]: a predicted register needs values.sha256' \
+                    '.boot_chain.registers[0].events[1].digests = 7|boot_chain.registers[0].events[1]: expected {type, source, digests' \
+                    '.boot_chain.registers[1].index = 99|boot_chain.registers[1]: expected {index: 0-23, status}' \
+                    '.boot_chain_tdx.mrtd.value = "zz"|boot_chain_tdx.mrtd.value: expected 96 hex digits' \
+                    '.boot_chain_tdx.registers = {}|boot_chain_tdx.registers: expected array' \
+                    '.boot_chain = []|boot_chain: expected object'; do
+                jq "${edit%%|*}" "$T/m.json" >"$T/bad.json"
+                for f in rvps keylime; do
+                        run --separate-stderr timeout 60 "$E" reference-values --format "$f" "$T/bad.json"
+                        [ "$status" -eq 2 ] && [ -z "$output" ] || { echo "$edit ($f): $status $output" >&2; return 1; }
+                        [[ "$stderr" == *"bad.json: ${edit#*|}"* ]] || { echo "$edit ($f): $stderr" >&2; return 1; }
+                done
+        done
 }
 
 @test "keylime: mb_refstate as create_mb_policy.py writes it, and a tpm_policy for PCR16/23" {
@@ -81,7 +139,7 @@ JSON
         [ "$(jq -r .kernels[0].kernel_cmdline <<<"$mb")" = '/boot/vmlinuz\-6\.1\ root=LABEL=cloudimg\-rootfs\ ro\ quiet' ]
         # keylime tenant --tpm_policy: {"PCR": [hex...], "mask": "0x..."}
         [ "$(jq -c .tpm_policy <<<"$output")" = "{\"16\":[\"$H256\"],\"23\":[\"$H256B\"],\"mask\":\"0x810000\"}" ]
-        [[ "$stderr" == *"shim_authcode_sha256, grub_authcode_sha256, kernel_authcode_sha256"* ]]
+        [[ "$stderr" == *"shim_authcode_sha256, grub_authcode_sha256, kernel_authcode_sha256: the manifest has no predicted PCR4"* ]]
 }
 
 @test "in-toto: a Statement v1 whose subject is the output image and whose predicate holds the values and the recipe" {
