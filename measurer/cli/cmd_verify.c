@@ -66,17 +66,25 @@ static const char *finding_name(enum cvm_finding_kind k) {
         return names[k];
 }
 
+/* "KIND DIGEST", "KIND (digest withheld: secret)" or "nothing". */
+static const char *state(const char *kind, const char *digest, bool secret, char *buf, size_t size) {
+        if (!kind)
+                return "nothing";
+        snprintf(buf, size, "%s%s%s", kind, secret || digest[0] ? " " : "", secret ? "(digest withheld: secret)" : digest);
+        return buf;
+}
+
 static void print_event(const struct cvm_finding *f, const char *reg, const char *alg, const char *label) {
+        char a[2 * CVM_DIGEST_MAX + 64], b[2 * CVM_DIGEST_MAX + 64];
+        const char *want = state(f->expected_kind, f->expected, f->secret, a, sizeof(a));
+        const char *got = state(f->got_kind, f->got, f->secret, b, sizeof(b));
+
         if (f->kind == CVM_FINDING_INSTANCE)
-                printf("%s%s: %s (%s, %s): the image's %s %s, this instance's %s %s\n", label, finding_name(f->kind),
-                       f->subject, reg, alg, f->expected_kind ? f->expected_kind : "nothing",
-                       f->secret ? "(digest withheld: secret)" : f->expected,
-                       f->got_kind ? f->got_kind : "nothing", f->secret ? "(digest withheld: secret)" : f->got);
+                printf("%s%s: %s (%s, %s): the image's %s, this instance's %s\n", label, finding_name(f->kind), f->subject,
+                       reg, alg, want, got);
         else
-                printf("%s%s: %s (%s, %s): expected %s %s, got %s %s\n", label, finding_name(f->kind), f->subject, reg,
-                       alg, f->expected_kind ? f->expected_kind : "nothing",
-                       f->secret && f->expected_kind ? "(digest withheld: secret)" : f->expected,
-                       f->got_kind ? f->got_kind : "nothing", f->secret && f->got_kind ? "(digest withheld: secret)" : f->got);
+                printf("%s%s: %s (%s, %s): expected %s, got %s\n", label, finding_name(f->kind), f->subject, reg, alg, want,
+                       got);
 }
 
 static void print_text(const cvm_reference *ref, enum cvm_reg_space space, const struct cvm_verify_result *res,

@@ -49,6 +49,19 @@ static int parse_item(const struct yx *c, const yaml_node_t *n, struct cvm_polic
         return it->kind == CVM_ITEM_STRING ? 0 : yx_abs_path(c, v, kinds[kind], it->value);
 }
 
+/* What a group must have, and a flag only its class takes. */
+static int check_group(const struct yx *c, const yaml_node_t *n, const struct cvm_policy_group *g, const yaml_node_t *class,
+                       const yaml_node_t *must_not_change) {
+        if (!g->name)
+                return yx_at(c, n, "a group needs a name");
+        if (!class)
+                return yx_at(c, n, "group '%s' needs a class (os, cloud-native or instance)", g->name);
+        /* os and cloud-native events may never change: the flag would say nothing there. */
+        if (must_not_change && g->class != CVM_CLASS_INSTANCE)
+                return yx_at(c, must_not_change, "must_not_change: only an instance group's events may change, so only it takes this key");
+        return 0;
+}
+
 static int parse_group(const struct yx *c, const yaml_node_t *n, struct cvm_policy_group *g) {
         static const char *const classes[] = { "os", "cloud-native", "instance" };
         static const char *const on_error[] = { "halt", "continue" };
@@ -93,15 +106,8 @@ static int parse_group(const struct yx *c, const yaml_node_t *n, struct cvm_poli
                 else
                         r = yx_at(c, k, "unknown group key '%s' (expected name, class, rtmr, pcr, on_error, on_missing, must_not_change, secret, items)", key);
         }
-        if (r < 0)
+        if (r < 0 || (r = check_group(c, n, g, class, must_not_change)) < 0)
                 return r;
-        if (!g->name)
-                return yx_at(c, n, "a group needs a name");
-        if (!class)
-                return yx_at(c, n, "group '%s' needs a class (os, cloud-native or instance)", g->name);
-        /* os and cloud-native events may never change: the flag would say nothing there. */
-        if (must_not_change && g->class != CVM_CLASS_INSTANCE)
-                return yx_at(c, must_not_change, "must_not_change: only an instance group's events may change, so only it takes this key");
         if (!items || items->type != YAML_SEQUENCE_NODE || items->data.sequence.items.top == items->data.sequence.items.start)
                 return yx_at(c, items ? items : n, "group '%s' needs a non-empty items list", g->name);
         g->nitems = (size_t) (items->data.sequence.items.top - items->data.sequence.items.start);
