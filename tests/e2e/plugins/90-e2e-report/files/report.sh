@@ -49,14 +49,15 @@ block verify cvm-evidence verify --manifest "$fwcfg/manifest/raw" --json
 # the Python module and a raw varlink message; the host compares them with the CLI's (check_service).
 block service-measurements cvm-evidence measurements --json --backend service
 if command -v python3 >/dev/null; then
-        block service-python python3 -c 'import sys, json
+        # -B: no __pycache__ beside the module, in /usr/lib/cvm, a tree the policy measures.
+        block service-python python3 -B -c 'import sys, json
 sys.path.insert(0, "/usr/lib/cvm/evidence/python")
 import cvm_evidence as c
 alg = c.get_default_algorithm()
 print(json.dumps({"alg": alg, "registers": [{"index": i, "digest": c.get_cc_measurement(i, alg).hex()}
                                            for i in range(c.get_measurement_count())]}))'
         # Raw varlink: one NUL-terminated JSON message per call on one connection, no client library.
-        block service-raw python3 -c 'import json, socket
+        block service-raw python3 -B -c 'import json, socket
 s = socket.socket(socket.AF_UNIX); s.connect("/run/cvm/evidence.sock")
 def call(method, **parameters):
     s.sendall(json.dumps({"method": "io.cvmkit.Evidence." + method, "parameters": parameters}).encode() + b"\0")
