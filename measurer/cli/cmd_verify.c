@@ -43,7 +43,11 @@ static const struct opt_command command = {
                  "the registers.  Names each file whose digest differs, each missing or extra\n"
                  "event, and each register that differs.  A register other logs of this boot\n"
                  "also extend (on TDX, RTMR2 holds the boot loader's events too) is compared with\n"
-                 "the replay of all of them; one only the measurer extends, with the manifest.",
+                 "the replay of all of them; one only the measurer extends, with the manifest.\n"
+                 "Files of the policy's instance class (what a cloud's first boot writes:\n"
+                 "users, host name, sshd drop-ins) that differ from the image's are reported\n"
+                 "as instance state with their digests (none for a secret group), not as a\n"
+                 "mismatch; the boot still verifies.",
         .options = options,
 };
 
@@ -56,15 +60,37 @@ static void result_clearp(struct cvm_verify_result *r) {
 }
 
 static const char *finding_name(enum cvm_finding_kind k) {
-        static const char *const names[] = { "changed", "missing", "extra", "register" };
+        static const char *const names[] = { "changed", "missing", "extra", "register", "instance" };
 
         assert((size_t) k < sizeof(names) / sizeof(names[0]));
         return names[k];
 }
 
+/* "KIND DIGEST", "KIND (digest withheld: secret)" or "nothing". */
+static const char *state(const char *kind, const char *digest, bool secret, char *buf, size_t size) {
+        if (!kind)
+                return "nothing";
+        snprintf(buf, size, "%s%s%s", kind, secret || digest[0] ? " " : "", secret ? "(digest withheld: secret)" : digest);
+        return buf;
+}
+
+static void print_event(const struct cvm_finding *f, const char *reg, const char *alg, const char *label) {
+        char a[2 * CVM_DIGEST_MAX + 64], b[2 * CVM_DIGEST_MAX + 64];
+        const char *want = state(f->expected_kind, f->expected, f->secret, a, sizeof(a));
+        const char *got = state(f->got_kind, f->got, f->secret, b, sizeof(b));
+
+        if (f->kind == CVM_FINDING_INSTANCE)
+                printf("%s%s: %s (%s, %s): the image's %s, this instance's %s\n", label, finding_name(f->kind), f->subject,
+                       reg, alg, want, got);
+        else
+                printf("%s%s: %s (%s, %s): expected %s, got %s\n", label, finding_name(f->kind), f->subject, reg, alg, want,
+                       got);
+}
+
 static void print_text(const cvm_reference *ref, enum cvm_reg_space space, const struct cvm_verify_result *res,
                        const char *label) {
         const char *alg = cvm_alg_name(cvm_reference_alg(ref));
+        size_t bad = cvm_verify_mismatches(res);
 
         for (size_t i = 0; i < res->nfindings; i++) {
                 const struct cvm_finding *f = &res->findings[i];
@@ -74,14 +100,13 @@ static void print_text(const cvm_reference *ref, enum cvm_reg_space space, const
                         printf("%s%s: %s %s is %s, expected %s (%s)\n", label, finding_name(f->kind), name, alg,
                                f->got[0] ? f->got : "(not extended)", f->expected, f->basis);
                 else
-                        printf("%s%s: %s (%s, %s): expected %s %s, got %s %s\n", label, finding_name(f->kind),
-                               f->subject, name, alg, f->expected_kind ? f->expected_kind : "nothing",
-                               f->expected[0] ? f->expected : "", f->got_kind ? f->got_kind : "nothing",
-                               f->got[0] ? f->got : "");
+                        print_event(f, name, alg, label);
         }
-        printf("%s%s: %zu of %zu predicted events match, %zu findings, %zu registers checked%s\n", label,
-               res->nfindings ? "MISMATCH" : "match", res->matched_events, res->expected_events, res->nfindings,
-               res->registers_checked,
+        printf("%s%s: %zu of %zu predicted events match, %zu findings", label, bad ? "MISMATCH" : "match",
+               res->matched_events, res->expected_events, bad);
+        if (res->nfindings > bad)
+                printf(" (and %zu files of instance state)", res->nfindings - bad);
+        printf(", %zu registers checked%s\n", res->registers_checked,
                res->other_events ? " (other writers' events in the log were not compared)" : "");
 }
 
@@ -89,7 +114,7 @@ static struct json_object *result_json(const cvm_reference *ref, enum cvm_reg_sp
                                        const struct cvm_verify_result *res, bool simulated) {
         struct json_object *o = json_object_new_object(), *ev = json_object_new_object(), *fs = json_object_new_array();
 
-        json_object_object_add(o, "match", json_object_new_boolean(res->nfindings == 0));
+        json_object_object_add(o, "match", json_object_new_boolean(cvm_verify_mismatches(res) == 0));
         if (simulated)
                 json_object_object_add(o, "simulated", json_object_new_boolean(1));
         json_object_object_add(o, "space", json_object_new_string(space == CVM_SPACE_CCMR ? "tdx" : "tpm"));
@@ -99,6 +124,7 @@ static struct json_object *result_json(const cvm_reference *ref, enum cvm_reg_sp
         json_object_object_add(ev, "other_writers", json_object_new_int64((int64_t) res->other_events));
         json_object_object_add(o, "events", ev);
         json_object_object_add(o, "registers_checked", json_object_new_int64((int64_t) res->registers_checked));
+        json_object_object_add(o, "instance_state", json_object_new_int64((int64_t) (res->nfindings - cvm_verify_mismatches(res))));
         for (size_t i = 0; i < res->nfindings; i++) {
                 const struct cvm_finding *f = &res->findings[i];
                 struct json_object *j = json_object_new_object();
@@ -114,6 +140,8 @@ static struct json_object *result_json(const cvm_reference *ref, enum cvm_reg_sp
                 json_object_object_add(j, "got", f->got[0] ? json_object_new_string(f->got) : NULL);
                 if (f->basis)
                         json_object_object_add(j, "basis", json_object_new_string(f->basis));
+                if (f->secret)
+                        json_object_object_add(j, "secret", json_object_new_boolean(1));
                 json_object_array_add(fs, j);
         }
         json_object_object_add(o, "findings", fs);
@@ -214,5 +242,5 @@ int cmd_verify(int argc, char **argv) {
                 print_json(o);
         } else
                 print_text(ref, e.space, &res, e.imr ? sim_label(e.imr) : "");
-        return res.nfindings ? EXIT_MISMATCH : EXIT_OK;
+        return cvm_verify_mismatches(&res) ? EXIT_MISMATCH : EXIT_OK;
 }

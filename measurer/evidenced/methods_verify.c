@@ -20,7 +20,7 @@ static void result_clearp(struct cvm_verify_result *r) {
 }
 
 static struct json_object *finding_json(const struct cvm_finding *f) {
-        static const char *const names[] = { "changed", "missing", "extra", "register" };
+        static const char *const names[] = { "changed", "missing", "extra", "register", "instance" };
         struct json_object *o = json_object_new_object();
 
         json_object_object_add(o, "finding", json_object_new_string(names[f->kind]));
@@ -31,6 +31,8 @@ static struct json_object *finding_json(const struct cvm_finding *f) {
         json_object_object_add(o, "got", json_object_new_string(f->got));
         if (f->basis)
                 json_object_object_add(o, "basis", json_object_new_string(f->basis));
+        if (f->secret)
+                json_object_object_add(o, "secret", json_object_new_boolean(1));
         return o;
 }
 
@@ -39,7 +41,7 @@ static struct json_object *result_json(struct evd *d, const cvm_reference *ref, 
 
         for (size_t i = 0; i < res->nfindings; i++)
                 json_object_array_add(a, finding_json(&res->findings[i]));
-        json_object_object_add(o, "match", json_object_new_boolean(res->nfindings == 0));
+        json_object_object_add(o, "match", json_object_new_boolean(cvm_verify_mismatches(res) == 0));
         json_object_object_add(o, "algorithm", json_object_new_string(cvm_alg_name(cvm_reference_alg(ref))));
         json_object_object_add(o, "expectedEvents", json_object_new_int64((int64_t) res->expected_events));
         json_object_object_add(o, "matchedEvents", json_object_new_int64((int64_t) res->matched_events));

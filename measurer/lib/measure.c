@@ -30,6 +30,11 @@ static struct json_object *describe(const char *kind, const struct cvm_policy_gr
         if (g) {
                 add_str(j, "group", g->name);
                 add_str(j, "class", cvm_measure_class_name(g->class));
+                /* Only when set, so the events of policies without them stay as they were. */
+                if (g->must_not_change)
+                        json_object_object_add(j, "must_not_change", json_object_new_boolean(1));
+                if (g->secret)
+                        json_object_object_add(j, "secret", json_object_new_boolean(1));
         }
         if (path)
                 add_str(j, "path", path);

@@ -49,11 +49,24 @@ static int parse_item(const struct yx *c, const yaml_node_t *n, struct cvm_polic
         return it->kind == CVM_ITEM_STRING ? 0 : yx_abs_path(c, v, kinds[kind], it->value);
 }
 
+/* What a group must have, and a flag only its class takes. */
+static int check_group(const struct yx *c, const yaml_node_t *n, const struct cvm_policy_group *g, const yaml_node_t *class,
+                       const yaml_node_t *must_not_change) {
+        if (!g->name)
+                return yx_at(c, n, "a group needs a name");
+        if (!class)
+                return yx_at(c, n, "group '%s' needs a class (os, cloud-native or instance)", g->name);
+        /* os and cloud-native events may never change: the flag would say nothing there. */
+        if (must_not_change && g->class != CVM_CLASS_INSTANCE)
+                return yx_at(c, must_not_change, "must_not_change: only an instance group's events may change, so only it takes this key");
+        return 0;
+}
+
 static int parse_group(const struct yx *c, const yaml_node_t *n, struct cvm_policy_group *g) {
-        static const char *const classes[] = { "os", "cloud-native" };
+        static const char *const classes[] = { "os", "cloud-native", "instance" };
         static const char *const on_error[] = { "halt", "continue" };
         static const char *const on_missing[] = { "event", "error", "ignore" };
-        const yaml_node_t *items = NULL, *class = NULL;
+        const yaml_node_t *items = NULL, *class = NULL, *must_not_change = NULL;
         int r = 0, v;
 
         g->rtmr = g->pcr = -1;
@@ -71,9 +84,14 @@ static int parse_group(const struct yx *c, const yaml_node_t *n, struct cvm_poli
                         r = yx_string(c, val, key, &g->name);
                 else if (strcmp(key, "class") == 0) {
                         class = val;
-                        if ((r = yx_enum(c, val, key, classes, 2, &v)) >= 0)
+                        if ((r = yx_enum(c, val, key, classes, 3, &v)) >= 0)
                                 g->class = (enum cvm_measure_class) v;
-                } else if (strcmp(key, "rtmr") == 0)
+                } else if (strcmp(key, "must_not_change") == 0) {
+                        must_not_change = val;
+                        r = yx_bool(c, val, key, &g->must_not_change);
+                } else if (strcmp(key, "secret") == 0)
+                        r = yx_bool(c, val, key, &g->secret);
+                else if (strcmp(key, "rtmr") == 0)
                         r = get_int(c, val, key, 0, 3, &g->rtmr);
                 else if (strcmp(key, "pcr") == 0)
                         r = get_int(c, val, key, 0, 23, &g->pcr);
@@ -86,14 +104,10 @@ static int parse_group(const struct yx *c, const yaml_node_t *n, struct cvm_poli
                 } else if (strcmp(key, "items") == 0)
                         items = val;
                 else
-                        r = yx_at(c, k, "unknown group key '%s' (expected name, class, rtmr, pcr, on_error, on_missing, items)", key);
+                        r = yx_at(c, k, "unknown group key '%s' (expected name, class, rtmr, pcr, on_error, on_missing, must_not_change, secret, items)", key);
         }
-        if (r < 0)
+        if (r < 0 || (r = check_group(c, n, g, class, must_not_change)) < 0)
                 return r;
-        if (!g->name)
-                return yx_at(c, n, "a group needs a name");
-        if (!class)
-                return yx_at(c, n, "group '%s' needs a class (os or cloud-native)", g->name);
         if (!items || items->type != YAML_SEQUENCE_NODE || items->data.sequence.items.top == items->data.sequence.items.start)
                 return yx_at(c, items ? items : n, "group '%s' needs a non-empty items list", g->name);
         g->nitems = (size_t) (items->data.sequence.items.top - items->data.sequence.items.start);
@@ -211,11 +225,17 @@ void cvm_policy_free(struct cvm_policy *p) {
 }
 
 const char *cvm_measure_class_name(enum cvm_measure_class c) {
-        return c == CVM_CLASS_OS ? "os" : "cloud-native";
+        return c == CVM_CLASS_OS ? "os" : c == CVM_CLASS_INSTANCE ? "instance" : "cloud-native";
 }
 
+/*
+ * Instance state shares the OS register: TDX has no fifth RTMR, and verify
+ * tells the two classes apart by event, not by register.
+ */
 uint32_t cvm_policy_group_register(const struct cvm_policy_group *g, enum cvm_reg_space space) {
+        bool cn = g->class == CVM_CLASS_CLOUD_NATIVE;
+
         if (space == CVM_SPACE_CCMR)
-                return (uint32_t) cvm_rtmr_to_ccmr((uint32_t) (g->rtmr >= 0 ? g->rtmr : g->class == CVM_CLASS_OS ? 2 : 3));
-        return (uint32_t) (g->pcr >= 0 ? g->pcr : g->class == CVM_CLASS_OS ? 23 : 16);
+                return (uint32_t) cvm_rtmr_to_ccmr((uint32_t) (g->rtmr >= 0 ? g->rtmr : cn ? 3 : 2));
+        return (uint32_t) (g->pcr >= 0 ? g->pcr : cn ? 16 : 23);
 }

@@ -16,9 +16,22 @@
 /* Largest manifest read: reference values of a large tree are a few MiB. */
 #define MANIFEST_MAX (256u << 20)
 
+/* What verify reads from a measurer event's data. */
+struct desc {
+        char *kind, *subject, *group;
+        bool instance;                           /* class instance, not must_not_change: may differ per instance */
+        bool secret;
+};
+
+static void desc_clear(struct desc *d) {
+        free(d->kind);
+        free(d->subject);
+        free(d->group);
+}
+
 struct ref_event {
         uint32_t index;
-        char *kind, *subject;
+        struct desc d;
         char digest[2 * CVM_DIGEST_MAX + 1];
 };
 
@@ -35,10 +48,8 @@ struct cvm_reference {
 void cvm_reference_free(cvm_reference *ref) {
         if (!ref)
                 return;
-        for (size_t i = 0; i < ref->nevents; i++) {
-                free(ref->events[i].kind);
-                free(ref->events[i].subject);
-        }
+        for (size_t i = 0; i < ref->nevents; i++)
+                desc_clear(&ref->events[i].d);
         free(ref->events);
         free(ref->regs);
         free(ref->reg_digest);
@@ -54,15 +65,21 @@ size_t cvm_reference_registers(const cvm_reference *ref, const uint32_t **ret) {
         return ref->nregs;
 }
 
+static bool get_bool(struct json_object *j, const char *key) {
+        struct json_object *v;
+
+        return json_object_object_get_ex(j, key, &v) && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
 /*
- * An event's kind and subject from its data (the measurer's one-line JSON):
- * the path, else the string value, else the kind.  0 if it is not the
- * measurer's ({"cvm":1,...}), 1 if it is.
+ * An event's kind, subject (the path, else the string value, else the kind),
+ * group and flags from its data (the measurer's one-line JSON).  0 if it is
+ * not the measurer's ({"cvm":1,...}), 1 if it is.
  */
-static int describe(const char *data, size_t len, char **kind, char **subject) {
+static int describe(const char *data, size_t len, struct desc *d) {
         struct json_tokener *tok = json_tokener_new();
         struct json_object *j = tok ? json_tokener_parse_ex(tok, data, (int) len) : NULL, *v;
-        const char *k = NULL, *s = NULL;
+        const char *k = NULL, *s = NULL, *g = NULL;
         int r = 0;
 
         if (j && json_object_is_type(j, json_type_object) && json_object_object_get_ex(j, "cvm", &v) &&
@@ -73,9 +90,15 @@ static int describe(const char *data, size_t len, char **kind, char **subject) {
                               strcmp(k, "late") == 0;
                 if (!single && (json_object_object_get_ex(j, "path", &v) || json_object_object_get_ex(j, "value", &v)))
                         s = json_object_get_string(v);
-                *kind = strdup(k);
-                *subject = strdup(s ? s : k);
-                r = *kind && *subject ? 1 : -ENOMEM;
+                if (json_object_object_get_ex(j, "group", &v))
+                        g = json_object_get_string(v);
+                d->instance = json_object_object_get_ex(j, "class", &v) &&
+                              strcmp(json_object_get_string(v), "instance") == 0 && !get_bool(j, "must_not_change");
+                d->secret = get_bool(j, "secret");
+                d->kind = strdup(k);
+                d->subject = strdup(s ? s : k);
+                d->group = strdup(g ? g : "");
+                r = d->kind && d->subject && d->group ? 1 : -ENOMEM;
         }
         json_object_put(j);
         if (tok)
@@ -168,7 +191,7 @@ static int parse_events(cvm_reference *ref, struct json_object *events, const ch
                     digest_field(e, alg, ref->alg, file, path, re->digest, err) < 0)
                         return -EINVAL;
                 d = json_object_get_string(data);
-                if ((r = describe(d, strlen(d), &re->kind, &re->subject)) <= 0)
+                if ((r = describe(d, strlen(d), &re->d)) <= 0)
                         return cvm_error_set(err, r < 0 ? -r : EINVAL, "%s: %s.data: expected a measurer event ({\"cvm\":1,...})",
                                              file, path);
                 ref->nevents++;
@@ -310,17 +333,24 @@ static int add_register_finding(struct cvm_verify_result *res, uint32_t index, c
 
 struct log_event {
         const struct cvm_event *ev;
-        char *kind, *subject;
+        struct desc d;
         char digest[2 * CVM_DIGEST_MAX + 1];
         bool used;
+        bool after_separator;                    /* extended after the measurer closed its register */
+        bool instance;                           /* counted as instance state in the register's expected value */
 };
 
 static void evlog_events_free(struct log_event *le, size_t n) {
-        for (size_t i = 0; le && i < n; i++) {
-                free(le[i].kind);
-                free(le[i].subject);
-        }
+        for (size_t i = 0; le && i < n; i++)
+                desc_clear(&le[i].d);
         free(le);
+}
+
+static bool separated(const struct log_event *le, size_t n, uint32_t index) {
+        for (size_t i = 0; i < n; i++)
+                if (le[i].ev->index == index && strcmp(le[i].d.kind, "separator") == 0)
+                        return true;
+        return false;
 }
 
 /* The measurer's events of log, described; the other writers' are counted. */
@@ -340,7 +370,8 @@ static int collect(const cvm_reference *ref, const cvm_eventlog *log, struct log
 
                 if (ev->header || !cvm_event_is_extended(ev))
                         continue;
-                if ((r = describe((const char *) ev->data, ev->data_len, &e->kind, &e->subject)) < 0) {
+                if ((r = describe((const char *) ev->data, ev->data_len, &e->d)) < 0) {
+                        desc_clear(&e->d);
                         evlog_events_free(le, *n);
                         return cvm_error_set(err, -r, "out of memory");
                 }
@@ -349,6 +380,7 @@ static int collect(const cvm_reference *ref, const cvm_eventlog *log, struct log
                         continue;
                 }
                 e->ev = ev;
+                e->after_separator = separated(le, *n, ev->index);
                 if ((d = cvm_event_digest(ev, ref->alg)))
                         cvm_hex(d->bytes, d->size, e->digest);
                 (*n)++;
@@ -359,17 +391,161 @@ static int collect(const cvm_reference *ref, const cvm_eventlog *log, struct log
 
 static struct log_event *find_event(struct log_event *le, size_t n, uint32_t index, const char *subject) {
         for (size_t i = 0; i < n; i++)
-                if (!le[i].used && le[i].ev->index == index && strcmp(le[i].subject, subject) == 0)
+                if (!le[i].used && le[i].ev->index == index && strcmp(le[i].d.subject, subject) == 0)
                         return &le[i];
         return NULL;
 }
 
-/* Registers: the replay of the measurer's events alone, against the manifest's. */
+/*
+ * An event the reference does not predict is instance state only where the
+ * reference has the group it names as an instance group, on the same
+ * register, and the measurer had not yet closed that register: the log's own
+ * data cannot promote an OS event, nor a late extend, to instance state.
+ */
+static const struct ref_event *instance_group(const cvm_reference *ref, const struct log_event *e) {
+        if (!e->d.instance || e->after_separator)
+                return NULL;
+        for (size_t i = 0; i < ref->nevents; i++)
+                if (ref->events[i].d.instance && ref->events[i].index == e->ev->index &&
+                    strcmp(ref->events[i].d.group, e->d.group) == 0)
+                        return &ref->events[i];
+        return NULL;
+}
+
+/* A finding about an event; a secret group's digests are withheld. */
+static int event_finding(struct cvm_verify_result *res, enum cvm_finding_kind kind, const struct ref_event *re,
+                         const struct log_event *e, bool secret, cvm_error *err) {
+        const struct desc *d = re ? &re->d : &e->d;
+        int r = add_finding(res, kind, re ? re->index : e->ev->index, d->subject, re ? re->d.kind : NULL,
+                            e ? e->d.kind : NULL, re && !secret ? re->digest : NULL, e && !secret ? e->digest : NULL, err);
+
+        if (r == 0)
+                res->findings[res->nfindings - 1].secret = secret;
+        return r;
+}
+
+/* Each predicted event against the log's: matched, changed, missing, or (an instance group's) instance state. */
+static int match_reference(const cvm_reference *ref, struct log_event *le, size_t n, struct cvm_verify_result *res,
+                           cvm_error *err) {
+        int r = 0;
+
+        for (size_t i = 0; i < ref->nevents && r == 0; i++) {
+                const struct ref_event *re = &ref->events[i];
+                struct log_event *e = find_event(le, n, re->index, re->d.subject);
+                bool secret = re->d.secret || (e && e->d.secret);
+                if (!e) {
+                        r = event_finding(res, re->d.instance ? CVM_FINDING_INSTANCE : CVM_FINDING_MISSING, re, NULL, secret,
+                                          err);
+                        continue;
+                }
+                e->used = true;
+                e->instance = re->d.instance;
+                if (strcmp(e->d.kind, re->d.kind) == 0 && strcmp(e->digest, re->digest) == 0)
+                        res->matched_events++;
+                else
+                        r = event_finding(res, re->d.instance ? CVM_FINDING_INSTANCE : CVM_FINDING_CHANGED, re, e, secret,
+                                          err);
+        }
+        for (size_t i = 0; i < n && r == 0; i++) {
+                const struct ref_event *g;
+                if (le[i].used)
+                        continue;
+                g = instance_group(ref, &le[i]);
+                le[i].instance = g != NULL;
+                r = event_finding(res, g ? CVM_FINDING_INSTANCE : CVM_FINDING_EXTRA, NULL, &le[i],
+                                  le[i].d.secret || (g && g->d.secret), err);
+        }
+        return r;
+}
+
+static bool has_instance_state(const struct cvm_verify_result *res, uint32_t index) {
+        for (size_t i = 0; i < res->nfindings; i++)
+                if (res->findings[i].kind == CVM_FINDING_INSTANCE && res->findings[i].index == index)
+                        return true;
+        return false;
+}
+
+/* The reference's next non-instance event on index from *k on, or NULL. */
+static const struct ref_event *next_fixed(const cvm_reference *ref, uint32_t index, size_t *k) {
+        for (; *k < ref->nevents; (*k)++)
+                if (ref->events[*k].index == index && !ref->events[*k].d.instance)
+                        return &ref->events[(*k)++];
+        return NULL;
+}
+
+static int append_hex(cvm_eventlog *log, uint32_t index, uint32_t type, uint16_t alg, const char *hex, cvm_error *err) {
+        uint8_t bytes[CVM_DIGEST_MAX];
+        struct cvm_event_digest d = { alg, (uint16_t) cvm_alg_size(alg), bytes };
+
+        if (cvm_unhex(hex, bytes, sizeof(bytes)) != (int) d.size)
+                return cvm_error_set(err, EINVAL, "a %s digest of %u bytes was expected", cvm_alg_name(alg), d.size);
+        return cvm_eventlog_append(log, index, type, &d, 1, NULL, 0, err);
+}
+
+/*
+ * The events register index is expected to replay: the log's, in its order,
+ * each instance event with its own digest and each other one replaced by the
+ * reference's next (so an OS event can neither change nor move among them),
+ * then the reference's events the log lacks.
+ */
+static int instance_sequence(const cvm_reference *ref, const struct log_event *le, size_t n, uint32_t index,
+                             cvm_eventlog *out, cvm_error *err) {
+        const struct ref_event *re;
+        size_t k = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < n && r == 0; i++) {
+                if (le[i].ev->index != index)
+                        continue;
+                if (le[i].instance)
+                        r = append_hex(out, index, le[i].ev->type, ref->alg, le[i].digest, err);
+                else if ((re = next_fixed(ref, index, &k)))
+                        r = append_hex(out, index, le[i].ev->type, ref->alg, re->digest, err);
+        }
+        while (r == 0 && (re = next_fixed(ref, index, &k)))
+                r = append_hex(out, index, CVM_EV_IPL, ref->alg, re->digest, err);
+        return r;
+}
+
+/* Replay of events (a one-bank log) into hex out; "" if they leave index unextended. */
+static int replay_hex(const cvm_reference *ref, const cvm_eventlog *events, uint32_t index, char *out, cvm_error *err) {
+        cvm_replay *rp = NULL;
+        const struct cvm_register_value *v;
+        int r;
+
+        out[0] = 0;
+        if ((r = cvm_replay_new(&ref->alg, 1, &rp, err)) == 0 && (r = cvm_replay_add_log(rp, events, err)) == 0 &&
+            (v = cvm_replay_find(rp, index, ref->alg)))
+                cvm_hex(v->digest, v->size, out);
+        cvm_replay_free(rp);
+        return r;
+}
+
+/* The value index must hold with this instance's state, recorded in res for the live check. */
+static int instance_register(const cvm_reference *ref, const struct log_event *le, size_t n, uint32_t index,
+                             enum cvm_reg_space space, struct cvm_verify_result *res, cvm_error *err) {
+        const struct cvm_log_alg alg = { ref->alg, (uint16_t) cvm_alg_size(ref->alg) };
+        struct cvm_expected_register *v = realloc(res->instance_regs, (res->ninstance_regs + 1) * sizeof(*v));
+        cvm_eventlog *seq = NULL;
+        int r;
+
+        if (!v)
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        res->instance_regs = v;
+        v = &v[res->ninstance_regs];
+        v->index = index;
+        if ((r = cvm_eventlog_new_tcg2(space, &alg, 1, &seq, err)) == 0 &&
+            (r = instance_sequence(ref, le, n, index, seq, err)) == 0 && (r = replay_hex(ref, seq, index, v->digest, err)) == 0)
+                res->ninstance_regs++;
+        cvm_eventlog_free(seq);
+        return r;
+}
+
+/* Registers: the replay of the measurer's events alone, against the manifest's (or, with instance state, its own). */
 static int compare_registers(const cvm_reference *ref, const struct log_event *le, size_t n, const cvm_eventlog *log,
                              struct cvm_verify_result *res, cvm_error *err) {
         const struct cvm_log_alg alg = { ref->alg, (uint16_t) cvm_alg_size(ref->alg) };
         cvm_eventlog *mine = NULL;
-        cvm_replay *rp = NULL;
         int r;
 
         if ((r = cvm_eventlog_new_tcg2(cvm_eventlog_space(log), &alg, 1, &mine, err)) < 0)
@@ -380,17 +556,20 @@ static int compare_registers(const cvm_reference *ref, const struct log_event *l
                         r = cvm_eventlog_append(mine, le[i].ev->index, le[i].ev->type, d, 1, le[i].ev->data,
                                                 le[i].ev->data_len, err);
         }
-        if (r == 0 && (r = cvm_replay_new(&ref->alg, 1, &rp, err)) == 0 && (r = cvm_replay_add_log(rp, mine, err)) == 0)
-                for (size_t i = 0; i < ref->nregs && r == 0; i++) {
-                        const struct cvm_register_value *v = cvm_replay_find(rp, ref->regs[i], ref->alg);
-                        char got[2 * CVM_DIGEST_MAX + 1] = "";
-                        if (v)
-                                cvm_hex(v->digest, v->size, got);
-                        res->registers_checked++;
-                        if (strcmp(got, ref->reg_digest[i]) != 0)
-                                r = add_register_finding(res, ref->regs[i], ref->reg_digest[i], got, "log", err);
+        for (size_t i = 0; i < ref->nregs && r == 0; i++) {
+                char got[2 * CVM_DIGEST_MAX + 1];
+                const char *want = ref->reg_digest[i];
+                if (has_instance_state(res, ref->regs[i])) {
+                        if ((r = instance_register(ref, le, n, ref->regs[i], cvm_eventlog_space(log), res, err)) < 0)
+                                break;
+                        want = res->instance_regs[res->ninstance_regs - 1].digest;
                 }
-        cvm_replay_free(rp);
+                if ((r = replay_hex(ref, mine, ref->regs[i], got, err)) < 0)
+                        break;
+                res->registers_checked++;
+                if (strcmp(got, want) != 0)
+                        r = add_register_finding(res, ref->regs[i], want, got, "log", err);
+        }
         cvm_eventlog_free(mine);
         return r;
 }
@@ -414,25 +593,7 @@ int cvm_verify_log(const cvm_reference *ref, const cvm_eventlog *log, struct cvm
         if ((r = collect(ref, log, &le, &n, &res->other_events, err)) < 0)
                 return r;
         res->expected_events = ref->nevents;
-        for (size_t i = 0; i < ref->nevents && r == 0; i++) {
-                const struct ref_event *re = &ref->events[i];
-                struct log_event *e = find_event(le, n, re->index, re->subject);
-                if (!e) {
-                        r = add_finding(res, CVM_FINDING_MISSING, re->index, re->subject, re->kind, NULL, re->digest, NULL, err);
-                        continue;
-                }
-                e->used = true;
-                if (strcmp(e->kind, re->kind) == 0 && strcmp(e->digest, re->digest) == 0)
-                        res->matched_events++;
-                else
-                        r = add_finding(res, CVM_FINDING_CHANGED, re->index, re->subject, re->kind, e->kind, re->digest,
-                                        e->digest, err);
-        }
-        for (size_t i = 0; i < n && r == 0; i++)
-                if (!le[i].used)
-                        r = add_finding(res, CVM_FINDING_EXTRA, le[i].ev->index, le[i].subject, NULL, le[i].kind, NULL,
-                                        le[i].digest, err);
-        if (r == 0)
+        if ((r = match_reference(ref, le, n, res, err)) == 0)
                 r = compare_registers(ref, le, n, log, res, err);
         evlog_events_free(le, n);
         return r;
@@ -446,6 +607,14 @@ static bool register_found(const struct cvm_verify_result *res, uint32_t index) 
         return false;
 }
 
+/* What ref's i-th register must hold: the manifest's value, or the one this instance's state gives it. */
+static const char *expected_value(const cvm_reference *ref, const struct cvm_verify_result *res, size_t i) {
+        for (size_t k = 0; k < res->ninstance_regs; k++)
+                if (res->instance_regs[k].index == ref->regs[i])
+                        return res->instance_regs[k].digest;
+        return ref->reg_digest[i];
+}
+
 int cvm_verify_saved_log(const cvm_reference *ref, const cvm_eventlog *log, struct cvm_verify_result *res, cvm_error *err) {
         cvm_replay *rp = NULL;
         int r;
@@ -453,16 +622,25 @@ int cvm_verify_saved_log(const cvm_reference *ref, const cvm_eventlog *log, stru
         if ((r = cvm_replay_new(&ref->alg, 1, &rp, err)) == 0 && (r = cvm_replay_add_log(rp, log, err)) == 0)
                 for (size_t i = 0; i < ref->nregs && r == 0; i++) {
                         const struct cvm_register_value *v = cvm_replay_find(rp, ref->regs[i], ref->alg);
+                        const char *want = expected_value(ref, res, i);
                         char got[2 * CVM_DIGEST_MAX + 1] = "";
                         if (register_found(res, ref->regs[i]))
                                 continue;
                         if (v)
                                 cvm_hex(v->digest, v->size, got);
-                        if (strcmp(got, ref->reg_digest[i]) != 0)
-                                r = add_register_finding(res, ref->regs[i], ref->reg_digest[i], got, "log-all", err);
+                        if (strcmp(got, want) != 0)
+                                r = add_register_finding(res, ref->regs[i], want, got, "log-all", err);
                 }
         cvm_replay_free(rp);
         return r;
+}
+
+size_t cvm_verify_mismatches(const struct cvm_verify_result *res) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < res->nfindings; i++)
+                n += res->findings[i].kind != CVM_FINDING_INSTANCE;
+        return n;
 }
 
 int cvm_verify_register(const cvm_reference *ref, uint32_t index, const uint8_t *live, size_t live_len,
@@ -476,6 +654,9 @@ int cvm_verify_register(const cvm_reference *ref, uint32_t index, const uint8_t 
         for (size_t i = 0; i < ref->nregs; i++)
                 if (ref->regs[i] == index)
                         expected = ref->reg_digest[i];
+        for (size_t i = 0; expected && i < res->ninstance_regs; i++)
+                if (res->instance_regs[i].index == index)
+                        expected = res->instance_regs[i].digest;
         if (!expected)
                 return cvm_error_set(err, ENOENT, "register %u: the reference does not predict it", index);
         if (logs_replay)
@@ -494,5 +675,6 @@ void cvm_verify_result_clear(struct cvm_verify_result *res) {
                 free(res->findings[i].got_kind);
         }
         free(res->findings);
+        free(res->instance_regs);
         memset(res, 0, sizeof(*res));
 }

@@ -192,7 +192,7 @@ groups:
         check "7:5: unknown group key 'registr'" "$g
       - file: /a
     registr: 2"
-        check "4:12: class: expected os or cloud-native, got 'kernel'" "${g/class: os/class: kernel}
+        check "4:12: class: expected os, cloud-native or instance, got 'kernel'" "${g/class: os/class: kernel}
       - file: /a"
         check "6:15: file: 'etc/passwd' is not an absolute path" "$g
       - file: etc/passwd"

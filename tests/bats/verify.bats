@@ -137,3 +137,80 @@ measure() {
         run "$E" verify --log "$T/rt.log"
         [ "$status" -eq 1 ]
 }
+
+# A cloud image's tree: the OS, and the per-instance files cloud-init writes at first boot (class instance).
+make_cloud_tree() {
+        make_tree "$1"
+        mkdir -p "$1/etc/ssh/sshd_config.d"
+        printf 'image\n' >"$1/etc/hostname"
+        printf 'root:*:19000:0:99999:7:::\n' >"$1/etc/shadow"
+        printf 'PermitRootLogin no\n' >"$1/etc/pinned.conf"
+        cat >>"$1/policy.yaml" <<'YAML'
+  - name: instance
+    class: instance
+    on_missing: event
+    items:
+      - file: /etc/hostname
+      - tree: /etc/ssh/sshd_config.d
+  - name: instance-secrets
+    class: instance
+    secret: true
+    items:
+      - file: /etc/shadow
+  - name: pinned
+    class: instance
+    must_not_change: true
+    items:
+      - file: /etc/pinned.conf
+YAML
+}
+
+@test "verify --log: instance-class files a first boot wrote are instance state with their digests (exit 0); a secret's digests are never printed" {
+        make_cloud_tree "$T/r"
+        for s in tdx tpm; do
+                manifest "$s" >"$T/m.$s.json"
+                old=$(sha384sum <"$T/r/etc/hostname" | cut -d' ' -f1)
+                printf 'cvm-instance\n' >"$T/r/etc/hostname"
+                printf 'PasswordAuthentication no\n' >"$T/r/etc/ssh/sshd_config.d/50-cloud-init.conf"
+                printf 'root:$6$salt$hash:19000:0:99999:7:::\n' >"$T/r/etc/shadow"
+                measure "$s" "$T/rt.$s.log"
+                run --separate-stderr "$E" verify --manifest "$T/m.$s.json" --log "$T/rt.$s.log" --json
+                [ "$status" -eq 0 ]
+                [ "$(jq -r .match <<<"$output")" = true ]
+                [ "$(jq -r .instance_state <<<"$output")" = 3 ]
+                [ "$(jq -c '[.findings[] | {finding, subject}]' <<<"$output")" = \
+                  '[{"finding":"instance","subject":"/etc/hostname"},{"finding":"instance","subject":"/etc/shadow"},{"finding":"instance","subject":"/etc/ssh/sshd_config.d/50-cloud-init.conf"}]' ]
+                if [ "$s" = tdx ]; then
+                        [ "$(jq -r '.findings[] | select(.subject == "/etc/hostname") | .expected' <<<"$output")" = "$old" ]
+                        [ "$(jq -r '.findings[] | select(.subject == "/etc/hostname") | .got' <<<"$output")" = "$(sha384sum <"$T/r/etc/hostname" | cut -d' ' -f1)" ]
+                        [ "$(jq -r '.findings[] | select(.subject == "/etc/ssh/sshd_config.d/50-cloud-init.conf") | "\(.expected) \(.got_kind) \(.got | length)"' <<<"$output")" = "null file 96" ]
+                fi
+                [ "$(jq -c '.findings[] | select(.subject == "/etc/shadow") | [.secret, .expected, .got]' <<<"$output")" = '[true,null,null]' ]
+                # The shadow's digests appear nowhere in the output, text or JSON.
+                shadow=$( ([ "$s" = tdx ] && sha384sum || sha256sum) <"$T/r/etc/shadow" | cut -d' ' -f1)
+                [[ "$output" != *"$shadow"* ]]
+                run "$E" verify --manifest "$T/m.$s.json" --log "$T/rt.$s.log"
+                [ "$status" -eq 0 ]
+                [[ "$output" != *"$shadow"* ]]
+                [[ "$output" == *"instance: /etc/hostname ("*"): the image's file $([ "$s" = tdx ] && echo "$old" || echo "")"* ]]
+                [[ "$output" == *"instance: /etc/shadow ("*"(digest withheld: secret)"* ]]
+                [[ "$output" == *"match: "*" 0 findings (and 3 files of instance state)"* ]]
+                rm -rf "$T/r"
+                make_cloud_tree "$T/r"
+        done
+}
+
+@test "verify --log: a must_not_change instance file, and an OS file, that changed are mismatches (exit 3) beside instance state" {
+        make_cloud_tree "$T/r"
+        manifest tpm >"$T/m.json"
+        printf 'cvm-instance\n' >"$T/r/etc/hostname"
+        printf 'PermitRootLogin yes\n' >"$T/r/etc/pinned.conf"
+        printf 'a=evil\n' >"$T/r/etc/app/app.conf"
+        measure tpm "$T/rt.log"
+        run --separate-stderr "$E" verify --manifest "$T/m.json" --log "$T/rt.log" --json
+        [ "$status" -eq 3 ]
+        [ "$(jq -r .match <<<"$output")" = false ]
+        [ "$(jq -c '[.findings[] | select(.finding != "register") | {finding, subject}]' <<<"$output")" = \
+          '[{"finding":"changed","subject":"/etc/app/app.conf"},{"finding":"instance","subject":"/etc/hostname"},{"finding":"changed","subject":"/etc/pinned.conf"}]' ]
+        [ "$(jq -c '[.findings[] | select(.finding == "register") | {register, basis}]' <<<"$output")" = '[{"register":"PCR23","basis":"log"}]' ]
+}

@@ -60,12 +60,15 @@ VM_ARGS=(--tpm --accel "${CVM_ACCEL:-tcg}" --memory 1024 --cpus 2)
 # The launcher, with ci/cvm-vm's run options; tests/e2e/softtdx-loop.sh sets tests/e2e/softtdx-vm (no TPM).
 VM_LAUNCHER=${VM_LAUNCHER:-$ROOT/ci/cvm-vm}
 
-# boot IMAGE NONCE OUT: boot with the launch helper (ci/cvm-vm, VM_ARGS), serial to OUT/serial.log,
+# How boot treats the image: discard the guest's writes; a cloud instance's boots (run-loop.sh) keep them.
+BOOT_OPTS=(--snapshot)
+
+# boot IMAGE NONCE OUT: boot with the launch helper (ci/cvm-vm, VM_ARGS, BOOT_OPTS), serial to OUT/serial.log,
 # the nonce and the manifest through fw_cfg; blocks to OUT/.
 boot() {
         local image=$1 nonce=$2 out=$3 vpid rc=0
         mkdir -p "$out"
-        "$VM_LAUNCHER" run "${VM_ARGS[@]}" --snapshot --state "$out" \
+        "$VM_LAUNCHER" run "${VM_ARGS[@]}" "${BOOT_OPTS[@]}" --state "$out" \
                 --serial "$out/serial.log" --fw-cfg-string "opt/cvm/nonce=$nonce" --fw-cfg "opt/cvm/manifest=$MANIFEST" \
                 --timeout "$BOOT_TIMEOUT" "$image" 2>"$out/cvm-vm.log" &
         vpid=$!
@@ -199,9 +202,10 @@ check_boot_tdx() {
         ok "cvm-evidence verify --manifest: match in the guest (live RTMRs) and on the host (saved log)"
 }
 
-# check_service OUT: the evidence service (cvm-evidenced, socket-activated by plugin 51) answered in
-# the guest, and its registers through cvm-evidence --backend service, the Python module and a raw
-# varlink call equal the CLI's.  PCR10 is left out: IMA extends it as the report runs programs.
+# check_service OUT [python]: the evidence service (cvm-evidenced, socket-activated by plugin 51) answered in
+# the guest, and its registers through cvm-evidence --backend service, the Python module and raw varlink
+# messages equal the CLI's; with "python" the guest must have run the last two (it has python3).
+# PCR10 is left out: IMA extends it as the report runs programs.
 check_service() {
         local out=$1 alg regs
         expect_rc "$out" service-measurements 0
@@ -210,21 +214,27 @@ check_service() {
                 || fail "the service's registers (cvm-evidence --backend service) differ from the CLI's"
         ok "cvm-evidenced in the guest: cvm-evidence --backend service reads the same registers as the CLI"
         if [ ! -e "$out/service-python.rc" ]; then
+                [ "${2:-}" != python ] || fail "the guest has python3 (cloud-init), yet the report did not query the service with it"
                 ok "no python3 in the guest: the Python module and the raw varlink call were not run"
                 return
         fi
         expect_rc "$out" service-python 0
         expect_rc "$out" service-raw 0
         alg=$(jq -r .alg "$out/service-python")
-        for i in $(jq -r '.registers[] | select(.index != 10) | .index' "$out/service-python"); do
-                [ "$(jq -r --argjson i "$i" '.registers[] | select(.index == $i) | .digest' "$out/service-python")" = \
-                  "$(jq -r --argjson i "$i" --arg a "$alg" '.registers[] | select(.index == $i and .alg == $a) | .digest' "$out/measurements")" ] \
-                        || fail "register $i: the Python module's get_cc_measurement differs from the CLI's"
-        done
-        [ "$(jq -r .parameters.digest "$out/service-raw")" = \
-          "$(jq -r --arg a "$(jq -r .parameters.algorithm "$out/service-raw")" '.registers[] | select(.index == 1 and .alg == $a) | .digest' "$out/measurements")" ] \
-                || fail "register 1: the raw varlink GetMeasurement differs from the CLI's"
-        ok "the Python module (get_cc_measurement) and a raw varlink GetMeasurement equal the CLI's registers"
+        same_as_cli "$out" service-python "$alg" \
+                || fail "the Python module's get_cc_measurement differs from the CLI's: $(cat "$out/service-python")"
+        same_as_cli "$out" service-raw "$(jq -r .alg "$out/service-raw")" \
+                || fail "the raw varlink GetMeasurement answers differ from the CLI's: $(cat "$out/service-raw")"
+        ok "the Python module (get_cc_measurement) and raw varlink GetMeasurement messages, $(jq '.registers | length' "$out/service-raw") registers each, equal the CLI's"
+}
+
+# same_as_cli OUT NAME ALG: every register OUT/NAME lists ({registers: [{index, digest}]}, PCR10 aside, more
+# than one) has the CLI's digest in ALG (OUT/measurements).
+same_as_cli() {
+        jq -e --slurpfile cli "$1/measurements" --arg a "$3" '
+                [.registers[] | select(.index != 10)] as $x | ($x | length) > 1 and
+                all($x[]; . as $r | [$cli[0].registers[] | select(.index == $r.index and .alg == $a) | .digest] == [$r.digest])' \
+                "$1/$2" >/dev/null
 }
 
 # read_back_both CMDS IMG1 OUT1 IMG2 OUT2: one guestfish launch over two images; CMDS DEV OUT prints
@@ -268,4 +278,58 @@ check_boot_chain() {
         else
                 ok "boot chain: no firmware log in this guest (no EFI stub: plain 'linux'), live values compared only"
         fi
+}
+
+# ---- a cloud instance's first and second boot (issue 17 item 3) -------------------------------------
+
+# cloud_seed OUT: a NoCloud seed as a cloud gives one, a FAT volume labelled CIDATA built with mtools
+# (no mount): meta-data (instance-id, local-hostname) and user-data that creates a user, writes an
+# sshd_config.d drop-in, sets the host name and /etc/hosts: files of the policy's instance class.
+cloud_seed() {
+        local d
+        d=$(mktemp -d "$W/seed.XXXXXX")
+        printf 'instance-id: iid-cvm-e2e-1\nlocal-hostname: cvm-instance\n' >"$d/meta-data"
+        cat >"$d/user-data" <<'USERDATA'
+#cloud-config
+hostname: cvm-instance
+manage_etc_hosts: true
+users:
+  - name: cvmuser
+    gecos: cvmkit e2e instance user
+    shell: /bin/bash
+    lock_passwd: true
+    ssh_authorized_keys:
+      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk4bQ8cZbqz3Yw9Cq1qXnT0Yb2bV7m8f4p3s2r1a0Zx cvmuser@e2e
+write_files:
+  - path: /etc/ssh/sshd_config.d/60-cvm-e2e.conf
+    permissions: '0644'
+    content: |
+      PasswordAuthentication no
+USERDATA
+        rm -f "$1"
+        mkfs.vfat -C -n CIDATA "$1" 1024 >/dev/null || fail "mkfs.vfat could not make the seed"
+        mcopy -i "$1" "$d/meta-data" "$d/user-data" ::/ || fail "mcopy could not fill the seed"
+}
+
+# check_instance_boot OUT: the second boot of an instance cloud-init configured verifies (exit 0, in the
+# guest and offline on the host), reporting exactly cloud-init's files as instance state, each with its
+# digest but /etc/shadow, whose digests are withheld.
+check_instance_boot() {
+        local out=$1 v=$1/verify want got
+        expect_rc "$out" verify 0
+        [ "$(jq -r .match "$v")" = true ] || fail "the second boot's verify did not match: $(jq -c .findings "$v")"
+        [ "$(jq -c '[.findings[] | select(.finding != "instance")]' "$v")" = '[]' ] \
+                || fail "the second boot's verify reports more than instance state: $(jq -c .findings "$v")"
+        # The image has no /etc/hosts and no sshd_config.d ("missing" events); cloud-init wrote both.
+        want='["/etc/group","/etc/hostname","/etc/hosts","/etc/machine-id","/etc/passwd","/etc/shadow","/etc/ssh/sshd_config.d","/etc/ssh/sshd_config.d/60-cvm-e2e.conf"]'
+        got=$(jq -c '[.findings[].subject] | sort' "$v")
+        [ "$got" = "$want" ] || fail "instance state should be $want, verify said $got"
+        [ "$(jq -c '[.findings[] | select(.subject == "/etc/shadow") | .secret, .expected, .got]' "$v")" = '[true,null,null]' ] \
+                || fail "verify printed /etc/shadow's digests, or did not mark it secret"
+        jq -e '[.findings[] | select(.subject != "/etc/shadow" and .got_kind == "file") | .got | test("^[0-9a-f]{64}$")] | length == 6 and all' \
+                "$v" >/dev/null \
+                || fail "an instance file's digest is missing: $(jq -c .findings "$v")"
+        [ "$(cat "$out/hostname")" = cvm-instance ] || fail "cloud-init did not set the host name: $(cat "$out/hostname")"
+        "$E" verify --manifest "$MANIFEST" --log "$out/runtime-log" >"$out/host-verify.txt" \
+                || fail "the host's offline verify of the second boot's runtime log failed: $(cat "$out/host-verify.txt")"
 }

@@ -4,7 +4,10 @@
 # and the libraries libcvm loads with: OpenSSL, json-c, libyaml, tss2),
 # laid out like Debian's genericcloud image: GPT, ext4 root labelled
 # cloudimg-rootfs as partition 1, an EFI system partition (GRUB) as
-# partition 15, /boot on the root, /etc/fstab by label, qcow2.
+# partition 15, /boot on the root, /etc/fstab by label, qcow2.  Like a cloud
+# image it runs cloud-init at first boot (which brings python3): from a
+# NoCloud seed (a "cidata" volume) only, so no boot ever waits for a network
+# metadata service (tests/e2e/cloud-init/90-cvm-e2e.cfg).
 #
 # With "ubuntu", the same guest laid out like Ubuntu's cloud image instead
 # (the plugins' Ubuntu branch; files in tests/e2e/ubuntu-layout/):
@@ -35,7 +38,7 @@ ESP_MIB=64
 # Kernel command line: quiet, because console output over the emulated serial port costs seconds under TCG.
 CMDLINE="root=LABEL=$LABEL ro console=ttyS0,115200 quiet"
 
-key=$(cat "$0" "$ROOT_DIR"/tests/e2e/ubuntu-layout/* | sha256sum | cut -c1-16)
+key=$(cat "$0" "$ROOT_DIR"/tests/e2e/ubuntu-layout/* "$ROOT_DIR"/tests/e2e/cloud-init/90-cvm-e2e.cfg | sha256sum | cut -c1-16)
 out="$CACHE/debian-12-base-$key.qcow2"
 out_ubuntu="$CACHE/ubuntu-layout-base-$key.qcow2"
 case $LAYOUT in
@@ -85,7 +88,7 @@ say "kernel"
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --bind /dev "$root/dev"
-DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -qq --no-install-recommends linux-image-amd64 \
+DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -qq --no-install-recommends linux-image-amd64 cloud-init \
         >"$work/kernel.log" 2>&1 || {
         tail -20 "$work/kernel.log" >&2
         exit 1
@@ -97,6 +100,7 @@ rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/
         "$root"/var/lib/apt/lists/*_Packages
 
 say "configuration (kernel $kver)"
+install -m 0644 "$ROOT_DIR/tests/e2e/cloud-init/90-cvm-e2e.cfg" "$root/etc/cloud/cloud.cfg.d/90-cvm-e2e.cfg"
 echo cvm-e2e >"$root/etc/hostname"
 : >"$root/etc/machine-id"
 cat >"$root/etc/fstab" <<EOF

@@ -5,7 +5,9 @@
 # evidence it prints on its serial console, and check it on the host against
 # the live PCRs, the quote, the swtpm's own key and the build manifest.  Then
 # change one measured file after the rewrite, boot again, and check that
-# verification names exactly that file and the register.  make e2e (not the
+# verification names exactly that file and the register.  The first boot is
+# a cloud instance's (a NoCloud seed, cloud-init); its second boot verifies,
+# reporting the files cloud-init wrote as instance state.  make e2e (not the
 # demo) also applies the anchor-parity plugins twice to the base and reads
 # every effect back, checks that 99-validate refuses a broken result, and
 # rewrites the Ubuntu-laid-out base twice (a guest kernel made the default
@@ -41,7 +43,7 @@ trap 'on_exit "e2e"' EXIT
 trap 'exit 130' INT TERM
 
 mkdir -p "$CACHE"
-for t in qemu-system-x86_64 swtpm tpm2_checkquote jq xxd debootstrap; do
+for t in qemu-system-x86_64 swtpm tpm2_checkquote jq xxd debootstrap mkfs.vfat mcopy; do
         command -v "$t" >/dev/null || fail "$t is not installed (make deps)"
 done
 
@@ -60,17 +62,25 @@ step "test copy: the foundation image plus the report unit (unmeasured /usr/lib/
 report_image "$W/foundation.qcow2" "$W/checked.qcow2"
 done_step
 
-step "boot the foundation image (q35, TCG, OVMF, swtpm)"
+# The main boot is a cloud instance's first: a persistent copy of the image with a NoCloud seed, so
+# cloud-init writes the instance's users, host name and sshd drop-in after the measurer ran (none of
+# the checks below sees them); the second boot, after the tamper run, measures what it wrote.
+step "boot the foundation image as a cloud instance's first boot (q35, TCG, OVMF, swtpm; NoCloud seed, cloud-init)"
+cloud_seed "$W/seed.img"
+qemu-img create -q -f qcow2 -b "$W/checked.qcow2" -F qcow2 "$W/instance.qcow2"
 NONCE=$(head -c 32 /dev/urandom | xxd -p -c 64)
-boot "$W/checked.qcow2" "$NONCE" "$W/boot"
+BOOT_OPTS=(--disk "$W/seed.img")
+boot "$W/instance.qcow2" "$NONCE" "$W/boot"
+BOOT_OPTS=(--snapshot)
 done_step
 
 step "check the evidence on the host"
 check_boot "$W/boot" "$NONCE"
-check_service "$W/boot"
+check_service "$W/boot" python
 check_boot_chain "$W/boot" "$W/foundation.qcow2.manifest.json"
 expect_rc "$W/boot" verify 0
-[ "$(jq -r .match "$W/boot/verify")" = true ] || fail "verify in the guest did not match"
+[ "$(jq -r .match "$W/boot/verify")" = true ] && [ "$(jq -r .instance_state "$W/boot/verify")" = 0 ] \
+        || fail "verify in the guest did not match the image exactly: $(jq -c .findings "$W/boot/verify")"
 "$E" verify --manifest "$W/foundation.qcow2.manifest.json" --log "$W/boot/runtime-log" >/dev/null \
         || fail "the host's offline verify of the guest's runtime log failed"
 ok "cvm-evidence verify --manifest: match in the guest (live PCRs) and on the host (saved log)"
@@ -107,6 +117,15 @@ check_boot_tampered() {
 }
 check_boot_tampered
 ok "verify exits 3 naming only /usr/lib/os-release (changed) and PCR23; replay --check still passes (the log is honest)"
+done_step
+
+step "second boot of the cloud instance: cloud-init's files are instance state"
+NONCE4=$(head -c 32 /dev/urandom | xxd -p -c 64)
+BOOT_OPTS=(--disk "$W/seed.img")
+boot "$W/instance.qcow2" "$NONCE4" "$W/second-boot"
+BOOT_OPTS=(--snapshot)
+check_instance_boot "$W/second-boot"
+ok "verify exits 0 in the guest and on the host, reporting $(jq -r '[.findings[].subject] | join(", ")' "$W/second-boot/verify") as instance state (/etc/shadow's digests withheld)"
 done_step
 
 # The plugin checks belong to the test (make e2e), not to the demo's story.

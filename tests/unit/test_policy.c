@@ -116,9 +116,37 @@ static void test_errors_name_the_place(void **state) {
         refused(HEAD "      - file: /x\n    colour: red\n", "unknown group key 'colour'");
 }
 
+/* The instance class: the OS register by default, its flags, and must_not_change refused elsewhere. */
+static void test_instance_class(void **state) {
+        static const char text[] = "version: 1\ngroups:\n  - name: i\n    class: instance\n    must_not_change: true\n"
+                                   "    items:\n      - file: /etc/hostname\n  - name: s\n    class: instance\n"
+                                   "    secret: true\n    items:\n      - file: /etc/shadow\n";
+        struct cvm_policy *p = NULL;
+        cvm_error err = { 0 };
+        (void) state;
+
+        assert_int_equal(parse(text, &p, &err), 0);
+        assert_int_equal(p->groups[0].class, CVM_CLASS_INSTANCE);
+        assert_string_equal(cvm_measure_class_name(p->groups[0].class), "instance");
+        assert_true(p->groups[0].must_not_change);
+        assert_false(p->groups[0].secret);
+        assert_false(p->groups[1].must_not_change);
+        assert_true(p->groups[1].secret);
+        assert_int_equal(cvm_policy_group_register(&p->groups[0], CVM_SPACE_PCR), 23);
+        assert_int_equal(cvm_policy_group_register(&p->groups[0], CVM_SPACE_CCMR), cvm_rtmr_to_ccmr(2));
+        cvm_policy_free(p);
+        assert_int_equal(parse("version: 1\ngroups:\n  - name: o\n    class: os\n    must_not_change: true\n"
+                               "    items:\n      - file: /x\n", &p, &err), -EINVAL);
+        assert_non_null(strstr(err.msg, "p.yaml:5:22: must_not_change: only an instance group"));
+        assert_int_equal(parse("version: 1\ngroups:\n  - name: o\n    class: instance\n    secret: maybe\n"
+                               "    items:\n      - file: /x\n", &p, &err), -EINVAL);
+        assert_non_null(strstr(err.msg, "p.yaml:5:13"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_fields_and_defaults),
+                cmocka_unit_test(test_instance_class),
                 cmocka_unit_test(test_cloud_native_default_registers),
                 cmocka_unit_test(test_errors_name_the_place),
         };

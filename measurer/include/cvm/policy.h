@@ -13,7 +13,7 @@
 
 /*
  * The measurement policy of cvm-measure (YAML, schema in the README):
- * named groups, each with a class (os, cloud-native), a register per
+ * named groups, each with a class (os, cloud-native, instance), a register per
  * platform, error handling, and items (files, trees, globs, the kernel
  * command line, explicit strings).  Paths are absolute, without "." or ".."
  * components, and are resolved under the measured root.  Errors name
@@ -23,6 +23,7 @@
 enum cvm_measure_class {
         CVM_CLASS_OS = 0,
         CVM_CLASS_CLOUD_NATIVE,
+        CVM_CLASS_INSTANCE,         /* per-instance configuration a cloud's first boot writes (cloud-init) */
 };
 
 enum cvm_on_error {
@@ -53,8 +54,10 @@ struct cvm_policy_item {
 struct cvm_policy_group {
         char *name;
         enum cvm_measure_class class;
-        int rtmr;                   /* 0-3, or -1 for the class default (os: 2, cloud-native: 3) */
-        int pcr;                    /* 0-23, or -1 for the class default (os: 23, cloud-native: 16) */
+        int rtmr;                   /* 0-3, or -1 for the class default (os, instance: 2; cloud-native: 3) */
+        int pcr;                    /* 0-23, or -1 for the class default (os, instance: 23; cloud-native: 16) */
+        bool must_not_change;       /* instance only: verify reports a change as a mismatch, not as instance state */
+        bool secret;                /* the digests are never printed by verify (/etc/shadow) */
         enum cvm_on_error on_error;
         enum cvm_on_missing on_missing;
         struct cvm_policy_item *items;
@@ -78,7 +81,7 @@ int cvm_policy_load(const char *path, struct cvm_policy **ret, cvm_error *err);
 
 void cvm_policy_free(struct cvm_policy *p);
 
-/* "os" or "cloud-native". */
+/* "os", "cloud-native" or "instance". */
 const char *cvm_measure_class_name(enum cvm_measure_class c);
 
 /* The register a group extends in a register space (CC MR index on TDX, PCR index on TPM). */

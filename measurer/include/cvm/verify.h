@@ -15,6 +15,14 @@
  * digest differs, or it became missing or a link), missing (predicted, not in
  * the log) or extra (in the log, not predicted).  Runtime-log events that are
  * not the measurer's (other writers' extends) are counted, never matched.
+ *
+ * Events of the policy's "instance" class (per-instance configuration a
+ * cloud's first boot writes: users, host name, sshd drop-ins) that differ from
+ * the image's are instance state, not a mismatch: reported with both digests
+ * (none for a "secret" group), and the register is then expected to hold the
+ * log's sequence with each instance event's own digest and every other event
+ * the reference's, in the reference's order.  A "must_not_change" instance
+ * group is compared like the OS.
  */
 
 #include <stdbool.h>
@@ -49,6 +57,7 @@ enum cvm_finding_kind {
         CVM_FINDING_MISSING,     /* predicted, not in the log */
         CVM_FINDING_EXTRA,       /* in the log, not predicted */
         CVM_FINDING_REGISTER,    /* a register differs */
+        CVM_FINDING_INSTANCE,    /* instance state: an instance-class event that differs from the image's (not a mismatch) */
 };
 
 struct cvm_finding {
@@ -65,6 +74,13 @@ struct cvm_finding {
          * (the live register against the replay of all this boot's logs).
          */
         const char *basis;
+        bool secret;             /* a secret group's event: expected and got are withheld ("") */
+};
+
+/* A register's value as this instance's state makes it (see above). */
+struct cvm_expected_register {
+        uint32_t index;
+        char digest[2 * CVM_DIGEST_MAX + 1];
 };
 
 struct cvm_verify_result {
@@ -72,6 +88,9 @@ struct cvm_verify_result {
         size_t nfindings;
         size_t expected_events, matched_events, other_events;
         size_t registers_checked;
+        /* Set by cvm_verify_log where instance state differs; cvm_verify_register checks live values against them. */
+        struct cvm_expected_register *instance_regs;
+        size_t ninstance_regs;
 };
 
 /* Compare the measurer's events in log (a runtime log) with the reference; registers by replay of those events.
@@ -87,11 +106,14 @@ int cvm_verify_saved_log(const cvm_reference *ref, const cvm_eventlog *log, stru
 
 /*
  * Compare a register the reference lists with its live value: with the
- * manifest's value when no other log touched it, else (basis "live-vs-logs") with
+ * manifest's value (or res's instance value for it) when no other log touched it, else (basis "live-vs-logs") with
  * the replay of all this boot's logs, given in full.
  */
 int cvm_verify_register(const cvm_reference *ref, uint32_t index, const uint8_t *live, size_t live_len,
                         const uint8_t *logs_replay, size_t logs_len, struct cvm_verify_result *res, cvm_error *err);
+
+/* The findings that are mismatches: all but instance state.  A boot verifies when there are none. */
+size_t cvm_verify_mismatches(const struct cvm_verify_result *res);
 
 /* Register indices the reference lists (sorted); *ret points into ref. */
 size_t cvm_reference_registers(const cvm_reference *ref, const uint32_t **ret);

@@ -22,6 +22,7 @@ block() { # NAME COMMAND...: the command's stdout as a base64 block, and its exi
 nonce=$(cat "$fwcfg/nonce/raw" 2>/dev/null)
 echo "CVM-E2E-START"
 block uname uname -r
+block hostname uname -n
 block cmdline cat /proc/cmdline
 # libcvm (51-cvm-evidence) on the guest's own libraries: every symbol resolved, every version there.
 block libcvm ldd -r /usr/local/lib/libcvm.so.0
@@ -48,18 +49,26 @@ block verify cvm-evidence verify --manifest "$fwcfg/manifest/raw" --json
 # the Python module and a raw varlink message; the host compares them with the CLI's (check_service).
 block service-measurements cvm-evidence measurements --json --backend service
 if command -v python3 >/dev/null; then
-        block service-python python3 -c 'import sys, json
+        # -B: no __pycache__ beside the module, in /usr/lib/cvm, a tree the policy measures.
+        block service-python python3 -B -c 'import sys, json
 sys.path.insert(0, "/usr/lib/cvm/evidence/python")
 import cvm_evidence as c
 alg = c.get_default_algorithm()
 print(json.dumps({"alg": alg, "registers": [{"index": i, "digest": c.get_cc_measurement(i, alg).hex()}
                                            for i in range(c.get_measurement_count())]}))'
-        block service-raw python3 -c 'import socket
+        # Raw varlink: one NUL-terminated JSON message per call on one connection, no client library.
+        block service-raw python3 -B -c 'import json, socket
 s = socket.socket(socket.AF_UNIX); s.connect("/run/cvm/evidence.sock")
-s.sendall(b"{\"method\":\"io.cvmkit.Evidence.GetMeasurement\",\"parameters\":{\"index\":1}}\0")
-b = b""
-while not b.endswith(b"\0"):
-    b += s.recv(65536)
-print(b[:-1].decode())'
+def call(method, **parameters):
+    s.sendall(json.dumps({"method": "io.cvmkit.Evidence." + method, "parameters": parameters}).encode() + b"\0")
+    b = b""
+    while not b.endswith(b"\0"):
+        r = s.recv(65536)
+        if not r:
+            raise SystemExit("the service closed the connection")
+        b += r
+    return json.loads(b[:-1])["parameters"]
+regs = [call("GetMeasurement", index=i) for i in range(call("GetMeasurementCount")["count"])]
+print(json.dumps({"alg": regs[0]["algorithm"], "registers": [{"index": i, "digest": r["digest"]} for i, r in enumerate(regs)]}))'
 fi
 echo "CVM-E2E-DONE"
