@@ -255,12 +255,15 @@ report_image() {
                 || { cat "$W/report-rewrite.log" >&2; fail "adding the report unit failed"; }
 }
 
-# check_boot_chain OUT MANIFEST: the manifest's boot chain prediction (PCR4, 5, 8, 9, from the image alone)
-# equals the booted guest's live registers in every predicted bank, and its firmware log event by event
-# (when the guest has one: Debian's plain "linux" command skips the EFI stub that hands the log over).
+# check_boot_chain OUT MANIFEST [PCR...]: the manifest's boot chain prediction (PCR4, 5, 8, 9, from the
+# image alone, and the further PCRs given: 7 when the rewrite had --firmware-vars) equals the booted
+# guest's live registers in every predicted bank, and its firmware log event by event (when the guest
+# has one: Debian's plain "linux" command skips the EFI stub that hands the log over).
 check_boot_chain() {
-        local out=$1 manifest=$2 i alg want live status
-        for i in 4 5 8 9; do
+        local out=$1 manifest=$2 i alg want live status regs
+        shift 2
+        regs=$(printf '%s\n' 4 5 8 9 "$@" | sort -n | tr '\n' ' ')
+        for i in $regs; do
                 status=$(jq -r --argjson i "$i" '.boot_chain.registers[] | select(.index == $i) | .status' "$manifest")
                 [ "$status" = predicted ] || fail "PCR$i was not predicted: $(jq -r --argjson i "$i" \
                         '.boot_chain.registers[] | select(.index == $i) | .reason' "$manifest")"
@@ -270,11 +273,11 @@ check_boot_chain() {
                         [ "$want" = "$live" ] || fail "PCR$i ($alg): predicted $want, the guest's live value $live"
                 done
         done
-        ok "boot chain: PCR4, 5, 8, 9 predicted from the image == the live registers (sha1, sha256, sha384)"
+        ok "boot chain: PCR ${regs% } predicted from the image == the live registers (sha1, sha256, sha384)"
         if [ -s "$out/firmware-log" ]; then
                 timeout 60 "$E" boot-chain "$manifest" "$out/firmware-log" >"$out/boot-chain.txt" \
                         || { cat "$out/boot-chain.txt" >&2; fail "cvm-evidence boot-chain: the firmware log differs from the prediction"; }
-                ok "boot chain: the firmware log's PCR4, 5, 8, 9 events == the prediction, event by event ($(tr '\n' ' ' <"$out/boot-chain.txt"))"
+                ok "boot chain: the firmware log's PCR ${regs% } events == the prediction, event by event ($(tr '\n' ' ' <"$out/boot-chain.txt"))"
         else
                 ok "boot chain: no firmware log in this guest (no EFI stub: plain 'linux'), live values compared only"
         fi

@@ -52,7 +52,9 @@ BASE=$("$ROOT/tests/e2e/make-base.sh" "$CACHE")
 done_step
 
 step "rewrite (cvm-rewrite, recipe recipes/debian-12-tpm.yaml)"
+# --firmware-vars: the variable store the boot starts from (ci/cvm-vm's default), so PCR7 is predicted too.
 "$BUILD/bin/cvm-rewrite" --recipe "$ROOT/recipes/debian-12-tpm.yaml" --plugins "$ROOT/plugins" \
+        --firmware-vars /usr/share/OVMF/OVMF_VARS_4M.fd \
         --set cvm-measurer.image_id=cvmkit-e2e --input "$BASE" --output "$W/foundation.qcow2" 2>"$W/rewrite.log" \
         || { cat "$W/rewrite.log" >&2; fail "cvm-rewrite failed"; }
 grep -E 'done:|guest:' "$W/rewrite.log" >&2
@@ -77,7 +79,7 @@ done_step
 step "check the evidence on the host"
 check_boot "$W/boot" "$NONCE"
 check_service "$W/boot" python
-check_boot_chain "$W/boot" "$W/foundation.qcow2.manifest.json"
+check_boot_chain "$W/boot" "$W/foundation.qcow2.manifest.json" 7
 expect_rc "$W/boot" verify 0
 [ "$(jq -r .match "$W/boot/verify")" = true ] && [ "$(jq -r .instance_state "$W/boot/verify")" = 0 ] \
         || fail "verify in the guest did not match the image exactly: $(jq -c .findings "$W/boot/verify")"
