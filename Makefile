@@ -365,8 +365,8 @@ install-guest: $(BUILD)/bin/cvm-measure $(BUILD)/man/cvm-measure.8 $(BUILD)/bin/
 	install -m 0755 $(BUILD)/bin/cvm-evidenced $(DESTDIR)/usr/sbin/
 	install -m 0644 $(EVD_SRC)/cvm-evidence.socket $(EVD_SRC)/cvm-evidenced.service $(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -m 0644 $(BUILD)/man/cvm-evidenced.8 $(DESTDIR)/usr/share/man/man8/
-	install -d $(DESTDIR)/usr/lib/cvm/evidence/python
-	install -m 0644 $(EVD_SRC)/cvm_evidence.py $(DESTDIR)/usr/lib/cvm/evidence/python/
+	install -d $(DESTDIR)/usr/lib/python3/dist-packages
+	install -m 0644 $(EVD_SRC)/cvm_evidence.py $(DESTDIR)/usr/lib/python3/dist-packages/
 
 # Debian packages (debian/, debhelper): cvmkit, cvmkit-guest, libcvm0, libcvm-dev and
 # their -dbgsym into $(BUILD)/deb/, with the .changes lintian reads.  A clean

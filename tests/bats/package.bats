@@ -152,7 +152,7 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
                 "-rwxr-xr-x ./usr/sbin/cvm-evidenced" "-rw-r--r-- ./lib/systemd/system/cvm-evidence.socket" \
                 "-rw-r--r-- ./lib/systemd/system/cvm-evidenced.service" \
                 "-rw-r--r-- ./usr/share/man/man8/cvm-evidenced.8.gz" \
-                "-rw-r--r-- ./usr/lib/cvm/evidence/python/cvm_evidence.py"; do
+                "-rw-r--r-- ./usr/lib/python3/dist-packages/cvm_evidence.py"; do
                 grep -qx -- "$f" "$T/guest" || { echo "cvmkit-guest lacks $f" >&2; return 1; }
         done
         mkdir "$T/ctl"
