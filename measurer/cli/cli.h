@@ -76,6 +76,9 @@ static inline void json_putp(struct json_object **p) {
 /* Load a log, printing its warnings on stderr; returns EXIT_OK, or EXIT_BAD_INPUT after printing. */
 int load_log(const char *path, enum cvm_log_format fmt, cvm_eventlog **ret);
 
+/* Write log as a TCG2 log into a new file at path (never over an existing one); EXIT_OK, or EXIT_BAD_INPUT after printing. */
+int save_log(const cvm_eventlog *log, const char *path);
+
 /* Pretty JSON on stdout, newline-terminated. */
 void print_json(struct json_object *o);
 

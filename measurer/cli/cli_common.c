@@ -81,6 +81,19 @@ int load_log(const char *path, enum cvm_log_format fmt, cvm_eventlog **ret) {
         return EXIT_OK;
 }
 
+int save_log(const cvm_eventlog *log, const char *path) {
+        _cleanup_free_ uint8_t *buf = NULL;
+        cvm_error err = { 0 };
+        size_t len = 0;
+
+        if (cvm_eventlog_write_tcg2(log, &buf, &len, &err) < 0 ||
+            write_file_new(path, buf, len, 0644, log_program_name(), &err) < 0) {
+                log_error("%s", err.msg);
+                return EXIT_BAD_INPUT;
+        }
+        return EXIT_OK;
+}
+
 void print_json(struct json_object *o) {
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                    JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -44,19 +44,6 @@ static const struct opt_command command = {
         .exits = EXIT_BIT(EXIT_OK) | EXIT_BIT(EXIT_USAGE) | EXIT_BIT(EXIT_BAD_INPUT),
 };
 
-static int write_log(const cvm_eventlog *log, const char *path) {
-        _cleanup_free_ uint8_t *buf = NULL;
-        cvm_error err = { 0 };
-        size_t len = 0;
-
-        if (cvm_eventlog_write_tcg2(log, &buf, &len, &err) < 0 ||
-            write_file_new(path, buf, len, 0644, "cvm-evidence", &err) < 0) {
-                log_error("%s", err.msg);
-                return EXIT_BAD_INPUT;
-        }
-        return EXIT_OK;
-}
-
 static void print_result(const char *path, size_t skipped, const cvm_eventlog *cc, const cvm_replay *rp, bool json) {
         _cleanup_(json_putp) struct json_object *regs = cvm_replay_registers_to_json(rp);
 
@@ -98,7 +85,7 @@ int cmd_cc_map(int argc, char **argv) {
                 log_error("%s: %s", argv[ind], err.msg);
                 return EXIT_BAD_INPUT;
         }
-        if (a.output && (r = write_log(cc, a.output)) != EXIT_OK)
+        if (a.output && (r = save_log(cc, a.output)) != EXIT_OK)
                 return r;
         print_result(argv[ind], skipped, cc, rp, a.json);
         return EXIT_OK;

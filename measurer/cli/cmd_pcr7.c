@@ -47,19 +47,6 @@ static int build_log(const cvm_efi_varstore *vs, cvm_eventlog **ret) {
         return EXIT_OK;
 }
 
-static int write_log(const cvm_eventlog *log, const char *path) {
-        _cleanup_free_ uint8_t *buf = NULL;
-        cvm_error err = { 0 };
-        size_t len = 0;
-
-        if (cvm_eventlog_write_tcg2(log, &buf, &len, &err) < 0 ||
-            write_file_new(path, buf, len, 0644, "cvm-evidence", &err) < 0) {
-                log_error("%s", err.msg);
-                return EXIT_BAD_INPUT;
-        }
-        return EXIT_OK;
-}
-
 static void print_result(const char *path, bool sb, const cvm_eventlog *log, const cvm_replay *rp, bool json) {
         _cleanup_(json_putp) struct json_object *regs = cvm_replay_registers_to_json(rp);
 
@@ -113,7 +100,7 @@ int cmd_pcr7(int argc, char **argv) {
         if (sb)
                 log_warning("%s: Secure Boot is on: the firmware adds EV_EFI_VARIABLE_AUTHORITY events to PCR7 for "
                             "each image it verifies; this prediction has only the configuration events", a.vars);
-        if (a.output && (r = write_log(log, a.output)) != EXIT_OK)
+        if (a.output && (r = save_log(log, a.output)) != EXIT_OK)
                 return r;
         print_result(a.vars, sb, log, rp, a.json);
         return EXIT_OK;
