@@ -273,7 +273,7 @@ static int append_node(struct gs_list *l, struct gs_node *n) {
 
 static int parse_list(struct parser *p, const char *const *stops, struct gs_list **ret) {
         struct gs_list *l = calloc(1, sizeof(*l));
-        struct gs_node *n;
+        struct gs_node *n = NULL;
         int r = 0;
 
         if (!l)
