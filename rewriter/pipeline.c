@@ -139,6 +139,15 @@ static int add_overlay(struct rewrite *rw) {
                 return r;
         if (guestfs_add_drive_opts(rw->ss.g, rw->overlay, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1) < 0)
                 return cvm_error_set(rw->err, EIO, "--input %s: %s", input, guestfs_last_error(rw->ss.g));
+        /*
+         * QEMU pauses the appliance when a write to the overlay fails with
+         * ENOSPC (werror=enospc), and every later call then waits forever: a
+         * full output file system must be an error instead.  libguestfs names
+         * its first drive hd0 and has no option for this, hence -set.
+         */
+        if (guestfs_config(rw->ss.g, "-set", "drive.hd0.werror=report") < 0 ||
+            guestfs_config(rw->ss.g, "-set", "drive.hd0.rerror=report") < 0)
+                return cvm_error_set(rw->err, EIO, "the appliance's disk options: %s", guestfs_last_error(rw->ss.g));
         return 0;
 }
 
