@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "evidenced.h"
@@ -85,7 +86,7 @@ static const struct opt options[] = {
               "unanswered requests per connection before it is not read (default 16)"),
         LIMIT("idle-timeout", idle_timeout, opt_limit_unsigned, "SECONDS",
               "close a connection without a whole request for this long (default 60)"),
-        LIMIT("max-connections", max_connections, opt_limit_unsigned, "N", "connections at once (default 4096)"),
+        LIMIT("max-connections", max_connections, opt_limit_unsigned, "N", "connections at once (default 4096, lowered to fit the fd limit)"),
         LIMIT("max-events", max_events, opt_limit_size, "N", "events per GetEventLog reply (default 100000)"),
         OPT_END,
 };
@@ -140,6 +141,34 @@ static int parse_args(int argc, char **argv, struct options *o) {
         return 0;
 }
 
+/* fds besides connections: listening sockets, signalfd, epoll, inotify, the device, logs, /proc reads. */
+#define EVD_FD_RESERVE 64
+
+/*
+ * Each connection is an fd.  Raise the soft fd limit (1024 by default, also
+ * under systemd) to what --max-connections needs, up to the hard limit; if
+ * the hard limit is lower, lower --max-connections, so a crowd of clients
+ * meets TooManyConnections rather than an accept() that fails with EMFILE
+ * on every wakeup.
+ */
+static void fit_fd_limit(struct evd_limits *lim) {
+        rlim_t want = (rlim_t) lim->max_connections + EVD_FD_RESERVE;
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return;
+        if (rl.rlim_cur < want) {
+                struct rlimit raised = { rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max, rl.rlim_max };
+                if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+                        rl = raised;
+        }
+        if (rl.rlim_cur >= want)
+                return;
+        lim->max_connections = rl.rlim_cur > 2 * EVD_FD_RESERVE ? (unsigned) (rl.rlim_cur - EVD_FD_RESERVE) : EVD_FD_RESERVE;
+        log_warning("the fd limit is %llu: serving at most %u connections (--max-connections asked for more)",
+                (unsigned long long) rl.rlim_cur, lim->max_connections);
+}
+
 static void cleanup(struct evd *d) {
         for (size_t i = 0; i < d->nlisten; i++)
                 close(d->listen_fds[i]);
@@ -161,6 +190,7 @@ int main(int argc, char **argv) {
         log_set_program_name(tool.name);
         if ((r = parse_args(argc, argv, &o)) != 0)
                 return r > 0 ? EXIT_OK : EXIT_USAGE;
+        fit_fd_limit(&o.lim);
         d.lim = o.lim;
         d.runtime_log = o.runtime_log;
         d.sysroot = o.imr.sysroot;

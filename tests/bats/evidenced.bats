@@ -240,6 +240,48 @@ print("ok")'
         grep -qa __asan_init "$D" || [ "$rss1" -le $((rss0 + 2048)) ]
 }
 
+@test "evidenced: a backlog of clients that hung up while the daemon stalled counts against no limit (CI refused the next live client)" {
+        start_daemon
+        kill -STOP "$(daemon_pid)"
+        timeout 120 python3 -c '
+import socket, os
+p = os.environ["CVM_EVIDENCE_SOCKET"]
+for i in range(6000):
+    s = socket.socket(socket.AF_UNIX); s.connect(p); s.close()
+' &
+        client=$!
+        sleep 2
+        kill -CONT "$(daemon_pid)"
+        wait "$client"
+        run py 'print(c.get_measurement_count())'
+        [ "$output" = 5 ]
+        run grep -c "refused a connection" "$T/daemon.err"
+        [ "$output" = 0 ]
+}
+
+@test "evidenced: a hard fd limit below --max-connections lowers it with a warning; the next client gets TooManyConnections, not a spinning accept" {
+        ulimit -n 300
+        start_daemon
+        run timeout 60 python3 -c '
+import socket, os
+p = os.environ["CVM_EVIDENCE_SOCKET"]
+held = []
+for i in range(240):
+    s = socket.socket(socket.AF_UNIX); s.connect(p); held.append(s)
+held[0].sendall(b"{\"method\":\"io.cvmkit.Evidence.GetMeasurementCount\"}\0")
+print(held[0].recv(4096).rstrip(b"\0").decode())
+held[-1].settimeout(10)
+print(held[-1].recv(4096).rstrip(b"\0").decode())
+'
+        [[ "${lines[0]}" == *'"count":5'* ]]
+        [[ "${lines[1]}" == *'"error":"io.cvmkit.Evidence.TooManyConnections"'*'"limit":236'* ]]
+        grep -q "the fd limit is 300: serving at most 236 connections" "$T/daemon.err"
+        run grep -c "accept:" "$T/daemon.err"
+        [ "$output" = 0 ]
+        run py 'print(c.get_measurement_count())'
+        [ "$output" = 5 ]
+}
+
 @test "evidenced: a client that disconnects mid-reply does not disturb the daemon" {
         for i in $(seq 300); do "$E" extend --backend sim --sim-state "$T/regs" --index 4 --data "e$i" --log "$T/runtime.log" 2>/dev/null; done
         start_daemon
