@@ -27,6 +27,8 @@
 #include "cvmbase/base.h"
 #include "boot_chain.h"
 #include "grub_boot.h"
+#include "grub_hints.h"
+#include "guest_text.h"
 #include "host_disk.h"
 #include "input_digest.h"
 #include "manifest.h"
@@ -49,6 +51,7 @@ struct rewrite {
         char *absin;
         struct stat in_st;
         struct manifest *mf;
+        char *grub_before;              /* grub.cfg's sha256 before the steps, "" if absent */
         int64_t disk;
         double t0;
 };
@@ -258,6 +261,42 @@ static int apply_plugin(struct rewrite *rw, const struct plugin *p, size_t *k, s
         return 0;
 }
 
+/* grub.cfg's sha256, "" when there is none, NULL on error. */
+static char *grub_cfg_digest(guestfs_h *g) {
+        return guestfs_is_file(g, GRUB_CFG) > 0 ? guestfs_checksum(g, "sha256", GRUB_CFG) : strdup("");
+}
+
+static int phase_grub_before(struct rewrite *rw) {
+        if (!(rw->grub_before = grub_cfg_digest(rw->ss.g)))
+                return cvm_error_set(rw->err, EIO, GRUB_CFG ": %s", guestfs_last_error(rw->ss.g));
+        return 0;
+}
+
+/* A grub.cfg the steps regenerated has hints guessed from the appliance's name for the disk: rebased (grub_hints.h). */
+static int phase_grub_hints(struct rewrite *rw) {
+        guestfs_h *g = rw->ss.g;
+        _cleanup_free_ char *after = grub_cfg_digest(g), *mountinfo = NULL, *cfg = NULL, *fixed = NULL;
+        int index;
+
+        if (!after)
+                return cvm_error_set(rw->err, EIO, GRUB_CFG ": %s", guestfs_last_error(g));
+        if (!*after || strcmp(after, rw->grub_before) == 0)
+                return 0;
+        /* cat runs in the guest, whose mounts the appliance's kernel names; a guest without a shell ran no update-grub. */
+        if (!(mountinfo = guestfs_sh(g, "cat /proc/self/mountinfo")) || (index = grub_hints_disk_index(mountinfo)) <= 0)
+                return 0;
+        if (!(cfg = guest_read_text(g, GRUB_CFG)))
+                return cvm_error_set(rw->err, EIO, GRUB_CFG ": unreadable after the steps");
+        if (!(fixed = grub_hints_rebase(cfg, index)))
+                return cvm_error_set(rw->err, ENOMEM, "out of memory");
+        if (strcmp(fixed, cfg) == 0)
+                return 0;
+        if (guestfs_write(g, GRUB_CFG, fixed, strlen(fixed)) < 0)
+                return cvm_error_set(rw->err, EIO, GRUB_CFG ": %s", guestfs_last_error(g));
+        log_info("grub.cfg: search hints rebased from the appliance's disk %d onto the VM's first disk", index);
+        return 0;
+}
+
 static int phase_apply(struct rewrite *rw) {
         size_t total = 0, k = 0;
         int r;
@@ -401,7 +440,9 @@ static const struct phase {
         { phase_inspect, RW_FAULT_IMAGE, RW_FAULT_UNSUPPORTED, RW_STAGE_STEPS },
         { phase_kernel_before, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_STEPS },
         { phase_support, RW_FAULT_UNSUPPORTED, RW_FAULT_NONE, RW_STAGE_STEPS },
+        { phase_grub_before, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_STEPS },
         { phase_apply, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_STEPS },
+        { phase_grub_hints, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_STEPS },
         { phase_kernel_after, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_STEPS },
         { phase_reference, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_REFERENCE },
         { phase_close, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_OUTPUT },
@@ -448,6 +489,7 @@ static void finish(struct rewrite *rw, int r) {
         if (rw->caught)
                 rw_signals_restore(rw->old_signals);
         session_clear(&rw->ss);
+        free(rw->grub_before);
         free(rw->absin);
         rw->sum->wall = now_monotonic() - rw->t0;
 }

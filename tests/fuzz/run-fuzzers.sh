@@ -16,7 +16,7 @@ seeds() {
         cel) ls "$FIXTURES"/cel-* ;;
         quote) ls "$FIXTURES"/tdxquote-* ;;
         policy) ls plugins/50-cvm-measurer/files/policy.yaml ;;
-        grub_cfg) ls "$BUILD"/fuzz/seeds/grub/* ;;
+        grub_cfg|grub_hints) ls "$BUILD"/fuzz/seeds/grub/* ;;
         kernel_pkg) ls "$BUILD"/fuzz/seeds/kernel/* ;;
         kernel_config) ls "$BUILD"/fuzz/seeds/kconfig/* ;;
         initrd) ls "$BUILD"/fuzz/seeds/initrd/* ;;
