@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Reading the entries of a segment through libarchive (every filter it has, cpio newc only). */
+/*
+ * Reading the entries of a segment through libarchive (every filter it has,
+ * cpio newc only).  A compressed segment is decoded once: one libarchive
+ * reader decodes it (format raw), each decoded block goes through the bounds
+ * check (prescan.c) and then to a second reader that parses the cpio.
+ */
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -53,38 +58,108 @@ static int read_data(struct archive *a, uint64_t size, uint8_t **ret) {
         return 0;
 }
 
+/* The decoded stream of a compressed segment, each block checked before the cpio reader gets it. */
+struct decoded {
+        struct archive *raw;
+        initrd_scan *scan;
+        cvm_error *err;
+        int status;             /* the check's or the decoder's error: it explains the cpio reader's */
+        bool eof;
+};
+
+static la_ssize_t decoded_read(struct archive *cpio, void *userdata, const void **buf) {
+        struct decoded *d = userdata;
+        la_int64_t off;
+        size_t size;
+        int ar;
+
+        (void) cpio;
+        if (d->status < 0 || d->eof)
+                return d->status < 0 ? ARCHIVE_FATAL : 0;
+        ar = archive_read_data_block(d->raw, buf, &size, &off);
+        if (ar == ARCHIVE_EOF) {
+                d->eof = true;
+                d->status = initrd_scan_end(d->scan, d->err);
+                return d->status < 0 ? ARCHIVE_FATAL : 0;
+        }
+        if (ar != ARCHIVE_OK)
+                d->status = cvm_error_set(d->err, EBADMSG, "%s",
+                                          archive_error_string(d->raw) ? archive_error_string(d->raw) : "undecodable");
+        else
+                d->status = initrd_scan_feed(d->scan, *buf, size, d->err);
+        /* The cpio reader's own error is not reported: d->status is, by every caller. */
+        return d->status < 0 ? ARCHIVE_FATAL : (la_ssize_t) size;
+}
+
+/* Open cpio over the segment: straight over an uncompressed one (walked header by header already), else through d. */
+static int open_segment(const cvm_initrd *rd, const struct cvm_initrd_segment *s, struct archive *cpio, struct decoded *d,
+                        cvm_error *err) {
+        const uint8_t *data = cvm_initrd_data(rd, NULL);
+        struct archive_entry *ae;
+
+        archive_read_support_format_cpio(cpio);
+        if (s->compression == CVM_INITRD_NONE)
+                return archive_read_open_memory(cpio, data + s->offset, s->length) == ARCHIVE_OK ? 0 : -EBADMSG;
+        if (!(d->raw = archive_read_new()) || !(d->scan = initrd_scan_new()))
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        archive_read_support_filter_all(d->raw);
+        archive_read_support_format_raw(d->raw);
+        if (archive_read_open_memory(d->raw, data + s->offset, s->length) != ARCHIVE_OK ||
+            archive_read_next_header(d->raw, &ae) != ARCHIVE_OK)
+                return d->status = cvm_error_set(err, EBADMSG, "%s",
+                                                 archive_error_string(d->raw) ? archive_error_string(d->raw) : "unreadable");
+        return archive_read_open(cpio, d, NULL, decoded_read, NULL) == ARCHIVE_OK ? 0 : -EBADMSG;
+}
+
+/* The check's error for the segment, where it explains the cpio reader's failure (d->status < 0). */
+static int decoded_error(const cvm_initrd *rd, size_t seg, const struct decoded *d, cvm_error *err) {
+        const struct cvm_initrd_segment *s = cvm_initrd_segment(rd, seg);
+
+        if (d->status == -ENOMEM)
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        return cvm_error_prefix(err, "%s: segment %zu (%s at offset %llu): ", initrd_name(rd), seg,
+                                cvm_initrd_compression_name(s->compression), (unsigned long long) s->offset);
+}
+
+/* After the cpio reader's end: the rest of the decoded stream (padding, or what follows the trailer) checked too. */
+static int decoded_drain(struct decoded *d) {
+        const void *buf;
+
+        if (!d->raw)
+                return 0;
+        while (!d->eof && d->status == 0 && decoded_read(NULL, d, &buf) > 0)
+                ;
+        return d->status;
+}
+
+static void decoded_clear(struct decoded *d) {
+        if (d->raw)
+                archive_read_free(d->raw);
+        initrd_scan_free(d->scan);
+}
+
 static int foreach_segment(const cvm_initrd *rd, size_t seg, bool want_data, cvm_initrd_entry_fn fn, void *userdata,
                            cvm_error *err) {
         const struct cvm_initrd_segment *s = cvm_initrd_segment(rd, seg);
         _cleanup_(archive_freep) struct archive *a = archive_read_new();
-        const uint8_t *data = cvm_initrd_data(rd, NULL);
+        _cleanup_(decoded_clear) struct decoded d = { .err = err };
         struct archive_entry *ae;
-        int ar;
+        int ar, r;
 
         if (!a)
                 return cvm_error_set(err, ENOMEM, "out of memory");
         if (s->to_end)
                 return cvm_error_set(err, EINVAL, "%s: opened for appending only; its segments were not read",
                                      initrd_name(rd));
-        /* Uncompressed segments were walked header by header already; compressed ones are walked here. */
-        if (s->compression != CVM_INITRD_NONE) {
-                int r = initrd_prescan(data + s->offset, s->length, err);
-                if (r < 0)
-                        return cvm_error_prefix(err, "%s: segment %zu (%s at offset %llu): ", initrd_name(rd), seg,
-                                                cvm_initrd_compression_name(s->compression),
-                                                (unsigned long long) s->offset);
-        }
-        archive_read_support_filter_all(a);
-        archive_read_support_format_cpio(a);
-        if (archive_read_open_memory(a, data + s->offset, s->length) != ARCHIVE_OK)
-                return entry_error(rd, seg, 0, err, EBADMSG, "%s", archive_error_string(a));
+        if ((r = open_segment(rd, s, a, &d, err)) < 0)
+                return d.status < 0 ? decoded_error(rd, seg, &d, err)
+                                    : r == -ENOMEM ? r : entry_error(rd, seg, 0, err, EBADMSG, "%s", archive_error_string(a));
         while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
                 char path[PATH_MAX], hard[PATH_MAX];
                 const char *name = archive_entry_pathname(ae), *hl = archive_entry_hardlink(ae);
                 int64_t pos = archive_read_header_position(a);
                 _cleanup_free_ uint8_t *content = NULL;
                 struct cvm_initrd_entry e;
-                int r;
 
                 if (archive_format(a) != ARCHIVE_FORMAT_CPIO_SVR4_NOCRC && archive_format(a) != ARCHIVE_FORMAT_CPIO_SVR4_CRC)
                         return entry_error(rd, seg, pos, err, EBADMSG, "%s, not cpio newc (the kernel reads only newc)",
@@ -116,13 +191,18 @@ static int foreach_segment(const cvm_initrd *rd, size_t seg, bool want_data, cvm
                         if (r == -ENOMEM)
                                 return cvm_error_set(err, ENOMEM, "out of memory");
                         if (r < 0)
-                                return entry_error(rd, seg, pos, err, EBADMSG, "content of '%.200s' is truncated", path);
+                                return d.status < 0 ? decoded_error(rd, seg, &d, err)
+                                                    : entry_error(rd, seg, pos, err, EBADMSG, "content of '%.200s' is truncated", path);
                         e.data = content;
                 }
                 r = fn(&e, userdata);
                 if (r < 0)
                         return r;
         }
+        if (ar == ARCHIVE_EOF)
+                decoded_drain(&d);
+        if (d.status < 0)
+                return decoded_error(rd, seg, &d, err);
         if (ar != ARCHIVE_EOF)
                 return entry_error(rd, seg, archive_read_header_position(a), err, EBADMSG, "%s",
                                    archive_error_string(a) ? archive_error_string(a) : "unreadable entry");

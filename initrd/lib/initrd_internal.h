@@ -45,8 +45,18 @@ const char *initrd_name(const cvm_initrd *rd);
 int initrd_walk(const uint8_t *buf, size_t len, bool prefix_only, struct cvm_initrd_segment **ret, size_t *n_ret,
                 cvm_error *err);
 
-/* Check a compressed segment's cpio stream (headers, name sizes, truncation) before libarchive reads it. */
-int initrd_prescan(const uint8_t *buf, size_t len, cvm_error *err);
+/*
+ * A compressed segment's decoded cpio stream checked (headers, name sizes,
+ * the INITRD_MAX_UNPACKED bound, truncation) as it is decoded, each block
+ * before libarchive's cpio reader sees it (prescan.c).
+ */
+typedef struct initrd_scan initrd_scan;
+initrd_scan *initrd_scan_new(void);
+/* The next decoded bytes: 0, or -errno with a message naming the archive byte. */
+int initrd_scan_feed(initrd_scan *s, const void *p, size_t n, cvm_error *err);
+/* At the end of the stream: -EBADMSG if an entry was cut off. */
+int initrd_scan_end(const initrd_scan *s, cvm_error *err);
+void initrd_scan_free(initrd_scan *s);
 
 /* The tag of cvm-initrd's temporaries (cvmbase/temp.h): ".OUT.cvm-initrd.PID.XXXXXX". */
 #define INITRD_TEMP_TAG "cvm-initrd"

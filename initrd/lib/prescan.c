@@ -3,16 +3,15 @@
  * A bounds check of a compressed segment's cpio stream before libarchive
  * parses it: libarchive's cpio reader reads an entry's name in one
  * read-ahead of the size the header claims, so a hostile 4 GiB namesize
- * becomes a 4 GiB allocation (fuzz_initrd found it).  The stream is
- * decompressed through libarchive's filters (format "raw") and walked header
- * by header with a small state machine; nothing is buffered but one header
- * and one name.
+ * becomes a 4 GiB allocation (fuzz_initrd found it).  The decoded stream is
+ * fed through here block by block on its way to the cpio reader (entries.c)
+ * and walked header by header with a small state machine; nothing is
+ * buffered but one header and one name.
  */
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "initrd_internal.h"
@@ -21,7 +20,7 @@
 
 enum state { START, HEADER, NAME, SKIP };
 
-struct scan {
+struct initrd_scan {
         enum state st;
         uint8_t hdr[NEWC_HEADER];
         char name[PATH_MAX];
@@ -49,7 +48,7 @@ static uint64_t pad4(uint64_t x) {
         return (4 - (x & 3)) & 3;
 }
 
-static int header_done(struct scan *s, cvm_error *err) {
+static int header_done(struct initrd_scan *s, cvm_error *err) {
         uint32_t f;
 
         if (memcmp(s->hdr, "07070", 5) != 0 || (s->hdr[5] != '1' && s->hdr[5] != '2'))
@@ -69,7 +68,7 @@ static int header_done(struct scan *s, cvm_error *err) {
         return 0;
 }
 
-static int name_done(struct scan *s, cvm_error *err) {
+static int name_done(struct initrd_scan *s, cvm_error *err) {
         if (s->name[s->namesize - 1] != '\0')
                 return cvm_error_set(err, EBADMSG, "archive byte %llu: cpio name is not NUL-terminated",
                                      (unsigned long long) s->entry);
@@ -78,7 +77,7 @@ static int name_done(struct scan *s, cvm_error *err) {
         return 0;
 }
 
-static int feed(struct scan *s, const uint8_t *p, size_t n, cvm_error *err) {
+static int feed(struct initrd_scan *s, const uint8_t *p, size_t n, cvm_error *err) {
         while (n > 0) {
                 size_t take = 0;
                 int r = 0;
@@ -128,38 +127,27 @@ static int feed(struct scan *s, const uint8_t *p, size_t n, cvm_error *err) {
         return 0;
 }
 
-int initrd_prescan(const uint8_t *buf, size_t len, cvm_error *err) {
-        struct archive *a = archive_read_new();
-        struct archive_entry *ae;
-        struct scan s = { .st = START };
-        const void *block;
-        size_t size;
-        la_int64_t off;
-        int ar, r = 0;
+initrd_scan *initrd_scan_new(void) {
+        initrd_scan *s = calloc(1, sizeof(*s));
 
-        if (!a)
-                return cvm_error_set(err, ENOMEM, "out of memory");
-        archive_read_support_filter_all(a);
-        archive_read_support_format_raw(a);
-        if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK || archive_read_next_header(a, &ae) != ARCHIVE_OK) {
-                r = cvm_error_set(err, EBADMSG, "%s", archive_error_string(a) ? archive_error_string(a) : "unreadable");
-                goto out;
-        }
-        while ((ar = archive_read_data_block(a, &block, &size, &off)) == ARCHIVE_OK) {
-                if (s.pos + size > INITRD_MAX_UNPACKED) {
-                        r = cvm_error_set(err, EFBIG, "expands past %llu bytes; refusing it",
-                                          (unsigned long long) INITRD_MAX_UNPACKED);
-                        goto out;
-                }
-                if ((r = feed(&s, block, size, err)) < 0)
-                        goto out;
-        }
-        if (ar != ARCHIVE_EOF)
-                r = cvm_error_set(err, EBADMSG, "%s", archive_error_string(a) ? archive_error_string(a) : "unreadable");
-        else if (s.st != START)
-                r = cvm_error_set(err, EBADMSG, "archive byte %llu: the entry that starts there is cut off by the end of the stream",
-                                  (unsigned long long) s.entry);
-out:
-        archive_read_free(a);
-        return r;
+        if (s)
+                s->st = START;
+        return s;
+}
+
+int initrd_scan_feed(initrd_scan *s, const void *p, size_t n, cvm_error *err) {
+        if (s->pos + n > INITRD_MAX_UNPACKED)
+                return cvm_error_set(err, EFBIG, "expands past %llu bytes; refusing it", (unsigned long long) INITRD_MAX_UNPACKED);
+        return feed(s, p, n, err);
+}
+
+int initrd_scan_end(const initrd_scan *s, cvm_error *err) {
+        if (s->st != START)
+                return cvm_error_set(err, EBADMSG, "archive byte %llu: the entry that starts there is cut off by the end of the stream",
+                                     (unsigned long long) s->entry);
+        return 0;
+}
+
+void initrd_scan_free(initrd_scan *s) {
+        free(s);
 }
