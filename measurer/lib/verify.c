@@ -607,12 +607,17 @@ static bool register_found(const struct cvm_verify_result *res, uint32_t index) 
         return false;
 }
 
-/* What ref's i-th register must hold: the manifest's value, or the one this instance's state gives it. */
-static const char *expected_value(const cvm_reference *ref, const struct cvm_verify_result *res, size_t i) {
-        for (size_t k = 0; k < res->ninstance_regs; k++)
-                if (res->instance_regs[k].index == ref->regs[i])
+/* What register index must hold: the manifest's value, or the one this instance's state gives it; NULL if not predicted. */
+static const char *expected_value(const cvm_reference *ref, const struct cvm_verify_result *res, uint32_t index) {
+        const char *want = NULL;
+
+        for (size_t i = 0; i < ref->nregs; i++)
+                if (ref->regs[i] == index)
+                        want = ref->reg_digest[i];
+        for (size_t k = 0; want && k < res->ninstance_regs; k++)
+                if (res->instance_regs[k].index == index)
                         return res->instance_regs[k].digest;
-        return ref->reg_digest[i];
+        return want;
 }
 
 int cvm_verify_saved_log(const cvm_reference *ref, const cvm_eventlog *log, struct cvm_verify_result *res, cvm_error *err) {
@@ -622,7 +627,7 @@ int cvm_verify_saved_log(const cvm_reference *ref, const cvm_eventlog *log, stru
         if ((r = cvm_replay_new(&ref->alg, 1, &rp, err)) == 0 && (r = cvm_replay_add_log(rp, log, err)) == 0)
                 for (size_t i = 0; i < ref->nregs && r == 0; i++) {
                         const struct cvm_register_value *v = cvm_replay_find(rp, ref->regs[i], ref->alg);
-                        const char *want = expected_value(ref, res, i);
+                        const char *want = expected_value(ref, res, ref->regs[i]);
                         char got[2 * CVM_DIGEST_MAX + 1] = "";
                         if (register_found(res, ref->regs[i]))
                                 continue;
@@ -646,17 +651,11 @@ size_t cvm_verify_mismatches(const struct cvm_verify_result *res) {
 int cvm_verify_register(const cvm_reference *ref, uint32_t index, const uint8_t *live, size_t live_len,
                         const uint8_t *logs_replay, size_t logs_len, struct cvm_verify_result *res, cvm_error *err) {
         char got[2 * CVM_DIGEST_MAX + 1], want[2 * CVM_DIGEST_MAX + 1];
-        const char *expected = NULL;
+        const char *expected = expected_value(ref, res, index);
 
         if (live_len != (size_t) cvm_alg_size(ref->alg) || (logs_replay && logs_len != live_len))
                 return cvm_error_set(err, EINVAL, "register %u: a %s value is %u bytes, not %zu", index,
                                      cvm_alg_name(ref->alg), cvm_alg_size(ref->alg), live_len);
-        for (size_t i = 0; i < ref->nregs; i++)
-                if (ref->regs[i] == index)
-                        expected = ref->reg_digest[i];
-        for (size_t i = 0; expected && i < res->ninstance_regs; i++)
-                if (res->instance_regs[i].index == index)
-                        expected = res->instance_regs[i].digest;
         if (!expected)
                 return cvm_error_set(err, ENOENT, "register %u: the reference does not predict it", index);
         if (logs_replay)

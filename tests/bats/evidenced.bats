@@ -379,22 +379,9 @@ print(ok, err, lost)' >"$T/load.out" 3>&- &
 }
 
 @test "evidenced: socket activation (LISTEN_FDS): a restart keeps the socket and no client is refused" {
-        # A stand-in for systemd: hold the listening socket, start the daemon on it twice.
-        PYTHONPATH="$PY" timeout 60 python3 - "$D" "$SOCK" "$T" >"$T/act.out" 2>"$T/act.err" 3>&- <<'PYEOF' &
-import os, socket, subprocess, sys, time
-d, path, t = sys.argv[1:4]
-ls = socket.socket(socket.AF_UNIX); ls.bind(path); os.chmod(path, 0o666); ls.listen(128)
-def start():
-    def child():
-        os.dup2(ls.fileno(), 3)
-        os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())
-    return subprocess.Popen([d, "--backend", "sim", "--sim-state", t + "/regs", "--sysroot", t + "/root",
-                             "--log", t + "/runtime.log"], preexec_fn=child, pass_fds=(ls.fileno(),))
-p = start(); time.sleep(3); p.terminate(); p.wait()
-time.sleep(1)   # no daemon: clients queue on the held socket
-p = start(); time.sleep(3); p.terminate(); p.wait()
-print("restarted")
-PYEOF
+        # A stand-in for systemd: hold the listening socket, start the daemon on it twice, a second apart.
+        PYTHONPATH="$PY" timeout 60 python3 "$BATS_TEST_DIRNAME/socket-activate.py" "$D" "$SOCK" "$T" 2 3 1 \
+                >"$T/act.out" 2>"$T/act.err" 3>&- &
         act=$!
         sleep 0.5
         run env PYTHONPATH="$PY" timeout 30 python3 -c '
@@ -654,21 +641,8 @@ r = c.Client().call(\"GetContainerEventLog\", algorithm=\"sha256\"); print(r[\"c
 }
 
 @test "evidenced: restarted twice under load from 8 pipelining clients (socket activation): every call answered or failed at its client, none silent" {
-        PYTHONPATH="$PY" timeout 60 python3 - "$D" "$SOCK" "$T" >"$T/act.out" 2>"$T/act.err" 3>&- <<'PYEOF' &
-import os, socket, subprocess, sys, time
-d, path, t = sys.argv[1:4]
-ls = socket.socket(socket.AF_UNIX); ls.bind(path); os.chmod(path, 0o666); ls.listen(128)
-def start():
-    def child():
-        os.dup2(ls.fileno(), 3)
-        os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())
-    return subprocess.Popen([d, "--backend", "sim", "--sim-state", t + "/regs", "--sysroot", t + "/root",
-                             "--log", t + "/runtime.log"], preexec_fn=child, pass_fds=(ls.fileno(),))
-for _ in range(2):
-    p = start(); time.sleep(2); p.terminate(); p.wait()
-p = start(); time.sleep(2); p.terminate(); p.wait()
-print("restarted")
-PYEOF
+        PYTHONPATH="$PY" timeout 60 python3 "$BATS_TEST_DIRNAME/socket-activate.py" "$D" "$SOCK" "$T" 3 2 0 \
+                >"$T/act.out" 2>"$T/act.err" 3>&- &
         act=$!
         sleep 0.3
         run timeout 40 python3 - "$SOCK" <<'PYEOF'
