@@ -290,6 +290,10 @@ $(BUILD)/bench/imrbench: tests/bench/imrbench.c $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/lib/libcvm.a $(PKG_LIBS)
 
+$(BUILD)/bench/evpfloor: tests/bench/evpfloor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< -lcrypto
+
 $(BUILD)/bench/evdbench: tests/bench/evdbench.c tests/bench/evdbench_open.c tests/bench/evdbench.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) -pthread
@@ -297,7 +301,7 @@ $(BUILD)/bench/evdbench: tests/bench/evdbench.c tests/bench/evdbench_open.c test
 # Each script prints its figures as it goes and appends them to BENCH_FIGURES;
 # they are printed together at the end (tests/bench/readme-table.sh reads them).
 BENCH_FIGURES := $(BUILD)/bench/figures.txt
-after-deps-bench: all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench $(BUILD)/bench/evdbench
+after-deps-bench: all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench $(BUILD)/bench/evdbench $(BUILD)/bench/evpfloor
 	@rm -f $(BENCH_FIGURES)
 	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-evidence.sh
 	@BUILD=$(BUILD) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-live.sh
