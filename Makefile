@@ -20,7 +20,7 @@ LINK_PKGS  := libcrypto json-c yaml-0.1
 PKG_LIBS   := $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null) -pthread
 TSS2_LIBS  := $(shell pkg-config --libs tss2-mu tss2-esys tss2-tctildr tss2-rc 2>/dev/null)
 # initrd/ adds libarchive and the codecs it finds segment ends with (libbz2 has no .pc).
-INITRD_PKGS := libarchive zlib libzstd liblzma
+INITRD_PKGS := libarchive zlib libzstd liblzma libisal
 INITRD_LIBS := $(shell pkg-config --libs $(INITRD_PKGS) 2>/dev/null) -lbz2
 # rewriter/ adds libguestfs and crypt(3) (the password step).
 REWRITE_LIBS := $(shell pkg-config --libs libguestfs 2>/dev/null) -lcrypt
@@ -65,7 +65,7 @@ LIBS := $(BUILD)/lib/libcvmbase.a $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvm.so $
 # running the tools needs (rewriting images under libguestfs, booting them with
 # cvm-vm), and what the tests, sanitizers, fuzzers and the closed loop add.
 DEPS_BUILD := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev libarchive-dev \
-        zlib1g-dev libzstd-dev liblzma-dev libbz2-dev libguestfs-dev scdoc dpkg-dev debhelper fakeroot
+        zlib1g-dev libzstd-dev liblzma-dev libbz2-dev libisal-dev libguestfs-dev scdoc dpkg-dev debhelper fakeroot
 DEPS_RUN := libguestfs-tools linux-image-amd64 qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools tpm2-tools \
         libtss2-tcti-device0 fuse3 xxd jq python3
 DEPS_TEST := libcmocka-dev bats shellcheck clang libclang-rt-14-dev llvm valgrind \

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reading the entries of a segment through libarchive (every filter it has,
- * cpio newc only).  A compressed segment is decoded once: one libarchive
- * reader decodes it (format raw), each decoded block goes through the bounds
- * check (prescan.c) and then to a second reader that parses the cpio.
+ * cpio newc only).  A compressed segment is decoded once (gzip by ISA-L,
+ * gunzip.c; the others by a libarchive reader of format raw), each decoded
+ * block goes through the bounds check (prescan.c) and then to a second
+ * reader that parses the cpio.
  */
 
 #include <archive.h>
@@ -60,35 +61,48 @@ static int read_data(struct archive *a, uint64_t size, uint8_t **ret) {
 
 /* The decoded stream of a compressed segment, each block checked before the cpio reader gets it. */
 struct decoded {
-        struct archive *raw;
+        initrd_gunzip *gz;      /* gzip, by ISA-L */
+        struct archive *raw;    /* the other formats, by libarchive's filters */
         initrd_scan *scan;
         cvm_error *err;
         int status;             /* the check's or the decoder's error: it explains the cpio reader's */
         bool eof;
 };
 
+/* The next decoded block: 1, 0 at the end, -errno with err set. */
+static int decoded_next(struct decoded *d, const void **buf, size_t *size) {
+        la_int64_t off;
+        int ar;
+
+        if (d->gz)
+                return initrd_gunzip_read(d->gz, buf, size, d->err);
+        ar = archive_read_data_block(d->raw, buf, size, &off);
+        if (ar == ARCHIVE_EOF)
+                return 0;
+        if (ar != ARCHIVE_OK)
+                return cvm_error_set(d->err, EBADMSG, "%s",
+                                     archive_error_string(d->raw) ? archive_error_string(d->raw) : "undecodable");
+        return 1;
+}
+
 static la_ssize_t decoded_read(struct archive *cpio, void *userdata, const void **buf) {
         struct decoded *d = userdata;
-        la_int64_t off;
-        size_t size;
-        int ar;
+        size_t size = 0;
+        int r;
 
         (void) cpio;
         if (d->status < 0 || d->eof)
                 return d->status < 0 ? ARCHIVE_FATAL : 0;
-        ar = archive_read_data_block(d->raw, buf, &size, &off);
-        if (ar == ARCHIVE_EOF) {
+        r = decoded_next(d, buf, &size);
+        if (r == 0) {
                 d->eof = true;
-                d->status = initrd_scan_end(d->scan, d->err);
-                return d->status < 0 ? ARCHIVE_FATAL : 0;
+                r = initrd_scan_end(d->scan, d->err);
+        } else if (r > 0) {
+                r = initrd_scan_feed(d->scan, *buf, size, d->err);
         }
-        if (ar != ARCHIVE_OK)
-                d->status = cvm_error_set(d->err, EBADMSG, "%s",
-                                          archive_error_string(d->raw) ? archive_error_string(d->raw) : "undecodable");
-        else
-                d->status = initrd_scan_feed(d->scan, *buf, size, d->err);
+        d->status = r < 0 ? r : 0;
         /* The cpio reader's own error is not reported: d->status is, by every caller. */
-        return d->status < 0 ? ARCHIVE_FATAL : (la_ssize_t) size;
+        return r < 0 ? ARCHIVE_FATAL : d->eof ? 0 : (la_ssize_t) size;
 }
 
 /* Open cpio over the segment: straight over an uncompressed one (walked header by header already), else through d. */
@@ -100,7 +114,14 @@ static int open_segment(const cvm_initrd *rd, const struct cvm_initrd_segment *s
         archive_read_support_format_cpio(cpio);
         if (s->compression == CVM_INITRD_NONE)
                 return archive_read_open_memory(cpio, data + s->offset, s->length) == ARCHIVE_OK ? 0 : -EBADMSG;
-        if (!(d->raw = archive_read_new()) || !(d->scan = initrd_scan_new()))
+        if (!(d->scan = initrd_scan_new()))
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        if (s->compression == CVM_INITRD_GZIP) {
+                if (initrd_gunzip_new(data + s->offset, s->length, &d->gz) < 0)
+                        return cvm_error_set(err, ENOMEM, "out of memory");
+                return archive_read_open(cpio, d, NULL, decoded_read, NULL) == ARCHIVE_OK ? 0 : -EBADMSG;
+        }
+        if (!(d->raw = archive_read_new()))
                 return cvm_error_set(err, ENOMEM, "out of memory");
         archive_read_support_filter_all(d->raw);
         archive_read_support_format_raw(d->raw);
@@ -125,7 +146,7 @@ static int decoded_error(const cvm_initrd *rd, size_t seg, const struct decoded 
 static int decoded_drain(struct decoded *d) {
         const void *buf;
 
-        if (!d->raw)
+        if (!d->raw && !d->gz)
                 return 0;
         while (!d->eof && d->status == 0 && decoded_read(NULL, d, &buf) > 0)
                 ;
@@ -133,6 +154,8 @@ static int decoded_drain(struct decoded *d) {
 }
 
 static void decoded_clear(struct decoded *d) {
+        if (d->gz)
+                initrd_gunzip_free(d->gz);
         if (d->raw)
                 archive_read_free(d->raw);
         initrd_scan_free(d->scan);

@@ -35,6 +35,15 @@ int initrd_gzip_new(unsigned threads, int fd, initrd_gzip **ret, cvm_error *err)
 int initrd_gzip_write(initrd_gzip *g, const void *buf, size_t len, cvm_error *err);
 int initrd_gzip_finish(initrd_gzip *g, bool ok, uint64_t *written, cvm_error *err);
 
+/* One gzip member decoded by ISA-L (gunzip.c): new over the bytes from its header on (which must outlive it). */
+typedef struct initrd_gunzip initrd_gunzip;
+int initrd_gunzip_new(const uint8_t *buf, size_t len, initrd_gunzip **ret);
+/* The next decoded block in *out, *n: 1; 0 after the member's trailer; -errno (corrupt, truncated, too big). */
+int initrd_gunzip_read(initrd_gunzip *z, const void **out, size_t *n, cvm_error *err);
+/* Compressed bytes used so far: the member's length once read returned 0. */
+uint64_t initrd_gunzip_consumed(const initrd_gunzip *z);
+void initrd_gunzip_free(initrd_gunzip *z);
+
 /* The open file behind the image, or -1 when it is a caller's buffer. */
 int initrd_fd(const cvm_initrd *rd);
 

@@ -5,7 +5,8 @@
 # mkinitramfs for the installed kernel (MODULES=most, an early microcode
 # segment first), with Debian 12's default zstd, with gzip and with xz; the
 # payload is the cvm-measure bundle plugin 50 installs (a few MB).  Prints the
-# times and the ratios (target >= 20x), and the bundle's size.
+# times and the ratios (target >= 20x), the cost over the floor that reading
+# the image's entries sets (one decode of its main segment), and the bundle's size.
 set -eu
 BUILD=${BUILD:-build}
 I="$BUILD/bin/cvm-initrd"
@@ -68,6 +69,13 @@ for comp in ${BENCH_CODECS:-zstd gzip xz}; do
         u=$(best usual)
         runs=3
         o=$(best ours)
+        # The floor: append reads every entry of the image (a path goes where the image's symlinks lead, and
+        # may not replace an earlier symlink or device), so it decodes the main segment once; the codec's
+        # own tool decoding it to nowhere is what that costs.
+        main=$("$I" list --json "$dir/base.img" | jq '.segments[-1].offset')
+        tail -c +$((main + 1)) "$dir/base.img" >"$dir/main.seg"
+        decode() { $comp -dc <"$dir/main.seg" >/dev/null; }
+        f=$(best decode)
         "$I" list "$dir/ours.img" | grep -q 'usr/lib/cvm/bundle/bin/cvm-measure$'
         "$I" list "$dir/usual.img" | grep -q 'usr/lib/cvm/bundle/bin/cvm-measure$'
         awk -v u="$u" -v o="$o" -v s="$(stat -c %s "$dir/base.img")" -v p="$payload" -v c="$comp" -v z="$compressor" 'BEGIN {
@@ -76,4 +84,5 @@ for comp in ${BENCH_CODECS:-zstd gzip xz}; do
                 printf "  cvm-initrd append (%s)                 %8.0f ms\n", c, o / 1e6
                 printf "  ratio: %.0fx faster (target >= 20x)\n", u / o }'
         figure "cvm-initrd append, $comp, $(( payload / 1024 )) MB payload" cvm-initrd "$((o / 1000000))" usual "$((u / 1000000))" ms ">=20"
+        figure "cvm-initrd append, $comp, against one decode of the image" cvm-initrd "$((o / 1000000))" "$comp -dc" "$((f / 1000000))" ms "<=2"
 done
