@@ -205,11 +205,11 @@ plan() {
 @test "a secret parameter's value is in no --plan output, text or JSON, wherever it was substituted" {
         PARAMS='  password_hash: {type: string, description: d}' \
                 evil 'run: {command: "usermod -p '"'"'${password_hash}'"'"' root"}' 'write: {path: /etc/h, content: "${password_hash}"}'
-        run "$RW" --recipe "$IN/r.yaml" --plugins "$IN/p" --plan --set evil.password_hash='$6$SeCrEt$HaSh'
+        run timeout 60 "$RW" --recipe "$IN/r.yaml" --plugins "$IN/p" --plan --set evil.password_hash='$6$SeCrEt$HaSh'
         [ "$status" -eq 0 ]
         [[ "$output" == *'run command=(hidden)'* ]]
         [[ "$output" != *SeCrEt* ]]
-        run "$RW" --recipe "$IN/r.yaml" --plugins "$IN/p" --plan --json --set evil.password_hash='$6$SeCrEt$HaSh'
+        run timeout 60 "$RW" --recipe "$IN/r.yaml" --plugins "$IN/p" --plan --json --set evil.password_hash='$6$SeCrEt$HaSh'
         [ "$status" -eq 0 ]
         [ "$(jq -r '.plugins[0].steps[0].args.command' <<<"$output")" = "(not recorded)" ]
         [[ "$output" != *SeCrEt* ]]
