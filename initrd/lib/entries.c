@@ -105,30 +105,37 @@ static la_ssize_t decoded_read(struct archive *cpio, void *userdata, const void 
         return r < 0 ? ARCHIVE_FATAL : d->eof ? 0 : (la_ssize_t) size;
 }
 
-/* Open cpio over the segment: straight over an uncompressed one (walked header by header already), else through d. */
-static int open_segment(const cvm_initrd *rd, const struct cvm_initrd_segment *s, struct archive *cpio, struct decoded *d,
-                        cvm_error *err) {
-        const uint8_t *data = cvm_initrd_data(rd, NULL);
+/* libarchive's filters decoding the segment, read as one raw entry. */
+static int open_raw(struct decoded *d, const uint8_t *buf, size_t len, cvm_error *err) {
         struct archive_entry *ae;
 
-        archive_read_support_format_cpio(cpio);
-        if (s->compression == CVM_INITRD_NONE)
-                return archive_read_open_memory(cpio, data + s->offset, s->length) == ARCHIVE_OK ? 0 : -EBADMSG;
-        if (!(d->scan = initrd_scan_new()))
-                return cvm_error_set(err, ENOMEM, "out of memory");
-        if (s->compression == CVM_INITRD_GZIP) {
-                if (initrd_gunzip_new(data + s->offset, s->length, &d->gz) < 0)
-                        return cvm_error_set(err, ENOMEM, "out of memory");
-                return archive_read_open(cpio, d, NULL, decoded_read, NULL) == ARCHIVE_OK ? 0 : -EBADMSG;
-        }
         if (!(d->raw = archive_read_new()))
                 return cvm_error_set(err, ENOMEM, "out of memory");
         archive_read_support_filter_all(d->raw);
         archive_read_support_format_raw(d->raw);
-        if (archive_read_open_memory(d->raw, data + s->offset, s->length) != ARCHIVE_OK ||
-            archive_read_next_header(d->raw, &ae) != ARCHIVE_OK)
+        if (archive_read_open_memory(d->raw, buf, len) != ARCHIVE_OK || archive_read_next_header(d->raw, &ae) != ARCHIVE_OK)
                 return d->status = cvm_error_set(err, EBADMSG, "%s",
                                                  archive_error_string(d->raw) ? archive_error_string(d->raw) : "unreadable");
+        return 0;
+}
+
+/* Open cpio over the segment: straight over an uncompressed one (walked header by header already), else through d. */
+static int open_segment(const cvm_initrd *rd, const struct cvm_initrd_segment *s, struct archive *cpio, struct decoded *d,
+                        cvm_error *err) {
+        const uint8_t *data = cvm_initrd_data(rd, NULL) + s->offset;
+        int r;
+
+        archive_read_support_format_cpio(cpio);
+        if (s->compression == CVM_INITRD_NONE)
+                return archive_read_open_memory(cpio, data, s->length) == ARCHIVE_OK ? 0 : -EBADMSG;
+        if (!(d->scan = initrd_scan_new()))
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        if (s->compression != CVM_INITRD_GZIP)
+                r = open_raw(d, data, s->length, err);
+        else if ((r = initrd_gunzip_new(data, s->length, &d->gz)) < 0)
+                r = cvm_error_set(err, ENOMEM, "out of memory");
+        if (r < 0)
+                return r;
         return archive_read_open(cpio, d, NULL, decoded_read, NULL) == ARCHIVE_OK ? 0 : -EBADMSG;
 }
 
