@@ -265,8 +265,10 @@ after-deps-check:
 fuzz-build: $(FUZZ_BINS)
 
 # Fuzzers link a libcvm built once with coverage instrumentation and sanitizers.
-# A decompressed segment may grow to 64 MiB under the fuzzer (4 GiB otherwise), so a bomb is not a timeout.
-FUZZ_FLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -DINITRD_MAX_UNPACKED='(64ULL << 20)'
+# A decompressed segment may grow to 64 MiB under the fuzzer (4 GiB otherwise), so a bomb is not a timeout;
+# the entries kept of a segment to 4 KiB (64 MiB otherwise), so that dropping them is reached too.
+FUZZ_FLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -DINITRD_MAX_UNPACKED='(64ULL << 20)' \
+        -DINITRD_CACHE_MAX=4096u
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(BASE_SRCS:%.c=$(BUILD)/fuzzobj/%.o) $(INITRD_LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o) \
         $(filter-out %/cvm-rewrite.o,$(REWRITE_SRCS:%.c=$(BUILD)/fuzzobj/%.o)) $(BUILD)/obj/initrd/cli/launcher_blob.o
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reading the entries of a segment through libarchive (every filter it has,
- * cpio newc only).  A compressed segment is decoded once (gzip by ISA-L,
- * gunzip.c; the others by a libarchive reader of format raw), each decoded
- * block goes through the bounds check (prescan.c) and then to a second
- * reader that parses the cpio.
+ * cpio newc only).  A compressed segment is decoded once (gzip, xz, lzma and
+ * bzip2 by decode.c, to their exact end; zstd and lz4 by a libarchive reader
+ * of format raw), each decoded block goes through the bounds check
+ * (prescan.c) and then to a second reader that parses the cpio.  The pass
+ * that opens an image also finds where a gzip, xz, lzma or bzip2 segment
+ * ends this way, and keeps its entries (entry_cache.c).
  */
 
 #include <archive.h>
@@ -61,7 +63,7 @@ static int read_data(struct archive *a, uint64_t size, uint8_t **ret) {
 
 /* The decoded stream of a compressed segment, each block checked before the cpio reader gets it. */
 struct decoded {
-        initrd_gunzip *gz;      /* gzip, by ISA-L */
+        initrd_decoder *dec;    /* gzip, xz, lzma, bzip2: to the exact end */
         struct archive *raw;    /* the other formats, by libarchive's filters */
         initrd_scan *scan;
         cvm_error *err;
@@ -74,8 +76,8 @@ static int decoded_next(struct decoded *d, const void **buf, size_t *size) {
         la_int64_t off;
         int ar;
 
-        if (d->gz)
-                return initrd_gunzip_read(d->gz, buf, size, d->err);
+        if (d->dec)
+                return initrd_decoder_read(d->dec, buf, size, d->err);
         ar = archive_read_data_block(d->raw, buf, size, &off);
         if (ar == ARCHIVE_EOF)
                 return 0;
@@ -130,10 +132,10 @@ static int open_segment(const cvm_initrd *rd, const struct cvm_initrd_segment *s
                 return archive_read_open_memory(cpio, data, s->length) == ARCHIVE_OK ? 0 : -EBADMSG;
         if (!(d->scan = initrd_scan_new()))
                 return cvm_error_set(err, ENOMEM, "out of memory");
-        if (s->compression != CVM_INITRD_GZIP)
+        if (initrd_decoder_handles(s->compression))
+                r = initrd_decoder_new(s->compression, data, s->length, &d->dec, err);
+        else
                 r = open_raw(d, data, s->length, err);
-        else if ((r = initrd_gunzip_new(data, s->length, &d->gz)) < 0)
-                r = cvm_error_set(err, ENOMEM, "out of memory");
         if (r < 0)
                 return r;
         return archive_read_open(cpio, d, NULL, decoded_read, NULL) == ARCHIVE_OK ? 0 : -EBADMSG;
@@ -153,7 +155,7 @@ static int decoded_error(const cvm_initrd *rd, size_t seg, const struct decoded 
 static int decoded_drain(struct decoded *d) {
         const void *buf;
 
-        if (!d->raw && !d->gz)
+        if (!d->raw && !d->dec)
                 return 0;
         while (!d->eof && d->status == 0 && decoded_read(NULL, d, &buf) > 0)
                 ;
@@ -161,15 +163,15 @@ static int decoded_drain(struct decoded *d) {
 }
 
 static void decoded_clear(struct decoded *d) {
-        if (d->gz)
-                initrd_gunzip_free(d->gz);
+        initrd_decoder_free(d->dec);
         if (d->raw)
                 archive_read_free(d->raw);
         initrd_scan_free(d->scan);
 }
 
-static int foreach_segment(const cvm_initrd *rd, size_t seg, bool want_data, cvm_initrd_entry_fn fn, void *userdata,
-                           cvm_error *err) {
+/* fn for each entry of segment seg; *end (when not NULL): where a decode.c codec's stream ended. */
+static int read_segment(const cvm_initrd *rd, size_t seg, bool want_data, cvm_initrd_entry_fn fn, void *userdata,
+                        uint64_t *end, cvm_error *err) {
         const struct cvm_initrd_segment *s = cvm_initrd_segment(rd, seg);
         _cleanup_(archive_freep) struct archive *a = archive_read_new();
         _cleanup_(decoded_clear) struct decoded d = { .err = err };
@@ -236,6 +238,49 @@ static int foreach_segment(const cvm_initrd *rd, size_t seg, bool want_data, cvm
         if (ar != ARCHIVE_EOF)
                 return entry_error(rd, seg, archive_read_header_position(a), err, EBADMSG, "%s",
                                    archive_error_string(a) ? archive_error_string(a) : "unreadable entry");
+        if (end && d.dec)
+                *end = initrd_decoder_consumed(d.dec);
+        return 0;
+}
+
+static int foreach_segment(const cvm_initrd *rd, size_t seg, bool want_data, cvm_initrd_entry_fn fn, void *userdata,
+                           cvm_error *err) {
+        const initrd_cache *c = want_data ? NULL : initrd_cache_of(rd, seg);
+
+        return c ? initrd_cache_replay(c, seg, fn, userdata) : read_segment(rd, seg, want_data, fn, userdata, NULL, err);
+}
+
+/* Keep an entry while the cache fits; past INITRD_CACHE_MAX drop it (the pass goes on for the segment's end). */
+static int cache_entry(const struct cvm_initrd_entry *e, void *userdata) {
+        initrd_cache **c = userdata;
+        int r;
+
+        if (!*c)
+                return 0;
+        r = initrd_cache_add(*c, e);
+        if (r == -E2BIG) {
+                initrd_cache_free(*c);
+                *c = NULL;
+                return 0;
+        }
+        return r;
+}
+
+int initrd_read_to_end(const cvm_initrd *rd, size_t i, initrd_cache **cache, uint64_t *end, cvm_error *err) {
+        initrd_cache *c = initrd_cache_new();
+        uint64_t length = 0;
+        int r;
+
+        if (!c)
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        /* *end may be the segment's length, which the pass reads: set only after it. */
+        r = read_segment(rd, i, false, cache_entry, &c, &length, err);
+        if (r < 0) {
+                initrd_cache_free(c);
+                return r == -ENOMEM ? cvm_error_set(err, ENOMEM, "out of memory") : r;
+        }
+        *end = length;
+        *cache = c;
         return 0;
 }
 

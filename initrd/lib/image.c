@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* An initramfs image: its bytes (mapped read-only, never written) and its segments. */
+/*
+ * An initramfs image: its bytes (mapped read-only, never written), its
+ * segments, and the entries kept of the segments whose end was found by
+ * reading them (a gzip, xz, lzma or bzip2 segment is decoded once to open
+ * it; that pass keeps its entries for cvm_initrd_foreach).
+ */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,14 +22,31 @@ struct cvm_initrd {
         bool mapped;
         int fd;                 /* the file mapped, kept open for copy_file_range; -1 for buffers */
         char *name;
-        struct cvm_initrd_segment *segments;
-        size_t n_segments;
+        struct initrd_segments segs;
+        initrd_cache **caches;  /* per segment, NULL where nothing is kept */
+        size_t n_caches;
 };
 
+/* The end of segment i, found by reading it; its entries kept. */
+static int read_end(void *ctx, size_t i, cvm_error *err) {
+        cvm_initrd *rd = ctx;
+        initrd_cache **caches;
+
+        if (i >= rd->n_caches) {
+                size_t n = rd->segs.cap;
+                if (!(caches = realloc(rd->caches, n * sizeof(*caches))))
+                        return cvm_error_set(err, ENOMEM, "out of memory");
+                memset(caches + rd->n_caches, 0, (n - rd->n_caches) * sizeof(*caches));
+                rd->caches = caches;
+                rd->n_caches = n;
+        }
+        return initrd_read_to_end(rd, i, &rd->caches[i], &rd->segs.v[i].length, err);
+}
+
 static int finish_open(cvm_initrd *rd, bool prefix_only, cvm_initrd **ret, cvm_error *err) {
-        int r = initrd_walk(rd->data, rd->size, prefix_only, &rd->segments, &rd->n_segments, err);
+        int r = initrd_walk(rd->data, rd->size, rd->name, prefix_only ? INITRD_WALK_PREFIX : INITRD_WALK_DEFER,
+                            read_end, rd, &rd->segs, err);
         if (r < 0) {
-                cvm_error_prefix(err, "%s: ", rd->name);
                 cvm_initrd_close(rd);
                 return r;
         }
@@ -93,17 +115,24 @@ void cvm_initrd_close(cvm_initrd *rd) {
                 munmap((void *) rd->data, rd->size);
         if (rd->fd >= 0)
                 close(rd->fd);
-        free(rd->segments);
+        for (size_t i = 0; i < rd->n_caches; i++)
+                initrd_cache_free(rd->caches[i]);
+        free(rd->caches);
+        free(rd->segs.v);
         free(rd->name);
         free(rd);
 }
 
 size_t cvm_initrd_segment_count(const cvm_initrd *rd) {
-        return rd->n_segments;
+        return rd->segs.n;
 }
 
 const struct cvm_initrd_segment *cvm_initrd_segment(const cvm_initrd *rd, size_t i) {
-        return i < rd->n_segments ? &rd->segments[i] : NULL;
+        return i < rd->segs.n ? &rd->segs.v[i] : NULL;
+}
+
+const initrd_cache *initrd_cache_of(const cvm_initrd *rd, size_t i) {
+        return i < rd->n_caches ? rd->caches[i] : NULL;
 }
 
 const uint8_t *cvm_initrd_data(const cvm_initrd *rd, size_t *size) {

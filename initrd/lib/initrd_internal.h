@@ -35,14 +35,25 @@ int initrd_gzip_new(unsigned threads, int fd, initrd_gzip **ret, cvm_error *err)
 int initrd_gzip_write(initrd_gzip *g, const void *buf, size_t len, cvm_error *err);
 int initrd_gzip_finish(initrd_gzip *g, bool ok, uint64_t *written, cvm_error *err);
 
-/* One gzip member decoded by ISA-L (gunzip.c): new over the bytes from its header on (which must outlive it). */
-typedef struct initrd_gunzip initrd_gunzip;
-int initrd_gunzip_new(const uint8_t *buf, size_t len, initrd_gunzip **ret);
-/* The next decoded block in *out, *n: 1; 0 after the member's trailer; -errno (corrupt, truncated, too big). */
-int initrd_gunzip_read(initrd_gunzip *z, const void **out, size_t *n, cvm_error *err);
-/* Compressed bytes used so far: the member's length once read returned 0. */
-uint64_t initrd_gunzip_consumed(const initrd_gunzip *z);
-void initrd_gunzip_free(initrd_gunzip *z);
+/*
+ * A gzip, xz, lzma or bzip2 stream decoded to its exact end (decode.c), over
+ * buf[0, len) (which must outlive it); where it ends is found by decoding.
+ */
+typedef struct initrd_decoder initrd_decoder;
+/* Whether c is one of those codecs (the others' frames say where they end). */
+bool initrd_decoder_handles(enum cvm_initrd_compression c);
+int initrd_decoder_new(enum cvm_initrd_compression c, const uint8_t *buf, size_t len, initrd_decoder **ret,
+                       cvm_error *err);
+/* The next decoded block in *out, *n: 1; 0 after the stream's end; -errno (corrupt, truncated, too big). */
+int initrd_decoder_read(initrd_decoder *d, const void **out, size_t *n, cvm_error *err);
+/* Compressed bytes used so far: the stream's length once read returned 0. */
+uint64_t initrd_decoder_consumed(const initrd_decoder *d);
+void initrd_decoder_free(initrd_decoder *d);
+
+/* -EFBIG: a stream decoding past INITRD_MAX_UNPACKED. */
+int initrd_too_big(cvm_error *err);
+/* -EBADMSG: a stream with no end within the len bytes given. */
+int initrd_no_end(cvm_error *err, uint64_t len);
 
 /* The open file behind the image, or -1 when it is a caller's buffer. */
 int initrd_fd(const cvm_initrd *rd);
@@ -50,9 +61,51 @@ int initrd_fd(const cvm_initrd *rd);
 /* The file name the image was opened from (for messages). */
 const char *initrd_name(const cvm_initrd *rd);
 
-/* cvm_initrd_walk, or with prefix_only its cheap form (see cvm_initrd_open_prefix). */
-int initrd_walk(const uint8_t *buf, size_t len, bool prefix_only, struct cvm_initrd_segment **ret, size_t *n_ret,
-                cvm_error *err);
+/*
+ * The entries of one segment without their data, kept by cvm_initrd_open
+ * from the pass that found the segment's end (entry_cache.c), so that
+ * cvm_initrd_foreach without data does not decode it again.  At most
+ * INITRD_CACHE_MAX bytes: a segment of more entries is not kept.
+ */
+#ifndef INITRD_CACHE_MAX
+#define INITRD_CACHE_MAX (64u << 20)
+#endif
+typedef struct initrd_cache initrd_cache;
+initrd_cache *initrd_cache_new(void);
+/* Keep a copy of e: 0, -E2BIG past INITRD_CACHE_MAX, -ENOMEM. */
+int initrd_cache_add(initrd_cache *c, const struct cvm_initrd_entry *e);
+/* fn for each kept entry in order, as entries of segment; its first negative return is returned. */
+int initrd_cache_replay(const initrd_cache *c, size_t segment, cvm_initrd_entry_fn fn, void *userdata);
+void initrd_cache_free(initrd_cache *c);
+
+/* The entries kept of segment i, or NULL. */
+const initrd_cache *initrd_cache_of(const cvm_initrd *rd, size_t i);
+
+/* Segments found so far (the caller frees v). */
+struct initrd_segments {
+        struct cvm_initrd_segment *v;
+        size_t n, cap;
+};
+
+enum initrd_walk_mode {
+        INITRD_WALK_ALL,        /* every segment's end found here: cvm_initrd_walk */
+        INITRD_WALK_PREFIX,     /* stop at the first compressed segment (to_end): cvm_initrd_open_prefix */
+        INITRD_WALK_DEFER,      /* the end of a gzip, xz, lzma or bzip2 segment found by the end callback */
+};
+
+/* Sets the length of segment i, the last found, whose recorded length runs to the end of the image. */
+typedef int (*initrd_end_fn)(void *ctx, size_t i, cvm_error *err);
+
+/* cvm_initrd_walk into segs, in mode; errors prefixed with name (when not NULL) but the callback's. */
+int initrd_walk(const uint8_t *buf, size_t len, const char *name, enum initrd_walk_mode mode, initrd_end_fn end,
+                void *ctx, struct initrd_segments *segs, cvm_error *err);
+
+/*
+ * Read segment i of an image being opened (its length still the rest of
+ * the image), its end found by the same decode: entries without data
+ * into *cache (NULL: not kept, above INITRD_CACHE_MAX), length into *end.
+ */
+int initrd_read_to_end(const cvm_initrd *rd, size_t i, initrd_cache **cache, uint64_t *end, cvm_error *err);
 
 /*
  * A compressed segment's decoded cpio stream checked (headers, name sizes,

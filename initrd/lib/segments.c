@@ -125,33 +125,57 @@ int cvm_initrd_cpio_length(const uint8_t *buf, size_t len, uint64_t *ret, cvm_er
         }
 }
 
-static int add_segment(struct cvm_initrd_segment **segs, size_t *n, size_t *cap, uint64_t off, uint64_t length,
-                       enum cvm_initrd_compression c, cvm_error *err) {
-        if (*n == *cap) {
-                size_t nc = *cap ? *cap * 2 : 4;
-                struct cvm_initrd_segment *s = realloc(*segs, nc * sizeof(*s));
-                if (!s)
+static int add_segment(struct initrd_segments *segs, uint64_t off, uint64_t length, enum cvm_initrd_compression c,
+                       cvm_error *err) {
+        if (segs->n == segs->cap) {
+                size_t nc = segs->cap ? segs->cap * 2 : 4;
+                struct cvm_initrd_segment *v = realloc(segs->v, nc * sizeof(*v));
+                if (!v)
                         return cvm_error_set(err, ENOMEM, "out of memory");
-                *segs = s;
-                *cap = nc;
+                segs->v = v;
+                segs->cap = nc;
         }
-        (*segs)[(*n)++] = (struct cvm_initrd_segment) { .offset = off, .length = length, .compression = c };
+        segs->v[segs->n++] = (struct cvm_initrd_segment) { .offset = off, .length = length, .compression = c };
         return 0;
 }
 
 int cvm_initrd_walk(const uint8_t *buf, size_t len, struct cvm_initrd_segment **ret, size_t *n_ret,
                     cvm_error *err) {
-        return initrd_walk(buf, len, false, ret, n_ret, err);
+        struct initrd_segments segs = { 0 };
+        int r = initrd_walk(buf, len, NULL, INITRD_WALK_ALL, NULL, NULL, &segs, err);
+
+        if (r < 0) {
+                free(segs.v);
+                return r;
+        }
+        *ret = segs.v;
+        *n_ret = segs.n;
+        return 0;
 }
 
-int initrd_walk(const uint8_t *buf, size_t len, bool prefix_only, struct cvm_initrd_segment **ret, size_t *n_ret,
-                cvm_error *err) {
-        struct cvm_initrd_segment *segs = NULL;
-        size_t n = 0, cap = 0, pos = 0;
+/* The length of the compressed segment of kind c at buf + pos, as mode says to find it (the last in segs). */
+static int compressed_end(const uint8_t *buf, size_t len, size_t pos, enum cvm_initrd_compression c,
+                          enum initrd_walk_mode mode, initrd_end_fn end, void *ctx, struct initrd_segments *segs,
+                          cvm_error *err) {
+        struct cvm_initrd_segment *s = &segs->v[segs->n - 1];
+
+        if (mode == INITRD_WALK_PREFIX) {
+                s->to_end = true;
+                return 0;
+        }
+        if (mode == INITRD_WALK_DEFER && initrd_decoder_handles(c))
+                return end(ctx, segs->n - 1, err);
+        return initrd_stream_length(c, buf + pos, len - pos, &s->length, err);
+}
+
+/* The walk; *by_end when the error came from end (which named the image itself). */
+static int walk(const uint8_t *buf, size_t len, enum initrd_walk_mode mode, initrd_end_fn end, void *ctx,
+                struct initrd_segments *segs, bool *by_end, cvm_error *err) {
+        size_t pos = 0;
         int r;
 
         for (;;) {
-                uint64_t length;
+                uint64_t length = 0;
                 int c;
 
                 while (pos < len && buf[pos] == 0)
@@ -159,58 +183,49 @@ int initrd_walk(const uint8_t *buf, size_t len, bool prefix_only, struct cvm_ini
                 if (pos == len)
                         break;
                 if (buf[pos] == '0') {
-                        if (pos & 3) {
-                                r = cvm_error_set(err, EBADMSG,
-                                                  "segment %zu at offset %zu: a cpio archive must start on a 4-byte boundary",
-                                                  n, pos);
-                                goto fail;
-                        }
+                        if (pos & 3)
+                                return cvm_error_set(err, EBADMSG,
+                                                     "segment %zu at offset %zu: a cpio archive must start on a 4-byte boundary",
+                                                     segs->n, pos);
                         r = cvm_initrd_cpio_length(buf + pos, len - pos, &length, err);
-                        if (r < 0) {
-                                cvm_error_prefix(err, "segment %zu (cpio at offset %zu): ", n, pos);
-                                goto fail;
-                        }
+                        if (r < 0)
+                                return cvm_error_prefix(err, "segment %zu (cpio at offset %zu): ", segs->n, pos);
                         c = CVM_INITRD_NONE;
                 } else {
                         c = initrd_detect_compression(buf + pos, len - pos);
-                        if (c == -2) {
-                                r = cvm_error_set(err, EOPNOTSUPP, "segment %zu at offset %zu: lzo is not supported", n, pos);
-                                goto fail;
-                        }
-                        if (c < 0) {
-                                r = cvm_error_set(err, EBADMSG,
-                                                  "segment %zu at offset %zu: neither a cpio archive nor a known compression "
-                                                  "(bytes %02x %02x)",
-                                                  n, pos, buf[pos], pos + 1 < len ? buf[pos + 1] : 0);
-                                goto fail;
-                        }
-                        if (prefix_only) {
-                                r = add_segment(&segs, &n, &cap, pos, len - pos, c, err);
-                                if (r < 0)
-                                        goto fail;
-                                segs[n - 1].to_end = true;
-                                break;
-                        }
-                        r = initrd_stream_length(c, buf + pos, len - pos, &length, err);
-                        if (r < 0) {
-                                cvm_error_prefix(err, "segment %zu (%s at offset %zu): ", n,
-                                                 cvm_initrd_compression_name(c), pos);
-                                goto fail;
-                        }
+                        if (c == -2)
+                                return cvm_error_set(err, EOPNOTSUPP, "segment %zu at offset %zu: lzo is not supported",
+                                                     segs->n, pos);
+                        if (c < 0)
+                                return cvm_error_set(err, EBADMSG,
+                                                     "segment %zu at offset %zu: neither a cpio archive nor a known "
+                                                     "compression (bytes %02x %02x)",
+                                                     segs->n, pos, buf[pos], pos + 1 < len ? buf[pos + 1] : 0);
+                        length = len - pos;
                 }
-                r = add_segment(&segs, &n, &cap, pos, length, c, err);
-                if (r < 0)
-                        goto fail;
-                pos += length;
+                if ((r = add_segment(segs, pos, length, c, err)) < 0)
+                        return r;
+                if (c != CVM_INITRD_NONE) {
+                        *by_end = mode == INITRD_WALK_DEFER && initrd_decoder_handles(c);
+                        r = compressed_end(buf, len, pos, c, mode, end, ctx, segs, err);
+                        if (r < 0)
+                                return *by_end ? r
+                                               : cvm_error_prefix(err, "segment %zu (%s at offset %zu): ", segs->n - 1,
+                                                                  cvm_initrd_compression_name(c), pos);
+                        if (segs->v[segs->n - 1].to_end)
+                                break;
+                }
+                pos += segs->v[segs->n - 1].length;
         }
-        if (n == 0) {
-                r = cvm_error_set(err, EBADMSG, "no cpio archive in %zu bytes", len);
-                goto fail;
-        }
-        *ret = segs;
-        *n_ret = n;
+        if (segs->n == 0)
+                return cvm_error_set(err, EBADMSG, "no cpio archive in %zu bytes", len);
         return 0;
-fail:
-        free(segs);
-        return r;
+}
+
+int initrd_walk(const uint8_t *buf, size_t len, const char *name, enum initrd_walk_mode mode, initrd_end_fn end,
+                void *ctx, struct initrd_segments *segs, cvm_error *err) {
+        bool by_end = false;
+        int r = walk(buf, len, mode, end, ctx, segs, &by_end, err);
+
+        return r < 0 && name && !by_end ? cvm_error_prefix(err, "%s: ", name) : r;
 }

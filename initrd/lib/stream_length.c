@@ -2,44 +2,30 @@
 /*
  * Where a compressed segment ends.  No container records it: the kernel
  * learns it from its decompressor, which stops at the stream's end marker
- * and reports the bytes it consumed.  So does this file, with each format's
- * own library (gzip: ISA-L, gunzip.c); the output is discarded.
+ * and reports the bytes it consumed.  So does this file for gzip, xz, lzma
+ * and bzip2 (decode.c, the output discarded); zstd and lz4 frames say where
+ * they end in their headers.
  */
 
-#include <bzlib.h>
 #include <errno.h>
-#include <stdlib.h>
-#include <lzma.h>
 #include <zstd.h>
 
 #include "initrd_internal.h"
 
-#define SCRATCH (256 * 1024)
-/* xz -9 and lzma -9 decode in 65 MiB; a header asking for more is hostile (the fuzzer found a 4 GiB one). */
-#define LZMA_MEMLIMIT (256ULL << 20)
-
-static int too_big(cvm_error *err) {
-        return cvm_error_set(err, EFBIG, "expands past %llu bytes; refusing it",
-                             (unsigned long long) INITRD_MAX_UNPACKED);
-}
-
-static int no_end(cvm_error *err, size_t len) {
-        return cvm_error_set(err, EBADMSG, "the compressed stream does not end within the %zu bytes that follow (truncated?)",
-                             len);
-}
-
-static int gzip_length(const uint8_t *buf, size_t len, uint64_t *ret, cvm_error *err) {
-        initrd_gunzip *z;
+/* The codecs whose end only decoding finds: decode (decode.c), output discarded. */
+static int decode_length(enum cvm_initrd_compression c, const uint8_t *buf, size_t len, uint64_t *ret,
+                         cvm_error *err) {
+        initrd_decoder *d;
         const void *out;
         size_t n;
         int r;
 
-        if (initrd_gunzip_new(buf, len, &z) < 0)
-                return cvm_error_set(err, ENOMEM, "cannot start a gzip decoder");
-        while ((r = initrd_gunzip_read(z, &out, &n, err)) > 0)
+        if ((r = initrd_decoder_new(c, buf, len, &d, err)) < 0)
+                return r;
+        while ((r = initrd_decoder_read(d, &out, &n, err)) > 0)
                 ;
-        *ret = initrd_gunzip_consumed(z);
-        initrd_gunzip_free(z);
+        *ret = initrd_decoder_consumed(d);
+        initrd_decoder_free(d);
         return r;
 }
 
@@ -50,71 +36,6 @@ static int zstd_length(const uint8_t *buf, size_t len, uint64_t *ret, cvm_error 
                 return cvm_error_set(err, EBADMSG, "corrupt or truncated zstd frame: %s", ZSTD_getErrorName(n));
         *ret = n;
         return 0;
-}
-
-/* xz and the legacy .lzma: liblzma, single stream, stops at the stream's end. */
-static int lzma_length(bool xz, const uint8_t *buf, size_t len, uint64_t *ret, cvm_error *err) {
-        _cleanup_free_ uint8_t *out = malloc(SCRATCH);
-        lzma_stream s = LZMA_STREAM_INIT;
-        lzma_ret lr;
-
-        if (!out)
-                return cvm_error_set(err, ENOMEM, "out of memory");
-        lr = xz ? lzma_stream_decoder(&s, LZMA_MEMLIMIT, 0) : lzma_alone_decoder(&s, LZMA_MEMLIMIT);
-        if (lr != LZMA_OK)
-                return cvm_error_set(err, ENOMEM, "cannot start an %s decoder", xz ? "xz" : "lzma");
-        s.next_in = buf;
-        s.avail_in = len;
-        do {
-                s.next_out = out;
-                s.avail_out = SCRATCH;
-                lr = lzma_code(&s, LZMA_FINISH);
-                if (s.total_out > INITRD_MAX_UNPACKED) {
-                        lzma_end(&s);
-                        return too_big(err);
-                }
-        } while (lr == LZMA_OK);
-        *ret = s.total_in;
-        lzma_end(&s);
-        if (lr == LZMA_STREAM_END)
-                return 0;
-        if (lr == LZMA_BUF_ERROR)
-                return no_end(err, len);
-        if (lr == LZMA_MEMLIMIT_ERROR)
-                return cvm_error_set(err, EFBIG, "the %s stream needs more than %llu MiB to decode; refusing it",
-                                     xz ? "xz" : "lzma", LZMA_MEMLIMIT >> 20);
-        return cvm_error_set(err, EBADMSG, "corrupt %s stream near byte %llu of it (liblzma error %d)",
-                             xz ? "xz" : "lzma", (unsigned long long) *ret, (int) lr);
-}
-
-static int bzip2_length(const uint8_t *buf, size_t len, uint64_t *ret, cvm_error *err) {
-        _cleanup_free_ char *out = malloc(SCRATCH);
-        bz_stream b = { 0 };
-        uint64_t total_out;
-        int br;
-
-        if (!out || BZ2_bzDecompressInit(&b, 0, 0) != BZ_OK)
-                return cvm_error_set(err, ENOMEM, "cannot start a bzip2 decoder");
-        b.next_in = (char *) buf;
-        b.avail_in = len > UINT32_MAX ? UINT32_MAX : (unsigned) len;
-        do {
-                b.next_out = out;
-                b.avail_out = SCRATCH;
-                br = BZ2_bzDecompress(&b);
-                total_out = (uint64_t) b.total_out_hi32 << 32 | b.total_out_lo32;
-                if (total_out > INITRD_MAX_UNPACKED) {
-                        BZ2_bzDecompressEnd(&b);
-                        return too_big(err);
-                }
-        } while (br == BZ_OK && (b.avail_in > 0 || b.avail_out == 0));
-        *ret = (uint64_t) b.total_in_hi32 << 32 | b.total_in_lo32;
-        BZ2_bzDecompressEnd(&b);
-        if (br == BZ_STREAM_END)
-                return 0;
-        if (br == BZ_OK)
-                return no_end(err, len);
-        return cvm_error_set(err, EBADMSG, "corrupt bzip2 stream near byte %llu of it (libbz2 error %d)",
-                             (unsigned long long) *ret, br);
 }
 
 /*
@@ -139,7 +60,7 @@ static int lz4_length(const uint8_t *buf, size_t len, uint64_t *ret, cvm_error *
                         return cvm_error_set(err, EBADMSG, "lz4 chunk at byte %zu of it claims %u bytes (at most %u)",
                                              pos - 4, n, max_chunk);
                 if (n > len - pos)
-                        return no_end(err, len);
+                        return initrd_no_end(err, len);
                 pos += n;
         }
         *ret = pos;
@@ -150,15 +71,12 @@ int initrd_stream_length(enum cvm_initrd_compression c, const uint8_t *buf, size
                          cvm_error *err) {
         switch (c) {
         case CVM_INITRD_GZIP:
-                return gzip_length(buf, len, ret, err);
+        case CVM_INITRD_XZ:
+        case CVM_INITRD_LZMA:
+        case CVM_INITRD_BZIP2:
+                return decode_length(c, buf, len, ret, err);
         case CVM_INITRD_ZSTD:
                 return zstd_length(buf, len, ret, err);
-        case CVM_INITRD_XZ:
-                return lzma_length(true, buf, len, ret, err);
-        case CVM_INITRD_LZMA:
-                return lzma_length(false, buf, len, ret, err);
-        case CVM_INITRD_BZIP2:
-                return bzip2_length(buf, len, ret, err);
         case CVM_INITRD_LZ4:
                 return lz4_length(buf, len, ret, err);
         default:

@@ -43,6 +43,9 @@ make_seeds() {
                 $c -c <"$t/main.cpio" >"$t/main.z" 2>/dev/null || continue
                 cat "$d/initrd/early.cpio" "$t/main.z" >"$d/initrd/early-${c%% *}.img"
         done
+        xz --format=lzma -c <"$t/main.cpio" >"$t/main.z" && cat "$d/initrd/early.cpio" "$t/main.z" >"$d/initrd/early-lzma.img"
+        # Two compressed segments: the end of the first is found while its entries are read.
+        xz -c <"$t/main.cpio" | cat "$d/initrd/early-gzip.img" - >"$d/initrd/early-gzip-xz.img"
         cp "$t/main.cpio" "$d/initrd/"
         rm -rf "$t"
         # recipe: the first byte picks plugin.yaml (odd) or recipe (even).

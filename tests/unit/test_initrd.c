@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "unit.h"
 #include "cvminitrd/bundle.h"
@@ -145,6 +146,87 @@ static void test_walk_concatenation(void **state) {
         free(s2);
 }
 
+/* buf as one gzip member (zlib). */
+static uint8_t *gzip_bytes(const uint8_t *buf, size_t len, size_t *ret) {
+        z_stream z = { 0 };
+        uint8_t *out = malloc(len + 1024);
+
+        assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+        z.next_in = (uint8_t *) buf;
+        z.avail_in = (uInt) len;
+        z.next_out = out;
+        z.avail_out = (uInt) len + 1024;
+        assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+        *ret = z.total_out;
+        deflateEnd(&z);
+        return out;
+}
+
+static int count_entry(const struct cvm_initrd_entry *e, void *userdata) {
+        char *out = userdata;
+        size_t n = strlen(out);
+
+        snprintf(out + n, 512 - n, "%zu:%s:%o:%s:%d;", e->segment, e->path, (unsigned) e->mode, e->link ? e->link : "-",
+                 e->data != NULL);
+        return 0;
+}
+
+/*
+ * Opening finds a gzip, xz or bzip2 segment's end by reading its entries,
+ * once: the segments equal the plain walk's, the entries kept equal a second
+ * read, and a segment after it is found.
+ */
+static void test_open_reads_to_end(void **state) {
+        const enum cvm_initrd_compression cs[] = { CVM_INITRD_GZIP, CVM_INITRD_XZ, CVM_INITRD_BZIP2, CVM_INITRD_LZMA };
+        uint8_t *s[4], *img = NULL, *bad;
+        size_t l[4], total = 0, n;
+        struct cvm_initrd_segment *segs;
+        char kept[512] = "", read[512] = "";
+        cvm_initrd *rd;
+        cvm_error err = { 0 };
+        (void) state;
+
+        for (int i = 0; i < 4; i++) {
+                s[i] = segment_bytes(cs[i], 0, &l[i]);
+                img = realloc(img, total + l[i]);
+                memcpy(img + total, s[i], l[i]);
+                total += l[i];
+        }
+        assert_int_equal(cvm_initrd_walk(img, total, &segs, &n, &err), 0);
+        assert_int_equal(cvm_initrd_open_buffer(img, total, "mem", &rd, &err), 0);
+        assert_int_equal(cvm_initrd_segment_count(rd), 4);
+        for (size_t i = 0; i < 4; i++) {
+                assert_int_equal(cvm_initrd_segment(rd, i)->offset, segs[i].offset);
+                assert_int_equal(cvm_initrd_segment(rd, i)->length, l[i]);
+                assert_int_equal(cvm_initrd_segment(rd, i)->compression, cs[i]);
+        }
+        assert_int_equal(cvm_initrd_foreach(rd, SIZE_MAX, false, count_entry, kept, &err), 0);
+        assert_int_equal(cvm_initrd_foreach(rd, SIZE_MAX, true, count_entry, read, &err), 0);
+        /* The same entries, with data only when asked for. */
+        assert_non_null(strstr(kept, "3:etc/link:120777:greeting:0;"));
+        assert_non_null(strstr(read, "3:etc/greeting:100644:-:1;"));
+        for (char *p = read; (p = strstr(p, ":1;")); p++)
+                p[1] = '0';
+        assert_string_equal(kept, read);
+        cvm_initrd_close(rd);
+
+        /* The second segment cut short: opening names it and says it does not end. */
+        assert_int_equal(cvm_initrd_open_buffer(img, l[0] + l[1] - 8, "cut", &rd, &err), -EBADMSG);
+        assert_non_null(strstr(err.msg, "cut: segment 1 (xz at offset"));
+        /* A gzip segment whose cpio is corrupt inside: opening names the archive byte. */
+        free(s[0]);
+        s[0] = segment_bytes(CVM_INITRD_NONE, 0, &l[0]);
+        s[0][116 + 6] = 'x'; /* the second entry's inode field (after "etc": 110 + 4 bytes, padded) */
+        bad = gzip_bytes(s[0], l[0], &n);
+        assert_int_equal(cvm_initrd_open_buffer(bad, n, "bad", &rd, &err), -EBADMSG);
+        assert_non_null(strstr(err.msg, "bad: segment 0 (gzip at offset 0): archive byte 116: cpio header field 0 is not hex"));
+        free(segs);
+        free(img);
+        for (int i = 0; i < 4; i++)
+                free(s[i]);
+        free(bad);
+}
+
 static void test_cpio_header_errors(void **state) {
         size_t len;
         uint8_t *s = segment_bytes(CVM_INITRD_NONE, 0, &len);
@@ -260,7 +342,8 @@ static void test_add_spec(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_path_normalise),     cmocka_unit_test(test_codecs_round_trip),
-                cmocka_unit_test(test_walk_concatenation), cmocka_unit_test(test_cpio_header_errors),
+                cmocka_unit_test(test_walk_concatenation),
+                cmocka_unit_test(test_open_reads_to_end), cmocka_unit_test(test_cpio_header_errors),
                 cmocka_unit_test(test_hostile_streams),    cmocka_unit_test(test_elf_and_ldcache),
                 cmocka_unit_test(test_add_spec),
         };

@@ -70,7 +70,11 @@ int cvm_initrd_cpio_length(const uint8_t *buf, size_t len, uint64_t *ret, cvm_er
 
 typedef struct cvm_initrd cvm_initrd;
 
-/* Map the image at path read-only and walk its segments. */
+/*
+ * Map the image at path read-only and walk its segments.  A gzip, xz, lzma
+ * or bzip2 segment's end is found by the decode that reads its entries, which
+ * are kept for cvm_initrd_foreach without data: a bad entry in one fails here.
+ */
 int cvm_initrd_open(const char *path, cvm_initrd **ret, cvm_error *err);
 
 /*
