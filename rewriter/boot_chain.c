@@ -330,7 +330,7 @@ static struct json_object *chain_json(struct chain *c, const cvm_replay *rp, con
 
 /* GRUB's name of the root file system's partition on the first disk. */
 static int default_device(struct chain *c, char *buf, size_t size) {
-        int n = guestfs_part_to_partnum(c->ss->g, c->ss->root);
+        int n = guestfs_part_to_partnum(c->ss->g, c->ss->os.root);
 
         if (n <= 0)
                 return -ENOENT;

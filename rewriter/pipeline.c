@@ -179,28 +179,17 @@ static int phase_launch(struct rewrite *rw) {
 /* Exactly one operating system, its file systems mounted: none is an image error, several unsupported (-EOPNOTSUPP). */
 static int phase_inspect(struct rewrite *rw) {
         struct session *ss = &rw->ss;
-        char **roots = guestfs_inspect_os(ss->g);
-        size_t n = 0;
+        struct guest_os *os = &ss->os;
+        double t0 = now_monotonic();
+        int r;
 
-        while (roots && roots[n])
-                n++;
-        if (n != 1) {
-                for (size_t i = 0; i < n; i++)
-                        free(roots[i]);
-                free(roots);
-                return cvm_error_set(rw->err, n ? EOPNOTSUPP : ENOENT, "the image holds %zu operating systems; cvm-rewrite needs exactly one", n);
-        }
-        ss->root = roots[0];
-        free(roots);
-        ss->type = guestfs_inspect_get_type(ss->g, ss->root);
-        ss->distro = guestfs_inspect_get_distro(ss->g, ss->root);
-        ss->arch = guestfs_inspect_get_arch(ss->g, ss->root);
-        ss->major = guestfs_inspect_get_major_version(ss->g, ss->root);
-        ss->minor = guestfs_inspect_get_minor_version(ss->g, ss->root);
+        if ((r = inspect_guest(ss->g, os, rw->err)) < 0)
+                return r;
         if (session_mount(ss) < 0)
                 return cvm_error_set(rw->err, EIO, "inspection: %s", guestfs_last_error(ss->g));
-        log_info("guest: %s %s %d.%d %s, root %s", ss->type, ss->distro, ss->major, ss->minor, ss->arch, ss->root);
-        manifest_guest(rw->mf, ss->type, ss->distro, ss->major, ss->minor, ss->arch, ss->root);
+        log_info("guest: %s %s %d.%d %s, root %s (%s inspection, %.1f s)", os->type, os->distro, os->major, os->minor,
+                 os->arch, os->root, os->by, now_monotonic() - t0);
+        manifest_guest(rw->mf, os->type, os->distro, os->major, os->minor, os->arch, os->root);
         return 0;
 }
 
@@ -215,7 +204,7 @@ static int phase_support(struct rewrite *rw) {
         for (size_t i = 0; i < rw->r->nplugins; i++)
                 if (!plugin_supports(&rw->r->plugins[i], ss))
                         return cvm_error_set(rw->err, EOPNOTSUPP, "plugin %s does not support this guest (%s %s %d.%d)",
-                                             rw->r->plugins[i].name, ss->type, ss->distro, ss->major, ss->minor);
+                                             rw->r->plugins[i].name, ss->os.type, ss->os.distro, ss->os.major, ss->os.minor);
         return 0;
 }
 

@@ -23,7 +23,7 @@ static int resize_run(struct session *ss, const struct step *s) {
         int64_t sectors;
         uint64_t last_start = 0;
 
-        if (!(dev = guestfs_part_to_dev(ss->g, ss->root)) || (num = guestfs_part_to_partnum(ss->g, ss->root)) < 0)
+        if (!(dev = guestfs_part_to_dev(ss->g, ss->os.root)) || (num = guestfs_part_to_partnum(ss->g, ss->os.root)) < 0)
                 return step_gfail(ss, s, "the root file system is not on a partition this step can grow");
         if (!(parts = guestfs_part_list(ss->g, dev)))
                 return step_gfail(ss, s, dev);
@@ -35,9 +35,9 @@ static int resize_run(struct session *ss, const struct step *s) {
         guestfs_free_partition_list(parts);
         if (num != last)
                 return cvm_error_set(ss->err, EINVAL, "%s: step resize (plugin %s): the root partition %s is not the last on the disk (partition %d is); growing it would need moving the others",
-                                     s->where, s->plugin->name, ss->root, last);
-        if (!(type = guestfs_vfs_type(ss->g, ss->root)) || !(ptype = guestfs_part_get_parttype(ss->g, dev)))
-                return step_gfail(ss, s, ss->root);
+                                     s->where, s->plugin->name, ss->os.root, last);
+        if (!(type = guestfs_vfs_type(ss->g, ss->os.root)) || !(ptype = guestfs_part_get_parttype(ss->g, dev)))
+                return step_gfail(ss, s, ss->os.root);
         if (guestfs_umount_all(ss->g) < 0)
                 return step_gfail(ss, s, "umount");
         if (strcmp(ptype, "gpt") == 0 && guestfs_part_expand_gpt(ss->g, dev) < 0)
@@ -47,11 +47,11 @@ static int resize_run(struct session *ss, const struct step *s) {
             guestfs_part_resize(ss->g, dev, num, sectors - (strcmp(ptype, "gpt") == 0 ? 34 : 1)) < 0)
                 r = step_gfail(ss, s, "growing the root partition");
         if (r == 0 && strncmp(type, "ext", 3) == 0) {
-                if (guestfs_e2fsck(ss->g, ss->root, GUESTFS_E2FSCK_FORCEALL, 1, -1) < 0 || guestfs_resize2fs(ss->g, ss->root) < 0)
+                if (guestfs_e2fsck(ss->g, ss->os.root, GUESTFS_E2FSCK_FORCEALL, 1, -1) < 0 || guestfs_resize2fs(ss->g, ss->os.root) < 0)
                         r = step_gfail(ss, s, "growing the ext file system");
         } else if (r == 0 && strcmp(type, "xfs") == 0) {
                 /* XFS grows only mounted. */
-                if (guestfs_mount(ss->g, ss->root, "/") < 0 || guestfs_xfs_growfs(ss->g, "/", -1) < 0 ||
+                if (guestfs_mount(ss->g, ss->os.root, "/") < 0 || guestfs_xfs_growfs(ss->g, "/", -1) < 0 ||
                     guestfs_umount(ss->g, "/") < 0)
                         r = step_gfail(ss, s, "growing the xfs file system");
         } else if (r == 0) {

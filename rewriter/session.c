@@ -51,17 +51,15 @@ bool plugin_supports(const struct plugin *p, const struct session *ss) {
         if (!p->families)
                 return true;
         for (char **f = p->families; *f; f++)
-                if ((ss->distro && strcmp(*f, ss->distro) == 0) || (ss->type && strcmp(*f, ss->type) == 0))
+                if ((ss->os.distro && strcmp(*f, ss->os.distro) == 0) || (ss->os.type && strcmp(*f, ss->os.type) == 0))
                         return true;
         return false;
 }
 
 int session_mount(struct session *ss) {
-        char **mps = guestfs_inspect_get_mountpoints(ss->g, ss->root);
+        char **mps = ss->os.mounts;
         int failed = 0;
 
-        if (!mps)
-                return -EIO;
         /* Pairs of mountpoint, device. */
         for (size_t len = 1; len < PATH_MAX; len++)
                 for (size_t i = 0; mps[i]; i += 2)
@@ -69,9 +67,6 @@ int session_mount(struct session *ss) {
                                 session_warn(ss, "cannot mount %s on %s: %s", mps[i + 1], mps[i], guestfs_last_error(ss->g));
                                 failed++;
                         }
-        for (size_t i = 0; mps[i]; i++)
-                free(mps[i]);
-        free(mps);
         return failed;
 }
 
@@ -84,10 +79,7 @@ char *session_boot_kernel(struct session *ss) {
 }
 
 void session_clear(struct session *ss) {
-        free(ss->root);
-        free(ss->type);
-        free(ss->distro);
-        free(ss->arch);
+        guest_os_clear(&ss->os);
         free(ss->cmdline);
         boot_kernel_clear(&ss->kernel);
         for (size_t i = 0; i < ss->nwarnings; i++)

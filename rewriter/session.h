@@ -6,6 +6,7 @@
 #include <guestfs.h>
 #include <limits.h>
 
+#include "inspect.h"
 #include "rewrite.h"
 
 /* What the boot kernel has: its version, config and tdx-guest module (owned by the session). */
@@ -17,11 +18,7 @@ struct boot_kernel {
 
 struct session {
         guestfs_h *g;
-        char *root;             /* the inspected root device */
-        char *type;             /* linux, windows, ... */
-        char *distro;           /* debian, ubuntu, fedora, ... */
-        char *arch;
-        int major, minor;
+        struct guest_os os;     /* the inspected guest: root device, distribution, mountpoints */
         char tmpdir[PATH_MAX];  /* host scratch (initramfs copies) */
         char *cmdline;          /* the kernel command line the guest will boot, when known */
         struct boot_kernel kernel;      /* the kernel the guest will boot, as last checked */
@@ -40,7 +37,7 @@ int step_fail(struct session *ss, const struct step *s, const char *fmt, ...) __
 /* Set the session's error for step s: what, then libguestfs's last error; returns the negative errno. */
 int step_gfail(struct session *ss, const struct step *s, const char *what);
 
-/* Mount the inspected guest's file systems, shortest mountpoint first: the number that failed (each a warning), or -EIO without mountpoints. */
+/* Mount the inspected guest's file systems, shortest mountpoint first: the number that failed (each a warning). */
 int session_mount(struct session *ss);
 
 /* Whether plugin p supports the inspected guest (its families list, or any). */

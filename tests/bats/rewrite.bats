@@ -76,10 +76,10 @@ left_running() {
         pgrep -af "\.cvm-rewrite\.$1\." >&2
 }
 
-@test "reproducible: a second rewrite of the same input and recipe predicts the same events, registers and boot files; only build differs" {
+@test "reproducible: a second rewrite of the same input and recipe, inspected by libguestfs instead of the lean inspection, predicts the same guest, events, registers and boot files; only build differs" {
         [ "$(cat "$W/run.rc")" -eq 0 ]
         mkdir -p "$T/out2"
-        run --separate-stderr rw --recipe "$R" "${P[@]}" --set every-step.key="ssh-ed25519 AAAAC3Nza test@host" \
+        CVM_REWRITE_INSPECT=libguestfs run --separate-stderr rw --recipe "$R" "${P[@]}" --set every-step.key="ssh-ed25519 AAAAC3Nza test@host" \
                 --set password=s3cret --input "$W/guest.qcow2" --output "$T/out2/foundation.qcow2"
         [ "$status" -eq 0 ] || { echo "$stderr"; false; }
         a="$W/out/foundation.qcow2.manifest.json" b="$T/out2/foundation.qcow2.manifest.json"
@@ -95,6 +95,8 @@ left_running() {
         [[ "$stderr" != *"libguestfs: error"* ]]
         [[ "$stderr" == *"cvm-rewrite: converting the output (qcow2, 320 MiB disk) into $T/out2/foundation.qcow2 ..."* ]]
         [[ "$stderr" == *"cvm-rewrite: converted in "* ]]
+        grep -q "cvm-rewrite: guest: linux debian 12\.[0-9]* x86_64, root /dev/sda1 (lean inspection, " "$W/run.err"
+        [[ "$stderr" == *"cvm-rewrite: guest: linux debian 12."*" x86_64, root /dev/sda1 (libguestfs inspection, "* ]]
 }
 
 @test "launch timeout: exit 5 with the message, no qemu of its own and no temporary left" {

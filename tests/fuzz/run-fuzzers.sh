@@ -19,6 +19,7 @@ seeds() {
         grub_cfg|grub_hints) ls "$BUILD"/fuzz/seeds/grub/* ;;
         kernel_pkg) ls "$BUILD"/fuzz/seeds/kernel/* ;;
         kernel_config) ls "$BUILD"/fuzz/seeds/kconfig/* ;;
+        guest_id) ls "$BUILD"/fuzz/seeds/guest/* ;;
         initrd) ls "$BUILD"/fuzz/seeds/initrd/* ;;
         elf) echo /etc/ld.so.cache "$BUILD"/fuzz/seeds/elf/* ;;
         recipe) ls "$BUILD"/fuzz/seeds/recipe/* ;;
@@ -48,6 +49,12 @@ make_seeds() {
         xz -c <"$t/main.cpio" | cat "$d/initrd/early-gzip.img" - >"$d/initrd/early-gzip-xz.img"
         cp "$t/main.cpio" "$d/initrd/"
         rm -rf "$t"
+        # guest_id: this host's os-release and fstab, the closed loop's Ubuntu layout, an ELF header.
+        mkdir -p "$d/guest"
+        for f in /etc/os-release /etc/debian_version /etc/fstab tests/e2e/ubuntu-layout/os-release; do
+                [ -f "$f" ] && cp "$f" "$d/guest/${f//\//_}"
+        done
+        head -c 64 /bin/sh >"$d/guest/elf"
         # recipe: the first byte picks plugin.yaml (odd) or recipe (even).
         mkdir -p "$d/recipe"
         for f in plugins/*/plugin.yaml tests/rewriter/plugins/*/plugin.yaml; do
