@@ -17,6 +17,7 @@
 #include "cvm/cvm.h"
 #include "cvmbase/base.h"
 #include "grub_predict.h"
+#include "guest_digest.h"
 #include "guest_text.h"
 
 #define ESP_BOOT "/boot/efi/EFI/BOOT/BOOTX64.EFI"
@@ -124,21 +125,15 @@ static long long image_size(void *userdata, const char *path) {
 
 /* A PCR9 event: the file's content digests, GRUB's name for it as data. */
 static int grub_file(struct chain *c, const struct grub_event *ev) {
-        static const uint16_t algs[] = { CVM_ALG_SHA1, CVM_ALG_SHA256, CVM_ALG_SHA384 };
-        uint8_t out[3][CVM_DIGEST_MAX];
-        struct cvm_event_digest d[3];
-        char host[PATH_MAX];
+        uint8_t out[GUEST_DIGEST_NALGS][CVM_DIGEST_MAX];
+        struct cvm_event_digest d[GUEST_DIGEST_NALGS];
         int r;
 
-        if ((r = fetch(c, ev->path, "grub-file", host, sizeof(host))) < 0)
+        if ((r = guest_file_digests(c->ss, ev->path, out, c->err)) < 0)
                 return r;
-        r = cvm_digest_file(host, algs, 3, out, c->err);
-        unlink(host);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < 3; i++)
-                d[i] = (struct cvm_event_digest) { algs[i], (uint16_t) cvm_alg_size(algs[i]), out[i] };
-        return cvm_eventlog_append(c->log, 9, CVM_EV_IPL, d, 3, ev->text, strlen(ev->text) + 1, c->err);
+        for (size_t i = 0; i < GUEST_DIGEST_NALGS; i++)
+                d[i] = (struct cvm_event_digest) { GUEST_DIGEST_ALGS[i], (uint16_t) cvm_alg_size(GUEST_DIGEST_ALGS[i]), out[i] };
+        return cvm_eventlog_append(c->log, 9, CVM_EV_IPL, d, GUEST_DIGEST_NALGS, ev->text, strlen(ev->text) + 1, c->err);
 }
 
 /* A PCR8 event: the digest of the string, the prefixed string with its NUL as data. */

@@ -28,6 +28,7 @@
 #include "boot_chain.h"
 #include "grub_boot.h"
 #include "grub_hints.h"
+#include "guest_digest.h"
 #include "guest_text.h"
 #include "host_disk.h"
 #include "input_digest.h"
@@ -313,11 +314,13 @@ static void boot_files(struct session *ss, struct manifest *mf) {
         for (size_t gi = 0; gi < 3; gi++) {
                 char **paths = guestfs_glob_expand(ss->g, globs[gi]);
                 for (size_t i = 0; paths && paths[i]; i++) {
-                        char host[PATH_MAX], d256[65], d384[97];
-                        if ((size_t) snprintf(host, sizeof(host), "%s/boot-file", ss->tmpdir) < sizeof(host) &&
-                            guestfs_download(ss->g, paths[i], host) == 0 && file_digests(host, d256, d384, ss->err) == 0)
+                        uint8_t md[GUEST_DIGEST_NALGS][CVM_DIGEST_MAX];
+                        char d256[65], d384[97];
+                        if (guest_file_digests(ss, paths[i], md, ss->err) == 0) {
+                                cvm_hex(md[1], 32, d256);
+                                cvm_hex(md[2], 48, d384);
                                 manifest_boot_file(mf, paths[i], gi == 0 ? "kernel" : "initramfs", d256, d384);
-                        unlink(host);
+                        }
                         free(paths[i]);
                 }
                 free(paths);

@@ -12,6 +12,7 @@
 
 #include "cvmbase/base.h"
 #include "grub_boot.h"
+#include "guest_digest.h"
 #include "session.h"
 
 
@@ -80,6 +81,7 @@ char *session_boot_kernel(struct session *ss) {
 
 void session_clear(struct session *ss) {
         guest_os_clear(&ss->os);
+        guest_digests_clear(ss);
         free(ss->cmdline);
         boot_kernel_clear(&ss->kernel);
         for (size_t i = 0; i < ss->nwarnings; i++)

@@ -23,6 +23,8 @@ struct session {
         char *cmdline;          /* the kernel command line the guest will boot, when known */
         struct boot_kernel kernel;      /* the kernel the guest will boot, as last checked */
         const struct recipe *recipe;    /* the recipe being applied (the validate step reads its steps) */
+        struct guest_digest *digests;   /* guest files hashed after the steps (guest_digest.h) */
+        size_t ndigests;
         char **warnings;        /* said on stderr and kept for the manifest */
         size_t nwarnings;
         cvm_error *err;
