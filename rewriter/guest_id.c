@@ -112,7 +112,8 @@ static char *field(const char *f, size_t len) {
         if (!out)
                 return NULL;
         for (size_t i = 0; i < len; i++) {
-                if (f[i] == '\\' && len - i > 3 && f[i + 1] >= '0' && f[i + 1] <= '3' && f[i + 2] >= '0' && f[i + 2] <= '7' && f[i + 3] >= '0' && f[i + 3] <= '7') {
+                if (f[i] == '\\' && len - i > 3 && f[i + 1] >= '0' && f[i + 1] <= '3' && f[i + 2] >= '0' &&
+                    f[i + 2] <= '7' && f[i + 3] >= '0' && f[i + 3] <= '7') {
                         *o++ = (char) ((f[i + 1] - '0') << 6 | (f[i + 2] - '0') << 3 | (f[i + 3] - '0'));
                         i += 3;
                 } else {

@@ -153,19 +153,30 @@ int cvm_initrd_walk(const uint8_t *buf, size_t len, struct cvm_initrd_segment **
         return 0;
 }
 
-/* The length of the compressed segment of kind c at buf + pos, as mode says to find it (the last in segs). */
+/*
+ * The length of the compressed segment of kind c at buf + pos (the last in
+ * segs), as mode says to find it; *by_end when end failed (its error names
+ * the image itself).
+ */
 static int compressed_end(const uint8_t *buf, size_t len, size_t pos, enum cvm_initrd_compression c,
                           enum initrd_walk_mode mode, initrd_end_fn end, void *ctx, struct initrd_segments *segs,
-                          cvm_error *err) {
+                          bool *by_end, cvm_error *err) {
         struct cvm_initrd_segment *s = &segs->v[segs->n - 1];
+        int r;
 
         if (mode == INITRD_WALK_PREFIX) {
                 s->to_end = true;
                 return 0;
         }
-        if (mode == INITRD_WALK_DEFER && initrd_decoder_handles(c))
-                return end(ctx, segs->n - 1, err);
-        return initrd_stream_length(c, buf + pos, len - pos, &s->length, err);
+        if (mode == INITRD_WALK_DEFER && initrd_decoder_handles(c)) {
+                r = end(ctx, segs->n - 1, err);
+                *by_end = r < 0;
+                return r;
+        }
+        r = initrd_stream_length(c, buf + pos, len - pos, &s->length, err);
+        return r < 0 ? cvm_error_prefix(err, "segment %zu (%s at offset %zu): ", segs->n - 1,
+                                        cvm_initrd_compression_name(c), pos)
+                     : 0;
 }
 
 /* The walk; *by_end when the error came from end (which named the image itself). */
@@ -206,12 +217,8 @@ static int walk(const uint8_t *buf, size_t len, enum initrd_walk_mode mode, init
                 if ((r = add_segment(segs, pos, length, c, err)) < 0)
                         return r;
                 if (c != CVM_INITRD_NONE) {
-                        *by_end = mode == INITRD_WALK_DEFER && initrd_decoder_handles(c);
-                        r = compressed_end(buf, len, pos, c, mode, end, ctx, segs, err);
-                        if (r < 0)
-                                return *by_end ? r
-                                               : cvm_error_prefix(err, "segment %zu (%s at offset %zu): ", segs->n - 1,
-                                                                  cvm_initrd_compression_name(c), pos);
+                        if ((r = compressed_end(buf, len, pos, c, mode, end, ctx, segs, by_end, err)) < 0)
+                                return r;
                         if (segs->v[segs->n - 1].to_end)
                                 break;
                 }

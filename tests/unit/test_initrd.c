@@ -213,6 +213,11 @@ static void test_open_reads_to_end(void **state) {
         /* The second segment cut short: opening names it and says it does not end. */
         assert_int_equal(cvm_initrd_open_buffer(img, l[0] + l[1] - 8, "cut", &rd, &err), -EBADMSG);
         assert_non_null(strstr(err.msg, "cut: segment 1 (xz at offset"));
+        /* What follows a segment whose end was found by reading it is named as any other segment is. */
+        memcpy(img + l[0], "XYZW", 4);
+        assert_int_equal(cvm_initrd_open_buffer(img, l[0] + 4, "tail", &rd, &err), -EBADMSG);
+        assert_non_null(strstr(err.msg, "tail: segment 1 at offset"));
+        assert_non_null(strstr(err.msg, "neither a cpio archive nor a known compression (bytes 58 59)"));
         /* A gzip segment whose cpio is corrupt inside: opening names the archive byte. */
         free(s[0]);
         s[0] = segment_bytes(CVM_INITRD_NONE, 0, &l[0]);
