@@ -38,8 +38,9 @@ static size_t hint_disk(const char *p, const char *prefix, const char *num) {
 }
 
 char *grub_hints_rebase(const char *cfg, int index) {
+        /* "set root='hdN,...'" is grub-probe's compatibility hint, guessed the same way (prepare_grub_to_access_device). */
         static const struct { const char *opt, *prefix; } hints[] = {
-                { "--hint-bios=", "hd" }, { "--hint-efi=", "hd" }, { "--hint-baremetal=", "ahci" },
+                { "--hint-bios=", "hd" }, { "--hint-efi=", "hd" }, { "--hint-baremetal=", "ahci" }, { "set root='", "hd" },
         };
         char num[12];
         size_t n = strlen(cfg), o = 0;

@@ -3,7 +3,8 @@
 
 /*
  * grub-mkconfig's search hints, written in the appliance.  grub-probe
- * guesses --hint-bios=hdN (and -efi, -baremetal=ahciN) from the kernel's
+ * guesses --hint-bios=hdN (and -efi, -baremetal=ahciN, and the
+ * compatibility hint in "set root='hdN,gptM'") from the kernel's
  * name of the disk it runs on, and the appliance's kernel names the guest's
  * disk sda or sdb beside its own, in the order their asynchronous probes
  * finish: two rewrites of one input wrote different grub.cfg files (and so
@@ -14,5 +15,5 @@
 /* The index of the disk ("sdb1" -> 1) that the root mount in mountinfo text is on; -1 if it is not an sdX disk. */
 int grub_hints_disk_index(const char *mountinfo);
 
-/* cfg with the hints that name disk index (hdN, ahciN) renamed to disk 0: a new string, or NULL on ENOMEM. */
+/* cfg with the hints that name disk index (hdN, ahciN, set root='hdN) renamed to disk 0: a new string, or NULL on ENOMEM. */
 char *grub_hints_rebase(const char *cfg, int index);

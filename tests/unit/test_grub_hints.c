@@ -47,6 +47,12 @@ static void test_rebase(void **state) {
                1,
                "\t  search --no-floppy --fs-uuid --set=root --hint-bios=hd0,gpt1 --hint-efi=hd0,gpt1 "
                "--hint-baremetal=ahci0,gpt1  38cecd04-816a-44e8-96bb-e7831464af1d\n");
+        /* The compatibility hint before the search line: the second of two closed-loop rewrites differed by it. */
+        expect("\tinsmod ext2\n\tset root='hd1,gpt1'\n\tif [ x$feature_platform_search_hint = xy ]; then\n", 1,
+               "\tinsmod ext2\n\tset root='hd0,gpt1'\n\tif [ x$feature_platform_search_hint = xy ]; then\n");
+        expect("set root='hd1'", 1, "set root='hd0'");
+        /* Another disk, a root set by a variable, an unquoted one (grub-mkconfig always quotes): kept. */
+        expect("set root='hd2,gpt1' set root=$x set root=hd1,gpt1", 1, "set root='hd2,gpt1' set root=$x set root=hd1,gpt1");
         /* A whole-disk file system, and a two-digit disk. */
         expect("search --hint-bios=hd2 --hint-efi=hd2 x", 2, "search --hint-bios=hd0 --hint-efi=hd0 x");
         expect("--hint-bios=hd12,msdos1", 12, "--hint-bios=hd0,msdos1");
