@@ -33,7 +33,7 @@ setup_file() {
         # Read the output back in one launch: copy-out keeps modes and owners (we run as root in CI).
         mkdir -p "$W/back"
         if [ -f "$W/out/foundation.qcow2" ]; then
-                timeout -k 10 600 guestfish --ro --format=qcow2 -a "$W/out/foundation.qcow2" -i \
+                timeout -k 10 600 guestfish --ro --format=qcow2 -a "$W/out/foundation.qcow2" -m /dev/sda1 \
                         copy-out /etc /opt /boot /var /home "$W/back" : statvfs / : blockdev-getsize64 /dev/sda \
                         >"$W/back.txt" 2>"$W/back.err" || true
         fi
@@ -318,7 +318,7 @@ bad() { # expected-message recipe-text [plugin-yaml]
         [ ! -e "$B/etc/to-move" ] && [ "$(cat "$B/etc/moved")" = moved ]
         [ "$(cat "$B/var/lib/cvm-run")" = ran-in-guest ]
         grep -q 'echo first boot' "$B"/usr/local/lib/cvm-firstboot/*-every-step.sh 2>/dev/null ||
-                timeout -k 10 600 guestfish --ro --format=qcow2 -a "$W/out/foundation.qcow2" -i cat /usr/local/lib/cvm-firstboot/00-every-step.sh | grep -q 'echo first boot'
+                timeout -k 10 600 guestfish --ro --format=qcow2 -a "$W/out/foundation.qcow2" -m /dev/sda1 cat /usr/local/lib/cvm-firstboot/00-every-step.sh | grep -q 'echo first boot'
         [ "$(readlink "$B/etc/systemd/system/multi-user.target.wants/cvm-firstboot.service")" = /etc/systemd/system/cvm-firstboot.service ]
         [ "$(cat "$B/home/debian/.ssh/authorized_keys")" = "ssh-ed25519 AAAAC3Nza test@host" ]
         [ "$(stat -c %a:%u "$B/home/debian/.ssh/authorized_keys")" = 600:1000 ]
@@ -342,7 +342,7 @@ bad() { # expected-message recipe-text [plugin-yaml]
         [[ "$w" == "$W/plugins/10-every-step/plugin.yaml:"*": plugin every-step: libcvm was not installed, it would not load in this guest: not in its /etc/ld.so.cache: libcrypto.so.3 libjson-c.so.5 libyaml-0.so.2 libc.so.6" ]]
         grep -qF "cvm-rewrite: warning: $w" "$W/run.err"
         # install: busybox's dpkg unpacked the package.
-        timeout -k 10 600 guestfish --ro --format=qcow2 -a "$W/out/foundation.qcow2" -i cat /usr/share/cvm-test/marker | grep -qx installed
+        timeout -k 10 600 guestfish --ro --format=qcow2 -a "$W/out/foundation.qcow2" -m /dev/sda1 cat /usr/share/cvm-test/marker | grep -qx installed
 }
 
 @test "reference values: the manifest's prediction equals cvm-measure --dry-run over the read-back tree" {
@@ -486,7 +486,7 @@ steps:
         ! grep -q SeCrEt "$T/o.qcow2.manifest.json"
         [ "$(jq -r '.steps[2].args.command' "$T/o.qcow2.manifest.json")" = "(not recorded)" ]
         mkdir -p "$T/back"
-        timeout -k 10 600 guestfish --ro --format=qcow2 -a "$T/o.qcow2" -i \
+        timeout -k 10 600 guestfish --ro --format=qcow2 -a "$T/o.qcow2" -m /dev/sda1 \
                 cat /opt/keep : cat /opt/-delete/sub/f : cat /etc/os-release : lgetxattrs /opt/-delete/sub/f : \
                 cat /opt/token : cat /opt/copied : stat /opt/copied : copy-out /boot "$T/back" >"$T/read.txt"
         grep -qx keep "$T/read.txt"
@@ -531,7 +531,7 @@ tdx_guest_image() {
         printf '%s\n' "$d/tdx-guest/tdx-guest.ko: $d/guest/tsm_report.ko $d/guest/tsm.ko" "$d/guest/tsm_report.ko: $d/guest/tsm.ko" \
                 "$d/guest/tsm.ko:" >"$T/modules.dep"
         qemu-img create -q -f qcow2 -b "$W/guest.qcow2" -F qcow2 "$1"
-        timeout -k 10 600 guestfish -a "$1" -i <<GF
+        timeout -k 10 600 guestfish -a "$1" -m /dev/sda1 <<GF
 upload $T/config /boot/config-$k
 mkdir-p /lib/modules/$k/$d/tdx-guest
 mkdir-p /lib/modules/$k/$d/guest
@@ -605,7 +605,7 @@ GF
         # The reproducible part, not build.
         [ "$(jq -r '.build.boot_kernel' "$m")" = null ]
         mkdir "$T/back"
-        timeout -k 10 600 guestfish --ro -a "$T/o.qcow2" -i copy-out /boot "$T/back"
+        timeout -k 10 600 guestfish --ro -a "$T/o.qcow2" -m /dev/sda1 copy-out /boot "$T/back"
         "$I" list "$T/back/boot/initrd.img-$k" >"$T/list"
         grep -q "lib/modules/$k/kernel/drivers/virt/coco/tdx-guest/tdx-guest.ko$" "$T/list"
         grep -q "lib/modules/$k/kernel/drivers/virt/coco/guest/tsm.ko$" "$T/list"
