@@ -186,8 +186,8 @@ static int phase_inspect(struct rewrite *rw) {
 
         if ((r = inspect_guest(ss->g, os, rw->err)) < 0)
                 return r;
-        if (session_mount(ss) < 0)
-                return cvm_error_set(rw->err, EIO, "inspection: %s", guestfs_last_error(ss->g));
+        /* A file system that does not mount is a warning (session_mount says which), as libguestfs's tools treat it. */
+        session_mount(ss);
         log_info("guest: %s %s %d.%d %s, root %s (%s inspection, %.1f s)", os->type, os->distro, os->major, os->minor,
                  os->arch, os->root, os->by, now_monotonic() - t0);
         manifest_guest(rw->mf, os->type, os->distro, os->major, os->minor, os->arch, os->root);
