@@ -231,14 +231,15 @@ static int exit_code(int r, const struct rw_summary *sum) {
 
 /* The summary line on stderr: the counts, then the time of each stage. */
 static void print_summary(const struct rw_summary *sum, int code) {
+        const char *how = code == RW_EXIT_OK && sum->output_method ? sum->output_method : NULL;
         char stages[256];
         size_t n = 0;
 
         for (int i = 0; i < RW_STAGE_N && n < sizeof(stages); i++)
                 n += snprintf(stages + n, sizeof(stages) - n, "%s%s %.1f", i ? ", " : "", rw_stage_name(i), sum->stage[i]);
-        log_info("%s: %zu steps, %u appliance launch%s, %.1f s (%s), output %lld bytes",
+        log_info("%s: %zu steps, %u appliance launch%s, %.1f s (%s), output %lld bytes%s%s",
                  code == RW_EXIT_OK ? "done" : "FAILED, no output written", sum->steps, sum->launches,
-                 sum->launches == 1 ? "" : "es", sum->wall, stages, sum->output_size);
+                 sum->launches == 1 ? "" : "es", sum->wall, stages, sum->output_size, how ? " by " : "", how ? how : "");
 }
 
 /* --json: the output, its manifest, the counts and the stages' seconds on stdout. */
@@ -261,6 +262,7 @@ static int print_json(const struct args *a, const struct rw_summary *sum) {
         json_object_object_add(o, "seconds", json_object_new_double(sum->wall));
         json_object_object_add(o, "stages", st);
         json_object_object_add(o, "bytes", json_object_new_int64(sum->output_size));
+        json_object_object_add(o, "output_method", sum->output_method ? json_object_new_string(sum->output_method) : NULL);
         if (puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
                 r = -EIO;
 out:

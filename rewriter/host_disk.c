@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The host side of a rewrite: its input and output files, their temporaries, qemu-img (see host_disk.h). */
+/* The host side of a rewrite: its input and output files, their temporaries, the overlay's size (see host_disk.h). */
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +14,7 @@
 #include "cvm/digest.h"
 #include "cvm/encoding.h"
 #include "host_disk.h"
-#include "watchdog.h"
-
-extern char **environ;
+#include "qemu_img.h"
 
 /* sha256 (and sha384 when out384) of a host file as hex, streamed by libcvm; never blocks on a FIFO or device put in its place. */
 int file_digests(const char *path, char out256[65], char *out384, cvm_error *err) {
@@ -99,55 +95,16 @@ int host_check_output(const char *output, const char *dir, const char *input, co
         return 0;
 }
 
-/* qemu-img with argv, the child killed if a signal asks us to stop; 0 when it exited 0, else its status. */
-static int qemu_img(char **argv, int *status, cvm_error *err) {
-        pid_t pid;
-
-        if (posix_spawnp(&pid, "qemu-img", NULL, NULL, argv, environ) != 0)
-                return cvm_error_set(err, errno, "cannot run qemu-img: %s", strerror(errno));
-        while (waitpid(pid, status, 0) < 0) {
-                if (errno != EINTR)
-                        return cvm_error_set(err, errno, "waitpid: %s", strerror(errno));
-                if (rw_stop_signal())
-                        kill(pid, SIGTERM);
-        }
-        if (rw_stop_signal())
-                return cvm_error_set(err, EINTR, "interrupted by signal %d", (int) rw_stop_signal());
-        return 0;
-}
-
 /* The overlay grown to the recipe's size (libguestfs creates overlays at their backing file's size). */
 int host_grow(const char *overlay, int64_t size, cvm_error *err) {
         char bytes[32], *argv[] = { "qemu-img", "resize", "-q", "-f", "qcow2", (char *) overlay, bytes, NULL };
         int status, r;
 
         snprintf(bytes, sizeof(bytes), "%lld", (long long) size);
-        if ((r = qemu_img(argv, &status, err)) < 0)
+        if ((r = qemu_img_run(argv, &status, err)) < 0)
                 return r;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return cvm_error_set(err, EINVAL, "cannot grow the disk to %lld bytes (smaller than the input?)",
                                      (long long) size);
-        return 0;
-}
-
-/*
- * qemu-img convert of the overlay into the output's temporary.  -W: the
- * clusters are written in whatever order the reads complete; the temporary
- * is fsync'ed and renamed only afterwards, so the order cannot be seen, and
- * on a large image it is several times faster (make bench).
- */
-int host_convert(const char *overlay, const char *tmp, const struct recipe *r, cvm_error *err) {
-        char *argv[] = { "qemu-img", "convert", "-q", "-W", "-O", r->format, "-f", "qcow2", NULL, NULL, NULL, NULL };
-        int n = 8, status, rr;
-
-        if (strcmp(r->compression, "zlib") == 0)
-                argv[n++] = "-c";
-        argv[n++] = (char *) overlay;
-        argv[n++] = (char *) tmp;
-        if ((rr = qemu_img(argv, &status, err)) < 0)
-                return rr;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return cvm_error_set(err, EIO, "qemu-img convert to %s failed (exit %d): no space, or a bad image?",
-                                     tmp, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         return 0;
 }

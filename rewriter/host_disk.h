@@ -3,8 +3,8 @@
 
 /*
  * The host side of a rewrite: the input (never written) and the output, the
- * temporaries beside the output (.OUT.cvm-rewrite.PID.*), and qemu-img, which
- * grows the overlay and converts it into the output.
+ * temporaries beside the output (.OUT.cvm-rewrite.PID.*), the overlay grown
+ * to the recipe's size.  How the overlay becomes the output: output_image.h.
  */
 
 #include <stdint.h>
@@ -23,9 +23,6 @@ int host_check_output(const char *output, const char *dir, const char *input, co
 
 /* The qcow2 overlay grown to size bytes (libguestfs creates overlays at their backing file's size). */
 int host_grow(const char *overlay, int64_t size, cvm_error *err);
-
-/* qemu-img convert of the overlay into tmp, in the recipe's format and compression. */
-int host_convert(const char *overlay, const char *tmp, const struct recipe *r, cvm_error *err);
 
 /* sha256 (and sha384 when out384 is not NULL) of a host file, as hex. */
 int file_digests(const char *path, char out256[65], char *out384, cvm_error *err);

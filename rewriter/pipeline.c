@@ -33,6 +33,7 @@
 #include "host_disk.h"
 #include "input_digest.h"
 #include "manifest.h"
+#include "output_image.h"
 #include "pipeline.h"
 #include "reference.h"
 #include "session.h"
@@ -53,7 +54,7 @@ struct rewrite {
         struct stat in_st;
         struct manifest *mf;
         char *grub_before;              /* grub.cfg's sha256 before the steps, "" if absent */
-        int64_t disk;
+        char in_format[8];              /* the input's format as qemu detects it: "raw" or "qcow2" */
         double t0;
 };
 
@@ -61,14 +62,21 @@ static int phase_input(struct rewrite *rw) {
         return host_check_input(rw->o->input, &rw->in_st, rw->err);
 }
 
+/* The output's folder made absolute: qemu-img records the output's temporary as the overlay's backing file (output_image.h). */
 static int phase_output(struct rewrite *rw) {
         char d[PATH_MAX], b[PATH_MAX];
+        int r;
 
         snprintf(d, sizeof(d), "%s", rw->o->output);
         snprintf(b, sizeof(b), "%s", rw->o->output);
         snprintf(rw->dir, sizeof(rw->dir), "%s", dirname(d));
         snprintf(rw->base, sizeof(rw->base), "%s", basename(b));
-        return host_check_output(rw->o->output, rw->dir, rw->o->input, &rw->in_st, rw->err);
+        if ((r = host_check_output(rw->o->output, rw->dir, rw->o->input, &rw->in_st, rw->err)) < 0)
+                return r;
+        if (!realpath(rw->dir, d))
+                return cvm_error_set(rw->err, errno, "--output %s: its directory %s: %s", rw->o->output, rw->dir, strerror(errno));
+        snprintf(rw->dir, sizeof(rw->dir), "%s", d);
+        return 0;
 }
 
 /* .BASE.cvm-rewrite.PID.SUFFIX beside the output into out (PATH_MAX); -ENAMETOOLONG when it does not fit. */
@@ -136,6 +144,7 @@ static int add_overlay(struct rewrite *rw) {
         if (strcmp(fmt, "raw") == 0 && rw->in_st.st_size % 512 != 0)
                 return cvm_error_set(rw->err, EINVAL, "--input %s: not a disk image: raw data of %lld bytes, not whole 512-byte sectors",
                                      input, (long long) rw->in_st.st_size);
+        snprintf(rw->in_format, sizeof(rw->in_format), "%s", fmt);
         if (guestfs_disk_create(rw->ss.g, rw->overlay, "qcow2", -1, GUESTFS_DISK_CREATE_BACKINGFILE, rw->absin,
                                 GUESTFS_DISK_CREATE_BACKINGFORMAT, fmt, -1) < 0)
                 return cvm_error_set(rw->err, EIO, "--input %s: %s", input, guestfs_last_error(rw->ss.g));
@@ -353,7 +362,6 @@ static int phase_reference(struct rewrite *rw) {
         manifest_boot_chain(rw->mf, ref);
         if ((r = manifest_firmware(rw->mf, rw->o->firmware, rw->o->firmware_vars, rw->err)) < 0)
                 return r;
-        rw->disk = guestfs_blockdev_getsize64(ss->g, "/dev/sda");
         log_info("reference values done in %.1f s", now_monotonic() - t0);
         return 0;
 }
@@ -380,26 +388,25 @@ static int sync_file(const char *path, cvm_error *err) {
         return r;
 }
 
-/* The overlay converted into the output's temporary, on disk; the input checked unchanged. */
-static int phase_convert(struct rewrite *rw) {
-        const struct recipe *r = rw->r;
+/* The overlay made into the output's temporary, on disk; the input checked unchanged. */
+static int phase_write_output(struct rewrite *rw) {
+        const struct output_image q = { .overlay = rw->overlay, .input = rw->absin, .input_format = rw->in_format,
+                                        .part = rw->part, .format = rw->r->format, .compression = rw->r->compression };
         char out256[65];
         struct stat st;
-        double t0 = now_monotonic();
-        int rr;
+        double t0;
+        int r;
 
-        /* qemu-img reads the whole disk here: say so, the phase takes a while for a large one. */
-        log_info("converting the output (%s%s, %lld MiB disk) into %s ...", r->format,
-                strcmp(r->compression, "zlib") == 0 ? ", compressed" : "", (long long) (rw->disk >> 20), rw->o->output);
-        if ((rr = host_convert(rw->overlay, rw->part, r, rw->err)) < 0)
-                return rr;
-        log_info("converted in %.1f s", now_monotonic() - t0);
-        if ((rr = sync_file(rw->part, rw->err)) < 0 || (rr = file_digests(rw->part, out256, NULL, rw->err)) < 0 ||
-            (rr = host_input_unchanged(rw->absin, &rw->in_st, rw->err)) < 0)
-                return rr;
+        if ((r = output_image_write(&q, &rw->sum->output_method, rw->err)) < 0 || (r = sync_file(rw->part, rw->err)) < 0)
+                return r;
+        /* The one cost left that follows the image's size, not the change: the manifest names the output by it. */
+        t0 = now_monotonic();
+        if ((r = file_digests(rw->part, out256, NULL, rw->err)) < 0 || (r = host_input_unchanged(rw->absin, &rw->in_st, rw->err)) < 0)
+                return r;
         if (stat(rw->part, &st) == 0)
                 rw->sum->output_size = st.st_size;
-        manifest_output(rw->mf, rw->o->output, out256, r->format, rw->ss.warnings, rw->ss.nwarnings);
+        log_info("output: its sha256 (%lld MiB) in %.1f s", rw->sum->output_size >> 20, now_monotonic() - t0);
+        manifest_output(rw->mf, rw->o->output, out256, rw->r->format, rw->ss.warnings, rw->ss.nwarnings);
         return 0;
 }
 
@@ -438,7 +445,7 @@ static const struct phase {
         { phase_kernel_after, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_STEPS },
         { phase_reference, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_REFERENCE },
         { phase_close, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_OUTPUT },
-        { phase_convert, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_OUTPUT },
+        { phase_write_output, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_OUTPUT },
         { phase_manifest, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_OUTPUT },
         { phase_commit, RW_FAULT_IMAGE, RW_FAULT_NONE, RW_STAGE_OUTPUT },
 };

@@ -42,6 +42,7 @@ struct rw_summary {
         double wall;
         double stage[RW_STAGE_N];       /* seconds spent in each stage */
         long long output_size;
+        const char *output_method;      /* how the output image was written: output_image.h (static) */
         enum rw_fault fault;    /* RW_FAULT_NONE after a success */
         int signal;             /* the signal that stopped the run (RW_FAULT_SIGNAL) */
 };

@@ -76,10 +76,10 @@ left_running() {
         pgrep -af "\.cvm-rewrite\.$1\." >&2
 }
 
-@test "reproducible: a second rewrite of the same input and recipe, inspected by libguestfs instead of the lean inspection, predicts the same guest, events, registers and boot files; only build differs" {
+@test "reproducible: a second rewrite of the same input and recipe, inspected by libguestfs instead of the lean inspection and committed onto a copy of the input instead of converted, predicts the same guest, events, registers and boot files; only build differs; the output holds the change" {
         [ "$(cat "$W/run.rc")" -eq 0 ]
         mkdir -p "$T/out2"
-        CVM_REWRITE_INSPECT=libguestfs run --separate-stderr rw --recipe "$R" "${P[@]}" --set every-step.key="ssh-ed25519 AAAAC3Nza test@host" \
+        CVM_REWRITE_INSPECT=libguestfs CVM_REWRITE_OUTPUT=commit run --separate-stderr rw --recipe "$R" "${P[@]}" --set every-step.key="ssh-ed25519 AAAAC3Nza test@host" \
                 --set password=s3cret --input "$W/guest.qcow2" --output "$T/out2/foundation.qcow2"
         [ "$status" -eq 0 ] || { echo "$stderr"; false; }
         a="$W/out/foundation.qcow2.manifest.json" b="$T/out2/foundation.qcow2.manifest.json"
@@ -93,10 +93,20 @@ left_running() {
         # No libguestfs error lines (the FUSE thread's expected lookups of paths the guest lacks), the phases said.
         ! grep -q "libguestfs: error" "$W/run.err"
         [[ "$stderr" != *"libguestfs: error"* ]]
-        [[ "$stderr" == *"cvm-rewrite: converting the output (qcow2, 320 MiB disk) into $T/out2/foundation.qcow2 ..."* ]]
-        [[ "$stderr" == *"cvm-rewrite: converted in "* ]]
+        [[ "$stderr" =~ "cvm-rewrite: output: the changed clusters committed onto a "(copy|reflink)" of the input in " ]]
+        [[ "$stderr" == *", output "*" bytes by "*"+commit"* ]]
         grep -q "cvm-rewrite: guest: linux debian 12\.[0-9]* x86_64, root /dev/sda1 (lean inspection, " "$W/run.err"
         [[ "$stderr" == *"cvm-rewrite: guest: linux debian 12."*" x86_64, root /dev/sda1 (libguestfs inspection, "* ]]
+        # The commit grew the input's copy to the recipe's 320 MiB, and its boot files are the ones the manifest names.
+        [ "$(timeout 60 qemu-img info --output=json "$T/out2/foundation.qcow2" | jq -r '."virtual-size", ."backing-filename"' | tr '\n' ' ')" = "$((320 << 20)) null " ]
+        timeout -k 10 60 qemu-img check -q "$T/out2/foundation.qcow2"
+        run timeout -k 10 600 guestfish --ro --format=qcow2 -a "$T/out2/foundation.qcow2" -m /dev/sda1 \
+                checksum sha256 "$(jq -r '.boot[] | select(.kind == "initramfs") | .path' "$b")" : \
+                cat /usr/share/cvm-test/marker
+        [ "$status" -eq 0 ]
+        [ "${lines[0]}" = "$(jq -r '.boot[] | select(.kind == "initramfs") | .sha256' "$b")" ]
+        [ "${lines[1]}" = installed ]
+        [ "$(sha256sum <"$W/guest.qcow2")" = "$(cat "$W/guest.sha")" ]
 }
 
 @test "launch timeout: exit 5 with the message, no qemu of its own and no temporary left" {
@@ -277,6 +287,14 @@ bad() { # expected-message recipe-text [plugin-yaml]
         grep -qE "cvm-rewrite: done: 31 steps, 1 appliance launch, [0-9.]+ s \(prepare [0-9.]+, launch [0-9.]+, steps [0-9.]+, reference values [0-9.]+, output [0-9.]+\), output [0-9]+ bytes" "$W/run.err"
         [ "$(jq -r '.stages | keys_unsorted | join(",")' "$W/run.json")" = "prepare,launch,steps,reference values,output" ]
         jq -e '(.stages | add) <= .seconds + 0.05 and (.stages | add) >= .seconds - 1 and .stages.launch > 1' "$W/run.json" >/dev/null
+        # How the output was written: committed where the file system reflinks (btrfs, XFS), converted elsewhere (ext4).
+        case $(jq -r .output_method "$W/run.json") in
+        convert) grep -qF "cvm-rewrite: output: converting the whole disk (qcow2; not committed: the file system cannot share the input's extents (no reflink)) ..." "$W/run.err" ;;
+        reflink+commit) grep -qF "cvm-rewrite: output: the changed clusters committed onto a reflink of the input in " "$W/run.err" ;;
+        *) false ;;
+        esac
+        grep -qE "cvm-rewrite: done: .*, output [0-9]+ bytes by (convert|reflink\+commit)$" "$W/run.err"
+        grep -qE "cvm-rewrite: output: its sha256 \([0-9]+ MiB\) in [0-9.]+ s$" "$W/run.err"
         [ "$(sha256sum <"$W/guest.qcow2")" = "$(cat "$W/guest.sha")" ]
         [ "$(ls -A "$W/out" | sort | tr '\n' ' ')" = "foundation.qcow2 foundation.qcow2.manifest.json " ]
         [ "$(qemu-img info --output=json "$W/out/foundation.qcow2" | jq -r .format)" = qcow2 ]
