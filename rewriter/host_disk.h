@@ -15,6 +15,14 @@
 /* The input: a non-empty regular file (never waiting on a FIFO or a device), its stat in *st. */
 int host_check_input(const char *input, struct stat *st, cvm_error *err);
 
+/*
+ * The input's format as qemu detected it (fmt) one cvm-rewrite takes: raw,
+ * or a qcow2 with no backing file and no external data file.  Every other
+ * format (a VMDK descriptor, say) and those qcow2 links name further files
+ * or URLs that qemu would read into the guest disk, and so into the output.
+ */
+int host_check_self_contained(const char *input, const char *abs, const char *fmt, cvm_error *err);
+
 /* The input still the file host_check_input saw: same inode, size, mtime and ctime; EIO naming it otherwise. */
 int host_input_unchanged(const char *input, const struct stat *before, cvm_error *err);
 

@@ -153,6 +153,8 @@ static int try_commit(const struct output_image *q, bool copy, const char **meth
 
         if (*(*why = refusal(q)))
                 return 1;
+        /* The name is this PID's: a file under it is a leftover of an earlier process that had our PID and was killed. */
+        unlink(q->part);
         if ((cloned = file_clone(q->input, q->part, copy, err)) == -EOPNOTSUPP && !copy) {
                 *why = "the file system cannot share the input's extents (no reflink)";
                 return 1;

@@ -144,6 +144,8 @@ static int add_overlay(struct rewrite *rw) {
         if (strcmp(fmt, "raw") == 0 && rw->in_st.st_size % 512 != 0)
                 return cvm_error_set(rw->err, EINVAL, "--input %s: not a disk image: raw data of %lld bytes, not whole 512-byte sectors",
                                      input, (long long) rw->in_st.st_size);
+        if ((r = host_check_self_contained(input, rw->absin, fmt, rw->err)) < 0)
+                return r;
         snprintf(rw->in_format, sizeof(rw->in_format), "%s", fmt);
         if (guestfs_disk_create(rw->ss.g, rw->overlay, "qcow2", -1, GUESTFS_DISK_CREATE_BACKINGFILE, rw->absin,
                                 GUESTFS_DISK_CREATE_BACKINGFORMAT, fmt, -1) < 0)

@@ -119,6 +119,33 @@ teardown() {
         [[ "$stderr" != *"launching the appliance"* ]]
 }
 
+# An input that names other files of the build host (or URLs) would bring
+# their bytes into the guest disk the appliance sees, and so into the output.
+@test "--input is a qcow2 whose backing file is a host file: exit 5 before any launch, nothing of it in an output" {
+        printf 'host secret\n' >"$T/secret"
+        truncate -s 1M "$T/secret"
+        timeout 60 qemu-img create -q -f qcow2 -b "$T/secret" -F raw "$IN/linked.qcow2"
+        refused 5 "*--input $IN/linked.qcow2: a qcow2 image with a backing file: its data would come from another file of this host; flatten it first, qemu-img convert -O qcow2*" \
+                "$RW" "${RECIPE[@]}" --input "$IN/linked.qcow2" --output "$OUT/o.qcow2"
+        [[ "$stderr" != *"launching the appliance"* ]]
+}
+
+@test "--input is a qcow2 with an external data file: exit 5" {
+        truncate -s 1M "$T/secret"
+        timeout 60 qemu-img create -q -f qcow2 -o data_file="$T/secret",data_file_raw=on "$IN/df.qcow2" 1M
+        refused 5 "*--input $IN/df.qcow2: a qcow2 image with an external data file: its data would come from another file*" \
+                "$RW" "${RECIPE[@]}" --input "$IN/df.qcow2" --output "$OUT/o.qcow2"
+}
+
+@test "--input is a VMDK descriptor naming a host file as its extent: exit 5, only raw and qcow2 are read" {
+        truncate -s 1M "$T/secret"
+        printf '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicFlat"\n\nRW 2048 FLAT "%s" 0\n' \
+                "$T/secret" >"$IN/evil.vmdk"
+        refused 5 "*--input $IN/evil.vmdk: a vmdk image; cvm-rewrite reads raw and qcow2 only (other formats can name more files of this host)*" \
+                "$RW" "${RECIPE[@]}" --input "$IN/evil.vmdk" --output "$OUT/o.qcow2"
+        [[ "$stderr" != *"launching the appliance"* ]]
+}
+
 @test "--input named like a stale temporary of the output stays (never removed as left by a dead run)" {
         printf 'not an image\n' >"$IN/.o.qcow2.cvm-rewrite.999999999.part"
         refused 5 "*not a disk image: raw data of 13 bytes*" \
