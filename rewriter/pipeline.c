@@ -5,9 +5,9 @@
  * launch the appliance over a qcow2 overlay of the input (which qemu opens
  * read-only as its backing file), inspect the guest, check its kernel and
  * that every plugin supports it, apply the plan, collect the boot files and
- * predict the reference values, close the appliance, convert the overlay
- * into a temporary beside the output, write the manifest, commit (rename
- * both into place).  Every temporary is named .OUT.cvm-rewrite.PID.*: an
+ * predict the reference values, close the appliance, make the overlay into
+ * a temporary beside the output (output_image.h), write the manifest, commit
+ * (rename both into place).  Every temporary is named .OUT.cvm-rewrite.PID.*: an
  * error or SIGINT/SIGTERM removes them; after SIGKILL the next run removes
  * those of dead PIDs.  The launch is bounded, and no child process outlives
  * the session (the watchdog).  A phase returns a negative errno; the table
