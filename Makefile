@@ -70,7 +70,7 @@ DEPS_RUN := libguestfs-tools linux-image-amd64 qemu-system-x86 qemu-utils ovmf s
         libtss2-tcti-device0 fuse3 xxd jq python3
 DEPS_TEST := libcmocka-dev bats shellcheck clang libclang-rt-14-dev llvm valgrind \
         initramfs-tools cpio zstd xz-utils bzip2 lz4 busybox-static \
-        debootstrap dosfstools mtools gdisk libvirt-clients libxml2-utils lintian
+        debootstrap dosfstools mtools gdisk libvirt-clients libxml2-utils lintian btrfs-progs
 DEPS := $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST)
 
 .PHONY: install-guest deb deps-build deps-run deps-test
