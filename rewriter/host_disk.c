@@ -48,8 +48,8 @@ int host_check_input(const char *input, struct stat *st, cvm_error *err) {
 
 int host_check_self_contained(const char *input, const char *abs, const char *fmt, cvm_error *err) {
         char *argv[] = { "qemu-img", "info", "--output=json", "-f", "qcow2", (char *) abs, NULL };
-        struct json_object *info = NULL, *fs, *data;
-        const char *link = NULL;
+        struct json_object *info = NULL;
+        const char *link;
         int r;
 
         if (strcmp(fmt, "raw") != 0 && strcmp(fmt, "qcow2") != 0)
@@ -60,11 +60,7 @@ int host_check_self_contained(const char *input, const char *abs, const char *fm
         /* info opens the image without its backing file (qemu-img's BDRV_O_NO_BACKING). */
         if ((r = qemu_img_json(argv, input, &info, err)) < 0)
                 return cvm_error_prefix(err, "--input ");
-        if (json_object_object_get_ex(info, "backing-filename", NULL))
-                link = "a backing file";
-        else if (json_object_object_get_ex(info, "format-specific", &fs) && json_object_object_get_ex(fs, "data", &data) &&
-                 json_object_object_get_ex(data, "data-file", NULL))
-                link = "an external data file";
+        link = qemu_img_info_links(info);
         json_object_put(info);
         if (link)
                 return cvm_error_set(err, EINVAL, "--input %s: a qcow2 image with %s: its data would come from another file "

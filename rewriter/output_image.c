@@ -82,8 +82,8 @@ const char *output_commit_refusal(const char *input_format, const char *format, 
         if (!info)
                 return "qemu-img info cannot read the input";
         /* What a clone would carry into the output besides the disk: none of it is the rewrite's. */
-        if (json_object_object_get_ex(info, "backing-filename", NULL))
-                return "the input has a backing file";
+        if (qemu_img_info_links(info))
+                return "the input reads another file (a backing file or an external data file)";
         if (array_len(info, "snapshots") > 0)
                 return "the input has internal snapshots";
         if (is_true(info, "encrypted"))
@@ -92,8 +92,6 @@ const char *output_commit_refusal(const char *input_format, const char *format, 
                 return "the input was not closed cleanly (its dirty flag is set)";
         if (!json_object_object_get_ex(info, "format-specific", &fs) || !json_object_object_get_ex(fs, "data", &data))
                 return "qemu-img info does not describe the input's qcow2 header";
-        if (json_object_object_get_ex(data, "data-file", NULL))
-                return "the input keeps its data in an external file";
         if (array_len(data, "bitmaps") > 0)
                 return "the input has dirty bitmaps";
         if (is_true(data, "corrupt"))

@@ -104,6 +104,17 @@ static int read_all(int fd, pid_t pid, char **out, cvm_error *err) {
         return 0;
 }
 
+const char *qemu_img_info_links(struct json_object *info) {
+        struct json_object *fs, *data;
+
+        if (json_object_object_get_ex(info, "backing-filename", NULL))
+                return "a backing file";
+        if (json_object_object_get_ex(info, "format-specific", &fs) && json_object_object_get_ex(fs, "data", &data) &&
+            json_object_object_get_ex(data, "data-file", NULL))
+                return "an external data file";
+        return NULL;
+}
+
 int qemu_img_json(char *const argv[], const char *what, struct json_object **out, cvm_error *err) {
         _cleanup_free_ char *text = NULL;
         int p[2], status, r;

@@ -20,6 +20,7 @@ seeds() {
         kernel_pkg) ls "$BUILD"/fuzz/seeds/kernel/* ;;
         kernel_config) ls "$BUILD"/fuzz/seeds/kconfig/* ;;
         guest_id) ls "$BUILD"/fuzz/seeds/guest/* ;;
+        qemu_img_info) ls "$BUILD"/fuzz/seeds/qemu-img/* 2>/dev/null ;;
         initrd) ls "$BUILD"/fuzz/seeds/initrd/* ;;
         elf) echo /etc/ld.so.cache "$BUILD"/fuzz/seeds/elf/* ;;
         recipe) ls "$BUILD"/fuzz/seeds/recipe/* ;;
@@ -55,6 +56,16 @@ make_seeds() {
                 [ -f "$f" ] && cp "$f" "$d/guest/${f//\//_}"
         done
         head -c 64 /bin/sh >"$d/guest/elf"
+        # qemu_img_info: what qemu-img info prints of a plain qcow2, one with a backing file, a snapshot, a data file.
+        mkdir -p "$d/qemu-img"
+        t=$(mktemp -d)
+        if command -v qemu-img >/dev/null && qemu-img create -q -f raw "$t/b.raw" 1M &&
+                qemu-img create -q -f qcow2 "$t/plain.qcow2" 1M && qemu-img create -q -f qcow2 -b "$t/b.raw" -F raw "$t/linked.qcow2" &&
+                qemu-img create -q -f qcow2 -o data_file="$t/b.raw" "$t/df.qcow2" 1M && cp "$t/plain.qcow2" "$t/snap.qcow2" &&
+                qemu-img snapshot -c s1 "$t/snap.qcow2"; then
+                for f in plain linked df snap; do qemu-img info --output=json "$t/$f.qcow2" >"$d/qemu-img/$f.json"; done
+        fi
+        rm -rf "$t"
         # recipe: the first byte picks plugin.yaml (odd) or recipe (even).
         mkdir -p "$d/recipe"
         for f in plugins/*/plugin.yaml tests/rewriter/plugins/*/plugin.yaml; do

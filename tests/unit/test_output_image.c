@@ -229,14 +229,14 @@ static void test_refusal(void **state) {
                 const char *json, *why;
         } cases[] = {
                 { "{\"format-specific\":{\"type\":\"qcow2\",\"data\":{\"compat\":\"1.1\",\"corrupt\":false}},\"dirty-flag\":false}", "" },
-                { "{\"backing-filename\":\"base.img\",\"format-specific\":{\"data\":{}}}", "the input has a backing file" },
+                { "{\"backing-filename\":\"base.img\",\"format-specific\":{\"data\":{}}}", "the input reads another file (a backing file or an external data file)" },
                 { "{\"snapshots\":[{\"id\":\"1\",\"name\":\"before\"}],\"format-specific\":{\"data\":{}}}",
                   "the input has internal snapshots" },
                 { "{\"snapshots\":[],\"format-specific\":{\"data\":{}}}", "" },
                 { "{\"encrypted\":true,\"format-specific\":{\"data\":{}}}", "the input is encrypted" },
                 { "{\"dirty-flag\":true,\"format-specific\":{\"data\":{}}}",
                   "the input was not closed cleanly (its dirty flag is set)" },
-                { "{\"format-specific\":{\"data\":{\"data-file\":\"d.raw\"}}}", "the input keeps its data in an external file" },
+                { "{\"format-specific\":{\"data\":{\"data-file\":\"d.raw\"}}}", "the input reads another file (a backing file or an external data file)" },
                 { "{\"format-specific\":{\"data\":{\"bitmaps\":[{\"name\":\"b0\"}]}}}", "the input has dirty bitmaps" },
                 { "{\"format-specific\":{\"data\":{\"corrupt\":true}}}", "the input is marked corrupt" },
                 { "{}", "qemu-img info does not describe the input's qcow2 header" },
