@@ -80,17 +80,16 @@ static struct json_object *data_in_guest(const char *data, const char *proc) {
         return out;
 }
 
-/* One space: its events and the register values their replay gives from zero. */
-static struct json_object *space_json(const struct cvm_policy *p, const char *root, const char *proc,
-                                      enum cvm_reg_space space, const uint16_t *banks, size_t nbanks, cvm_error *err) {
-        struct cvm_measure_options o = { .root = root, .proc = proc, .space = space, .banks = banks, .nbanks = nbanks };
-        struct cvm_measurement *m = NULL;
+/* One space's measurement (o says which): its events and the register values their replay gives from zero. */
+static struct json_object *space_json(const struct cvm_measurement *m, const struct cvm_measure_options *o, cvm_error *err) {
+        const enum cvm_reg_space space = o->space;
+        const char *proc = o->proc;
         cvm_eventlog *log = NULL;
         cvm_replay *rp = NULL;
         struct json_object *out = NULL, *events, *regs;
 
-        if (cvm_measure_compute(p, &o, &m, err) < 0 || cvm_measurement_to_log(m, &o, &log, err) < 0 ||
-            cvm_replay_new(banks, nbanks, &rp, err) < 0 || cvm_replay_add_log(rp, log, err) < 0)
+        if (cvm_measurement_to_log(m, o, &log, err) < 0 || cvm_replay_new(o->banks, o->nbanks, &rp, err) < 0 ||
+            cvm_replay_add_log(rp, log, err) < 0)
                 goto done;
         out = json_object_new_object();
         events = json_object_new_array();
@@ -116,7 +115,6 @@ static struct json_object *space_json(const struct cvm_policy *p, const char *ro
 done:
         cvm_replay_free(rp);
         cvm_eventlog_free(log);
-        cvm_measurement_free(m);
         return out;
 }
 
@@ -149,6 +147,9 @@ static int scratch(const char *tmpdir, const char *cmdline, char mnt[PATH_MAX], 
 /* The guest's policy (read through the mount at mnt) replayed into both register spaces. */
 static int predict(const char *mnt, const char *proc, struct json_object **tdx, struct json_object **tpm, cvm_error *err) {
         static const uint16_t tpm_banks[] = { CVM_ALG_SHA256, CVM_ALG_SHA384 }, tdx_banks[] = { CVM_ALG_SHA384 };
+        const struct cvm_measure_options tpm_o = { .root = mnt, .proc = proc, .space = CVM_SPACE_PCR, .banks = tpm_banks, .nbanks = 2 },
+                                         tdx_o = { .root = mnt, .proc = proc, .space = CVM_SPACE_CCMR, .banks = tdx_banks, .nbanks = 1 };
+        struct cvm_measurement *tpm_m = NULL, *tdx_m = NULL;
         char path[PATH_MAX], *in_guest;
         struct cvm_policy *p = NULL;
         int r;
@@ -164,10 +165,17 @@ static int predict(const char *mnt, const char *proc, struct json_object **tdx, 
         }
         free(p->path);
         p->path = in_guest;
-        *tdx = space_json(p, mnt, proc, CVM_SPACE_CCMR, tdx_banks, 1, err);
-        *tpm = *tdx ? space_json(p, mnt, proc, CVM_SPACE_PCR, tpm_banks, 2, err) : NULL;
+        /* One walk of the guest's files (each read through FUSE costs a round trip into the appliance) serves both spaces. */
+        if ((r = cvm_measure_compute(p, &tpm_o, &tpm_m, err)) == 0 &&
+            (r = cvm_measurement_in_space(tpm_m, p, CVM_SPACE_CCMR, tdx_banks, 1, &tdx_m, err)) == 0) {
+                *tdx = space_json(tdx_m, &tdx_o, err);
+                *tpm = *tdx ? space_json(tpm_m, &tpm_o, err) : NULL;
+                r = *tdx && *tpm ? 0 : -err->code;
+        }
+        cvm_measurement_free(tdx_m);
+        cvm_measurement_free(tpm_m);
         cvm_policy_free(p);
-        return *tdx && *tpm ? 0 : -err->code;
+        return r;
 }
 
 static struct json_object *result(const char *cmdline, struct json_object *tdx, struct json_object *tpm) {

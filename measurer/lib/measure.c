@@ -310,6 +310,80 @@ void cvm_measurement_free(struct cvm_measurement *m) {
         free(m);
 }
 
+/* Event i of m copied into *out with its index and the banks asked for; -EINVAL when one is not among m's. */
+static int copy_event(const struct cvm_measure_event *in, uint32_t index, const uint16_t *banks, size_t nbanks,
+                      struct cvm_measure_event *out, cvm_error *err) {
+        memset(out, 0, sizeof(*out));
+        for (size_t b = 0; b < nbanks; b++) {
+                size_t k = 0;
+                while (k < in->ndigests && in->digests[k].alg != banks[b])
+                        k++;
+                if (k == in->ndigests)
+                        return cvm_error_set(err, EINVAL, "bank %s is not among the measurement's", cvm_alg_name(banks[b]));
+                out->digests[b] = in->digests[k];
+                memcpy(out->bytes[b], in->digests[k].bytes, in->digests[k].size);
+        }
+        out->ndigests = nbanks;
+        out->index = index;
+        out->type = in->type;
+        out->kind = in->kind;
+        out->group = in->group;
+        out->data = strdup(in->data);
+        out->item = strdup(in->item);
+        return out->data && out->item ? 0 : cvm_error_set(err, ENOMEM, "out of memory");
+}
+
+int cvm_measurement_in_space(const struct cvm_measurement *m, const struct cvm_policy *p, enum cvm_reg_space space,
+                             const uint16_t *banks, size_t nbanks, struct cvm_measurement **ret, cvm_error *err) {
+        const struct cvm_measure_event *sep = NULL;
+        struct cvm_measurement *out;
+        uint32_t regs[64];
+        size_t nregs, n = 0;
+        int r = 0;
+
+        if (nbanks == 0 || nbanks > CVM_MEASURE_MAX_BANKS || p->ngroups == 0)
+                return cvm_error_set(err, EINVAL, "1 to %d banks and a policy with groups", CVM_MEASURE_MAX_BANKS);
+        for (size_t i = 0; i < m->nevents && !sep; i++)
+                if (m->events[i].type == CVM_EV_SEPARATOR)
+                        sep = &m->events[i];
+        if (!sep)
+                return cvm_error_set(err, EINVAL, "the measurement has no separator: not one cvm_measure_compute made");
+        nregs = registers_used(p, space, regs);
+        if (!(out = calloc(1, sizeof(*out))) ||
+            !(out->events = calloc(m->nevents + nregs, sizeof(*out->events)))) {
+                free(out);
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        }
+        /* Every event but the separators on its register in space: a group's, else the policy's. */
+        for (size_t i = 0; r >= 0 && i < m->nevents; i++) {
+                const struct cvm_measure_event *e = &m->events[i];
+                if (e->type == CVM_EV_SEPARATOR)
+                        continue;
+                r = copy_event(e, e->group ? cvm_policy_group_register(e->group, space) : (uint32_t) policy_index(p, space),
+                               banks, nbanks, &out->events[n++], err);
+        }
+        /* The separators describe nothing of their register, so one's digests serve every register of space. */
+        for (size_t i = 0; r >= 0 && i < nregs; i++)
+                r = copy_event(sep, regs[i], banks, nbanks, &out->events[n++], err);
+        out->nevents = n;
+        if (r >= 0 && m->nerrors && !(out->errors = calloc(m->nerrors, sizeof(*out->errors))))
+                r = cvm_error_set(err, ENOMEM, "out of memory");
+        for (size_t i = 0; r >= 0 && i < m->nerrors; i++)
+                if (!(out->errors[out->nerrors++] = strdup(m->errors[i])))
+                        r = cvm_error_set(err, ENOMEM, "out of memory");
+        if (r < 0) {
+                cvm_measurement_free(out);
+                return r;
+        }
+        for (size_t i = 0; i < out->nevents; i++)
+                for (size_t k = 0; k < out->events[i].ndigests; k++)
+                        out->events[i].digests[k].bytes = out->events[i].bytes[k];
+        out->files = m->files;
+        out->bytes = m->bytes;
+        *ret = out;
+        return 0;
+}
+
 int cvm_measurement_to_log(const struct cvm_measurement *m, const struct cvm_measure_options *o, cvm_eventlog **ret,
                            cvm_error *err) {
         struct cvm_log_alg algs[CVM_MEASURE_MAX_BANKS];

@@ -219,6 +219,91 @@ static void test_failed_items(void **state) {
         cvm_measurement_free(m);
 }
 
+/* Three groups: boot and extra share PCR 23 but not an RTMR, so the spaces differ in their separators too. */
+#define SPACES_POLICY                                   \
+        POLICY                                          \
+        "  - name: extra\n"                             \
+        "    class: os\n"                               \
+        "    rtmr: 1\n"                                 \
+        "    on_error: continue\n"                      \
+        "    on_missing: error\n"                       \
+        "    items:\n"                                  \
+        "      - file: /etc/none\n"                     \
+        "      - string: extra\n"
+
+static void compute_in(const struct cvm_policy *p, enum cvm_reg_space space, const uint16_t *b, size_t nb,
+                       struct cvm_measurement **m) {
+        struct cvm_measure_options o = { .root = root, .proc = proc, .space = space, .banks = b, .nbanks = nb };
+        cvm_error err = { 0 };
+
+        if (cvm_measure_compute(p, &o, m, &err) < 0)
+                fail_msg("%s", err.msg);
+}
+
+static void assert_same_measurement(const struct cvm_measurement *a, const struct cvm_measurement *b) {
+        assert_int_equal(a->nevents, b->nevents);
+        for (size_t i = 0; i < a->nevents; i++) {
+                const struct cvm_measure_event *x = &a->events[i], *y = &b->events[i];
+                assert_int_equal(x->index, y->index);
+                assert_int_equal(x->type, y->type);
+                assert_string_equal(x->data, y->data);
+                assert_string_equal(x->item, y->item);
+                assert_string_equal(x->kind, y->kind);
+                assert_ptr_equal(x->group, y->group);
+                assert_int_equal(x->ndigests, y->ndigests);
+                for (size_t k = 0; k < x->ndigests; k++) {
+                        assert_int_equal(x->digests[k].alg, y->digests[k].alg);
+                        assert_int_equal(x->digests[k].size, y->digests[k].size);
+                        assert_memory_equal(x->digests[k].bytes, y->digests[k].bytes, x->digests[k].size);
+                        assert_ptr_equal(x->digests[k].bytes, x->bytes[k]);
+                }
+        }
+        assert_int_equal(a->nerrors, b->nerrors);
+        for (size_t i = 0; i < a->nerrors; i++)
+                assert_string_equal(a->errors[i], b->errors[i]);
+        assert_int_equal(a->files, b->files);
+        assert_int_equal(a->bytes, b->bytes);
+}
+
+/* One walk serves both spaces: the measurement moved to the other space equals a second walk there. */
+static void test_in_space(void **state) {
+        static const uint16_t both[] = { CVM_ALG_SHA256, CVM_ALG_SHA384 }, s384[] = { CVM_ALG_SHA384 },
+                              s256[] = { CVM_ALG_SHA256 };
+        struct cvm_measurement *pcr = NULL, *ccmr = NULL, *moved = NULL, *want = NULL;
+        struct cvm_policy *p = NULL;
+        cvm_error err = { 0 };
+        (void) state;
+
+        need_openat2();
+
+        assert_int_equal(cvm_policy_parse((const uint8_t *) SPACES_POLICY, strlen(SPACES_POLICY), "p.yaml", &p, NULL), 0);
+        compute_in(p, CVM_SPACE_PCR, both, 2, &pcr);
+        compute_in(p, CVM_SPACE_CCMR, s384, 1, &want);
+        assert_int_equal(cvm_measurement_in_space(pcr, p, CVM_SPACE_CCMR, s384, 1, &moved, &err), 0);
+        assert_same_measurement(moved, want);
+        assert_int_equal(moved->nerrors, 1);
+        cvm_measurement_free(moved);
+        cvm_measurement_free(want);
+        /* And back, to SHA-256 alone: PCR 23 is shared, so one separator fewer. */
+        compute_in(p, CVM_SPACE_CCMR, both, 2, &ccmr);
+        compute_in(p, CVM_SPACE_PCR, s256, 1, &want);
+        assert_int_equal(cvm_measurement_in_space(ccmr, p, CVM_SPACE_PCR, s256, 1, &moved, &err), 0);
+        assert_same_measurement(moved, want);
+        assert_int_equal(moved->events[moved->nevents - 1].type, CVM_EV_SEPARATOR);
+        assert_int_equal(ccmr->nevents, moved->nevents + 1);
+        cvm_measurement_free(moved);
+        cvm_measurement_free(want);
+        /* No bank, or one the walk did not hash (it cannot be made up), is refused. */
+        assert_int_equal(cvm_measurement_in_space(ccmr, p, CVM_SPACE_PCR, s256, 0, &moved, &err), -EINVAL);
+        cvm_measurement_free(pcr);
+        compute_in(p, CVM_SPACE_PCR, s384, 1, &pcr);
+        assert_int_equal(cvm_measurement_in_space(pcr, p, CVM_SPACE_CCMR, s256, 1, &moved, &err), -EINVAL);
+        assert_non_null(strstr(err.msg, "bank sha256 is not among the measurement's"));
+        cvm_measurement_free(pcr);
+        cvm_measurement_free(ccmr);
+        cvm_policy_free(p);
+}
+
 static void test_bad_options(void **state) {
         struct cvm_measure_options o = { .root = root, .space = CVM_SPACE_CCMR, .banks = banks, .nbanks = 0 };
         struct cvm_measurement *m = NULL;
@@ -241,6 +326,7 @@ int main(void) {
                 cmocka_unit_test(test_order_and_digests),
                 cmocka_unit_test(test_same_events_with_any_thread_count),
                 cmocka_unit_test(test_failed_items),
+                cmocka_unit_test(test_in_space),
                 cmocka_unit_test(test_bad_options),
         };
         return cmocka_run_group_tests(tests, make_tree, remove_tree);

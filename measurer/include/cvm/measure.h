@@ -74,6 +74,15 @@ int cvm_measure_compute(const struct cvm_policy *p, const struct cvm_measure_opt
 
 void cvm_measurement_free(struct cvm_measurement *m);
 
+/*
+ * m, computed for p, as it reads in another register space with banks a
+ * subset of m's: the same events (data, digests) on that space's registers,
+ * and that space's separators; what cvm_measure_compute would give there,
+ * without reading the files again.  -EINVAL when a bank is not among m's.
+ */
+int cvm_measurement_in_space(const struct cvm_measurement *m, const struct cvm_policy *p, enum cvm_reg_space space,
+                             const uint16_t *banks, size_t nbanks, struct cvm_measurement **ret, cvm_error *err);
+
 /* The events as a TCG2 log in o's space and banks (what a dry run writes and replays). */
 int cvm_measurement_to_log(const struct cvm_measurement *m, const struct cvm_measure_options *o, cvm_eventlog **ret,
                            cvm_error *err);
