@@ -170,14 +170,14 @@ static int try_commit(const struct output_image *q, bool copy, const char **meth
 int output_image_write(const struct output_image *q, const char **method, cvm_error *err) {
         const char *why = "CVM_REWRITE_OUTPUT=convert";
         double t0 = now_monotonic();
-        enum how how;
+        enum how how = HOW_AUTO;
         int r;
 
         if ((r = how_from_env(&how, err)) < 0)
                 return r;
         if (how != HOW_CONVERT && (r = try_commit(q, how == HOW_COMMIT, method, &why, err)) <= 0) {
                 if (r == 0)
-                        log_info("output: the changed clusters committed onto a %s of the input in %.1f s", 
+                        log_info("output: the changed clusters committed onto a %s of the input in %.1f s",
                                  strcmp(*method, "reflink+commit") == 0 ? "reflink" : "copy", now_monotonic() - t0);
                 return r;
         }
