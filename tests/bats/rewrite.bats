@@ -540,7 +540,7 @@ guest_kernel() {
         for k in $(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V); do if [ -f "/boot/vmlinuz-$k" ] && [ -f "/boot/config-$k" ]; then echo "$k"; fi; done | tail -n1
 }
 
-# The test guest as a TDX-capable kernel (a qcow2 overlay, one guestfish launch): /boot/config-VERSION of a 6.16+
+# The test guest as a TDX-capable kernel (a copy: cvm-rewrite refuses an input with a backing file; one guestfish launch): /boot/config-VERSION of a 6.16+
 # kernel with the driver a module, and the module tree (any ELF object stands in for a .ko: only the layout counts).
 tdx_guest_image() {
         local k d=kernel/drivers/virt/coco
@@ -548,7 +548,7 @@ tdx_guest_image() {
         printf 'CONFIG_INTEL_TDX_GUEST=y\nCONFIG_TSM_REPORTS=m\nCONFIG_TSM_MEASUREMENTS=y\nCONFIG_TDX_GUEST_DRIVER=m\n# CONFIG_TCG_TPM is not set\n' >"$T/config"
         printf '%s\n' "$d/tdx-guest/tdx-guest.ko: $d/guest/tsm_report.ko $d/guest/tsm.ko" "$d/guest/tsm_report.ko: $d/guest/tsm.ko" \
                 "$d/guest/tsm.ko:" >"$T/modules.dep"
-        qemu-img create -q -f qcow2 -b "$W/guest.qcow2" -F qcow2 "$1"
+        cp "$W/guest.qcow2" "$1"
         timeout -k 10 600 guestfish -a "$1" -m /dev/sda1 <<GF
 upload $T/config /boot/config-$k
 mkdir-p /lib/modules/$k/$d/tdx-guest
