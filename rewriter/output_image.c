@@ -147,18 +147,23 @@ static int commit(const struct output_image *q, const char **why, cvm_error *err
 
 /* 0 committed, 1 not (*why says why; no temporary left), <0 failed. */
 static int try_commit(const struct output_image *q, bool copy, const char **method, const char **why, cvm_error *err) {
+        cvm_error cerr = { 0 };
         int r, cloned;
 
         if (*(*why = refusal(q)))
                 return 1;
         /* The name is this PID's: a file under it is a leftover of an earlier process that had our PID and was killed. */
         unlink(q->part);
-        if ((cloned = file_clone(q->input, q->part, copy, err)) == -EOPNOTSUPP && !copy) {
+        /* The clone's own error: a refused reflink is no failure when the output is converted instead. */
+        if ((cloned = file_clone(q->input, q->part, copy, &cerr)) == -EOPNOTSUPP && !copy) {
                 *why = "the file system cannot share the input's extents (no reflink)";
                 return 1;
         }
-        if (cloned < 0)
+        if (cloned < 0) {
+                if (err)
+                        *err = cerr;
                 return cloned;
+        }
         if ((r = commit(q, why, err)) != 0) {
                 unlink(q->part);
                 return r;
