@@ -11,14 +11,16 @@ VERSION := 0.1.0
 # make reads these when it parses this file: so every target that installs them
 # first (check, demo, e2e, fuzz, bench) runs deps and then a second make, which
 # parses this file again and gets the flags (see "after deps" below).
-PKGS     := libcrypto json-c tss2-mu tss2-esys tss2-tctildr tss2-rc yaml-0.1
+PKGS     := libcrypto nettle json-c tss2-mu tss2-esys tss2-tctildr tss2-rc yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libtss2 is dlopen()ed when a TPM is used (measurer/lib/tpm2_dlopen.c): its
-# headers are needed to build, not its libraries to link; tests that call it
-# directly link TSS2_LIBS.
-LINK_PKGS  := libcrypto json-c yaml-0.1
+# libtss2 is dlopen()ed when a TPM is used (measurer/lib/tpm2_dlopen.c), and
+# libcrypto when a file is hashed or a signature checked (crypto_dlopen.c):
+# their headers are needed to build libcvm, not their libraries to link it.
+# What calls them directly links TSS2_LIBS or CRYPTO_LIBS.
+LINK_PKGS  := nettle json-c yaml-0.1
 PKG_LIBS   := $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null) -pthread
 TSS2_LIBS  := $(shell pkg-config --libs tss2-mu tss2-esys tss2-tctildr tss2-rc 2>/dev/null)
+CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null)
 # initrd/ adds libarchive and the codecs it finds segment ends with (libbz2 has no .pc).
 INITRD_PKGS := libarchive zlib libzstd liblzma libisal
 INITRD_LIBS := $(shell pkg-config --libs $(INITRD_PKGS) 2>/dev/null) -lbz2
@@ -64,7 +66,7 @@ LIBS := $(BUILD)/lib/libcvmbase.a $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvm.so $
 # Debian 12 packages, in three sets: what building needs (make, make deb), what
 # running the tools needs (rewriting images under libguestfs, booting them with
 # cvm-vm), and what the tests, sanitizers, fuzzers and the closed loop add.
-DEPS_BUILD := gcc make pkg-config libssl-dev libjson-c-dev libtss2-dev libyaml-dev libarchive-dev \
+DEPS_BUILD := gcc make pkg-config libssl-dev nettle-dev libjson-c-dev libtss2-dev libyaml-dev libarchive-dev \
         zlib1g-dev libzstd-dev liblzma-dev libbz2-dev libisal-dev libguestfs-dev scdoc dpkg-dev debhelper fakeroot
 DEPS_RUN := libguestfs-tools linux-image-amd64 qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools tpm2-tools \
         libtss2-tcti-device0 fuse3 xxd jq python3
@@ -150,7 +152,7 @@ $(LIB_OBJS): ALL_CFLAGS += -fvisibility=hidden
 
 $(BUILD)/lib/libcvm.so: $(LIB_OBJS) measurer/lib/libcvm.sym
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,libcvm.so.0 -Wl,--version-script=measurer/lib/libcvm.sym $(CFLAGS) -o $@ $(LIB_OBJS) $(PKG_LIBS)
+	$(CC) -shared -Wl,-soname,libcvm.so.0 -Wl,--version-script=measurer/lib/libcvm.sym -Wl,--no-undefined $(CFLAGS) -o $@ $(LIB_OBJS) $(PKG_LIBS)
 
 $(BUILD)/include/cvm/%.h: measurer/include/cvm/%.h
 	@mkdir -p $(dir $@)
@@ -196,7 +198,7 @@ $(BUILD)/obj/rewriter/cvm-rewrite.o: CPPFLAGS += -DCHECKOUT_PLUGINS='"$(shell re
 # The bundle step writes launchers too: cvm-rewrite embeds the same launcher as cvm-initrd.
 $(BUILD)/bin/cvm-rewrite: $(REWRITE_OBJS) $(BUILD)/obj/initrd/cli/launcher_blob.o $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $(REWRITE_OBJS) $(BUILD)/obj/initrd/cli/launcher_blob.o $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a $(REWRITE_LIBS) $(INITRD_LIBS) $(PKG_LIBS)
+	$(CC) $(CFLAGS) -o $@ $(REWRITE_OBJS) $(BUILD)/obj/initrd/cli/launcher_blob.o $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvm.a $(REWRITE_LIBS) $(INITRD_LIBS) $(PKG_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/bin/cvm-measure: $(MEASURE_OBJS) $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
@@ -227,7 +229,7 @@ man: $(MANS)
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/lib/libcvm.a $(BUILD)/lib/libcvminitrd.a $(BUILD)/lib/libcvmrewrite.a | build-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Imeasurer/lib $(ALL_CFLAGS) -DFIXTURES='"$(FIXTURES)"' -o $@ $< $(LDEXTRA) $(BUILD)/lib/libcvmrewrite.a $(BUILD)/lib/libcvminitrd.a \
-		$(BUILD)/lib/libcvm.a $(INITRD_LIBS) $(PKG_LIBS) $(TSS2_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+		$(BUILD)/lib/libcvm.a $(INITRD_LIBS) $(PKG_LIBS) $(TSS2_LIBS) $(CRYPTO_LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 # cvm-evidenced's pure parts (the message reader, the cgroup mapping), linked into their unit tests and fuzzers.
 $(BUILD)/tests/test_varlink: $(BUILD)/obj/measurer/evidenced/varlink.o
@@ -278,7 +280,7 @@ $(BUILD)/fuzzobj/%.o: %.c | build-deps
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_eventlog.h $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) -Imeasurer/lib $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(LDEXTRA) $(FUZZ_LIB_OBJS) $(REWRITE_LIBS) $(INITRD_LIBS) $(PKG_LIBS)
+	clang $(CPPFLAGS) -Imeasurer/lib $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -o $@ $< $(LDEXTRA) $(FUZZ_LIB_OBJS) $(REWRITE_LIBS) $(INITRD_LIBS) $(PKG_LIBS) $(CRYPTO_LIBS)
 
 FUZZ_SECONDS ?= 60
 after-deps-fuzz: fuzz-build
@@ -292,10 +294,6 @@ $(BUILD)/bench/imrbench: tests/bench/imrbench.c $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(BUILD)/lib/libcvm.a $(PKG_LIBS)
 
-$(BUILD)/bench/evpfloor: tests/bench/evpfloor.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< -lcrypto
-
 $(BUILD)/bench/evdbench: tests/bench/evdbench.c tests/bench/evdbench_open.c tests/bench/evdbench.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) -pthread
@@ -303,7 +301,7 @@ $(BUILD)/bench/evdbench: tests/bench/evdbench.c tests/bench/evdbench_open.c test
 # Each script prints its figures as it goes and appends them to BENCH_FIGURES;
 # they are printed together at the end (tests/bench/readme-table.sh reads them).
 BENCH_FIGURES := $(BUILD)/bench/figures.txt
-after-deps-bench: all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench $(BUILD)/bench/evdbench $(BUILD)/bench/evpfloor
+after-deps-bench: all $(BUILD)/bench/mklog $(BUILD)/bench/imrbench $(BUILD)/bench/evdbench
 	@rm -f $(BENCH_FIGURES)
 	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-evidence.sh
 	@BUILD=$(BUILD) BENCH_FIGURES=$(BENCH_FIGURES) tests/bench/bench-live.sh

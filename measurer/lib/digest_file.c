@@ -6,18 +6,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
+#include "crypto_dlopen.h"
 #include "cvm/digest.h"
-#include "internal.h"
 
 #define READ_SIZE (1u << 20)
 #define MAX_ALGS 8
 
-/* Free the contexts of n algorithms. */
+/* Free the contexts of n algorithms (none were made when libcrypto failed to load). */
 static void free_ctxs(EVP_MD_CTX **ctx, size_t n) {
         for (size_t i = 0; i < n; i++)
-                EVP_MD_CTX_free(ctx[i]);
+                if (ctx[i])
+                        sym_EVP_MD_CTX_free(ctx[i]);
 }
 
 /* Read fd to its end into the n contexts. */
@@ -37,7 +36,7 @@ static int feed(int fd, EVP_MD_CTX **ctx, size_t n, cvm_error *err) {
                         return 0;
                 off += (uint64_t) got;
                 for (size_t i = 0; i < n; i++)
-                        if (!EVP_DigestUpdate(ctx[i], buf, (size_t) got))
+                        if (!sym_EVP_DigestUpdate(ctx[i], buf, (size_t) got))
                                 return cvm_error_set(err, EIO, "OpenSSL digest update failed");
         }
 }
@@ -49,16 +48,15 @@ int cvm_digest_fd(int fd, const uint16_t *algs, size_t nalgs, uint8_t (*out)[CVM
         if (nalgs == 0 || nalgs > MAX_ALGS)
                 return cvm_error_set(err, EINVAL, "%zu algorithms asked for, expected 1 to %d", nalgs, MAX_ALGS);
         for (size_t i = 0; i < nalgs && r == 0; i++) {
-                const EVP_MD *md = alg_md(algs[i]);
-                if (!md)
-                        r = cvm_error_set(err, ENOTSUP, "algorithm 0x%04x is not supported", algs[i]);
-                else if (!(ctx[i] = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(ctx[i], md, NULL))
+                const EVP_MD *md = NULL;
+                r = crypto_md(algs[i], &md, err);
+                if (r == 0 && (!(ctx[i] = sym_EVP_MD_CTX_new()) || !sym_EVP_DigestInit_ex(ctx[i], md, NULL)))
                         r = cvm_error_set(err, ENOMEM, "OpenSSL digest init failed");
         }
         if (r == 0)
                 r = feed(fd, ctx, nalgs, err);
         for (size_t i = 0; i < nalgs && r == 0; i++)
-                if (!EVP_DigestFinal_ex(ctx[i], out[i], NULL))
+                if (!sym_EVP_DigestFinal_ex(ctx[i], out[i], NULL))
                         r = cvm_error_set(err, EIO, "OpenSSL digest final failed");
         free_ctxs(ctx, nalgs);
         return r;

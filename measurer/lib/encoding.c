@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <nettle/base64.h>
 
 #include "cvm/encoding.h"
 #include "cvmbase/base.h"
@@ -44,13 +44,14 @@ int cvm_unhex(const char *hex, uint8_t *out, size_t max) {
 }
 
 char *cvm_base64_alloc(const uint8_t *buf, size_t len) {
-        size_t n = 4 * ((len + 2) / 3) + 1;
         char *s;
 
         if (len > (size_t) INT32_MAX / 2)
                 return NULL;
-        s = malloc(n);
-        if (s)
-                EVP_EncodeBlock((unsigned char *) s, buf, (int) len);
+        s = malloc(BASE64_ENCODE_RAW_LENGTH(len) + 1);
+        if (s) {
+                base64_encode_raw(s, len, buf);
+                s[BASE64_ENCODE_RAW_LENGTH(len)] = '\0';
+        }
         return s;
 }

@@ -157,24 +157,22 @@ int evlog_alg_size(const cvm_eventlog *log, uint16_t alg) {
         return -1;
 }
 
-int cvm_eventlog_parse(const uint8_t *buf, size_t len, enum cvm_log_format fmt,
-                       cvm_eventlog **ret, cvm_error *err) {
+/* Parse raw, which the log takes over (freed on failure too): a loaded file is parsed where it was read, not copied. */
+static int parse_owned(uint8_t *raw, size_t len, enum cvm_log_format fmt, cvm_eventlog **ret, cvm_error *err) {
         enum cvm_log_format detected;
         cvm_eventlog *log;
-        uint8_t *raw;
         int r;
 
-        if (len > CVM_INPUT_MAX)
+        if (len > CVM_INPUT_MAX) {
+                free(raw);
                 return cvm_error_set(err, EFBIG, "input of %zu bytes is larger than the %zu MiB limit",
                                      len, CVM_INPUT_MAX >> 20);
-        r = cvm_eventlog_detect(buf, len, fmt, &detected, NULL, 0, err);
-        if (r < 0)
+        }
+        r = cvm_eventlog_detect(raw, len, fmt, &detected, NULL, 0, err);
+        if (r < 0) {
+                free(raw);
                 return r;
-        raw = malloc(len ? len : 1);
-        if (!raw)
-                return cvm_error_set(err, ENOMEM, "out of memory");
-        if (len)
-                memcpy(raw, buf, len);
+        }
         log = evlog_new(detected, detected == CVM_LOG_CCEL ? CVM_SPACE_CCMR : CVM_SPACE_PCR, raw, len);
         if (!log) {
                 free(raw);
@@ -212,15 +210,30 @@ int cvm_eventlog_parse(const uint8_t *buf, size_t len, enum cvm_log_format fmt,
         return 0;
 }
 
+int cvm_eventlog_parse(const uint8_t *buf, size_t len, enum cvm_log_format fmt,
+                       cvm_eventlog **ret, cvm_error *err) {
+        uint8_t *raw;
+
+        if (len > CVM_INPUT_MAX)
+                return cvm_error_set(err, EFBIG, "input of %zu bytes is larger than the %zu MiB limit",
+                                     len, CVM_INPUT_MAX >> 20);
+        raw = malloc(len ? len : 1);
+        if (!raw)
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        if (len)
+                memcpy(raw, buf, len);
+        return parse_owned(raw, len, fmt, ret, err);
+}
+
 int cvm_eventlog_load(const char *path, enum cvm_log_format fmt, cvm_eventlog **ret, cvm_error *err) {
-        _cleanup_free_ uint8_t *buf = NULL;
+        uint8_t *buf = NULL;
         size_t len;
         int r;
 
         r = read_file(path, CVM_INPUT_MAX, &buf, &len, err);
         if (r < 0)
                 return r;
-        r = cvm_eventlog_parse(buf, len, fmt, ret, err);
+        r = parse_owned(buf, len, fmt, ret, err);
         if (r < 0)
                 return cvm_error_prefix(err, "%s: ", path);
         return 0;

@@ -44,7 +44,7 @@ static struct json_object *digests_json(const struct cvm_event *ev, const char *
  * Only meaningful for event types whose digest is defined over their data
  * (IMA: over the template); -1 when it does not apply or cannot be computed.
  */
-int event_digest_matches(EVP_MD_CTX *ctx, const struct cvm_event *ev) {
+int cvm_event_digest_matches_data(const struct cvm_event *ev) {
         uint8_t out[CVM_DIGEST_MAX];
         bool any = false;
 
@@ -68,7 +68,7 @@ int event_digest_matches(EVP_MD_CTX *ctx, const struct cvm_event *ev) {
                 if (!cvm_alg_supported(d->alg))
                         continue;
                 k = ev->content == CVM_CONTENT_IMA ? ima_template_digest(ev, d->alg, out, NULL)
-                                                   : digest_ctx(ctx, d->alg, ev->data, ev->data_len, out, NULL);
+                                                   : cvm_digest(d->alg, ev->data, ev->data_len, out, NULL);
                 if (k < 0)
                         return -1;
                 if (memcmp(out, d->bytes, d->size) != 0)
@@ -113,10 +113,6 @@ struct json_object *cvm_event_to_json(const cvm_eventlog *log, const struct cvm_
         if (details)
                 json_object_object_add(o, "details", details);
         return o;
-}
-
-int cvm_event_digest_matches_data(const struct cvm_event *ev) {
-        return event_digest_matches(NULL, ev);
 }
 
 struct json_object *cvm_event_details_to_json(const cvm_eventlog *log, const struct cvm_event *ev) {

@@ -8,9 +8,6 @@
 
 #include "internal.h"
 
-/* cvm_event_digest_matches_data, hashing with ctx (NULL: a new context each time; a dump reuses one). */
-int event_digest_matches(EVP_MD_CTX *ctx, const struct cvm_event *ev);
-
 /* The end of events [start, start+count) (count 0: to the end), clamped to the log. */
 size_t eventlog_range_end(const cvm_eventlog *log, size_t start, size_t count);
 

@@ -7,17 +7,12 @@
 #include <errno.h>
 
 #include <json-c/json.h>
-#include <openssl/evp.h>
 
 #include "cvm/digest.h"
 #include "cvm/encoding.h"
 #include "cvm/json.h"
 #include "eventlog_json.h"
 #include "json_stream.h"
-
-static void md_ctx_freep(EVP_MD_CTX **p) {
-        EVP_MD_CTX_free(*p);
-}
 
 static void alg(struct json_stream *s, uint16_t id) {
         char buf[8];
@@ -72,7 +67,7 @@ static void event_head(struct json_stream *s, const cvm_eventlog *log, const str
         }
 }
 
-static int event(struct json_stream *s, EVP_MD_CTX *ctx, const cvm_eventlog *log, const struct cvm_event *ev) {
+static int event(struct json_stream *s, const cvm_eventlog *log, const struct cvm_event *ev) {
         _cleanup_free_ char *b64 = cvm_base64_alloc(ev->data ? ev->data : (const uint8_t *) "", ev->data_len);
         struct json_object *details;
         int m, r = 0;
@@ -91,7 +86,7 @@ static int event(struct json_stream *s, EVP_MD_CTX *ctx, const cvm_eventlog *log
                 js_key(s, log->format == CVM_LOG_IMA_ASCII ? "line" : "offset");
                 js_uint(s, ev->offset);
         }
-        if ((m = event_digest_matches(ctx, ev)) >= 0) {
+        if ((m = cvm_event_digest_matches_data(ev)) >= 0) {
                 js_key(s, "digest_matches_data");
                 js_bool(s, m);
         }
@@ -106,16 +101,15 @@ static int event(struct json_stream *s, EVP_MD_CTX *ctx, const cvm_eventlog *log
 
 int cvm_eventlog_write_json(FILE *f, const cvm_eventlog *log, size_t start, size_t count) {
         _cleanup_free_ struct json_stream *s = js_new(f);
-        _cleanup_(md_ctx_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         size_t end = eventlog_range_end(log, start, count);
         int r;
 
-        if (!s || !ctx)
+        if (!s)
                 return -ENOMEM;
         js_open(s, '[');
         for (size_t i = start; i < end; i++) {
                 js_item(s);
-                if ((r = event(s, ctx, log, &log->events[i])) < 0)
+                if ((r = event(s, log, &log->events[i])) < 0)
                         return r;
         }
         js_close(s, ']');

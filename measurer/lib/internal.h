@@ -78,17 +78,6 @@ int ima_binary_parse(cvm_eventlog *log, cvm_error *err);
 int cel_tlv_parse(cvm_eventlog *log, cvm_error *err);
 int cel_json_parse(cvm_eventlog *log, cvm_error *err);
 
-typedef struct evp_md_ctx_st EVP_MD_CTX;
-
-typedef struct evp_md_st EVP_MD;
-
-/* The OpenSSL digest of a TCG algorithm id (fetched once, cached); NULL if OpenSSL lacks it. */
-const EVP_MD *alg_md(uint16_t alg);
-
-/* cvm_digest / cvm_extend on a caller's context (NULL: a fresh one), so hot loops skip an allocation per hash. */
-int digest_ctx(EVP_MD_CTX *ctx, uint16_t alg, const void *data, size_t len, uint8_t *out, cvm_error *err);
-int extend_ctx(EVP_MD_CTX *ctx, uint16_t alg, uint8_t *reg, const uint8_t *digest, cvm_error *err);
-
 /* Bytes of a TCG2 log's SHA-1-shaped header record (32 fixed + its event size); buf holds at least 32. */
 static inline size_t tcg2_header_size(const uint8_t *buf) {
         return 32 + (size_t) le32(buf + 28);

@@ -15,8 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
+#include "crypto_dlopen.h"
 #include "measure_internal.h"
 
 #define READ_SIZE (1u << 20)
@@ -27,6 +26,7 @@ struct pool {
         struct entries *es;
         const uint16_t *banks;
         size_t nbanks;
+        const EVP_MD *mds[CVM_MEASURE_MAX_BANKS];
         atomic_size_t next;
         atomic_int fatal;            /* out of memory or OpenSSL failure: a negative errno */
 };
@@ -60,7 +60,7 @@ static int hash_one(struct pool *p, struct entry *e, EVP_MD_CTX **ctx, uint8_t *
         }
         posix_fadvise((int) fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         for (size_t b = 0; b < p->nbanks; b++)
-                if (!EVP_DigestInit_ex(ctx[b], alg_md(p->banks[b]), NULL)) {
+                if (!sym_EVP_DigestInit_ex(ctx[b], p->mds[b], NULL)) {
                         close((int) fd);
                         return -EIO;
                 }
@@ -78,7 +78,7 @@ static int hash_one(struct pool *p, struct entry *e, EVP_MD_CTX **ctx, uint8_t *
                         break;
                 e->size += (uint64_t) n;
                 for (size_t b = 0; b < p->nbanks; b++)
-                        if (!EVP_DigestUpdate(ctx[b], buf, (size_t) n)) {
+                        if (!sym_EVP_DigestUpdate(ctx[b], buf, (size_t) n)) {
                                 close((int) fd);
                                 return -EIO;
                         }
@@ -86,7 +86,7 @@ static int hash_one(struct pool *p, struct entry *e, EVP_MD_CTX **ctx, uint8_t *
         close((int) fd);
         e->mode = st.st_mode;
         for (size_t b = 0; b < p->nbanks; b++)
-                if (!EVP_DigestFinal_ex(ctx[b], e->digests[b], NULL))
+                if (!sym_EVP_DigestFinal_ex(ctx[b], e->digests[b], NULL))
                         return -EIO;
         return 0;
 }
@@ -98,7 +98,7 @@ static void *worker(void *arg) {
         int r = buf ? 0 : -ENOMEM;
 
         for (size_t b = 0; r == 0 && b < p->nbanks; b++)
-                if (!(ctx[b] = EVP_MD_CTX_new()))
+                if (!(ctx[b] = sym_EVP_MD_CTX_new()))
                         r = -ENOMEM;
         while (r == 0 && atomic_load(&p->fatal) == 0) {
                 size_t i = atomic_fetch_add(&p->next, 1);
@@ -112,7 +112,7 @@ static void *worker(void *arg) {
                 atomic_compare_exchange_strong(&p->fatal, &zero, r);
         }
         for (size_t b = 0; b < p->nbanks; b++)
-                EVP_MD_CTX_free(ctx[b]);
+                sym_EVP_MD_CTX_free(ctx[b]);
         free(buf);
         return NULL;
 }
@@ -122,9 +122,13 @@ int hash_entries(int rootfd, struct entries *es, const uint16_t *banks, size_t n
         pthread_t tid[MAX_THREADS];
         unsigned started = 0;
 
-        for (size_t b = 0; b < nbanks; b++)
-                if (!alg_md(banks[b]))
-                        return cvm_error_set(err, EOPNOTSUPP, "OpenSSL cannot compute bank 0x%04x", banks[b]);
+        if (nbanks > CVM_MEASURE_MAX_BANKS)
+                return cvm_error_set(err, EINVAL, "%zu banks asked for, at most %d", nbanks, CVM_MEASURE_MAX_BANKS);
+        for (size_t b = 0; b < nbanks; b++) {
+                int r = crypto_md(banks[b], &p.mds[b], err);
+                if (r < 0)
+                        return r;
+        }
         if (threads == 0) {
                 long n = sysconf(_SC_NPROCESSORS_ONLN);
                 threads = n > 0 ? (unsigned) n : 1;

@@ -11,12 +11,11 @@
  * header field is checked against the buffer before it is used.
  */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 
 #include "cvm/bootchain.h"
 #include "cvm/digest.h"
-#include "internal.h"
+#include "crypto_dlopen.h"
 
 #define PE_MAX_SECTIONS 96   /* the PE/COFF limit the Windows loader enforces */
 #define DIR_SECURITY 4
@@ -109,7 +108,7 @@ static int hash_sections(EVP_MD_CTX *ctx, const uint8_t *pe, size_t len, const s
         }
         qsort(s, n, sizeof(s[0]), section_cmp);
         for (size_t i = 0; i < n; i++) {
-                if (EVP_DigestUpdate(ctx, pe + s[i].raw, s[i].size) != 1)
+                if (sym_EVP_DigestUpdate(ctx, pe + s[i].raw, s[i].size) != 1)
                         return cvm_error_set(err, EIO, "PE image: hashing failed");
                 *hashed += s[i].size;
         }
@@ -122,37 +121,38 @@ static int hash_image(EVP_MD_CTX *ctx, const uint8_t *pe, size_t len, const stru
         size_t hashed = l->headers;
         int r;
 
-        if (EVP_DigestUpdate(ctx, pe, l->checksum) != 1 ||
-            EVP_DigestUpdate(ctx, pe + l->checksum + 4, skip_end - (l->checksum + 4)) != 1 ||
-            EVP_DigestUpdate(ctx, pe + after, l->headers - after) != 1)
+        if (sym_EVP_DigestUpdate(ctx, pe, l->checksum) != 1 ||
+            sym_EVP_DigestUpdate(ctx, pe + l->checksum + 4, skip_end - (l->checksum + 4)) != 1 ||
+            sym_EVP_DigestUpdate(ctx, pe + after, l->headers - after) != 1)
                 return cvm_error_set(err, EIO, "PE image: hashing failed");
         r = hash_sections(ctx, pe, len, l, &hashed, err);
         if (r < 0)
                 return r;
         if (hashed < len && l->cert_size < len - hashed &&
-            EVP_DigestUpdate(ctx, pe + hashed, len - hashed - l->cert_size) != 1)
+            sym_EVP_DigestUpdate(ctx, pe + hashed, len - hashed - l->cert_size) != 1)
                 return cvm_error_set(err, EIO, "PE image: hashing failed");
         return 0;
 }
 
 int cvm_pe_authenticode(const uint8_t *pe, size_t len, uint16_t alg, uint8_t *out, cvm_error *err) {
-        const EVP_MD *md = alg_md(alg);
+        const EVP_MD *md = NULL;
         struct pe_layout l;
         EVP_MD_CTX *ctx;
         int r;
 
-        if (!md)
-                return cvm_error_set(err, ENOTSUP, "digest algorithm 0x%04x is not available", alg);
+        r = crypto_md(alg, &md, err);
+        if (r < 0)
+                return r;
         r = pe_parse(pe, len, &l, err);
         if (r < 0)
                 return r;
-        ctx = EVP_MD_CTX_new();
+        ctx = sym_EVP_MD_CTX_new();
         if (!ctx)
                 return cvm_error_set(err, ENOMEM, "out of memory");
-        r = EVP_DigestInit_ex(ctx, md, NULL) == 1 ? hash_image(ctx, pe, len, &l, err)
-                                                   : cvm_error_set(err, EIO, "PE image: hashing failed");
-        if (r >= 0 && EVP_DigestFinal_ex(ctx, out, NULL) != 1)
+        r = sym_EVP_DigestInit_ex(ctx, md, NULL) == 1 ? hash_image(ctx, pe, len, &l, err)
+                                                       : cvm_error_set(err, EIO, "PE image: hashing failed");
+        if (r >= 0 && sym_EVP_DigestFinal_ex(ctx, out, NULL) != 1)
                 r = cvm_error_set(err, EIO, "PE image: hashing failed");
-        EVP_MD_CTX_free(ctx);
+        sym_EVP_MD_CTX_free(ctx);
         return r;
 }

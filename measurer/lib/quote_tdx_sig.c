@@ -9,66 +9,69 @@
  */
 #include <errno.h>
 #include <openssl/core_names.h>
-#include <openssl/ec.h>
-#include <openssl/evp.h>
-#include <openssl/param_build.h>
-#include <openssl/pem.h>
 #include <stdio.h>
 
+#include "crypto_dlopen.h"
+#include "cvm/digest.h"
 #include "cvm/quote.h"
-#include "internal.h"
 
 static void pkey_freep(EVP_PKEY **p) {
-        EVP_PKEY_free(*p);
+        if (*p)
+                sym_EVP_PKEY_free(*p);
 }
 
 /* The quote's attestation key (x||y, 64 bytes) as an EVP_PKEY on P-256. */
 static EVP_PKEY *att_key(const uint8_t xy[64]) {
-        OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+        OSSL_PARAM_BLD *bld = sym_OSSL_PARAM_BLD_new();
         OSSL_PARAM *params = NULL;
         EVP_PKEY_CTX *ctx = NULL;
         EVP_PKEY *pkey = NULL;
         uint8_t point[65] = { 0x04 };
 
         memcpy(point + 1, xy, 64);
-        if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) &&
-            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)))
-                params = OSSL_PARAM_BLD_to_param(bld);
+        if (bld && sym_OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) &&
+            sym_OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)))
+                params = sym_OSSL_PARAM_BLD_to_param(bld);
         if (params)
-                ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-        if (ctx && (EVP_PKEY_fromdata_init(ctx) <= 0 || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0))
+                ctx = sym_EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        if (ctx && (sym_EVP_PKEY_fromdata_init(ctx) <= 0 || sym_EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0))
                 pkey = NULL;
-        EVP_PKEY_CTX_free(ctx);
-        OSSL_PARAM_free(params);
-        OSSL_PARAM_BLD_free(bld);
+        sym_EVP_PKEY_CTX_free(ctx);
+        sym_OSSL_PARAM_free(params);
+        sym_OSSL_PARAM_BLD_free(bld);
         return pkey;
 }
 
 /* r||s (32 bytes each, big-endian) as DER; its length, or -1. */
 static int sig_der(const uint8_t rs[64], uint8_t **der) {
-        ECDSA_SIG *sig = ECDSA_SIG_new();
-        BIGNUM *r = BN_bin2bn(rs, 32, NULL), *s = BN_bin2bn(rs + 32, 32, NULL);
+        ECDSA_SIG *sig = sym_ECDSA_SIG_new();
+        BIGNUM *r = sym_BN_bin2bn(rs, 32, NULL), *s = sym_BN_bin2bn(rs + 32, 32, NULL);
         int n = -1;
 
-        if (sig && r && s && ECDSA_SIG_set0(sig, r, s) == 1) {
+        if (sig && r && s && sym_ECDSA_SIG_set0(sig, r, s) == 1) {
                 r = s = NULL;
-                n = i2d_ECDSA_SIG(sig, der);
+                n = sym_i2d_ECDSA_SIG(sig, der);
         }
-        BN_free(r);
-        BN_free(s);
-        ECDSA_SIG_free(sig);
+        sym_BN_free(r);
+        sym_BN_free(s);
+        sym_ECDSA_SIG_free(sig);
         return n;
 }
 
 static int check_sig(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t rs[64], cvm_error *err) {
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        const EVP_MD *sha256 = NULL;
+        EVP_MD_CTX *md;
         uint8_t *der = NULL;
-        int n = sig_der(rs, &der), ok = -1;
+        int n, ok = -1, r;
 
-        if (md && n > 0 && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1)
-                ok = EVP_DigestVerify(md, der, (size_t) n, msg, len);
-        EVP_MD_CTX_free(md);
-        OPENSSL_free(der);
+        if ((r = crypto_md(CVM_ALG_SHA256, &sha256, err)) < 0)
+                return r;
+        md = sym_EVP_MD_CTX_new();
+        n = sig_der(rs, &der);
+        if (md && n > 0 && sym_EVP_DigestVerifyInit(md, NULL, sha256, NULL, key) == 1)
+                ok = sym_EVP_DigestVerify(md, der, (size_t) n, msg, len);
+        sym_EVP_MD_CTX_free(md);
+        sym_CRYPTO_free(der, __FILE__, __LINE__);
         if (ok < 0 && n > 0 && md)
                 return cvm_error_set(err, EBADMSG, "the quote's signature is not a valid ECDSA P-256 signature (r or s out of range)");
         if (ok < 0)
@@ -86,11 +89,11 @@ static int check_pinned(EVP_PKEY *key, const char *path, cvm_error *err) {
 
         if (!f)
                 return cvm_error_set(err, errno, "%s: cannot open: %s", path, strerror(errno));
-        want = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+        want = sym_PEM_read_PUBKEY(f, NULL, NULL, NULL);
         fclose(f);
         if (!want)
                 return cvm_error_set(err, EINVAL, "%s: not a PEM public key", path);
-        if (EVP_PKEY_eq(key, want) != 1)
+        if (sym_EVP_PKEY_eq(key, want) != 1)
                 return cvm_error_set(err, EKEYREJECTED, "the quote's attestation key is not the key in %s", path);
         return 0;
 }
@@ -107,6 +110,8 @@ int cvm_tdx_quote_verify_signature(const struct cvm_quote *q, const char *key_pe
                                      q->tdx.att_key_type);
         /* Everything before the signature data's length field is signed: the header, (v5) the body's type and size, the body. */
         signed_len = (size_t) (q->tdx.signature - q->raw) - 4;
+        if ((r = dlopen_crypto(err)) < 0)
+                return r;
         key = att_key(q->tdx.attestation_key);
         if (!key)
                 return cvm_error_set(err, EBADMSG, "offset %zu: the attestation key is not a point on P-256", signed_len + 4 + 64);

@@ -3,8 +3,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include <openssl/evp.h>
-
 #include "cvm/replay.h"
 #include "ima.h"
 #include "internal.h"
@@ -19,7 +17,6 @@ struct cvm_replay {
         size_t nevents;
         char **warnings;
         size_t nwarnings;
-        EVP_MD_CTX *ctx;                    /* reused for every extend */
 };
 
 int cvm_replay_new(const uint16_t *banks, size_t nbanks, cvm_replay **ret, cvm_error *err) {
@@ -33,11 +30,6 @@ int cvm_replay_new(const uint16_t *banks, size_t nbanks, cvm_replay **ret, cvm_e
         r = calloc(1, sizeof(*r));
         if (!r)
                 return cvm_error_set(err, ENOMEM, "out of memory");
-        r->ctx = EVP_MD_CTX_new();
-        if (!r->ctx) {
-                free(r);
-                return cvm_error_set(err, ENOMEM, "out of memory");
-        }
         if (nbanks)
                 memcpy(r->banks, banks, nbanks * sizeof(*banks));
         r->nbanks = nbanks;
@@ -50,7 +42,6 @@ void cvm_replay_free(cvm_replay *r) {
                 return;
         strv_free(r->warnings, r->nwarnings);
         free(r->regs);
-        EVP_MD_CTX_free(r->ctx);
         free(r);
 }
 
@@ -191,7 +182,7 @@ int cvm_replay_add_log(cvm_replay *r, const cvm_eventlog *log, cvm_error *err) {
                         v = get_register(r, log, ev->index, banks[b]);
                         if (!v)
                                 return cvm_error_set(err, ENOMEM, "out of memory");
-                        k = extend_ctx(r->ctx, banks[b], v->digest, digest, err);
+                        k = cvm_extend(banks[b], v->digest, digest, err);
                         if (k < 0)
                                 return k;
                         v->nextends++;

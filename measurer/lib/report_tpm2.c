@@ -9,10 +9,8 @@
 #include <sys/types.h>
 
 #include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/param_build.h>
-#include <openssl/pem.h>
 
+#include "crypto_dlopen.h"
 #include "cvm/digest.h"
 #include "imr_internal.h"
 #include "tpm2_dlopen.h"
@@ -101,7 +99,7 @@ static TPMT_SIG_SCHEME ak_scheme(const TPMT_PUBLIC *p) {
 }
 
 static int ak_pem(const TPMT_PUBLIC *p, char **ret, cvm_error *err) {
-        OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+        OSSL_PARAM_BLD *bld;
         OSSL_PARAM *params = NULL;
         EVP_PKEY_CTX *ctx = NULL;
         EVP_PKEY *pkey = NULL;
@@ -109,9 +107,11 @@ static int ak_pem(const TPMT_PUBLIC *p, char **ret, cvm_error *err) {
         BIO *bio = NULL;
         uint8_t point[1 + 2 * 66];
         const char *type = NULL;
-        int r = -EIO;
+        int r = dlopen_crypto(err);
 
-        if (!bld)
+        if (r < 0)
+                return r;
+        if (!(bld = sym_OSSL_PARAM_BLD_new()))
                 return cvm_error_set(err, ENOMEM, "out of memory");
         if (p->type == TPM2_ALG_ECC) {
                 const TPMS_ECC_POINT *q = &p->unique.ecc;
@@ -126,31 +126,31 @@ static int ak_pem(const TPMT_PUBLIC *p, char **ret, cvm_error *err) {
                 memcpy(point + 1, q->x.buffer, q->x.size);
                 memcpy(point + 1 + q->x.size, q->y.buffer, q->y.size);
                 type = "EC";
-                if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
-                    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2u * q->x.size))
+                if (!sym_OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
+                    !sym_OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2u * q->x.size))
                         goto fail;
         } else if (p->type == TPM2_ALG_RSA) {
                 uint32_t exp = p->parameters.rsaDetail.exponent ? p->parameters.rsaDetail.exponent : 65537;
                 type = "RSA";
-                n = BN_bin2bn(p->unique.rsa.buffer, p->unique.rsa.size, NULL);
-                e = BN_new();
-                if (!n || !e || !BN_set_word(e, exp) || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
-                    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
+                n = sym_BN_bin2bn(p->unique.rsa.buffer, p->unique.rsa.size, NULL);
+                e = sym_BN_new();
+                if (!n || !e || !sym_BN_set_word(e, exp) || !sym_OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+                    !sym_OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
                         goto fail;
         } else {
                 r = cvm_error_set(err, EOPNOTSUPP, "AK type 0x%04x is not RSA or ECC", p->type);
                 goto out;
         }
-        params = OSSL_PARAM_BLD_to_param(bld);
-        ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
-        if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) <= 0 || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+        params = sym_OSSL_PARAM_BLD_to_param(bld);
+        ctx = sym_EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+        if (!params || !ctx || sym_EVP_PKEY_fromdata_init(ctx) <= 0 || sym_EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
                 goto fail;
-        bio = BIO_new(BIO_s_mem());
-        if (!bio || !PEM_write_bio_PUBKEY(bio, pkey))
+        bio = sym_BIO_new(sym_BIO_s_mem());
+        if (!bio || !sym_PEM_write_bio_PUBKEY(bio, pkey))
                 goto fail;
         {
                 char *data;
-                long len = BIO_get_mem_data(bio, &data);
+                long len = sym_BIO_ctrl(bio, BIO_CTRL_INFO, 0, (char *) &data);  /* BIO_get_mem_data */
                 *ret = strndup(data, (size_t) len);
                 r = *ret ? 0 : cvm_error_set(err, ENOMEM, "out of memory");
         }
@@ -158,13 +158,13 @@ static int ak_pem(const TPMT_PUBLIC *p, char **ret, cvm_error *err) {
 fail:
         r = cvm_error_set(err, EIO, "OpenSSL cannot build the AK public key");
 out:
-        BIO_free(bio);
-        EVP_PKEY_free(pkey);
-        EVP_PKEY_CTX_free(ctx);
-        OSSL_PARAM_free(params);
-        OSSL_PARAM_BLD_free(bld);
-        BN_free(n);
-        BN_free(e);
+        sym_BIO_free(bio);
+        sym_EVP_PKEY_free(pkey);
+        sym_EVP_PKEY_CTX_free(ctx);
+        sym_OSSL_PARAM_free(params);
+        sym_OSSL_PARAM_BLD_free(bld);
+        sym_BN_free(n);
+        sym_BN_free(e);
         return r;
 }
 

@@ -12,12 +12,11 @@
  * hashes the 256 bytes of the chunk).
  */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <string.h>
 
 #include "cvm/digest.h"
 #include "cvm/tdvf.h"
-#include "internal.h"
+#include "crypto_dlopen.h"
 
 #define TDVF_SIGNATURE "TDVF"
 #define TDVF_HEADER_SIZE 16u
@@ -192,7 +191,8 @@ int cvm_tdvf_parse(const uint8_t *img, size_t len, struct cvm_tdvf *ret, cvm_err
 }
 
 static void free_md_ctx(EVP_MD_CTX **c) {
-        EVP_MD_CTX_free(*c);
+        if (*c)
+                sym_EVP_MD_CTX_free(*c);
 }
 
 static int mrtd_op(EVP_MD_CTX *c, const char *op, uint64_t gpa, const uint8_t *chunk) {
@@ -201,9 +201,9 @@ static int mrtd_op(EVP_MD_CTX *c, const char *op, uint64_t gpa, const uint8_t *c
         memcpy(buf, op, strlen(op));
         for (unsigned i = 0; i < 8; i++)
                 buf[16 + i] = (uint8_t) (gpa >> (8 * i));
-        if (EVP_DigestUpdate(c, buf, sizeof(buf)) != 1)
+        if (sym_EVP_DigestUpdate(c, buf, sizeof(buf)) != 1)
                 return -EIO;
-        if (chunk && EVP_DigestUpdate(c, chunk, MR_EXTEND_CHUNK) != 1)
+        if (chunk && sym_EVP_DigestUpdate(c, chunk, MR_EXTEND_CHUNK) != 1)
                 return -EIO;
         return 0;
 }
@@ -243,13 +243,16 @@ static int mrtd_section(EVP_MD_CTX *c, const uint8_t *content, const struct cvm_
 }
 
 int cvm_tdvf_mrtd(const uint8_t *img, size_t len, const struct cvm_tdvf *t, uint8_t mrtd[CVM_MRTD_SIZE], cvm_error *err) {
-        _cleanup_(free_md_ctx) EVP_MD_CTX *c = EVP_MD_CTX_new();
+        _cleanup_(free_md_ctx) EVP_MD_CTX *c = NULL;
+        const EVP_MD *md = NULL;
         unsigned int outlen = 0;
         int r;
 
         if (!img || !t || !mrtd)
                 return cvm_error_set(err, EINVAL, "cvm_tdvf_mrtd: NULL argument");
-        if (!c || EVP_DigestInit_ex(c, alg_md(CVM_ALG_SHA384), NULL) != 1)
+        if ((r = crypto_md(CVM_ALG_SHA384, &md, err)) < 0)
+                return r;
+        if (!(c = sym_EVP_MD_CTX_new()) || sym_EVP_DigestInit_ex(c, md, NULL) != 1)
                 return cvm_error_set(err, EIO, "SHA-384 is not available");
         for (uint32_t i = 0; i < t->nsections; i++) {
                 const uint8_t *content;
@@ -258,7 +261,7 @@ int cvm_tdvf_mrtd(const uint8_t *img, size_t len, const struct cvm_tdvf *t, uint
                 if (mrtd_section(c, content, &t->sections[i]) < 0)
                         return cvm_error_set(err, EIO, "SHA-384 update failed");
         }
-        if (EVP_DigestFinal_ex(c, mrtd, &outlen) != 1 || outlen != CVM_MRTD_SIZE)
+        if (sym_EVP_DigestFinal_ex(c, mrtd, &outlen) != 1 || outlen != CVM_MRTD_SIZE)
                 return cvm_error_set(err, EIO, "SHA-384 final failed");
         return 0;
 }

@@ -20,6 +20,20 @@ load helpers
         done
 }
 
+@test "--version, replay and eventlog never map OpenSSL; a quote's signature check loads it and verifies" {
+        # libcvm hashes memory with nettle and dlopen()s libcrypto for files and signatures (issue 21: start-up).
+        log=$F/tcg2-goeventlog-ubuntu-2104-no-secure-boot.bin
+        for args in "--version" "replay $log" "replay --json $log" "eventlog --json $log" "eventlog --cel $log"; do
+                # shellcheck disable=SC2086
+                LD_DEBUG=files timeout 30 "$E" $args 2>"$BATS_TEST_TMPDIR/ld" >/dev/null
+                grep -q 'file=libnettle\.so' "$BATS_TEST_TMPDIR/ld"
+                run -1 grep 'file=libcrypto\.so' "$BATS_TEST_TMPDIR/ld"
+        done
+        LD_DEBUG=files timeout 30 "$E" parse-quote --verify-signature "$F/tdxquote-v4-gotdxguest-SPR_E4.bin" \
+                2>"$BATS_TEST_TMPDIR/ld" >/dev/null
+        grep -q 'file=libcrypto\.so\.3 .*dynamically loaded' "$BATS_TEST_TMPDIR/ld"
+}
+
 @test "usage errors exit 1 with a message on stderr" {
         run "$E"
         [ "$status" -eq 1 ]

@@ -336,11 +336,11 @@ newc() { # name size: one newc header with that file size, then the name
 @test "bundle: the closure ldd reports, plus the loader and dlopen()ed TCTIs; runs in a root holding only the bundle" {
         E="$BATS_TEST_DIRNAME/../../build/bin/cvm-evidence"
         M="$BATS_TEST_DIRNAME/../../build/bin/cvm-measure"
-        # libtss2, which both dlopen() for a TPM, is named as plugins 50 and 51 name it.
-        tss=(libtss2-esys.so.0 libtss2-mu.so.0 libtss2-rc.so.0 libtss2-tctildr.so.0)
+        # libcrypto and libtss2, which both dlopen(), are named as plugins 50 and 51 name them.
+        tss=(libcrypto.so.3 libtss2-esys.so.0 libtss2-mu.so.0 libtss2-rc.so.0 libtss2-tctildr.so.0)
         run "$I" bundle --prefix /usr/lib/cvm/bundle "${tss[@]/#/--lib=}" --lib libtss2-tcti-swtpm.so.0 --list "$E" "$M" --out "$T/b"
         [ "$status" -eq 0 ]
-        # Every library ldd resolves for both binaries and for libtss2 is in lib/, and nothing else but the extra TCTI.
+        # Every library ldd resolves for both binaries and for the named ones is in lib/, and nothing else but the extra TCTI.
         paths=$(for l in "${tss[@]}"; do ldconfig -p | awk -v n="$l" '$1 == n { print $NF; exit }'; done)
         # shellcheck disable=SC2086
         want=$({ ldd "$E" "$M" $paths | awk '/=>/ { print $1 } /ld-linux/ { sub(".*/", "", $1); print $1 }'; printf '%s\n' "${tss[@]}"; } | sort -u)

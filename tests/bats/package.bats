@@ -176,7 +176,7 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
         diff "$T/packaged" "$T/installed"
 }
 
-@test "the packaged initramfs-tools hook puts the installed measurer, the libtss2 it dlopen()s and the TPM TCTI into an initramfs" {
+@test "the packaged initramfs-tools hook puts the installed measurer, the libcrypto and libtss2 it dlopen()s and the TPM TCTI into an initramfs" {
         command -v mkinitramfs >/dev/null || skip "no initramfs-tools"
         # The newest kernel with its modules and its config (mkinitramfs reads both).
         kver=
@@ -189,8 +189,8 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
         dpkg-deb -x "$(deb_of cvmkit-guest)" "$T/src"
         mkdir -p "$T/src${tcti%/*}" "$T/conf"
         cp "$tcti" "$T/src$tcti"
-        # libtss2, which cvm-measure dlopen()s for a TPM: the hook copies it though ldd does not list it.
-        for l in libtss2-esys.so.0 libtss2-mu.so.0 libtss2-rc.so.0 libtss2-tctildr.so.0; do
+        # libcrypto and libtss2, which cvm-measure dlopen()s: the hook copies them though ldd does not list them.
+        for l in libcrypto.so.3 libtss2-esys.so.0 libtss2-mu.so.0 libtss2-rc.so.0 libtss2-tctildr.so.0; do
                 cp "${tcti%/*}/$l" "$T/src${tcti%/*}/$l"
         done
         cp -r /etc/initramfs-tools/. "$T/conf/"
@@ -203,7 +203,7 @@ deb_of() { echo "$DEBS/${1}_0.1.0_$(dpkg --print-architecture).deb"; }
         grep -qx 'scripts/local-bottom/cvm-measure' "$T/list"
         # The initramfs has /lib merged into /usr/lib.
         grep -qx "usr/lib/${tcti#*/lib/}" "$T/list"
-        for l in libtss2-esys.so.0 libtss2-mu.so.0 libtss2-rc.so.0 libtss2-tctildr.so.0; do
+        for l in libcrypto.so.3 libtss2-esys.so.0 libtss2-mu.so.0 libtss2-rc.so.0 libtss2-tctildr.so.0; do
                 grep -qx "usr/lib/$(dirname "${tcti#*/lib/}")/$l" "$T/list"
         done
 }

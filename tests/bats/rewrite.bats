@@ -627,8 +627,8 @@ GF
         "$I" list "$T/back/boot/initrd.img-$k" >"$T/list"
         grep -q "lib/modules/$k/kernel/drivers/virt/coco/tdx-guest/tdx-guest.ko$" "$T/list"
         grep -q "lib/modules/$k/kernel/drivers/virt/coco/guest/tsm.ko$" "$T/list"
-        # cvm-measure dlopen()s libtss2 for a TPM: the bundle carries it (and what it links) though ldd does not list it.
-        for l in libtss2-esys.so.0 libtss2-mu.so.0 libtss2-rc.so.0 libtss2-tctildr.so.0 libtss2-sys.so.1 libtss2-tcti-device.so.0; do
+        # cvm-measure dlopen()s libcrypto and (for a TPM) libtss2: the bundle carries them (and what they link) though ldd does not list them.
+        for l in libcrypto.so.3 libtss2-esys.so.0 libtss2-mu.so.0 libtss2-rc.so.0 libtss2-tctildr.so.0 libtss2-sys.so.1 libtss2-tcti-device.so.0; do
                 grep -q " usr/lib/cvm/bundle/lib/$l$" "$T/list" || { echo "no $l in the bundle"; false; }
         done
         "$I" extract "$T/back/boot/initrd.img-$k" "$T/x" "lib/modules/$k/cvm-modules" >/dev/null

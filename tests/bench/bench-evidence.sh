@@ -67,7 +67,3 @@ v=$(time_runs "$n" "$E" --version)
 r=$(time_runs "$n" "$E" replay "$real")
 figure "start-up, cvm-evidence --version" cvm-evidence "$(ms "$v" "$n")" /bin/true "$(ms "$t" "$n")" ms "<=1.5"
 figure "start-up, replay of a real $(( $(stat -c %s "$real") / 1024 )) KiB log" cvm-evidence "$(ms "$r" "$n")" /bin/true "$(ms "$t" "$n")" ms "<=1.5"
-# The floor of any replayer on OpenSSL's EVP (tests/bench/evpfloor.c: read the log, one digest per bank):
-# OpenSSL 3's first digest (its algorithm name map, openssl.cnf) costs more than the 1.5x above allows.
-f=$(time_runs "$n" "$BUILD/bench/evpfloor" "$real")
-figure "start-up, replay of a real log vs the OpenSSL EVP floor" cvm-evidence "$(ms "$r" "$n")" evpfloor "$(ms "$f" "$n")" ms "<=1.1"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The closed loop's base guest: Debian 12 from Debian's package registry
 # (debootstrap minbase + systemd, udev, the Debian kernel, initramfs-tools,
-# and the libraries libcvm loads with: OpenSSL, json-c, libyaml, tss2),
+# and the libraries libcvm loads with: nettle, OpenSSL, json-c, libyaml, tss2),
 # laid out like Debian's genericcloud image: GPT, ext4 root labelled
 # cloudimg-rootfs as partition 1, an EFI system partition (GRUB) as
 # partition 15, /boot on the root, /etc/fstab by label, qcow2.  Like a cloud
@@ -66,7 +66,7 @@ t0=$(date +%s)
 say() { echo "make-base: $* ($(( $(date +%s) - t0 )) s)" >&2; }
 
 say "debootstrap $SUITE minbase from $MIRROR"
-debootstrap --variant=minbase --include=systemd-sysv,udev,kmod,initramfs-tools,zstd,grub-efi-amd64-bin,tzdata,libssl3,libjson-c5,libyaml-0-2,libtss2-esys-3.0.2-0,libtss2-mu0,libtss2-rc0,libtss2-tctildr0,libtss2-tcti-device0 \
+debootstrap --variant=minbase --include=systemd-sysv,udev,kmod,initramfs-tools,zstd,grub-efi-amd64-bin,tzdata,libnettle8,libssl3,libjson-c5,libyaml-0-2,libtss2-esys-3.0.2-0,libtss2-mu0,libtss2-rc0,libtss2-tctildr0,libtss2-tcti-device0 \
         "$SUITE" "$root" "$MIRROR" >"$work/debootstrap.log" 2>&1 || {
         tail -20 "$work/debootstrap.log" >&2
         exit 1

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <pthread.h>
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -163,12 +164,48 @@ static void test_digest_file(void **state) {
         free(buf);
 }
 
+/*
+ * Memory is hashed by nettle and streams by OpenSSL (measurer/lib/digest.c):
+ * both must give the same digest in every algorithm, at every length around a
+ * block boundary (SHA-1/256/SM3: 64 bytes, SHA-384/512: 128), and for an extend.
+ */
+static void test_digest_libraries_agree(void **state) {
+        static const uint16_t algs[] = { CVM_ALG_SHA1, CVM_ALG_SHA256, CVM_ALG_SHA384, CVM_ALG_SHA512, CVM_ALG_SM3_256 };
+        static const size_t lens[] = { 0, 1, 55, 56, 63, 64, 65, 111, 112, 127, 128, 129, 1000, 70001 };
+        uint8_t buf[70001], mem[CVM_DIGEST_MAX], stream[1][CVM_DIGEST_MAX];
+        cvm_error err = { 0 };
+        (void) state;
+
+        for (size_t i = 0; i < sizeof(buf); i++)
+                buf[i] = (uint8_t) (i * 131 + (i >> 8));
+        for (size_t a = 0; a < sizeof(algs) / sizeof(algs[0]); a++) {
+                assert_true(cvm_alg_supported(algs[a]));
+                for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+                        int fd = memfd_create("digest", MFD_CLOEXEC);
+                        assert_true(fd >= 0);
+                        assert_int_equal(write(fd, buf, lens[l]), (ssize_t) lens[l]);
+                        assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+                        assert_int_equal(cvm_digest_fd(fd, &algs[a], 1, stream, &err), 0);
+                        close(fd);
+                        assert_int_equal(cvm_digest(algs[a], buf, lens[l], mem, &err), 0);
+                        assert_memory_equal(mem, stream[0], (size_t) cvm_alg_size(algs[a]));
+                }
+        }
+        /* Published vectors for the two algorithms test_digest_vectors leaves out. */
+        assert_int_equal(cvm_digest(CVM_ALG_SHA1, "abc", 3, mem, NULL), 0);
+        assert_hex_equal(mem, 20, "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_int_equal(cvm_digest(CVM_ALG_SM3_256, "abc", 3, mem, NULL), 0);
+        assert_hex_equal(mem, 32, "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
+        assert_int_equal(cvm_digest(0x1234, "abc", 3, mem, &err), -EOPNOTSUPP);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_digest_threads),
                 cmocka_unit_test(test_parse_uint),
                 cmocka_unit_test(test_alg_names),
                 cmocka_unit_test(test_digest_vectors),
+                cmocka_unit_test(test_digest_libraries_agree),
                 cmocka_unit_test(test_extend),
                 cmocka_unit_test(test_hex_base64),
                 cmocka_unit_test(test_error_prefix),

@@ -29,7 +29,7 @@ int cvm_alg_from_name(const char *name, uint16_t *ret);
 /* Digest size in bytes of a known algorithm, or -ENOENT. */
 int cvm_alg_size(uint16_t alg);
 
-/* True if this build's OpenSSL can compute the algorithm (SM3 may be missing). */
+/* True if libcvm can compute the algorithm in memory (every id above). */
 bool cvm_alg_supported(uint16_t alg);
 
 /* out = H_alg(data); out must hold cvm_alg_size(alg) bytes. */
@@ -38,7 +38,8 @@ int cvm_digest(uint16_t alg, const void *data, size_t len, uint8_t *out, cvm_err
 /* The extend operation of PCRs and RTMRs: reg = H_alg(reg || digest), both of the alg's size. */
 int cvm_extend(uint16_t alg, uint8_t *reg, const uint8_t *digest, cvm_error *err);
 
-/* The digests in each of algs[0..nalgs) (at most 8) of the rest of fd, read to its end; out[i] gets cvm_alg_size(algs[i]) bytes. */
+/* The digests in each of algs[0..nalgs) (at most 8) of the rest of fd, read to its end; out[i] gets cvm_alg_size(algs[i]) bytes.
+ * Streams go through OpenSSL, loaded on first use: -EOPNOTSUPP if it cannot be, or lacks an algorithm (SM3). */
 int cvm_digest_fd(int fd, const uint16_t *algs, size_t nalgs, uint8_t (*out)[CVM_DIGEST_MAX], cvm_error *err);
 
 /* cvm_digest_fd of the regular file path, opened non-blocking: a FIFO or device put in its place is refused, never waited on. */

@@ -26,9 +26,10 @@ install() {
                 ln -sf /usr/lib/cvm/bundle/bin/cvm-measure "${initdir}/usr/sbin/cvm-measure"
         else
                 inst_binary /usr/sbin/cvm-measure
-                # libtss2, which cvm-measure dlopen()s for a TPM, and the TCTI libtss2
-                # dlopen()s in turn (inst_binary follows only linked libraries).
-                inst_libdir_file "libtss2-esys.so.0*" "libtss2-sys.so.1*" "libtss2-mu.so.0*" "libtss2-rc.so.0*" \
+                # libcrypto, which cvm-measure dlopen()s to hash files, libtss2, which it
+                # dlopen()s for a TPM, and the TCTI libtss2 dlopen()s in turn (inst_binary
+                # follows only linked libraries).
+                inst_libdir_file "libcrypto.so.3*" "libtss2-esys.so.0*" "libtss2-sys.so.1*" "libtss2-mu.so.0*" "libtss2-rc.so.0*" \
                         "libtss2-tctildr.so.0*" "libtss2-tcti-device.so.0*"
         fi
         inst_simple /etc/cvm/policy.yaml
