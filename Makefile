@@ -145,6 +145,9 @@ $(BUILD)/lib/libcvm.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# A direct call into a dlopen()ed library fails to link (sanitizers resolve their runtime at load time, so not there).
+NO_UNDEFINED = $(if $(findstring -fsanitize,$(CFLAGS)),,-Wl,--no-undefined)
+
 # libcvm.so exports its API and nothing else: its objects (the base inside it
 # too) are hidden unless a public header declares them (those headers push
 # default visibility), and libcvm.sym names the ABI, version CVM_0.1.
@@ -152,7 +155,7 @@ $(LIB_OBJS): ALL_CFLAGS += -fvisibility=hidden
 
 $(BUILD)/lib/libcvm.so: $(LIB_OBJS) measurer/lib/libcvm.sym
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,libcvm.so.0 -Wl,--version-script=measurer/lib/libcvm.sym -Wl,--no-undefined $(CFLAGS) -o $@ $(LIB_OBJS) $(PKG_LIBS)
+	$(CC) -shared -Wl,-soname,libcvm.so.0 -Wl,--version-script=measurer/lib/libcvm.sym $(NO_UNDEFINED) $(CFLAGS) -o $@ $(LIB_OBJS) $(PKG_LIBS)
 
 $(BUILD)/include/cvm/%.h: measurer/include/cvm/%.h
 	@mkdir -p $(dir $@)

@@ -7,7 +7,8 @@
  * ldconfig.  Unlike a bundle, the library runs on the guest's own libc and
  * libraries, so those are checked first, the way ld.so will find them: each
  * DT_NEEDED soname in the guest's /etc/ld.so.cache, and each symbol version
- * libcvm needs (GLIBC_2.34, OPENSSL_3.0.0, ...) defined by that library.
+ * libcvm needs (GLIBC_2.34, NETTLE_8, ...) defined by that library; and the
+ * OpenSSL 3 it dlopen()s (CVM_CRYPTO_SONAME), which ldd would not show.
  * install: yes (a missing one fails the step), auto (a warning, kept in the
  * manifest, and nothing is installed), no (the step does nothing).
  */
@@ -92,6 +93,13 @@ static void walk_needs(struct session *ss, const struct cvm_elf_info *cvm, FILE 
                 for (size_t j = 0; j < cvm->n_verneed; j++)
                         if (strcmp(cvm->verneed[j].file, cvm->needed[i]) == 0 && !defines(&lib, cvm->verneed[j].version))
                                 fprintf(f, "; the guest's %s has no symbol version %s", cvm->needed[i], cvm->verneed[j].version);
+        }
+        /* The OpenSSL libcvm dlopen()s to hash files and check signatures: not in DT_NEEDED, as needed all the same. */
+        {
+                _cleanup_(elf_clearp) struct cvm_elf_info lib = { 0 };
+                if (guest_library(ss, (const uint8_t *) cache, clen, CVM_CRYPTO_SONAME, &lib, missing, f) == 0 &&
+                    !defines(&lib, "OPENSSL_3.0.0"))
+                        fprintf(f, "; the guest's %s has no symbol version OPENSSL_3.0.0", CVM_CRYPTO_SONAME);
         }
 }
 

@@ -114,8 +114,8 @@ static int load_errno;
 static char load_error[256];
 
 static void load(void) {
-        /* libcrypto.so.3: the soname of OpenSSL 3, whose EVP_MD_fetch and OSSL_PARAM this code uses. */
-        void *h = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_NODELETE);
+        /* OpenSSL 3's soname: this code uses its EVP_MD_fetch and OSSL_PARAM. */
+        void *h = dlopen(CVM_CRYPTO_SONAME, RTLD_NOW | RTLD_NODELETE);
 
         if (!h) {
                 snprintf(load_error, sizeof(load_error), "%s", dlerror());
@@ -124,7 +124,7 @@ static void load(void) {
         }
         for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
                 if (!(*syms[i].slot = dlsym(h, syms[i].name))) {
-                        snprintf(load_error, sizeof(load_error), "libcrypto.so.3: no symbol %s", syms[i].name);
+                        snprintf(load_error, sizeof(load_error), CVM_CRYPTO_SONAME ": no symbol %s", syms[i].name);
                         load_errno = EOPNOTSUPP;
                         return;
                 }

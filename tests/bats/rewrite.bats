@@ -357,7 +357,7 @@ bad() { # expected-message recipe-text [plugin-yaml]
         [ "$(cat "$B/etc/cvm/cluster")" = test-cluster ]
         # library (install: auto): the busybox guest has no glibc, so libcvm is left out, said in the manifest.
         w=$(jq -r '.warnings[] | select(contains("libcvm was not installed"))' "$W/out/foundation.qcow2.manifest.json")
-        [[ "$w" == "$W/plugins/10-every-step/plugin.yaml:"*": plugin every-step: libcvm was not installed, it would not load in this guest: not in its /etc/ld.so.cache: libcrypto.so.3 libjson-c.so.5 libyaml-0.so.2 libc.so.6" ]]
+        [[ "$w" == "$W/plugins/10-every-step/plugin.yaml:"*": plugin every-step: libcvm was not installed, it would not load in this guest: not in its /etc/ld.so.cache: libnettle.so.8 libjson-c.so.5 libyaml-0.so.2 libc.so.6 libcrypto.so.3" ]]
         grep -qF "cvm-rewrite: warning: $w" "$W/run.err"
         # install: busybox's dpkg unpacked the package.
         timeout -k 10 600 guestfish --ro --format=qcow2 -a "$W/out/foundation.qcow2" -m /dev/sda1 cat /usr/share/cvm-test/marker | grep -qx installed
@@ -410,7 +410,7 @@ rewrite_with() {
         # library, install: yes: libcvm would not load on the guest's libraries, so the rewrite fails, naming them.
         rewrite_with lib $'name: lib\ndescription: d\nsteps:\n  - library: {}'
         [ "$status" -eq 5 ]
-        [[ "$output" == *"40-lib/plugin.yaml:4:5: step library (plugin lib): libcvm would not load in this guest (install the guest's packages for these first, or use install: auto): not in its /etc/ld.so.cache: libcrypto.so.3 libjson-c.so.5 "* ]]
+        [[ "$output" == *"40-lib/plugin.yaml:4:5: step library (plugin lib): libcvm would not load in this guest (install the guest's packages for these first, or use install: auto): not in its /etc/ld.so.cache: libnettle.so.8 libjson-c.so.5 "* ]]
         [ ! -e "$T/o.qcow2" ]
 
         rewrite_with fedora-only $'name: fedora-only\ndescription: d\nfamilies: [fedora]\nsteps:\n  - touch: {path: /x}'

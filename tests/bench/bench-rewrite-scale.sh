@@ -48,20 +48,26 @@ echo "bench: building the small and the grown test guest on $fs ..." >&2
 CVM_BIN=$BUILD/bin tests/rewriter/make-guest.sh "$dir/small.qcow2"
 GUEST_SIZE=8G GUEST_FILLER_MB=2048 CVM_BIN=$BUILD/bin tests/rewriter/make-guest.sh "$dir/grown.qcow2"
 
-# measure NAME GUEST HOW: "NAME BARE_NS REWRITE_NS IMAGE_BYTES", cvm-rewrite's five stage times and its output method,
-# for $dir/GUEST.qcow2 with CVM_REWRITE_OUTPUT=HOW.
+# measure NAME GUEST HOW RUNS: "NAME BARE_NS REWRITE_NS IMAGE_BYTES", cvm-rewrite's five stage times and its output
+# method, for $dir/GUEST.qcow2 with CVM_REWRITE_OUTPUT=HOW.  RUNS bare launches and rewrites, interleaved: a TCG
+# launch here varies by 4 s from one to the next, so the line holds the median bare launch and the rewrite of median
+# total (its stage times with it).
 measure() {
-        local t0 bare ours
-        t0=$(now); guestfish --ro -a "$dir/$2.qcow2" run; bare=$(( $(now) - t0 ))
-        t0=$(now)
-        CVM_REWRITE_OUTPUT=$3 "$BUILD/bin/cvm-rewrite" --recipe tests/bench/rewrite-reference.yaml --plugins tests/bench/rewrite-plugins \
-                --input "$dir/$2.qcow2" --output "$dir/$1-out.qcow2" --json >"$dir/$1.json" 2>"$dir/$1.err" \
-                || { cat "$dir/$1.err" >&2; exit 1; }
-        ours=$(( $(now) - t0 ))
-        rm -f "$dir/$1-out.qcow2"
-        echo "$1 $bare $ours $(stat -c %s "$dir/$2.qcow2") $(jq -r '.stages | [.prepare, .launch, .steps, ."reference values", .output] | @tsv' "$dir/$1.json") $(jq -r .output_method "$dir/$1.json") $(grep -oE 'its sha256 \([0-9]+ MiB\) in [0-9.]+' "$dir/$1.err" | awk '{ print $NF }')"
+        local i t0 bare=() ours=() mid=$((($4 + 1) / 2)) k
+        for i in $(seq "$4"); do
+                t0=$(now); guestfish --ro -a "$dir/$2.qcow2" run; bare+=($(( $(now) - t0 )))
+                t0=$(now)
+                CVM_REWRITE_OUTPUT=$3 "$BUILD/bin/cvm-rewrite" --recipe tests/bench/rewrite-reference.yaml \
+                        --plugins tests/bench/rewrite-plugins --input "$dir/$2.qcow2" --output "$dir/$1-out.qcow2" --json \
+                        >"$dir/$1.$i.json" 2>"$dir/$1.$i.err" || { cat "$dir/$1.$i.err" >&2; exit 1; }
+                ours+=($(( $(now) - t0 )))
+                rm -f "$dir/$1-out.qcow2"
+        done
+        k=$(for i in "${!ours[@]}"; do echo "${ours[$i]} $((i + 1))"; done | sort -n | sed -n "${mid}p" | cut -d' ' -f2)
+        echo "$1 $(printf '%s\n' "${bare[@]}" | sort -n | sed -n "${mid}p") ${ours[$((k - 1))]} $(stat -c %s "$dir/$2.qcow2") $(jq -r '.stages | [.prepare, .launch, .steps, ."reference values", .output] | @tsv' "$dir/$1.$k.json") $(jq -r .output_method "$dir/$1.$k.json") $(grep -oE 'its sha256 \([0-9]+ MiB\) in [0-9.]+' "$dir/$1.$k.err" | awk '{ print $NF }')"
 }
-{ measure small small auto; measure grown grown auto; measure grown-convert grown convert; } >"$dir/figures"
+runs=${BENCH_REWRITE_RUNS:-3}
+{ measure small small auto "$runs"; measure grown grown auto "$runs"; measure grown-convert grown convert 1; } >"$dir/figures"
 
 awk -v fs="$fs" '
 { name[NR] = $1; bare[NR] = $2 / 1e9; ours[NR] = $3 / 1e9; size[NR] = $4; launch[NR] = $6; out[NR] = $9; how[NR] = $10; sha[NR] = $11

@@ -87,8 +87,8 @@ expect_rc "$W/boot" verify 0
         || fail "the host's offline verify of the guest's runtime log failed"
 ok "cvm-evidence verify --manifest: match in the guest (live PCRs) and on the host (saved log)"
 expect_rc "$W/boot" libcvm 0
-# libcvm links libcrypto, json-c and libyaml (libtss2 is dlopen()ed when a TPM is used, so ldd does not list it).
-grep -q 'libcrypto.so.3 => /lib/x86_64-linux-gnu/' "$W/boot/libcvm" &&
+# libcvm links nettle, json-c and libyaml (libcrypto and libtss2 are dlopen()ed, so ldd does not list them).
+grep -q 'libnettle.so.8 => /lib/x86_64-linux-gnu/' "$W/boot/libcvm" &&
         ! cat "$W/boot/libcvm" "$W/boot/libcvm.stderr" 2>/dev/null | grep -E 'not found|undefined symbol' >&2 \
         || fail "libcvm does not load on the guest's own libraries: $(cat "$W/boot/libcvm" "$W/boot/libcvm.stderr" 2>/dev/null)"
 ok "libcvm (51-cvm-evidence, /usr/local/lib): ldd -r in the guest resolves every library, version and symbol"

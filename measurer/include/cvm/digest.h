@@ -17,6 +17,9 @@
 #define CVM_ALG_SHA512   UINT16_C(0x000D)
 #define CVM_ALG_SM3_256  UINT16_C(0x0012)
 
+/* The OpenSSL that libcvm dlopen()s, on first use, to hash files and check signatures (it links no libcrypto). */
+#define CVM_CRYPTO_SONAME "libcrypto.so.3"
+
 /* The largest digest any known algorithm produces (SHA-512). */
 #define CVM_DIGEST_MAX 64
 
