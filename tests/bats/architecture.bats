@@ -76,6 +76,18 @@ LIBDIR="${CVM_BIN:-$ROOT/build/bin}/../lib"
         [[ "$output" == *" A CVM_0.1"* ]]
 }
 
+@test "libcvm.so links no libcrypto and uses only nettle symbols that Ubuntu 22.04's nettle 3.7 has" {
+        [ -f "$LIBDIR/libcvm.so" ] || { echo "no $LIBDIR/libcvm.so: run make" >&2; false; }
+        # libcrypto is dlopen()ed (measurer/lib/crypto_dlopen.c); a guest's older libnettle8 must still load libcvm.
+        run timeout 60 readelf -dW "$LIBDIR/libcvm.so"
+        [[ "$output" == *"[libnettle.so.8]"* ]]
+        [[ "$output" != *"libcrypto"* ]]
+        used=$(timeout 60 nm -D --undefined-only "$LIBDIR/libcvm.so" | awk '{ print $2 }' | sed -n 's/@.*//; /^nettle_/p' | sort -u)
+        [ -n "$used" ]
+        new=$(grep -vxE 'nettle_(sha1|sha256|sha384|sha512|base64_encode_raw)' <<<"$used" || true)
+        [ -z "$new" ] || { echo "nettle symbols beyond the 3.7 set checked here: $new" >&2; false; }
+}
+
 @test "every function libcvm's public headers declare is a cvm_ function that libcvm.so exports" {
         [ -f "$LIBDIR/libcvm.so" ] || { echo "no $LIBDIR/libcvm.so: run make" >&2; false; }
         run public_functions

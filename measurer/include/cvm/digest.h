@@ -32,7 +32,7 @@ int cvm_alg_from_name(const char *name, uint16_t *ret);
 /* Digest size in bytes of a known algorithm, or -ENOENT. */
 int cvm_alg_size(uint16_t alg);
 
-/* True if libcvm can compute the algorithm in memory (every id above). */
+/* True if libcvm can compute the algorithm (SM3 only where the OpenSSL it loads has it). */
 bool cvm_alg_supported(uint16_t alg);
 
 /* out = H_alg(data); out must hold cvm_alg_size(alg) bytes. */
