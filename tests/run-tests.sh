@@ -2,14 +2,22 @@
 # Run every test suite (what `make check` runs) and end with "N passed, N failed".
 #
 #   unit     cmocka suites, plain build
-#   cli      bats suites against build/bin
+#   cli      bats suites against build/bin (not rewrite.bats: see asan)
 #   asan     the same two again, built with ASan+UBSan (build.bats, which
 #            builds copies of the tree itself, and vm.bats, which runs no
-#            tool of the build, run in the plain pass only); its rewrite.bats
-#            runs in the background from the start, beside the other suites
+#            tool of the build, run in the plain pass only); rewrite.bats,
+#            one TCG appliance launch per test, runs here only: its launches
+#            are the same QEMU work in either build, and the plain
+#            cvm-rewrite rewrites real guests in the closed loop (make e2e)
 #   tsan     the cmocka suites built with ThreadSanitizer
 #   valgrind the unit suites, and the hostile-input bats suites' tool calls
 #            (CVM_WRAP), under valgrind (memcheck, definite leaks are errors)
+#   package  the Debian packages, installed into a Debian 12 root
+#
+# The suites run in two lanes, one per core (most of them are one busy
+# process at a time: bats, a TCG appliance, valgrind): the second lane
+# (the sanitized rewrite.bats, package.bats, the valgrind bats suites) runs in
+# the background from the start, and its TAP is counted at the end.
 #
 # Each suite speaks TAP; a suite that exits non-zero without reporting a
 # failed test (a crash, a sanitizer abort) counts as one failure. Every suite
@@ -86,19 +94,43 @@ unit_suites() {
         done
 }
 
-# bats_suites BINDIR LABEL [FILE...]: the given bats files (default: all),
-# each a suite of its own, so each has the whole time limit and its time shows.
+# bats_suites BINDIR LABEL FILE...: each bats file a suite of its own, so
+# each has the whole time limit and its time shows.
 bats_suites() {
         local bindir=$1 label=$2 f
         shift 2
-        [ "$#" -gt 0 ] || set -- tests/bats/*.bats
         for f in "$@"; do
-                if [ "$f" = "$BG_SUITE" ]; then
-                        CVM_BIN=$bindir SUITE_TIMEOUT=$BG_TIMEOUT run_tap "$label" bats --tap "$f"
-                else
-                        CVM_BIN=$bindir run_tap "$label" bats --tap "$f"
-                fi
+                CVM_BIN=$bindir run_tap "$label" bats --tap "$f"
         done
+}
+
+# The second lane's suites write into LANE_DIR, each as N (TAP) and N.name
+# (its label and command line), and are counted at the end in the order run.
+LANE_DIR=$(mktemp -d)
+lane_n=0
+
+# lane_suite BINDIR LABEL FILE...: bats_suites, in the second lane.
+lane_suite() {
+        local bindir=$1 label=$2 f out
+        shift 2
+        for f in "$@"; do
+                lane_n=$((lane_n + 1))
+                out=$LANE_DIR/$(printf '%03d' "$lane_n")
+                printf '%s\n%s\n' "$label" "bats --tap $f" >"$out.name"
+                CVM_BIN=$bindir run_to "$out" "$label" bats --tap "$f"
+        done
+}
+
+# lane_count: count the second lane's suites.
+lane_count() {
+        local name label cmd
+        for name in "$LANE_DIR"/*.name; do
+                [ -e "$name" ] || continue
+                { read -r label; read -r cmd; } <"$name"
+                count_tap "${name%.name}" "$label" "$cmd"
+                rm -f "$name"
+        done
+        rmdir "$LANE_DIR"
 }
 
 VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$PWD/tests/valgrind.supp"
@@ -106,50 +138,54 @@ VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-ki
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 
-# The sanitized pass of the longest suite (rewrite.bats: one TCG appliance per
-# test, a single QEMU thread each) runs beside the others from the start, so
-# the second core is not idle while they run; its TAP is counted at the end.
-# Both passes of it share the two cores, so each has twice the time limit.
-BG_SUITE=tests/bats/rewrite.bats
-BG_TIMEOUT=$((2 * SUITE_TIMEOUT))
-bg_out=
-if [ -x "$BUILD/asan/bin/cvm-rewrite" ]; then
-        bg_out=$(mktemp)
-        CVM_BIN=$BUILD/asan/bin SUITE_TIMEOUT=$BG_TIMEOUT run_to "$bg_out" asan-cli bats --tap "$BG_SUITE" &
-        bg_pid=$!
-fi
+REWRITE_SUITE=tests/bats/rewrite.bats
+HAVE_ASAN=false
+[ -x "$BUILD/asan/bin/cvm-rewrite" ] && HAVE_ASAN=true
+HAVE_VALGRIND=false
+[ -d "$BUILD/vg/tests" ] && command -v valgrind >/dev/null && HAVE_VALGRIND=true
 
+# The second lane. The sanitized rewrite.bats shares the cores with the
+# first lane, so it has twice the time limit; package.bats builds the Debian
+# packages and installs them into a Debian root (minutes, and Debian's
+# registry), so it has its own.
+(
+        if $HAVE_ASAN; then
+                SUITE_TIMEOUT=$((2 * SUITE_TIMEOUT)) lane_suite "$BUILD/asan/bin" asan-cli "$REWRITE_SUITE"
+        fi
+        SUITE_TIMEOUT=${PACKAGE_TIMEOUT:-2700} lane_suite "$BUILD/bin" package tests/bats/package.bats
+        if $HAVE_VALGRIND && [ -d "$BUILD/vg/bin" ] && compgen -G 'tests/bats/hostile-*.bats' >/dev/null; then
+                CVM_WRAP=$VALGRIND HOSTILE_TIMEOUT=180 lane_suite "$BUILD/vg/bin" valgrind-cli tests/bats/hostile-*.bats
+        fi
+) &
+lane_pid=$!
+
+# The first lane.
 unit_suites "$BUILD" unit
-# package.bats builds the Debian packages and installs them into a Debian root
-# (minutes, and Debian's registry): a suite of its own, with its own time limit.
 plain=()
-for f in tests/bats/*.bats; do [ "$f" = tests/bats/package.bats ] || plain+=("$f"); done
+for f in tests/bats/*.bats; do
+        case $f in tests/bats/package.bats) ;; "$REWRITE_SUITE") $HAVE_ASAN || plain+=("$f") ;; *) plain+=("$f") ;; esac
+done
 bats_suites "$BUILD/bin" cli "${plain[@]}"
-SUITE_TIMEOUT=${PACKAGE_TIMEOUT:-2700} bats_suites "$BUILD/bin" package tests/bats/package.bats
-if [ -d "$BUILD/asan" ]; then
+if $HAVE_ASAN; then
         unit_suites "$BUILD/asan" asan-unit
         sanitized=()
         for f in tests/bats/*.bats; do
-                case $f in tests/bats/build.bats | tests/bats/vm.bats | tests/bats/package.bats | "$BG_SUITE") ;; *) sanitized+=("$f") ;; esac
+                case $f in tests/bats/build.bats | tests/bats/vm.bats | tests/bats/package.bats | "$REWRITE_SUITE") ;; *) sanitized+=("$f") ;; esac
         done
         bats_suites "$BUILD/asan/bin" asan-cli "${sanitized[@]}"
 fi
 if [ -d "$BUILD/tsan/tests" ]; then
         unit_suites "$BUILD/tsan" tsan-unit
 fi
-if [ -d "$BUILD/vg/tests" ] && command -v valgrind >/dev/null; then
+if $HAVE_VALGRIND; then
         for t in "$BUILD"/vg/tests/test_*; do
                 # shellcheck disable=SC2086 # VALGRIND is a command line
                 CMOCKA_MESSAGE_OUTPUT=TAP run_tap valgrind $VALGRIND "$t"
         done
-        if [ -d "$BUILD/vg/bin" ] && compgen -G 'tests/bats/hostile-*.bats' >/dev/null; then
-                CVM_WRAP=$VALGRIND HOSTILE_TIMEOUT=180 bats_suites "$BUILD/vg/bin" valgrind-cli tests/bats/hostile-*.bats
-        fi
 fi
-if [ -n "$bg_out" ]; then
-        wait "$bg_pid"
-        count_tap "$bg_out" asan-cli bats --tap "$BG_SUITE"
-fi
+
+wait "$lane_pid"
+lane_count
 
 if [ "$fail" -gt 0 ]; then
         echo
