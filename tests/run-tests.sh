@@ -94,30 +94,28 @@ unit_suites() {
         done
 }
 
-# bats_suites BINDIR LABEL FILE...: each bats file a suite of its own, so
-# each has the whole time limit and its time shows.
-bats_suites() {
-        local bindir=$1 label=$2 f
-        shift 2
-        for f in "$@"; do
-                CVM_BIN=$bindir run_tap "$label" bats --tap "$f"
-        done
-}
-
 # The second lane's suites write into LANE_DIR, each as N (TAP) and N.name
 # (its label and command line), and are counted at the end in the order run.
 LANE_DIR=$(mktemp -d)
 lane_n=0
 
-# lane_suite BINDIR LABEL FILE...: bats_suites, in the second lane.
-lane_suite() {
-        local bindir=$1 label=$2 f out
-        shift 2
+# lane_tap LABEL CMD...: run_tap in the second lane: the TAP waits in LANE_DIR for lane_count.
+lane_tap() {
+        local out
+        lane_n=$((lane_n + 1))
+        out=$LANE_DIR/$(printf '%03d' "$lane_n")
+        printf '%s\n%s\n' "$1" "${*:2}" >"$out.name"
+        run_to "$out" "$@"
+}
+
+# bats_suites RUN BINDIR LABEL FILE...: each bats file a suite of its own, so
+# each has the whole time limit and its time shows; RUN is run_tap, or
+# lane_tap in the second lane.
+bats_suites() {
+        local run=$1 bindir=$2 label=$3 f
+        shift 3
         for f in "$@"; do
-                lane_n=$((lane_n + 1))
-                out=$LANE_DIR/$(printf '%03d' "$lane_n")
-                printf '%s\n%s\n' "$label" "bats --tap $f" >"$out.name"
-                CVM_BIN=$bindir run_to "$out" "$label" bats --tap "$f"
+                CVM_BIN=$bindir "$run" "$label" bats --tap "$f"
         done
 }
 
@@ -150,11 +148,11 @@ HAVE_VALGRIND=false
 # registry), so it has its own.
 (
         if $HAVE_ASAN; then
-                SUITE_TIMEOUT=$((2 * SUITE_TIMEOUT)) lane_suite "$BUILD/asan/bin" asan-cli "$REWRITE_SUITE"
+                SUITE_TIMEOUT=$((2 * SUITE_TIMEOUT)) bats_suites lane_tap "$BUILD/asan/bin" asan-cli "$REWRITE_SUITE"
         fi
-        SUITE_TIMEOUT=${PACKAGE_TIMEOUT:-2700} lane_suite "$BUILD/bin" package tests/bats/package.bats
+        SUITE_TIMEOUT=${PACKAGE_TIMEOUT:-2700} bats_suites lane_tap "$BUILD/bin" package tests/bats/package.bats
         if $HAVE_VALGRIND && [ -d "$BUILD/vg/bin" ] && compgen -G 'tests/bats/hostile-*.bats' >/dev/null; then
-                CVM_WRAP=$VALGRIND HOSTILE_TIMEOUT=180 lane_suite "$BUILD/vg/bin" valgrind-cli tests/bats/hostile-*.bats
+                CVM_WRAP=$VALGRIND HOSTILE_TIMEOUT=180 bats_suites lane_tap "$BUILD/vg/bin" valgrind-cli tests/bats/hostile-*.bats
         fi
 ) &
 lane_pid=$!
@@ -165,14 +163,14 @@ plain=()
 for f in tests/bats/*.bats; do
         case $f in tests/bats/package.bats) ;; "$REWRITE_SUITE") $HAVE_ASAN || plain+=("$f") ;; *) plain+=("$f") ;; esac
 done
-bats_suites "$BUILD/bin" cli "${plain[@]}"
+bats_suites run_tap "$BUILD/bin" cli "${plain[@]}"
 if $HAVE_ASAN; then
         unit_suites "$BUILD/asan" asan-unit
         sanitized=()
         for f in tests/bats/*.bats; do
                 case $f in tests/bats/build.bats | tests/bats/vm.bats | tests/bats/package.bats | "$REWRITE_SUITE") ;; *) sanitized+=("$f") ;; esac
         done
-        bats_suites "$BUILD/asan/bin" asan-cli "${sanitized[@]}"
+        bats_suites run_tap "$BUILD/asan/bin" asan-cli "${sanitized[@]}"
 fi
 if [ -d "$BUILD/tsan/tests" ]; then
         unit_suites "$BUILD/tsan" tsan-unit
