@@ -18,7 +18,7 @@
 #include "cvmbase/base.h"
 #include "grub_predict.h"
 #include "guest_digest.h"
-#include "guest_text.h"
+#include "guest_read.h"
 
 #define ESP_BOOT "/boot/efi/EFI/BOOT/BOOTX64.EFI"
 #define ESP_SHIM_NEXT "/boot/efi/EFI/BOOT/grubx64.efi"

@@ -15,6 +15,7 @@
 
 #include "cvmbase/base.h"
 #include "grub_boot.h"
+#include "guest_read.h"
 #include "step_kind.h"
 
 #define CMDLINE_MAX 4096
@@ -90,7 +91,7 @@ static char *grub_file(struct session *ss) {
                 candidates[n++] = cfgs[i];
         for (size_t i = 0; i < n; i++) {
                 size_t len;
-                _cleanup_free_ char *text = guestfs_read_file(ss->g, candidates[i], &len);
+                _cleanup_free_ char *text = guest_read_file(ss->g, candidates[i], &len);
                 if (text && (strstr(text, "\n" VAR) || strncmp(text, VAR, strlen(VAR)) == 0)) {
                         free(found);
                         found = strdup(candidates[i]);
@@ -111,7 +112,7 @@ static int edit_lines(struct session *ss, const struct step *s, const char *file
         bool seen = false;
         char *save;
 
-        if (!(text = guestfs_read_file(ss->g, file, &n)) || !(out = malloc(n + CMDLINE_MAX + 64)))
+        if (!(text = guest_read_file(ss->g, file, &n)) || !(out = malloc(n + CMDLINE_MAX + 64)))
                 return step_gfail(ss, s, file);
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char args[CMDLINE_MAX] = "";
@@ -157,7 +158,7 @@ static int edit_grub_cfg(struct session *ss, const struct step *s) {
         size_t n, o = 0;
         char *save;
 
-        if (!(text = guestfs_read_file(ss->g, GRUB_CFG, &n)) || !(out = malloc(n * 2 + CMDLINE_MAX)))
+        if (!(text = guest_read_file(ss->g, GRUB_CFG, &n)) || !(out = malloc(n * 2 + CMDLINE_MAX)))
                 return step_gfail(ss, s, GRUB_CFG);
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *p = line + strspn(line, " \t"), args[CMDLINE_MAX], kernel[1024];

@@ -12,7 +12,7 @@
 
 #include "grub_boot.h"
 #include "grub_cfg.h"
-#include "guest_text.h"
+#include "guest_read.h"
 
 /* grubenv's saved_entry (GRUB_DEFAULT=saved), or NULL. */
 static char *saved_entry(guestfs_h *g) {

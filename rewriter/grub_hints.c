@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvmbase/base.h"
 #include "grub_hints.h"
 
 int grub_hints_disk_index(const char *mountinfo) {
@@ -64,4 +65,14 @@ char *grub_hints_rebase(const char *cfg, int index) {
         }
         out[o] = '\0';
         return out;
+}
+
+bool grub_hints_any(const char *cfg) {
+        /* The disks grub_hints_disk_index can name: sdb to sdz. */
+        for (int index = 1; index < 26; index++) {
+                _cleanup_free_ char *out = grub_hints_rebase(cfg, index);
+                if (!out || strcmp(out, cfg) != 0)
+                        return true;
+        }
+        return false;
 }

@@ -14,6 +14,7 @@
 
 #include "cvmbase/base.h"
 #include "cvminitrd/initrd.h"
+#include "guest_read.h"
 #include "step_kind.h"
 
 /* Copy guest path p (file, folder or symlink) into the set, staged under the host folder stage. */
@@ -208,7 +209,7 @@ static int add_modules(struct session *ss, const struct step *s, cvm_initrd_file
                 return step_gfail(ss, s, path);
         if (size > MODULES_DEP_MAX)
                 return step_fail(ss, s, "%s: %lld bytes, over the %u of a modules.dep", path, (long long) size, MODULES_DEP_MAX);
-        if (!(dep = guestfs_read_file(ss->g, path, &len)))
+        if (!(dep = guest_read_file(ss->g, path, &len)))
                 return step_gfail(ss, s, path);
         if (strlen(dep) != len)
                 return step_fail(ss, s, "%s: a NUL byte at offset %zu: modules.dep is text", path, strlen(dep));

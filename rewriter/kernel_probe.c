@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cvmbase/base.h"
+#include "guest_read.h"
 #include "kernel_pkg.h"
 #include "session.h"
 
@@ -54,7 +55,7 @@ static int read_config(struct session *ss, struct boot_kernel *k) {
         if (size > KERNEL_CONFIG_MAX)
                 return cvm_error_set(ss->err, EFBIG, "%s: %lld bytes, over the %u of a kernel config", path, (long long) size,
                                      KERNEL_CONFIG_MAX);
-        if (!(text = guestfs_read_file(ss->g, path, &len)))
+        if (!(text = guest_read_file(ss->g, path, &len)))
                 return cvm_error_set(ss->err, EIO, "%s: %s", path, guestfs_last_error(ss->g));
         int r = kernel_config_parse(text, len, path, &k->facts.config, ss->err);
         if (r < 0)

@@ -28,7 +28,7 @@
 #include "cvmbase/base.h"
 #include "grub_boot.h"
 #include "grub_cfg.h"
-#include "guest_text.h"
+#include "guest_read.h"
 #include "kernel_pkg.h"
 #include "step_kind.h"
 

@@ -22,6 +22,7 @@
 #include "cvmbase/base.h"
 #include "cvminitrd/bundle.h"
 #include "cvm/cvm.h"
+#include "guest_read.h"
 #include "step_kind.h"
 
 #define PREFIX "/usr/local"
@@ -85,7 +86,7 @@ static void walk_needs(struct session *ss, const struct cvm_elf_info *cvm, FILE 
         _cleanup_free_ char *cache = NULL;
         size_t clen = 0;
 
-        cache = guestfs_is_file(ss->g, "/etc/ld.so.cache") > 0 ? guestfs_read_file(ss->g, "/etc/ld.so.cache", &clen) : NULL;
+        cache = guestfs_is_file(ss->g, "/etc/ld.so.cache") > 0 ? guest_read_file(ss->g, "/etc/ld.so.cache", &clen) : NULL;
         for (size_t i = 0; i < cvm->n_needed; i++) {
                 _cleanup_(elf_clearp) struct cvm_elf_info lib = { 0 };
                 if (guest_library(ss, (const uint8_t *) cache, clen, cvm->needed[i], &lib, missing, f) < 0)
@@ -208,7 +209,7 @@ static int check_installed(struct session *ss, const struct step *s) {
         const char *path = NULL;
         size_t clen;
 
-        cache = guestfs_read_file(ss->g, "/etc/ld.so.cache", &clen);
+        cache = guest_read_file(ss->g, "/etc/ld.so.cache", &clen);
         if (!cache || cvm_ldcache_lookup((const uint8_t *) cache, clen, "libcvm.so.0", &path, NULL) < 0 ||
             strcmp(path, PREFIX "/lib/libcvm.so.0") != 0)
                 return step_fail(ss, s, "after ldconfig, the guest's ld.so.cache maps libcvm.so.0 to %s, not " PREFIX "/lib/libcvm.so.0",

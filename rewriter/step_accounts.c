@@ -14,6 +14,7 @@
 
 #include "cvmbase/base.h"
 #include "accounts.h"
+#include "guest_read.h"
 #include "step_kind.h"
 
 static int guest_id(struct session *ss, const char *file, const char *name, uint32_t *id, uint32_t *gid, char **home) {
@@ -26,7 +27,7 @@ static int guest_id(struct session *ss, const char *file, const char *name, uint
                 *id = (uint32_t) strtoul(name, NULL, 10);
                 return 0;
         }
-        if (!(text = guestfs_read_file(ss->g, file, &n)))
+        if (!(text = guest_read_file(ss->g, file, &n)))
                 return cvm_error_set(ss->err, ENOENT, "the guest's %s: %s", file, guestfs_last_error(ss->g));
         if ((r = accounts_find(text, n, file, name, home != NULL, &a, ss->err)) < 0)
                 return r;
@@ -69,7 +70,7 @@ static int run_ssh_inject(struct session *ss, const struct step *s) {
         if (guestfs_mkdir_p(ss->g, dir) < 0 || guestfs_chmod(ss->g, 0700, dir) < 0 ||
             guestfs_chown(ss->g, (int) uid, (int) gid, dir) < 0)
                 return step_gfail(ss, s, dir);
-        if (guestfs_exists(ss->g, keys) > 0 && !(old = guestfs_read_file(ss->g, keys, &n)))
+        if (guestfs_exists(ss->g, keys) > 0 && !(old = guest_read_file(ss->g, keys, &n)))
                 return step_gfail(ss, s, keys);
         if (old && strstr(old, key))
                 return 0;
@@ -125,7 +126,7 @@ static int run_password(struct session *ss, const struct step *s) {
         assert(!pw != !hash);
         if (!hash && (r = hash_password(ss, s, pw, &cd, &hash)) < 0)
                 return r;
-        if (!(shadow = guestfs_read_file(ss->g, "/etc/shadow", &n)))
+        if (!(shadow = guest_read_file(ss->g, "/etc/shadow", &n)))
                 return step_gfail(ss, s, "/etc/shadow");
         if (accounts_shadow_set(shadow, n, "the guest's /etc/shadow", user, hash, &out, &o, ss->err) < 0)
                 return step_fail(ss, s, "%s", ss->err->msg);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cvmbase/base.h"
+#include "guest_read.h"
 #include "step_kind.h"
 
 static int run_mkdir(struct session *ss, const struct step *s) {
@@ -63,7 +64,7 @@ static int run_append_line(struct session *ss, const struct step *s) {
         _cleanup_free_ char *old = NULL, *text = NULL;
         size_t n = 0;
 
-        if (guestfs_exists(ss->g, p) > 0 && !(old = guestfs_read_file(ss->g, p, &n)))
+        if (guestfs_exists(ss->g, p) > 0 && !(old = guest_read_file(ss->g, p, &n)))
                 return step_gfail(ss, s, p);
         /* As virt-customize: a missing final newline is added before the line. */
         if (asprintf(&text, "%s%s%s\n", old ? old : "", n > 0 && old[n - 1] != '\n' ? "\n" : "", line) < 0)
@@ -110,7 +111,7 @@ static int run_replace(struct session *ss, const struct step *s) {
 
         if (regcomp(&re, pat, REG_EXTENDED | REG_NEWLINE) != 0)
                 return step_fail(ss, s, "pattern '%s' is not an extended regular expression", pat);
-        if (!(text = guestfs_read_file(ss->g, p, &n))) {
+        if (!(text = guest_read_file(ss->g, p, &n))) {
                 regfree(&re);
                 return step_gfail(ss, s, p);
         }

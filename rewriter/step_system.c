@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cvmbase/base.h"
+#include "guest_read.h"
 #include "step_kind.h"
 
 static int run_run(struct session *ss, const struct step *s) {
@@ -60,7 +61,7 @@ static int run_hostname(struct session *ss, const struct step *s) {
                 return step_fail(ss, s, "out of memory");
         if (guestfs_write(ss->g, "/etc/hostname", text, strlen(text)) < 0)
                 return step_gfail(ss, s, "/etc/hostname");
-        if (guestfs_exists(ss->g, "/etc/hosts") > 0 && !(hosts = guestfs_read_file(ss->g, "/etc/hosts", &n)))
+        if (guestfs_exists(ss->g, "/etc/hosts") > 0 && !(hosts = guest_read_file(ss->g, "/etc/hosts", &n)))
                 return step_gfail(ss, s, "/etc/hosts");
         if (!(out = malloc(n + strlen(name) + 32)))
                 return step_fail(ss, s, "out of memory");
@@ -134,7 +135,7 @@ static int run_enable_service(struct session *ss, const struct step *s) {
         }
         if (!*unit)
                 return step_fail(ss, s, "unit %s is not in the guest's systemd unit directories", name);
-        if (!(text = guestfs_read_file(ss->g, unit, &n)))
+        if (!(text = guest_read_file(ss->g, unit, &n)))
                 return step_gfail(ss, s, unit);
         for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *v, *tsave;

@@ -22,6 +22,7 @@
 #include "cvmbase/base.h"
 #include "cvminitrd/initrd.h"
 #include "grub_boot.h"
+#include "guest_read.h"
 #include "step_kind.h"
 
 #define PROBLEMS_MAX 8192
@@ -184,7 +185,7 @@ static void check_initrd(struct session *ss, struct problems *pb) {
 
         if (guestfs_is_file(ss->g, "/etc/cvm/policy.yaml") <= 0)
                 return;
-        if (!(policy = guestfs_read_file(ss->g, "/etc/cvm/policy.yaml", &plen)) ||
+        if (!(policy = guest_read_file(ss->g, "/etc/cvm/policy.yaml", &plen)) ||
             !(images = guestfs_glob_expand(ss->g, "/boot/initrd.img-*"))) {
                 problem(pb, "cannot read /etc/cvm/policy.yaml or list /boot: %s", guestfs_last_error(ss->g));
                 return;

@@ -40,6 +40,20 @@ static void expect(const char *in, int index, const char *want) {
         free(out);
 }
 
+static void test_any(void **state) {
+        (void) state;
+        /* What a rewrite wrote with the guest's disk as sdb, and a two-digit disk: a rebase would change them. */
+        assert_true(grub_hints_any("search --no-floppy --hint-bios=hd1,gpt1 x\n"));
+        assert_true(grub_hints_any("\tset root='hd1,gpt1'\n"));
+        assert_true(grub_hints_any("--hint-baremetal=ahci3,gpt1"));
+        assert_true(grub_hints_any("--hint-efi=hd12,msdos1"));
+        /* The VM's own grub.cfg (disk 0), a cfg without hints, an unquoted root: nothing to rebase. */
+        assert_false(grub_hints_any("search --hint-bios=hd0,gpt1 --hint-efi=hd0,gpt1 --hint-baremetal=ahci0,gpt1 x\n"));
+        assert_false(grub_hints_any("set default=0\nmenuentry 'Debian GNU/Linux' {\n\tlinux /boot/vmlinuz root=/dev/sda1\n}\n"));
+        assert_false(grub_hints_any("set root=hd1,gpt1 hd1,gpt1 --hint=hd1,gpt1"));
+        assert_false(grub_hints_any(""));
+}
+
 static void test_rebase(void **state) {
         (void) state;
         expect("\t  search --no-floppy --fs-uuid --set=root --hint-bios=hd1,gpt1 --hint-efi=hd1,gpt1 "
@@ -66,6 +80,7 @@ static void test_rebase(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_disk_index),
+                cmocka_unit_test(test_any),
                 cmocka_unit_test(test_rebase),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
