@@ -69,7 +69,7 @@ static int firmware_start(struct chain *c) {
 static int fetch(struct chain *c, const char *path, const char *name, char *host, size_t size) {
         if ((size_t) snprintf(host, size, "%s/%s", c->ss->tmpdir, name) >= size)
                 return cvm_error_set(c->err, ENAMETOOLONG, "%s: path too long", c->ss->tmpdir);
-        if (guestfs_download(c->ss->g, path, host) < 0)
+        if (guest_download(c->ss->g, path, host) < 0)
                 return cvm_error_set(c->err, EIO, "%s: %s", path, guestfs_last_error(c->ss->g));
         return 0;
 }

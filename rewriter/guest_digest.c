@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "guest_digest.h"
+#include "guest_read.h"
 #include "session.h"
 
 const uint16_t GUEST_DIGEST_ALGS[GUEST_DIGEST_NALGS] = { CVM_ALG_SHA1, CVM_ALG_SHA256, CVM_ALG_SHA384 };
@@ -25,7 +26,7 @@ static const struct guest_digest *find(const struct session *ss, const char *pat
         return NULL;
 }
 
-/* Download path to the scratch folder and hash it; kept in ss (not kept on ENOMEM, which is not an error here). */
+/* Download path to the scratch folder (guest_read.h) and hash it; kept in ss (not kept on ENOMEM, which is not an error here). */
 static int compute(struct session *ss, const char *path, uint8_t out[GUEST_DIGEST_NALGS][CVM_DIGEST_MAX], cvm_error *err) {
         struct guest_digest *v;
         char host[PATH_MAX];
@@ -33,7 +34,7 @@ static int compute(struct session *ss, const char *path, uint8_t out[GUEST_DIGES
 
         if ((size_t) snprintf(host, sizeof(host), "%s/digest-file", ss->tmpdir) >= sizeof(host))
                 return cvm_error_set(err, ENAMETOOLONG, "%s: path too long", ss->tmpdir);
-        if (guestfs_download(ss->g, path, host) < 0) {
+        if (guest_download(ss->g, path, host) < 0) {
                 unlink(host);
                 return cvm_error_set(err, EIO, "%s: %s", path, guestfs_last_error(ss->g));
         }

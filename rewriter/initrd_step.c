@@ -369,7 +369,7 @@ static int initrd_append_run(struct session *ss, const struct step *s) {
                                 cvm_error_prefix(ss->err, "%s: step initrd-append (plugin %s): %s: ", s->where, s->plugin->name, paths[i]);
                                 break;
                         }
-                        if (guestfs_download(ss->g, paths[i], in) < 0) {
+                        if (guest_download(ss->g, paths[i], in) < 0) {
                                 r = step_gfail(ss, s, paths[i]);
                                 break;
                         }

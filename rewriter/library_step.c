@@ -63,7 +63,7 @@ static int guest_library(struct session *ss, const uint8_t *cache, size_t clen, 
                 return -ENOENT;
         }
         snprintf(tmp, sizeof(tmp), "%s/needed.so", ss->tmpdir);
-        if (guestfs_download(ss->g, real, tmp) < 0) {
+        if (guest_download(ss->g, real, tmp) < 0) {
                 fprintf(f, "; the guest's %s cannot be read", real);
                 return -EIO;
         }

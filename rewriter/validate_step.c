@@ -200,7 +200,7 @@ static void check_initrd(struct session *ss, struct problems *pb) {
                 snprintf(host, sizeof(host), "%s/validate.img", ss->tmpdir);
                 if (guestfs_is_symlink(ss->g, images[i]) > 0)
                         goto next;
-                if (guestfs_download(ss->g, images[i], host) < 0 || cvm_initrd_open(host, &rd, &err) < 0 ||
+                if (guest_download(ss->g, images[i], host) < 0 || cvm_initrd_open(host, &rd, &err) < 0 ||
                     cvm_initrd_foreach(rd, SIZE_MAX, true, scan_cb, &sc, &err) < 0) {
                         problem(pb, "%s: cannot be read (%s)", images[i], err.msg[0] ? err.msg : guestfs_last_error(ss->g));
                         goto next;
