@@ -37,8 +37,9 @@ vc --copy-in "$P/06-initrd/files/marker:/etc/cvm" 2>/dev/null || vc --mkdir /etc
 anchor=$(( $(now) - t0 ))
 
 launches=$(grep -o '[0-9]* appliance launch' "$dir/ours.err" | cut -d' ' -f1)
-awk -v b="$bare" -v o="$ours" -v a="$anchor" -v l="$launches" -v k="$kver" 'BEGIN {
-        printf "test guest (kernel %s), 6 plugins, 12 steps\n", k
+steps=$(grep -o 'done: [0-9]* steps' "$dir/ours.err" | cut -d' ' -f2)
+awk -v b="$bare" -v o="$ours" -v a="$anchor" -v l="$launches" -v k="$kver" -v n="$steps" 'BEGIN {
+        printf "test guest (kernel %s), 6 plugins, %s steps\n", k, n
         printf "  bare appliance launch + shutdown   %6.1f s  1 launch\n", b / 1e9
         printf "  cvm-rewrite                        %6.1f s  %s launch (steps, reference values, qcow2 output)\n", o / 1e9, l
         printf "  virt-customize per plugin (anchor) %6.1f s  6 launches (no initramfs append, no manifest)\n", a / 1e9
