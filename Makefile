@@ -171,7 +171,6 @@ $(BUILD)/lib/cvm.pc: measurer/cvm.pc.in Makefile
 	@mkdir -p $(dir $@)
 	$(call make_pc,$(PREFIX)) > $@
 
-# Tools link libcvm statically so they run from the build tree and install anywhere.
 # The programs a bundle step carries into guests (plugins 50 and 51 take them from
 # the folder cvm-rewrite runs from) keep their debug info beside them, in
 # bin/.debug/NAME.debug, found by gdb and valgrind through .gnu_debuglink: so a
@@ -186,6 +185,7 @@ $(if $(filter yes,$(SPLIT_DEBUG)),
 		objcopy --strip-debug --add-gnu-debuglink=$(dir $@).debug/$(notdir $@).debug $@ || { rm -f $@; exit 1; })
 endef
 
+# Tools link libcvm statically so they run from the build tree and install anywhere.
 $(BUILD)/bin/cvm-evidence: $(CLI_OBJS) $(BUILD)/lib/libcvm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/lib/libcvm.a $(PKG_LIBS)

@@ -3,9 +3,6 @@
 
 #include <guestfs.h>
 
-/* Files up to this size are read in guestfs_pread calls; larger ones are downloaded. */
-#define GUEST_READ_FAST (64u << 20)
-
 /*
  * A guest file (links followed) as guestfs_read_file returns it: malloc'd,
  * NUL-terminated past *size; NULL with the libguestfs error set when it
