@@ -188,35 +188,16 @@ static int apply_adds(cvm_initrd_fileset *fs, const struct edit *e) {
         return 0;
 }
 
-/*
- * Append places the set over the kept segments (their symlinks resolved, no
- * entry of another type replaced); rebuild and create write the whole main
- * segment themselves, so its own parents are enough.
- */
-static int add_parents(const struct edit *e, const cvm_initrd *rd, cvm_initrd_fileset *set) {
-        cvm_error err = { 0 };
-
-        if (!e->create && !e->rebuild) {
-                if (cvm_initrd_fileset_place(set, rd, e->replace ? CVM_INITRD_PLACE_REPLACE : 0, &err) < 0) {
-                        log_error("%s: %s", e->in, err.msg);
-                        return EXIT_BAD_INPUT;
-                }
-        } else if (cvm_initrd_fileset_add_parents(set, &err) < 0) {
-                log_error("%s", err.msg);
-                return EXIT_OUTPUT;
-        }
-        return EXIT_OK;
-}
-
-/* The set (with its parent directories) as the new image: rd's first keep bytes, then one segment. */
+/* Rebuild and create write the whole main segment themselves, so its own parents are enough. */
 static int write_image(const struct edit *e, const cvm_initrd *rd, uint64_t keep, cvm_initrd_fileset *set, int64_t epoch) {
         cvm_error err = { 0 };
-        int r;
 
         if (apply_adds(set, e) < 0)
                 return EXIT_BAD_INPUT;
-        if ((r = add_parents(e, rd, set)) != EXIT_OK)
-                return r;
+        if (cvm_initrd_fileset_add_parents(set, &err) < 0) {
+                log_error("%s", err.msg);
+                return EXIT_OUTPUT;
+        }
         if (cvm_initrd_write_image(rd, keep, set, e->compress.c, epoch, e->out, &err) < 0) {
                 log_error("%s", err.msg);
                 return EXIT_OUTPUT;
@@ -238,36 +219,29 @@ static int create(struct edit *e) {
         return write_image(e, NULL, 0, set, epoch);
 }
 
-/* Without --compress: that of the main segment; append falls back to none when it cannot be written. */
+/* Without --compress: that of the main segment, which must be one that can be written. */
 static int default_compression(struct edit *e, const struct cvm_initrd_segment *last) {
         if (e->compress.set)
                 return EXIT_OK;
         e->compress.c = last->compression;
         if (cvm_initrd_can_compress(e->compress.c))
                 return EXIT_OK;
-        if (e->rebuild) {
-                log_error("%s: the main segment is %s, which cannot be written; choose --compress", e->in,
-                       cvm_initrd_compression_name(e->compress.c));
-                return EXIT_USAGE;
-        }
-        e->compress.c = CVM_INITRD_NONE;
-        return EXIT_OK;
+        log_error("%s: the main segment is %s, which cannot be written; choose --compress", e->in,
+                  cvm_initrd_compression_name(e->compress.c));
+        return EXIT_USAGE;
 }
 
-/* append and rebuild: a new last segment after the bytes kept of the input. */
-static int edit_existing(struct edit *e) {
+/* A new last segment in place of the main one. */
+static int edit_rebuild(struct edit *e) {
         _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *set = NULL;
         _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
         const struct cvm_initrd_segment *last;
         cvm_error err = { 0 };
         int64_t epoch;
-        uint64_t keep;
-        size_t size;
         int r;
 
         if (check_not_input(e->in, e->out) < 0)
                 return EXIT_USAGE;
-        /* Append keeps every byte but reads every segment too: its paths go where their symlinks lead. */
         if (cvm_initrd_source_date_epoch(&epoch, &err) < 0 || cvm_initrd_open(e->in, &rd, &err) < 0) {
                 log_error("%s", err.msg);
                 return EXIT_BAD_INPUT;
@@ -275,19 +249,39 @@ static int edit_existing(struct edit *e) {
         last = cvm_initrd_segment(rd, cvm_initrd_segment_count(rd) - 1);
         if ((r = default_compression(e, last)) != EXIT_OK)
                 return r;
-        if (e->rebuild) {
-                if (rebuild_set(rd, e, &set, &err) < 0) {
-                        log_error("%s", err.msg);
-                        return EXIT_BAD_INPUT;
-                }
-                keep = last->offset;
-        } else {
-                if (cvm_initrd_fileset_new(&set) < 0)
-                        return EXIT_OUTPUT;
-                cvm_initrd_data(rd, &size);
-                keep = size;
+        if (rebuild_set(rd, e, &set, &err) < 0) {
+                log_error("%s", err.msg);
+                return EXIT_BAD_INPUT;
         }
-        return write_image(e, rd, keep, set, epoch);
+        return write_image(e, rd, last->offset, set, epoch);
+}
+
+/* One segment after every byte of the input, its paths placed over the earlier segments (cvm_initrd_append). */
+static int edit_append(struct edit *e) {
+        _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *set = NULL;
+        struct cvm_initrd_append_opts o = {
+                .place_flags = e->replace ? CVM_INITRD_PLACE_REPLACE : 0,
+                .compression = e->compress.c,
+                .compression_set = e->compress.set,
+        };
+        struct cvm_initrd_append_result res;
+        cvm_error err = { 0 };
+
+        if (check_not_input(e->in, e->out) < 0)
+                return EXIT_USAGE;
+        if (cvm_initrd_source_date_epoch(&o.mtime, &err) < 0) {
+                log_error("%s", err.msg);
+                return EXIT_BAD_INPUT;
+        }
+        if (cvm_initrd_fileset_new(&set) < 0)
+                return EXIT_OUTPUT;
+        if (apply_adds(set, e) < 0)
+                return EXIT_BAD_INPUT;
+        if (cvm_initrd_append(e->in, set, &o, e->out, &res, &err) < 0) {
+                log_error("%s", err.msg);
+                return res.bad_input ? EXIT_BAD_INPUT : EXIT_OUTPUT;
+        }
+        return EXIT_OK;
 }
 
 static int run(int argc, char **argv, bool rebuild, bool create_new) {
@@ -302,7 +296,7 @@ static int run(int argc, char **argv, bool rebuild, bool create_new) {
         r = parse(argc, argv, &e);
         if (r <= 0)
                 return -r;
-        return create_new ? create(&e) : edit_existing(&e);
+        return create_new ? create(&e) : rebuild ? edit_rebuild(&e) : edit_append(&e);
 }
 
 int cmd_append(int argc, char **argv) {

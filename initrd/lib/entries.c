@@ -227,8 +227,7 @@ static int read_segment(const cvm_initrd *rd, size_t seg, bool want_data, cvm_in
                                                     : entry_error(rd, seg, pos, err, EBADMSG, "content of '%.200s' is truncated", path);
                         e.data = content;
                 }
-                r = fn(&e, userdata);
-                if (r < 0)
+                if ((r = fn(&e, userdata)) < 0 || (r = initrd_tap(rd, &e)) < 0)
                         return r;
         }
         if (ar == ARCHIVE_EOF)

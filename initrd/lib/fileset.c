@@ -287,6 +287,66 @@ void fileset_sort(cvm_initrd_fileset *fs) {
         fs->sorted = true;
 }
 
+static char *dup_or_null(const char *s, bool *failed) {
+        char *d = s ? strdup(s) : NULL;
+        if (s && !d)
+                *failed = true;
+        return d;
+}
+
+int fileset_clone(const cvm_initrd_fileset *fs, cvm_initrd_fileset **ret) {
+        _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *c = calloc(1, sizeof(*c));
+        bool failed = false;
+
+        if (!c || !(c->e = calloc(fs->n ? fs->n : 1, sizeof(*c->e))))
+                return -ENOMEM;
+        c->cap = fs->n ? fs->n : 1;
+        c->next_seq = fs->next_seq;
+        c->sorted = fs->sorted;
+        for (size_t i = 0; i < fs->n; i++) {
+                const struct fs_entry *e = &fs->e[i];
+                struct fs_entry *d = &c->e[c->n++];
+
+                *d = *e;
+                d->path = dup_or_null(e->path, &failed);
+                d->link = dup_or_null(e->link, &failed);
+                d->hardlink = dup_or_null(e->hardlink, &failed);
+                d->src = dup_or_null(e->src, &failed);
+                d->data = NULL;
+                if (e->data && !(d->data = malloc(e->size ? e->size : 1)))
+                        failed = true;
+                else if (e->data)
+                        memcpy(d->data, e->data, e->size);
+                if (failed)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+static bool same_string(const char *a, const char *b) {
+        return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_entry(const struct fs_entry *a, const struct fs_entry *b) {
+        return same_string(a->path, b->path) && a->mode == b->mode && a->mtime == b->mtime && a->size == b->size &&
+               same_string(a->link, b->link) && same_string(a->hardlink, b->hardlink) &&
+               same_string(a->src, b->src) && a->src_nofollow == b->src_nofollow &&
+               a->rdev_major == b->rdev_major && a->rdev_minor == b->rdev_minor && !a->data == !b->data &&
+               (!a->data || memcmp(a->data, b->data, a->size) == 0);
+}
+
+bool fileset_same(cvm_initrd_fileset *a, cvm_initrd_fileset *b) {
+        fileset_sort(a);
+        fileset_sort(b);
+        if (a->n != b->n)
+                return false;
+        for (size_t i = 0; i < a->n; i++)
+                if (!same_entry(&a->e[i], &b->e[i]))
+                        return false;
+        return true;
+}
+
 static bool under(const char *path, const char *top) {
         size_t n = strlen(top);
         if (strcmp(top, ".") == 0)

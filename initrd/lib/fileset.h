@@ -35,6 +35,12 @@ struct fs_entry *fileset_find(const cvm_initrd_fileset *fs, size_t n, const char
 /* Sort by path and drop all but the last entry added for each path. */
 void fileset_sort(cvm_initrd_fileset *fs);
 
+/* A deep copy of fs, its order and sequence numbers kept: 0 or -ENOMEM. */
+int fileset_clone(const cvm_initrd_fileset *fs, cvm_initrd_fileset **ret);
+
+/* Whether a and b (each sorted here) would be written as the same segment: every field but the order added. */
+bool fileset_same(cvm_initrd_fileset *a, cvm_initrd_fileset *b);
+
 /* Add 0755 directories for the missing parents of every entry; view (or NULL) holds what is there already. */
 int fileset_add_parents_over(cvm_initrd_fileset *fs, const cvm_initrd_fileset *view, cvm_error *err);
 
@@ -43,3 +49,26 @@ int fileset_add_parents_over(cvm_initrd_fileset *fs, const cvm_initrd_fileset *v
  * unpacker would (its last component is not followed), inside the root.
  */
 int initrd_place_resolve(const cvm_initrd_fileset *view, const char *path, char *out, size_t size, cvm_error *err);
+
+/* The last entry of each path over all of rd's segments, as the kernel leaves them (sorted). */
+int initrd_view_build(const cvm_initrd *rd, cvm_initrd_fileset **ret, cvm_error *err);
+
+/* cvm_initrd_fileset_place over a view made by initrd_view_build (or a guess at one: append.c). */
+int initrd_place_over(cvm_initrd_fileset *fs, cvm_initrd_fileset *view, unsigned flags, cvm_error *err);
+
+/*
+ * cvm_initrd_write_image in steps, so the kept bytes are copied while the
+ * image is decoded and a segment can be dropped for another (append.c).
+ * Begin: out's temporary with the first keep bytes of in copied into it (of
+ * data, in's mapping, where copy_file_range cannot; NULL: read from in).
+ * Segment: the set after them (padded first where c is none).  Rewind: the
+ * kept bytes alone again.  Commit: in place, the temporary removed on error.
+ * Abort: the temporary removed (also after a commit).
+ */
+int initrd_image_begin(struct atomic_file *f, const char *out, int in, const uint8_t *data, uint64_t keep,
+                       cvm_error *err);
+int initrd_image_segment(struct atomic_file *f, uint64_t keep, cvm_initrd_fileset *fs, enum cvm_initrd_compression c,
+                         int64_t mtime, cvm_error *err);
+int initrd_image_rewind(struct atomic_file *f, uint64_t keep, cvm_error *err);
+int initrd_image_commit(struct atomic_file *f, cvm_error *err);
+void initrd_image_abort(struct atomic_file *f);

@@ -25,6 +25,8 @@ struct cvm_initrd {
         struct initrd_segments segs;
         initrd_cache **caches;  /* per segment, NULL where nothing is kept */
         size_t n_caches;
+        cvm_initrd_entry_fn tap; /* initrd_open_tapped: each entry as a segment is decoded */
+        void *tap_data;
 };
 
 /* The end of segment i, found by reading it; its entries kept. */
@@ -67,20 +69,18 @@ int cvm_initrd_open_buffer(const uint8_t *buf, size_t len, const char *name, cvm
         return finish_open(rd, false, ret, err);
 }
 
-static int open_file(const char *path, bool prefix_only, cvm_initrd **ret, cvm_error *err) {
-        struct stat st;
+/* The image open as fd (which it takes) with st its status, named path. */
+static int open_fd(int fd, const struct stat *st, const char *path, bool prefix_only, cvm_initrd_entry_fn tap,
+                   void *tap_data, cvm_initrd **ret, cvm_error *err) {
         cvm_initrd *rd;
         void *map;
-        int fd, e;
+        int e;
 
-        fd = open_regular(path, CVM_INITRD_MAX_IMAGE, false, &st, err);
-        if (fd < 0)
-                return fd;
-        if (st.st_size == 0) {
+        if (st->st_size == 0) {
                 close(fd);
                 return cvm_error_set(err, EBADMSG, "%s: empty file", path);
         }
-        map = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        map = mmap(NULL, (size_t) st->st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         e = errno;
         if (map == MAP_FAILED) {
                 close(fd);
@@ -89,15 +89,26 @@ static int open_file(const char *path, bool prefix_only, cvm_initrd **ret, cvm_e
         rd = calloc(1, sizeof(*rd));
         if (!rd || !(rd->name = strdup(path))) {
                 free(rd);
-                munmap(map, (size_t) st.st_size);
+                munmap(map, (size_t) st->st_size);
                 close(fd);
                 return cvm_error_set(err, ENOMEM, "out of memory");
         }
         rd->fd = fd;
         rd->data = map;
-        rd->size = (size_t) st.st_size;
+        rd->size = (size_t) st->st_size;
         rd->mapped = true;
+        rd->tap = tap;
+        rd->tap_data = tap_data;
         return finish_open(rd, prefix_only, ret, err);
+}
+
+static int open_file(const char *path, bool prefix_only, cvm_initrd **ret, cvm_error *err) {
+        struct stat st;
+        int fd = open_regular(path, CVM_INITRD_MAX_IMAGE, false, &st, err);
+
+        if (fd < 0)
+                return fd;
+        return open_fd(fd, &st, path, prefix_only, NULL, NULL, ret, err);
 }
 
 int cvm_initrd_open(const char *path, cvm_initrd **ret, cvm_error *err) {
@@ -106,6 +117,27 @@ int cvm_initrd_open(const char *path, cvm_initrd **ret, cvm_error *err) {
 
 int cvm_initrd_open_prefix(const char *path, cvm_initrd **ret, cvm_error *err) {
         return open_file(path, true, ret, err);
+}
+
+int initrd_open_tapped(int fd, const char *path, cvm_initrd_entry_fn tap, void *userdata, cvm_initrd **ret,
+                       cvm_error *err) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0) {
+                int e = errno;
+                close(fd);
+                return cvm_error_set(err, e, "%s: %s", path, strerror(e));
+        }
+        return open_fd(fd, &st, path, false, tap, userdata, ret, err);
+}
+
+int initrd_tap(const cvm_initrd *rd, const struct cvm_initrd_entry *e) {
+        return rd->tap ? rd->tap(e, rd->tap_data) : 0;
+}
+
+void initrd_untap(cvm_initrd *rd) {
+        rd->tap = NULL;
+        rd->tap_data = NULL;
 }
 
 void cvm_initrd_close(cvm_initrd *rd) {

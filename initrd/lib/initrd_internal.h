@@ -58,6 +58,20 @@ int initrd_no_end(cvm_error *err, uint64_t len);
 /* The open file behind the image, or -1 when it is a caller's buffer. */
 int initrd_fd(const cvm_initrd *rd);
 
+/*
+ * cvm_initrd_open of fd (a regular file open_regular opened, which it takes),
+ * named path, with tap called for every entry as a segment is decoded,
+ * on the decoding thread, in the order decoded: at open for gzip, xz, lzma
+ * and bzip2 segments, at their first read for the others (replays of kept
+ * entries are not tapped).  A negative return stops the decode.
+ */
+int initrd_open_tapped(int fd, const char *path, cvm_initrd_entry_fn tap, void *userdata, cvm_initrd **ret,
+                       cvm_error *err);
+/* Pass e to rd's tap: its return, or 0 when there is none. */
+int initrd_tap(const cvm_initrd *rd, const struct cvm_initrd_entry *e);
+/* No more tapping. */
+void initrd_untap(cvm_initrd *rd);
+
 /* The file name the image was opened from (for messages). */
 const char *initrd_name(const cvm_initrd *rd);
 

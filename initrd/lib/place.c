@@ -42,8 +42,8 @@ static int view_add(const struct cvm_initrd_entry *in, void *userdata) {
         return 0;
 }
 
-/* The last entry of each path over rd's segments [0, n_segs), as the kernel leaves them. */
-static int view_build(const cvm_initrd *rd, size_t n_segs, cvm_initrd_fileset **ret, cvm_error *err) {
+int initrd_view_build(const cvm_initrd *rd, cvm_initrd_fileset **ret, cvm_error *err) {
+        size_t n_segs = cvm_initrd_segment_count(rd);
         _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *view = NULL;
         int r;
 
@@ -162,12 +162,10 @@ static int check_type(const struct fs_entry *e, const char *asked, const struct 
                              S_ISDIR(old->mode) || S_ISDIR(e->mode) ? "" : "; replacing files must be asked for");
 }
 
-int cvm_initrd_fileset_place(cvm_initrd_fileset *fs, const cvm_initrd *rd, unsigned flags, cvm_error *err) {
-        _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *view = NULL;
+int initrd_place_over(cvm_initrd_fileset *fs, cvm_initrd_fileset *view, unsigned flags, cvm_error *err) {
         int r;
 
-        if ((r = view_build(rd, cvm_initrd_segment_count(rd), &view, err)) < 0)
-                return r;
+        fileset_sort(view);
         fileset_sort(fs);
         for (size_t i = 0; i < fs->n; i++) {
                 struct fs_entry *e = &fs->e[i];
@@ -182,4 +180,13 @@ int cvm_initrd_fileset_place(cvm_initrd_fileset *fs, const cvm_initrd *rd, unsig
         }
         fs->sorted = false;
         return fileset_add_parents_over(fs, view, err);
+}
+
+int cvm_initrd_fileset_place(cvm_initrd_fileset *fs, const cvm_initrd *rd, unsigned flags, cvm_error *err) {
+        _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *view = NULL;
+        int r;
+
+        if ((r = initrd_view_build(rd, &view, err)) < 0)
+                return r;
+        return initrd_place_over(fs, view, flags, err);
 }

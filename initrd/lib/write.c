@@ -225,17 +225,34 @@ int cvm_initrd_source_date_epoch(int64_t *ret, cvm_error *err) {
         return 0;
 }
 
-/* The first n bytes of the image into out: in the kernel (or a reflink) when it can, else from the mapping. */
-static int copy_prefix(const cvm_initrd *rd, int out, uint64_t n, cvm_error *err) {
-        const uint8_t *data;
+/* n bytes of in from off to out, through a buffer; -EBUSY when in ends first. */
+static int copy_fd(int in, off_t off, int out, uint64_t n, cvm_error *err) {
+        _cleanup_free_ uint8_t *buf = malloc(CHUNK);
+
+        if (!buf)
+                return cvm_error_set(err, ENOMEM, "out of memory");
+        while (n > 0) {
+                ssize_t got = pread(in, buf, n < CHUNK ? (size_t) n : CHUNK, off);
+                if (got < 0 && errno == EINTR)
+                        continue;
+                if (got < 0)
+                        return cvm_error_set(err, errno, "read failed: %s", strerror(errno));
+                if (got == 0)
+                        return cvm_error_set(err, EBUSY, "the input shrank while it was copied");
+                if (write_all(out, buf, (size_t) got, NULL, err) < 0)
+                        return -err->code;
+                off += got;
+                n -= (uint64_t) got;
+        }
+        return 0;
+}
+
+/* The first n bytes of in (an open file; data, its mapping, or NULL) into out: in the kernel (or a reflink) when it can. */
+static int copy_prefix(int in, const uint8_t *data, int out, uint64_t n, cvm_error *err) {
         loff_t off = 0;
-        int in;
 
         if (n == 0)
                 return 0;
-        data = cvm_initrd_data(rd, NULL);
-        in = initrd_fd(rd);
-
         while (in >= 0 && (uint64_t) off < n) {
                 ssize_t c = copy_file_range(in, &off, out, NULL, n - (uint64_t) off, 0);
                 if (c > 0)
@@ -245,7 +262,11 @@ static int copy_prefix(const cvm_initrd *rd, int out, uint64_t n, cvm_error *err
                 if (errno != EINTR)
                         return cvm_error_set(err, errno, "copy failed: %s", strerror(errno));
         }
-        return write_all(out, data + off, n - (uint64_t) off, NULL, err);
+        if ((uint64_t) off == n)
+                return 0;
+        if (data)
+                return write_all(out, data + off, n - (uint64_t) off, NULL, err);
+        return copy_fd(in, (off_t) off, out, n - (uint64_t) off, err);
 }
 
 static int write_zeros(int fd, size_t n, cvm_error *err) {
@@ -253,34 +274,75 @@ static int write_zeros(int fd, size_t n, cvm_error *err) {
         return write_all(fd, zero, n, NULL, err);
 }
 
-int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_fileset *fs,
-                           enum cvm_initrd_compression c, int64_t mtime, const char *out, cvm_error *err) {
-        struct atomic_file f;
-        size_t size;
-        int r;
+int initrd_image_begin(struct atomic_file *f, const char *out, int in, const uint8_t *data, uint64_t keep,
+                       cvm_error *err) {
+        int r = atomic_file_open(f, out, INITRD_TEMP_TAG, err);
 
-        size = 0;
-        if (rd)
-                cvm_initrd_data(rd, &size);
-        if (keep > size)
-                return cvm_error_set(err, EINVAL, "cannot keep %llu bytes of %zu", (unsigned long long) keep, size);
-        r = atomic_file_open(&f, out, INITRD_TEMP_TAG, err);
         if (r < 0)
-                return r;
-        initrd_temp_watch(f.tmp, false);
-        r = copy_prefix(rd, f.fd, keep, err);
+                return cvm_error_prefix(err, "%s: ", out);
+        initrd_temp_watch(f->tmp, false);
+        r = copy_prefix(in, data, f->fd, keep, err);
+        if (r < 0) {
+                initrd_image_abort(f);
+                return cvm_error_prefix(err, "%s: ", out);
+        }
+        /* The commit's fsync then waits for less: the copy's writeback starts now. */
+        if (keep > 0)
+                (void) sync_file_range(f->fd, 0, (off_t) keep, SYNC_FILE_RANGE_WRITE);
+        return 0;
+}
+
+int initrd_image_segment(struct atomic_file *f, uint64_t keep, cvm_initrd_fileset *fs, enum cvm_initrd_compression c,
+                         int64_t mtime, cvm_error *err) {
+        int r = 0;
+
         /*
          * The kernel wants a cpio archive 4-byte aligned; a compressed stream may
          * start anywhere, and unpadded it stays a valid concatenation for
          * gzip -t / zstd -t, so distro tools still read the earlier segment.
          */
-        if (r == 0 && c == CVM_INITRD_NONE && keep % 4)
-                r = write_zeros(f.fd, 4 - keep % 4, err);
+        if (c == CVM_INITRD_NONE && keep % 4)
+                r = write_zeros(f->fd, 4 - keep % 4, err);
         if (r == 0)
-                r = cvm_initrd_write_segment(fs, f.fd, c, mtime, err);
-        if (r == 0)
-                r = atomic_file_commit(&f, 0644, err);
-        atomic_file_abort(&f);
+                r = cvm_initrd_write_segment(fs, f->fd, c, mtime, err);
+        return r < 0 ? cvm_error_prefix(err, "%s: ", f->path) : 0;
+}
+
+int initrd_image_rewind(struct atomic_file *f, uint64_t keep, cvm_error *err) {
+        if (ftruncate(f->fd, (off_t) keep) < 0 || lseek(f->fd, (off_t) keep, SEEK_SET) < 0)
+                return cvm_error_set(err, errno, "%s: %s", f->tmp, strerror(errno));
+        return 0;
+}
+
+int initrd_image_commit(struct atomic_file *f, cvm_error *err) {
+        int r = atomic_file_commit(f, 0644, err);
+
+        initrd_image_abort(f);
+        return r < 0 ? cvm_error_prefix(err, "%s: ", f->path) : 0;
+}
+
+void initrd_image_abort(struct atomic_file *f) {
+        atomic_file_abort(f);
         initrd_temp_done();
-        return r < 0 ? cvm_error_prefix(err, "%s: ", out) : 0;
+}
+
+int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_fileset *fs,
+                           enum cvm_initrd_compression c, int64_t mtime, const char *out, cvm_error *err) {
+        struct atomic_file f;
+        size_t size = 0;
+        int r;
+
+        if (rd)
+                cvm_initrd_data(rd, &size);
+        if (keep > size)
+                return cvm_error_set(err, EINVAL, "cannot keep %llu bytes of %zu", (unsigned long long) keep, size);
+        r = initrd_image_begin(&f, out, rd ? initrd_fd(rd) : -1, rd ? cvm_initrd_data(rd, NULL) : NULL, keep, err);
+        if (r < 0)
+                return r;
+        r = initrd_image_segment(&f, keep, fs, c, mtime, err);
+        if (r < 0) {
+                initrd_image_abort(&f);
+                return r;
+        }
+        return initrd_image_commit(&f, err);
 }

@@ -221,6 +221,34 @@ int cvm_initrd_source_date_epoch(int64_t *ret, cvm_error *err);
 int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_fileset *fs,
                            enum cvm_initrd_compression c, int64_t mtime, const char *out, cvm_error *err);
 
+/* How cvm_initrd_append writes. */
+struct cvm_initrd_append_opts {
+        unsigned place_flags;                   /* CVM_INITRD_PLACE_* */
+        enum cvm_initrd_compression compression;
+        bool compression_set;                   /* false: the last segment's, none when that cannot be written */
+        int64_t mtime;                          /* the clamp for written mtimes */
+        bool sequential;                        /* no speculation: decode, then write (the same bytes) */
+};
+
+/* What cvm_initrd_append did. */
+struct cvm_initrd_append_result {
+        bool bad_input;         /* on failure: the image or the set's placement over it, not the output */
+        bool speculated;        /* a segment was written before the image was read to its end */
+        bool kept;              /* ... and it was the one committed (the placement matched) */
+};
+
+/*
+ * Append fs after every byte of the image at path, placed (fs is changed) as
+ * cvm_initrd_fileset_place places it, to out (atomically, as
+ * cvm_initrd_write_image).  The image is decoded on a second thread while
+ * its bytes are copied and the segment is placed over the entries read so
+ * far and compressed; that segment is kept only when the placement over the
+ * whole image is the same set, else written again, so the bytes never
+ * depend on the speculation.
+ */
+int cvm_initrd_append(const char *path, cvm_initrd_fileset *fs, const struct cvm_initrd_append_opts *opts,
+                      const char *out, struct cvm_initrd_append_result *res, cvm_error *err);
+
 /*
  * Extract the entries of every segment into dir (later entries override
  * earlier ones); only paths in `only` (NULL: all) and what is below them.
