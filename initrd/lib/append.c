@@ -29,6 +29,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +37,8 @@
 
 /* Entries handed over before this thread wakes: a batch is a few hundred microseconds of decoding. */
 #define HAND_BATCH 64
+/* The speculative writer's nice value, above the decode's (weight 335 against 1024 where they share a core). */
+#define SPECULATION_NICE 5
 
 struct handed {
         char *path, *link;
@@ -73,9 +76,14 @@ struct guess {
 struct speculation {
         struct atomic_file *f;
         uint64_t keep;
-        cvm_initrd_fileset *placed;
+        int64_t mtime;
+        cvm_initrd_fileset *placed;     /* the set placed over the guess; NULL when nothing good was written */
+        cvm_initrd_fileset *work;       /* its copy, which writing changes */
         enum cvm_initrd_compression c;
-        bool written;
+        bool written;                   /* something may follow the kept bytes */
+        bool threaded;                  /* the writer runs: join it before reading the rest */
+        pthread_t writer;
+        int r;
 };
 
 static void handed_free(struct handed *h, size_t n) {
@@ -163,28 +171,56 @@ static int guess_take(struct guess *g, struct handed *h, size_t n) {
         return 0;
 }
 
-/* The set placed over the guess and written after the kept bytes, once the guess has passed every path it lands at. */
+/*
+ * The speculative segment's writer, niced: the decode is the critical path
+ * and keeps its core, the compression (with the encoder's threads, which
+ * inherit the nice value) takes what the decode leaves.  On Linux nice is
+ * per thread, so the rest of the process keeps its priority.
+ */
+static void *write_speculation(void *userdata) {
+        struct speculation *sp = userdata;
+        cvm_error err = { 0 };
+
+        (void) setpriority(PRIO_PROCESS, (id_t) gettid(), SPECULATION_NICE);
+        sp->r = initrd_image_segment(sp->f, sp->keep, sp->work, sp->c, sp->mtime, &err);
+        /* Its writeback starts now, as the kept bytes' did. */
+        if (sp->r == 0)
+                (void) sync_file_range(sp->f->fd, (off_t) sp->keep, 0, SYNC_FILE_RANGE_WRITE);
+        return NULL;
+}
+
+/* Start writing the set placed over the guess after the kept bytes, once the guess has passed every path it lands at. */
 static bool try_speculate(struct guess *g, const cvm_initrd_fileset *fs, const struct cvm_initrd_append_opts *o,
                           struct speculation *sp) {
-        _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *placed = NULL, *work = NULL;
+        _cleanup_(cvm_initrd_fileset_freep) cvm_initrd_fileset *placed = NULL;
         cvm_error err = { 0 };
 
         if (fileset_clone(fs, &placed) < 0 || initrd_place_over(placed, g->view, o->place_flags, &err) < 0)
                 return false;
         if (placed->n > 0 && strcmp(g->last, placed->e[placed->n - 1].path) <= 0)
                 return false;
-        if (fileset_clone(placed, &work) < 0)
+        if (fileset_clone(placed, &sp->work) < 0)
                 return false;
-        if (initrd_image_segment(sp->f, sp->keep, work, sp->c, o->mtime, &err) < 0) {
-                /* The rewind after the decode drops what was written. */
-                sp->written = true;
-                return true;
-        }
-        /* Its writeback starts now, as the kept bytes' did. */
-        (void) sync_file_range(sp->f->fd, (off_t) sp->keep, 0, SYNC_FILE_RANGE_WRITE);
         sp->placed = TAKE_PTR(placed);
+        sp->mtime = o->mtime;
         sp->written = true;
+        sp->threaded = pthread_create(&sp->writer, NULL, write_speculation, sp) == 0;
+        if (!sp->threaded)
+                write_speculation(sp);
         return true;
+}
+
+/* Wait for the writer: what it wrote is good, or placed is dropped (the rewind drops the bytes). */
+static void speculation_end(struct speculation *sp) {
+        if (sp->threaded)
+                pthread_join(sp->writer, NULL);
+        sp->threaded = false;
+        if (sp->r < 0) {
+                cvm_initrd_fileset_free(sp->placed);
+                sp->placed = NULL;
+        }
+        cvm_initrd_fileset_free(sp->work);
+        sp->work = NULL;
 }
 
 /* The greatest path of fs, byte-wise. */
@@ -312,6 +348,7 @@ int cvm_initrd_append(const char *path, cvm_initrd_fileset *fs, const struct cvm
                 if (r == 0)
                         wait_speculating(&s, fs, o, &sp);
                 pthread_join(t, NULL);
+                speculation_end(&sp);
         } else
                 decode(&s);
         handed_free(s.pending, s.n);
