@@ -94,11 +94,14 @@ static void handed_free(struct handed *h, size_t n) {
         free(h);
 }
 
-/* On the decoding thread: a copy of e for the guess, while this thread still guesses and the copies fit. */
+/*
+ * On the decoding thread: a copy of e for the guess, while this thread still
+ * guesses and the copies fit.  The guess is optional, so a copy that cannot
+ * be made ends the handover, never the decode.
+ */
 static int tap(const struct cvm_initrd_entry *e, void *userdata) {
         struct shared *s = userdata;
         struct handed h = { .mode = e->mode, .segment = e->segment };
-        int r = 0;
 
         pthread_mutex_lock(&s->lock);
         s->bytes += sizeof(h) + strlen(e->path) + 1 + (e->link ? strlen(e->link) + 1 : 0);
@@ -110,7 +113,7 @@ static int tap(const struct cvm_initrd_entry *e, void *userdata) {
                 size_t nc = s->cap ? s->cap * 2 : 4 * HAND_BATCH;
                 struct handed *p = realloc(s->pending, nc * sizeof(*p));
                 if (!p) {
-                        r = -ENOMEM;
+                        s->listening = false;
                         goto out;
                 }
                 s->pending = p;
@@ -118,7 +121,7 @@ static int tap(const struct cvm_initrd_entry *e, void *userdata) {
         }
         if (!(h.path = strdup(e->path)) || (e->link && !(h.link = strdup(e->link)))) {
                 free(h.path);
-                r = -ENOMEM;
+                s->listening = false;
                 goto out;
         }
         s->pending[s->n++] = h;
@@ -126,7 +129,7 @@ static int tap(const struct cvm_initrd_entry *e, void *userdata) {
                 pthread_cond_signal(&s->cond);
 out:
         pthread_mutex_unlock(&s->lock);
-        return r;
+        return 0;
 }
 
 /* The decoding thread: open (gzip, xz, lzma, bzip2 decoded there), then the view (zstd and cpio read there). */
@@ -135,7 +138,7 @@ static void *decode(void *userdata) {
         cvm_initrd_fileset *view = NULL;
         cvm_initrd *rd = NULL;
         cvm_error err = { 0 };
-        int r = initrd_open_tapped(s->fd, s->path, s->tapped ? tap : NULL, s, &rd, &err);
+        int r = initrd_open_fd(s->fd, s->path, false, s->tapped ? tap : NULL, s, &rd, &err);
 
         if (r == 0) {
                 r = initrd_view_build(rd, &view, &err);
@@ -276,16 +279,20 @@ static enum cvm_initrd_compression compression_for(const cvm_initrd *rd, const s
         return cvm_initrd_can_compress(c) ? c : CVM_INITRD_NONE;
 }
 
-/* The compression guessed before the decode: from the segments up to the first compressed one. */
-static int guess_compression(const char *path, const struct cvm_initrd_append_opts *o,
+/*
+ * The compression guessed before the decode, from the segments up to the
+ * first compressed one of in (the image open as path; the walk maps a dup).
+ */
+static int guess_compression(int in, const char *path, const struct cvm_initrd_append_opts *o,
                              enum cvm_initrd_compression *ret) {
         _cleanup_(cvm_initrd_closep) cvm_initrd *rd = NULL;
+        int fd;
 
         if (o->compression_set) {
                 *ret = o->compression;
                 return 0;
         }
-        if (cvm_initrd_open_prefix(path, &rd, NULL) < 0)
+        if ((fd = fcntl(in, F_DUPFD_CLOEXEC, 3)) < 0 || initrd_open_fd(fd, path, true, NULL, NULL, &rd, NULL) < 0)
                 return -EBADMSG;
         *ret = compression_for(rd, o);
         return 0;
@@ -338,11 +345,11 @@ int cvm_initrd_append(const char *path, cvm_initrd_fileset *fs, const struct cvm
         }
         sp.keep = (uint64_t) st.st_size;
         /* A prefix that does not open is reported by the decode, in its words. */
-        s.tapped = s.listening = !o->sequential && guess_compression(path, o, &sp.c) == 0;
+        s.tapped = s.listening = !o->sequential && guess_compression(in, path, o, &sp.c) == 0;
         if (s.tapped && pthread_create(&t, NULL, decode, &s) != 0)
                 s.tapped = false;
         /* The kept bytes are copied while the image is decoded. */
-        r = initrd_image_begin(&f, out, in, NULL, sp.keep, &out_err);
+        r = initrd_image_begin(&f, out, in, path, NULL, sp.keep, &out_err);
         close(in);
         if (s.tapped) {
                 if (r == 0)

@@ -59,14 +59,15 @@ int initrd_place_over(cvm_initrd_fileset *fs, cvm_initrd_fileset *view, unsigned
 /*
  * cvm_initrd_write_image in steps, so the kept bytes are copied while the
  * image is decoded and a segment can be dropped for another (append.c).
- * Begin: out's temporary with the first keep bytes of in copied into it (of
- * data, in's mapping, where copy_file_range cannot; NULL: read from in).
+ * Begin: out's temporary with the first keep bytes of in (named in_name)
+ * copied into it (of data, in's mapping, where copy_file_range cannot;
+ * NULL: read from in).
  * Segment: the set after them (padded first where c is none).  Rewind: the
  * kept bytes alone again.  Commit: in place, the temporary removed on error.
  * Abort: the temporary removed (also after a commit).
  */
-int initrd_image_begin(struct atomic_file *f, const char *out, int in, const uint8_t *data, uint64_t keep,
-                       cvm_error *err);
+int initrd_image_begin(struct atomic_file *f, const char *out, int in, const char *in_name, const uint8_t *data,
+                       uint64_t keep, cvm_error *err);
 int initrd_image_segment(struct atomic_file *f, uint64_t keep, cvm_initrd_fileset *fs, enum cvm_initrd_compression c,
                          int64_t mtime, cvm_error *err);
 int initrd_image_rewind(struct atomic_file *f, uint64_t keep, cvm_error *err);

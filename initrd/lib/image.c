@@ -25,7 +25,7 @@ struct cvm_initrd {
         struct initrd_segments segs;
         initrd_cache **caches;  /* per segment, NULL where nothing is kept */
         size_t n_caches;
-        cvm_initrd_entry_fn tap; /* initrd_open_tapped: each entry as a segment is decoded */
+        cvm_initrd_entry_fn tap; /* initrd_open_fd: each entry as a segment is decoded */
         void *tap_data;
 };
 
@@ -119,8 +119,8 @@ int cvm_initrd_open_prefix(const char *path, cvm_initrd **ret, cvm_error *err) {
         return open_file(path, true, ret, err);
 }
 
-int initrd_open_tapped(int fd, const char *path, cvm_initrd_entry_fn tap, void *userdata, cvm_initrd **ret,
-                       cvm_error *err) {
+int initrd_open_fd(int fd, const char *path, bool prefix_only, cvm_initrd_entry_fn tap, void *userdata,
+                   cvm_initrd **ret, cvm_error *err) {
         struct stat st;
 
         if (fstat(fd, &st) < 0) {
@@ -128,7 +128,7 @@ int initrd_open_tapped(int fd, const char *path, cvm_initrd_entry_fn tap, void *
                 close(fd);
                 return cvm_error_set(err, e, "%s: %s", path, strerror(e));
         }
-        return open_fd(fd, &st, path, false, tap, userdata, ret, err);
+        return open_fd(fd, &st, path, prefix_only, tap, userdata, ret, err);
 }
 
 int initrd_tap(const cvm_initrd *rd, const struct cvm_initrd_entry *e) {

@@ -59,14 +59,15 @@ int initrd_no_end(cvm_error *err, uint64_t len);
 int initrd_fd(const cvm_initrd *rd);
 
 /*
- * cvm_initrd_open of fd (a regular file open_regular opened, which it takes),
- * named path, with tap called for every entry as a segment is decoded,
- * on the decoding thread, in the order decoded: at open for gzip, xz, lzma
- * and bzip2 segments, at their first read for the others (replays of kept
- * entries are not tapped).  A negative return stops the decode.
+ * cvm_initrd_open (or _prefix) of fd (a regular file open_regular opened,
+ * which it takes), named path, with tap (may be NULL) called for every entry
+ * as a segment is decoded, on the decoding thread, in the order decoded: at
+ * open for gzip, xz, lzma and bzip2 segments, at their first read for the
+ * others (replays of kept entries are not tapped).  A negative return stops
+ * the decode.
  */
-int initrd_open_tapped(int fd, const char *path, cvm_initrd_entry_fn tap, void *userdata, cvm_initrd **ret,
-                       cvm_error *err);
+int initrd_open_fd(int fd, const char *path, bool prefix_only, cvm_initrd_entry_fn tap, void *userdata,
+                   cvm_initrd **ret, cvm_error *err);
 /* Pass e to rd's tap: its return, or 0 when there is none. */
 int initrd_tap(const cvm_initrd *rd, const struct cvm_initrd_entry *e);
 /* No more tapping. */

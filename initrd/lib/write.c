@@ -225,8 +225,8 @@ int cvm_initrd_source_date_epoch(int64_t *ret, cvm_error *err) {
         return 0;
 }
 
-/* n bytes of in from off to out, through a buffer; -EBUSY when in ends first. */
-static int copy_fd(int in, off_t off, int out, uint64_t n, cvm_error *err) {
+/* n bytes of in (named in_name) from off to out (named out_name), through a buffer; -EBUSY when in ends first. */
+static int copy_fd(int in, const char *in_name, off_t off, int out, const char *out_name, uint64_t n, cvm_error *err) {
         _cleanup_free_ uint8_t *buf = malloc(CHUNK);
 
         if (!buf)
@@ -236,10 +236,10 @@ static int copy_fd(int in, off_t off, int out, uint64_t n, cvm_error *err) {
                 if (got < 0 && errno == EINTR)
                         continue;
                 if (got < 0)
-                        return cvm_error_set(err, errno, "read failed: %s", strerror(errno));
+                        return cvm_error_set(err, errno, "%s: %s", in_name, strerror(errno));
                 if (got == 0)
-                        return cvm_error_set(err, EBUSY, "the input shrank while it was copied");
-                if (write_all(out, buf, (size_t) got, NULL, err) < 0)
+                        return cvm_error_set(err, EBUSY, "%s: shrank while it was copied into %s", in_name, out_name);
+                if (write_all(out, buf, (size_t) got, out_name, err) < 0)
                         return -err->code;
                 off += got;
                 n -= (uint64_t) got;
@@ -247,8 +247,13 @@ static int copy_fd(int in, off_t off, int out, uint64_t n, cvm_error *err) {
         return 0;
 }
 
-/* The first n bytes of in (an open file; data, its mapping, or NULL) into out: in the kernel (or a reflink) when it can. */
-static int copy_prefix(int in, const uint8_t *data, int out, uint64_t n, cvm_error *err) {
+/*
+ * The first n bytes of in (an open file named in_name; data, its mapping, or
+ * NULL) into out: in the kernel (or a reflink) when it can.  Errors name the
+ * file at fault.
+ */
+static int copy_prefix(int in, const char *in_name, const uint8_t *data, int out, const char *out_name, uint64_t n,
+                       cvm_error *err) {
         loff_t off = 0;
 
         if (n == 0)
@@ -260,13 +265,14 @@ static int copy_prefix(int in, const uint8_t *data, int out, uint64_t n, cvm_err
                 if (c == 0 || errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)
                         break;
                 if (errno != EINTR)
-                        return cvm_error_set(err, errno, "copy failed: %s", strerror(errno));
+                        return cvm_error_set(err, errno, "%s: copying %s into it: %s", out_name, in_name,
+                                             strerror(errno));
         }
         if ((uint64_t) off == n)
                 return 0;
         if (data)
-                return write_all(out, data + off, n - (uint64_t) off, NULL, err);
-        return copy_fd(in, (off_t) off, out, n - (uint64_t) off, err);
+                return write_all(out, data + off, n - (uint64_t) off, out_name, err);
+        return copy_fd(in, in_name, (off_t) off, out, out_name, n - (uint64_t) off, err);
 }
 
 static int write_zeros(int fd, size_t n, cvm_error *err) {
@@ -274,17 +280,17 @@ static int write_zeros(int fd, size_t n, cvm_error *err) {
         return write_all(fd, zero, n, NULL, err);
 }
 
-int initrd_image_begin(struct atomic_file *f, const char *out, int in, const uint8_t *data, uint64_t keep,
-                       cvm_error *err) {
+int initrd_image_begin(struct atomic_file *f, const char *out, int in, const char *in_name, const uint8_t *data,
+                       uint64_t keep, cvm_error *err) {
         int r = atomic_file_open(f, out, INITRD_TEMP_TAG, err);
 
         if (r < 0)
                 return cvm_error_prefix(err, "%s: ", out);
         initrd_temp_watch(f->tmp, false);
-        r = copy_prefix(in, data, f->fd, keep, err);
+        r = copy_prefix(in, in_name, data, f->fd, out, keep, err);
         if (r < 0) {
                 initrd_image_abort(f);
-                return cvm_error_prefix(err, "%s: ", out);
+                return r;
         }
         /* The commit's fsync then waits for less: the copy's writeback starts now. */
         if (keep > 0)
@@ -336,7 +342,8 @@ int cvm_initrd_write_image(const cvm_initrd *rd, uint64_t keep, cvm_initrd_files
                 cvm_initrd_data(rd, &size);
         if (keep > size)
                 return cvm_error_set(err, EINVAL, "cannot keep %llu bytes of %zu", (unsigned long long) keep, size);
-        r = initrd_image_begin(&f, out, rd ? initrd_fd(rd) : -1, rd ? cvm_initrd_data(rd, NULL) : NULL, keep, err);
+        r = initrd_image_begin(&f, out, rd ? initrd_fd(rd) : -1, rd ? initrd_name(rd) : "", rd ? cvm_initrd_data(rd, NULL) : NULL,
+                               keep, err);
         if (r < 0)
                 return r;
         r = initrd_image_segment(&f, keep, fs, c, mtime, err);
