@@ -138,6 +138,8 @@ static int entry_event(struct builder *b, const struct entry *e) {
 
         switch (e->kind) {
         case ENTRY_FILE:
+                b->m->files++;
+                b->m->bytes += e->size;
                 j = describe("file", e->group, e->path);
                 add_stat(j, e->size, e->mode);
                 return emit(b, index, CVM_EV_IPL, "file", e->path, e->group, j, NULL, 0, e->digests);
@@ -210,13 +212,14 @@ static int policy_index(const struct cvm_policy *p, enum cvm_reg_space space) {
 }
 
 static int build(struct builder *b, const struct cvm_policy *p, int rootfd, struct entries *es) {
+        _cleanup_(hash_pool_endp) struct hash_pool *pool = NULL;
         uint32_t regs[64];
         size_t nregs, nitems = 0, k = 0;
         _cleanup_free_ size_t *ends = NULL;
         struct json_object *j;
         int r;
 
-        /* Every item walked first (one job list for the hashing pool), then events in policy order. */
+        /* Every item walked first (one job list for the hashing pool), then events in policy order as files are hashed. */
         for (size_t g = 0; g < p->ngroups; g++)
                 nitems += p->groups[g].nitems;
         if (!(ends = calloc(nitems + 1, sizeof(*ends))))
@@ -227,13 +230,8 @@ static int build(struct builder *b, const struct cvm_policy *p, int rootfd, stru
                                 return r;
                         ends[k++] = es->n;
                 }
-        if ((r = hash_entries(rootfd, es, b->o->banks, b->o->nbanks, b->o->threads, b->err)) < 0)
+        if ((r = hash_pool_start(rootfd, es, b->o->banks, b->o->nbanks, b->o->threads, &pool, b->err)) < 0)
                 return r;
-        for (size_t i = 0; i < es->n; i++)
-                if (es->v[i].kind == ENTRY_FILE) {
-                        b->m->files++;
-                        b->m->bytes += es->v[i].size;
-                }
 
         j = describe("policy", NULL, p->path);
         json_object_object_add(j, "size", json_object_new_uint64(p->raw_len));
@@ -255,7 +253,8 @@ static int build(struct builder *b, const struct cvm_policy *p, int rootfd, stru
                         else if (it->kind == CVM_ITEM_STRING)
                                 r = string_event(b, grp, it->value);
                         for (size_t e = start; r >= 0 && e < ends[k]; e++)
-                                r = entry_event(b, &es->v[e]);
+                                if ((r = hash_pool_wait(pool, e, b->err)) >= 0)
+                                        r = entry_event(b, &es->v[e]);
                         if (r < 0)
                                 return r;
                         start = ends[k];

@@ -43,7 +43,20 @@ struct entries {
  */
 int walk_item(int rootfd, const struct cvm_policy_item *it, const struct cvm_policy_group *g, struct entries *out, cvm_error *err);
 
-/* Hash every ENTRY_FILE of es in all banks with threads workers; a file that cannot be read becomes ENTRY_ERROR. */
-int hash_entries(int rootfd, struct entries *es, const uint16_t *banks, size_t nbanks, unsigned threads, cvm_error *err);
+/*
+ * The hashing of es's files (ENTRY_FILE, every bank; one that cannot be read
+ * becomes ENTRY_ERROR) by threads threads counting the caller (0: the online
+ * CPUs): start runs threads - 1 workers, and es must not change until end.
+ */
+struct hash_pool;
+int hash_pool_start(int rootfd, struct entries *es, const uint16_t *banks, size_t nbanks, unsigned threads,
+                    struct hash_pool **ret, cvm_error *err);
+/* Entry i done (ask in order: the caller hashes the next entries meanwhile); <0 when hashing failed as a whole. */
+int hash_pool_wait(struct hash_pool *p, size_t i, cvm_error *err);
+/* Stop claiming, join the workers and free p (NULL: nothing). */
+void hash_pool_end(struct hash_pool *p);
+static inline void hash_pool_endp(struct hash_pool **p) {
+        hash_pool_end(*p);
+}
 
 void entries_free(struct entries *es);

@@ -39,7 +39,8 @@ struct cvm_measure_options {
         enum cvm_reg_space space;    /* CC MR (TDX) or PCR (TPM) */
         const uint16_t *banks;       /* digests each event carries */
         size_t nbanks;
-        unsigned threads;            /* hashing threads; 0 = online CPUs */
+        unsigned threads;            /* hashing threads, the caller among them (it builds the events
+                                        as the files are done); 0 = online CPUs */
         bool late;                   /* after switch_root: a "late" event follows the policy's */
 };
 
